@@ -1,0 +1,65 @@
+//! Reading the dtype specs that the Python facade derives from Polars dtypes.
+//!
+//! A spec is a tuple whose first item names the type: `("Int64",)`,
+//! `("Datetime", "ms", "UTC")`, `("Duration", "us")`, `("Decimal", 10, 2)`,
+//! `("Enum", ["a", "b"])`. `polars_redis._dtypes` builds them.
+
+use polars_redis::{Field, FieldType, TimeUnit};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::errors::{to_py, InvalidInputError};
+
+pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> PyResult<FieldType> {
+    let name: String = spec.get_item(0)?.extract()?;
+    let arg = |i: usize| spec.get_item(i);
+    let unit = |i: usize| -> PyResult<TimeUnit> {
+        TimeUnit::from_name(&arg(i)?.extract::<String>()?).map_err(to_py)
+    };
+    Ok(match name.as_str() {
+        "String" => FieldType::Utf8,
+        "Binary" => FieldType::Binary,
+        "Boolean" => FieldType::Boolean,
+        "Int8" => FieldType::Int8,
+        "Int16" => FieldType::Int16,
+        "Int32" => FieldType::Int32,
+        "Int64" => FieldType::Int64,
+        "UInt8" => FieldType::UInt8,
+        "UInt16" => FieldType::UInt16,
+        "UInt32" => FieldType::UInt32,
+        "UInt64" => FieldType::UInt64,
+        "Float32" => FieldType::Float32,
+        "Float64" => FieldType::Float64,
+        "Date" => FieldType::Date,
+        "Time" => FieldType::Time,
+        "Categorical" => FieldType::Categorical,
+        "Datetime" => {
+            let tz: Option<String> = arg(2)?.extract()?;
+            FieldType::datetime(unit(1)?, tz.as_deref()).map_err(to_py)?
+        }
+        "Duration" => FieldType::Duration { unit: unit(1)? },
+        "Decimal" => FieldType::decimal(arg(1)?.extract()?, arg(2)?.extract()?).map_err(to_py)?,
+        "Enum" => FieldType::Enum {
+            categories: arg(1)?.extract::<Vec<String>>()?.into(),
+        },
+        other => {
+            return Err(InvalidInputError::new_err(format!(
+                "unsupported dtype spec `{other}`"
+            )))
+        }
+    })
+}
+
+pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> PyResult<Vec<Field>> {
+    specs
+        .into_iter()
+        .map(|(name, spec)| {
+            field_type(&spec)
+                .map(|t| Field::new(name.clone(), t))
+                .map_err(|e| {
+                    let py = spec.py();
+                    InvalidInputError::new_err(format!("field `{name}`: {}", e.value(py)))
+                })
+        })
+        .collect()
+}

@@ -1,0 +1,92 @@
+//! The Python exception hierarchy and the one function that maps core errors
+//! onto it.
+
+use polars_redis::Error;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(
+    polars_redis,
+    PolarsRedisError,
+    PyException,
+    "Base class of every polars-redis error."
+);
+create_exception!(
+    polars_redis,
+    InvalidInputError,
+    PolarsRedisError,
+    "A malformed URL, option, schema or argument."
+);
+create_exception!(
+    polars_redis,
+    RedisConnectionError,
+    PolarsRedisError,
+    "The server could not be reached, or the connection broke."
+);
+create_exception!(
+    polars_redis,
+    AuthenticationError,
+    RedisConnectionError,
+    "The server rejected the credentials."
+);
+create_exception!(
+    polars_redis,
+    RedisTimeoutError,
+    PolarsRedisError,
+    "A connect, a command or the overall deadline ran out."
+);
+create_exception!(
+    polars_redis,
+    RedisServerError,
+    PolarsRedisError,
+    "The server answered with an error reply."
+);
+create_exception!(
+    polars_redis,
+    WrongTypeError,
+    PolarsRedisError,
+    "A key holds another Redis type than the one being read."
+);
+create_exception!(
+    polars_redis,
+    ParseError,
+    PolarsRedisError,
+    "A stored value could not be parsed as its declared dtype (strict mode)."
+);
+create_exception!(
+    polars_redis,
+    ProtocolError,
+    PolarsRedisError,
+    "The server sent something that is not valid RESP."
+);
+
+/// Map a core error to its Python exception.
+pub(crate) fn to_py(err: Error) -> PyErr {
+    let message = err.to_string();
+    match err {
+        Error::InvalidConfig(_) | Error::InvalidArgument(_) => InvalidInputError::new_err(message),
+        Error::Auth { .. } => AuthenticationError::new_err(message),
+        Error::Connection { .. } => RedisConnectionError::new_err(message),
+        Error::Timeout { .. } => RedisTimeoutError::new_err(message),
+        Error::Server { .. } => RedisServerError::new_err(message),
+        Error::WrongType { .. } => WrongTypeError::new_err(message),
+        Error::Parse { .. } => ParseError::new_err(message),
+        Error::Protocol(_) => ProtocolError::new_err(message),
+        _ => PolarsRedisError::new_err(message),
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("PolarsRedisError", py.get_type::<PolarsRedisError>())?;
+    m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add("RedisConnectionError", py.get_type::<RedisConnectionError>())?;
+    m.add("AuthenticationError", py.get_type::<AuthenticationError>())?;
+    m.add("RedisTimeoutError", py.get_type::<RedisTimeoutError>())?;
+    m.add("RedisServerError", py.get_type::<RedisServerError>())?;
+    m.add("WrongTypeError", py.get_type::<WrongTypeError>())?;
+    m.add("ParseError", py.get_type::<ParseError>())?;
+    m.add("ProtocolError", py.get_type::<ProtocolError>())?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Python bindings for polars-redis, built by maturin into
+//! `polars_redis._internal`. Everything here converts arguments and results;
+//! the work happens in the `polars-redis` crate.
+
+use pyo3::prelude::*;
+
+mod batches;
+mod dtypes;
+mod errors;
+mod scanners;
+
+#[pymodule]
+fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<batches::BatchIterator>()?;
+    m.add_class::<scanners::HashScanner>()?;
+    m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Arrow column builders that parse Redis bytes as they append.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BinaryViewBuilder, BooleanBuilder, Decimal128Builder, Float32Builder, Float64Builder,
+    Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringViewBuilder, UInt16Builder,
+    UInt32Builder, UInt64Builder, UInt8Builder,
+};
+use arrow_array::{make_array, Array, ArrayRef};
+use chrono_tz::Tz;
+
+use crate::parse;
+use crate::types::{FieldType, TimeUnit};
+
+/// A growing column of one [`FieldType`].
+pub(crate) struct ColumnBuilder {
+    field_type: FieldType,
+    storage: Storage,
+}
+
+/// The physical builder; temporal types are stored as integers and relabelled
+/// with their Arrow type when finished.
+enum Storage {
+    Utf8(StringViewBuilder),
+    Binary(BinaryViewBuilder),
+    Boolean(BooleanBuilder),
+    Int8(Int8Builder),
+    Int16(Int16Builder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    UInt8(UInt8Builder),
+    UInt16(UInt16Builder),
+    UInt32(UInt32Builder),
+    UInt64(UInt64Builder),
+    Float32(Float32Builder),
+    Float64(Float64Builder),
+    Date(Int32Builder),
+    Datetime(Int64Builder, TimeUnit, Option<Tz>),
+    Time(Int64Builder),
+    Duration(Int64Builder),
+    Decimal(Decimal128Builder, u8, i8),
+    Enum(StringViewBuilder, Arc<HashSet<String>>),
+}
+
+/// Append `parsed` if the text followed the rule; report whether it did.
+macro_rules! push {
+    ($builder:expr, $parsed:expr) => {
+        match $parsed {
+            Some(value) => {
+                $builder.append_value(value);
+                true
+            }
+            None => false,
+        }
+    };
+}
+
+impl ColumnBuilder {
+    pub(crate) fn new(field_type: &FieldType, capacity: usize) -> Self {
+        let storage = match field_type {
+            FieldType::Utf8 | FieldType::Categorical => {
+                Storage::Utf8(StringViewBuilder::with_capacity(capacity))
+            }
+            FieldType::Binary => Storage::Binary(BinaryViewBuilder::with_capacity(capacity)),
+            FieldType::Boolean => Storage::Boolean(BooleanBuilder::with_capacity(capacity)),
+            FieldType::Int8 => Storage::Int8(Int8Builder::with_capacity(capacity)),
+            FieldType::Int16 => Storage::Int16(Int16Builder::with_capacity(capacity)),
+            FieldType::Int32 => Storage::Int32(Int32Builder::with_capacity(capacity)),
+            FieldType::Int64 => Storage::Int64(Int64Builder::with_capacity(capacity)),
+            FieldType::UInt8 => Storage::UInt8(UInt8Builder::with_capacity(capacity)),
+            FieldType::UInt16 => Storage::UInt16(UInt16Builder::with_capacity(capacity)),
+            FieldType::UInt32 => Storage::UInt32(UInt32Builder::with_capacity(capacity)),
+            FieldType::UInt64 => Storage::UInt64(UInt64Builder::with_capacity(capacity)),
+            FieldType::Float32 => Storage::Float32(Float32Builder::with_capacity(capacity)),
+            FieldType::Float64 => Storage::Float64(Float64Builder::with_capacity(capacity)),
+            FieldType::Date => Storage::Date(Int32Builder::with_capacity(capacity)),
+            FieldType::Datetime { unit, tz } => Storage::Datetime(
+                Int64Builder::with_capacity(capacity),
+                *unit,
+                // Validated when the FieldType was made; UTC needs no lookups.
+                tz.as_deref().and_then(|tz| tz.parse::<Tz>().ok()).filter(|tz| *tz != Tz::UTC),
+            ),
+            FieldType::Time => Storage::Time(Int64Builder::with_capacity(capacity)),
+            FieldType::Duration { .. } => Storage::Duration(Int64Builder::with_capacity(capacity)),
+            FieldType::Decimal { precision, scale } => Storage::Decimal(
+                Decimal128Builder::with_capacity(capacity),
+                *precision,
+                *scale,
+            ),
+            FieldType::Enum { categories } => Storage::Enum(
+                StringViewBuilder::with_capacity(capacity),
+                Arc::new(categories.iter().cloned().collect()),
+            ),
+        };
+        ColumnBuilder {
+            field_type: field_type.clone(),
+            storage,
+        }
+    }
+
+    pub(crate) fn field_type(&self) -> &FieldType {
+        &self.field_type
+    }
+
+    /// Parse and append one value. Returns `false`, appending nothing, when
+    /// the bytes do not follow the type's rule.
+    pub(crate) fn append(&mut self, bytes: &[u8]) -> bool {
+        match &mut self.storage {
+            Storage::Utf8(b) => push!(b, std::str::from_utf8(bytes).ok()),
+            Storage::Binary(b) => {
+                b.append_value(bytes);
+                true
+            }
+            Storage::Boolean(b) => push!(b, parse::parse_bool(bytes)),
+            Storage::Int8(b) => push!(b, parse::parse_number(bytes)),
+            Storage::Int16(b) => push!(b, parse::parse_number(bytes)),
+            Storage::Int32(b) => push!(b, parse::parse_number(bytes)),
+            Storage::Int64(b) => push!(b, parse::parse_number(bytes)),
+            Storage::UInt8(b) => push!(b, parse::parse_number(bytes)),
+            Storage::UInt16(b) => push!(b, parse::parse_number(bytes)),
+            Storage::UInt32(b) => push!(b, parse::parse_number(bytes)),
+            Storage::UInt64(b) => push!(b, parse::parse_number(bytes)),
+            Storage::Float32(b) => push!(b, parse::parse_number(bytes)),
+            Storage::Float64(b) => push!(b, parse::parse_number(bytes)),
+            Storage::Date(b) => push!(b, parse::parse_date(bytes)),
+            Storage::Datetime(b, unit, tz) => {
+                push!(b, parse::parse_datetime(bytes, *unit, tz.as_ref()))
+            }
+            Storage::Time(b) => push!(b, parse::parse_time(bytes)),
+            Storage::Duration(b) => push!(b, parse::parse_number::<i64>(bytes)),
+            Storage::Decimal(b, precision, scale) => {
+                push!(b, parse::parse_decimal(bytes, *precision, *scale))
+            }
+            Storage::Enum(b, categories) => push!(
+                b,
+                std::str::from_utf8(bytes)
+                    .ok()
+                    .filter(|s| categories.contains(*s))
+            ),
+        }
+    }
+
+    pub(crate) fn append_null(&mut self) {
+        match &mut self.storage {
+            Storage::Utf8(b) | Storage::Enum(b, _) => b.append_null(),
+            Storage::Binary(b) => b.append_null(),
+            Storage::Boolean(b) => b.append_null(),
+            Storage::Int8(b) => b.append_null(),
+            Storage::Int16(b) => b.append_null(),
+            Storage::Int32(b) | Storage::Date(b) => b.append_null(),
+            Storage::Int64(b)
+            | Storage::Datetime(b, ..)
+            | Storage::Time(b)
+            | Storage::Duration(b) => b.append_null(),
+            Storage::UInt8(b) => b.append_null(),
+            Storage::UInt16(b) => b.append_null(),
+            Storage::UInt32(b) => b.append_null(),
+            Storage::UInt64(b) => b.append_null(),
+            Storage::Float32(b) => b.append_null(),
+            Storage::Float64(b) => b.append_null(),
+            Storage::Decimal(b, ..) => b.append_null(),
+        }
+    }
+
+    /// Finish the column as an Arrow array of `field_type.arrow_type()`, and
+    /// leave the builder empty for the next batch.
+    pub(crate) fn finish(&mut self) -> ArrayRef {
+        let array: ArrayRef = match &mut self.storage {
+            Storage::Utf8(b) | Storage::Enum(b, _) => Arc::new(b.finish()),
+            Storage::Binary(b) => Arc::new(b.finish()),
+            Storage::Boolean(b) => Arc::new(b.finish()),
+            Storage::Int8(b) => Arc::new(b.finish()),
+            Storage::Int16(b) => Arc::new(b.finish()),
+            Storage::Int32(b) | Storage::Date(b) => Arc::new(b.finish()),
+            Storage::Int64(b)
+            | Storage::Datetime(b, ..)
+            | Storage::Time(b)
+            | Storage::Duration(b) => Arc::new(b.finish()),
+            Storage::UInt8(b) => Arc::new(b.finish()),
+            Storage::UInt16(b) => Arc::new(b.finish()),
+            Storage::UInt32(b) => Arc::new(b.finish()),
+            Storage::UInt64(b) => Arc::new(b.finish()),
+            Storage::Float32(b) => Arc::new(b.finish()),
+            Storage::Float64(b) => Arc::new(b.finish()),
+            Storage::Decimal(b, ..) => Arc::new(b.finish()),
+        };
+        relabel(array, &self.field_type.arrow_type())
+    }
+}
+
+/// Give an integer array its logical type (Date32, Timestamp, Decimal precision...).
+fn relabel(array: ArrayRef, data_type: &arrow_schema::DataType) -> ArrayRef {
+    if array.data_type() == data_type {
+        return array;
+    }
+    let data = array
+        .into_data()
+        .into_builder()
+        .data_type(data_type.clone())
+        .build()
+        .expect("integer storage matches the layout of its logical type");
+    make_array(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int64Type, TimestampMillisecondType};
+
+    #[test]
+    fn builds_typed_columns_and_rejects_bad_text() {
+        let mut ints = ColumnBuilder::new(&FieldType::Int64, 4);
+        assert!(ints.append(b"42"));
+        assert!(!ints.append(b"forty"));
+        ints.append_null();
+        let array = ints.finish();
+        let ints = array.as_primitive::<Int64Type>();
+        assert_eq!((ints.len(), ints.value(0), ints.is_null(1)), (2, 42, true));
+
+        let ts = FieldType::datetime(TimeUnit::Millisecond, Some("UTC")).unwrap();
+        let mut col = ColumnBuilder::new(&ts, 1);
+        assert!(col.append(b"1970-01-01T00:00:01Z"));
+        let array = col.finish();
+        assert_eq!(array.data_type(), &ts.arrow_type());
+        assert_eq!(array.as_primitive::<TimestampMillisecondType>().value(0), 1000);
+
+        let dec = FieldType::decimal(5, 2).unwrap();
+        let mut col = ColumnBuilder::new(&dec, 1);
+        assert!(col.append(b"1.5"));
+        assert_eq!(col.finish().data_type(), &dec.arrow_type());
+
+        let e = FieldType::Enum {
+            categories: vec!["a".to_string()].into(),
+        };
+        let mut col = ColumnBuilder::new(&e, 1);
+        assert!(col.append(b"a") && !col.append(b"b"));
+    }
+}

@@ -1,0 +1,250 @@
+//! One connection to one Redis server: connect (TCP, TLS or Unix socket),
+//! authenticate, select the database, then send pipelines and decode replies
+//! in place from the read buffer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+use tokio_rustls::rustls;
+
+use crate::config::{ConnectionConfig, Endpoint, TlsOptions};
+use crate::error::{Error, Key, Result};
+use crate::resp::{Cmd, FrameScanner, Item, ReplyReader, Value};
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+const READ_CHUNK: usize = 256 * 1024;
+
+/// A connection with its read and write buffers.
+pub(crate) struct Connection {
+    stream: Box<dyn Stream>,
+    addr: String,
+    read_buf: BytesMut,
+    write_buf: Vec<u8>,
+    scanner: FrameScanner,
+    command_timeout: Option<Duration>,
+    deadline: Option<Instant>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("addr", &self.addr).finish()
+    }
+}
+
+impl Connection {
+    /// Open, authenticate and select the database, all within the connect timeout.
+    pub(crate) async fn connect(config: &ConnectionConfig) -> Result<Self> {
+        let addr = config.endpoint.to_string();
+        let limit = config.connect_timeout;
+        match tokio::time::timeout(limit, Self::connect_inner(config, addr.clone())).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                during: format!("connecting to {addr}"),
+                after_ms: limit.as_millis() as u64,
+            }),
+        }
+    }
+
+    async fn connect_inner(config: &ConnectionConfig, addr: String) -> Result<Self> {
+        let stream: Box<dyn Stream> = match &config.endpoint {
+            Endpoint::Tcp { host, port } => {
+                let tcp = tokio::net::TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(|e| Error::io(&addr, e))?;
+                tcp.set_nodelay(true).map_err(|e| Error::io(&addr, e))?;
+                match &config.tls {
+                    Some(tls) => Box::new(tls_handshake(tcp, host, tls, &addr).await?),
+                    None => Box::new(tcp),
+                }
+            }
+            Endpoint::Unix(path) => Box::new(
+                tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(|e| Error::io(&addr, e))?,
+            ),
+        };
+        let mut conn = Connection {
+            stream,
+            addr,
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            write_buf: Vec::with_capacity(64 * 1024),
+            scanner: FrameScanner::default(),
+            command_timeout: config.command_timeout,
+            deadline: None,
+        };
+        if let Some(password) = &config.password {
+            let mut auth = Cmd::new("AUTH");
+            if let Some(user) = &config.username {
+                auth.arg(user);
+            }
+            auth.arg(password.expose());
+            conn.query(&auth).await.map_err(|err| match err {
+                Error::Server { message, .. } | Error::Auth { message, .. } => Error::Auth {
+                    addr: conn.addr.clone(),
+                    message,
+                },
+                other => other,
+            })?;
+        }
+        if config.db != 0 {
+            conn.query(Cmd::new("SELECT").arg(config.db.to_string())).await?;
+        }
+        Ok(conn)
+    }
+
+    /// Fail any later read that would end after `deadline`.
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Queue a command in the write buffer (sent by [`Connection::flush`]).
+    pub(crate) fn queue(&mut self, cmd: &Cmd) {
+        cmd.write_to(&mut self.write_buf);
+    }
+
+    /// Raw access to the write buffer for hot-path command encoding.
+    pub(crate) fn write_buf(&mut self) -> &mut Vec<u8> {
+        &mut self.write_buf
+    }
+
+    /// Send every queued command.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        let result = self.stream.write_all(&self.write_buf).await;
+        self.write_buf.clear();
+        result.map_err(|e| Error::io(&self.addr, e))
+    }
+
+    /// Wait for the next complete reply and decode it in place with `decode`.
+    pub(crate) async fn read_reply<T>(
+        &mut self,
+        waiting_for: &str,
+        decode: impl FnOnce(&mut ReplyReader<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let len = loop {
+            if let Some(len) = self.scanner.scan(&self.read_buf)? {
+                break len;
+            }
+            self.fill(waiting_for).await?;
+        };
+        let result = decode(&mut ReplyReader::new(&self.read_buf[..len]));
+        self.read_buf.advance(len);
+        result.map_err(|err| match err {
+            Error::Auth { addr, message } if addr.is_empty() => Error::Auth {
+                addr: self.addr.clone(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    async fn fill(&mut self, waiting_for: &str) -> Result<()> {
+        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+            self.read_buf.reserve(READ_CHUNK.max(self.read_buf.len()));
+        }
+        let limit = self.time_left();
+        let read = self.stream.read_buf(&mut self.read_buf);
+        let n = match limit {
+            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| Error::Timeout {
+                during: format!("waiting for the reply to {waiting_for} from {}", self.addr),
+                after_ms: limit.as_millis() as u64,
+            })?,
+            None => read.await,
+        }
+        .map_err(|e| Error::io(&self.addr, e))?;
+        if n == 0 {
+            return Err(Error::Connection {
+                addr: self.addr.clone(),
+                message: format!("server closed the connection while we waited for {waiting_for}"),
+            });
+        }
+        Ok(())
+    }
+
+    fn time_left(&self) -> Option<Duration> {
+        let until_deadline = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        match (self.command_timeout, until_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Send one command and return its reply; an error reply becomes an [`Error`].
+    pub(crate) async fn query(&mut self, cmd: &Cmd) -> Result<Value> {
+        self.queue(cmd);
+        self.flush().await?;
+        let name = cmd.name();
+        self.read_reply(&name, |r| {
+            let item = r.next()?;
+            if let Item::Error(message) = item {
+                return Err(server_error(&name, None, message));
+            }
+            r.value_from(item)
+        })
+        .await
+    }
+}
+
+/// Turn an error reply into the matching [`Error`] variant.
+pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) -> Error {
+    let message = String::from_utf8_lossy(message).into_owned();
+    if message.starts_with("NOAUTH") || message.starts_with("WRONGPASS") {
+        // The connection fills in its address on the way out.
+        return Error::Auth {
+            addr: String::new(),
+            message,
+        };
+    }
+    Error::Server {
+        command: command.to_string(),
+        key: key.map(Key::from),
+        message,
+    }
+}
+
+async fn tls_handshake(
+    tcp: tokio::net::TcpStream,
+    host: &str,
+    tls: &TlsOptions,
+    addr: &str,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    match &tls.ca_file {
+        Some(path) => {
+            use rustls_pki_types::pem::PemObject;
+            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path).map_err(|e| {
+                Error::InvalidConfig(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+            for cert in certs {
+                let cert = cert.map_err(|e| {
+                    Error::InvalidConfig(format!("bad certificate in {}: {e}", path.display()))
+                })?;
+                roots.add(cert).map_err(|e| {
+                    Error::InvalidConfig(format!("bad certificate in {}: {e}", path.display()))
+                })?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::InvalidConfig(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| Error::InvalidConfig(format!("`{host}` is not a valid TLS server name")))?;
+    tokio_rustls::TlsConnector::from(Arc::new(client))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| Error::Connection {
+            addr: addr.to_string(),
+            message: format!("TLS handshake failed: {e}"),
+        })
+}

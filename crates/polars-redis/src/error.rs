@@ -1,0 +1,241 @@
+//! The one error type of the crate.
+//!
+//! Every fallible operation returns [`Result<T>`]. The enum is `#[non_exhaustive]`
+//! so new failure kinds can be added without breaking callers; match on the
+//! predicates ([`Error::is_timeout`], [`Error::is_connection`], ...) when only the
+//! kind matters. Messages name the key and field involved and never contain a
+//! password.
+
+use std::fmt;
+
+/// Shorthand for `std::result::Result<T, polars_redis::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while talking to Redis or decoding its data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection URL or an option is malformed.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+
+    /// A caller-supplied argument (schema, pattern, batch size, ...) is invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// The server could not be reached, or the connection broke.
+    #[error("connection to {addr} failed: {message}")]
+    Connection {
+        /// `host:port` or socket path (never the password).
+        addr: String,
+        /// What the operating system or TLS layer said.
+        message: String,
+    },
+
+    /// The server rejected the credentials (`WRONGPASS`, `NOAUTH`, ...).
+    #[error("authentication to {addr} failed: {message}")]
+    Auth {
+        /// `host:port` or socket path.
+        addr: String,
+        /// The server's reply.
+        message: String,
+    },
+
+    /// A connect, a command or the overall deadline ran out.
+    #[error("timed out after {after_ms} ms while {during}")]
+    Timeout {
+        /// What was being waited for.
+        during: String,
+        /// The limit that ran out, in milliseconds.
+        after_ms: u64,
+    },
+
+    /// The server answered a command with an error reply.
+    #[error("Redis error from `{command}`{}: {message}", key_suffix(key))]
+    Server {
+        /// The command name, e.g. `HGETALL`.
+        command: String,
+        /// The key the command was about, if any.
+        key: Option<Key>,
+        /// The error reply, e.g. `ERR unknown command`.
+        message: String,
+    },
+
+    /// A key holds another Redis type than the one being read.
+    #[error("key {key} holds a {actual}, not a {expected}")]
+    WrongType {
+        /// The offending key.
+        key: Key,
+        /// The type that was expected (`hash`, `string`, ...).
+        expected: &'static str,
+        /// The type the key actually has (from `TYPE`), or `unknown`.
+        actual: String,
+    },
+
+    /// A stored value could not be parsed as the declared dtype (strict mode).
+    #[error("key {key}, field `{field}`: cannot parse {value} as {dtype}{}", hint_suffix(hint))]
+    Parse {
+        /// The key whose value failed to parse.
+        key: Key,
+        /// The field (column) name.
+        field: String,
+        /// The offending value, quoted and truncated for display.
+        value: String,
+        /// The declared dtype, e.g. `Int64` or `Datetime(ms, UTC)`.
+        dtype: String,
+        /// Extra advice, e.g. that the dtype came from schema inference.
+        hint: Option<String>,
+    },
+
+    /// The server sent bytes that are not valid RESP.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+}
+
+impl Error {
+    /// True for connect, command and deadline timeouts.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// True when the server could not be reached or the connection broke.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, Error::Connection { .. })
+    }
+
+    /// True when the server rejected the credentials.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Error::Auth { .. })
+    }
+
+    /// True when a key held another Redis type than the one requested.
+    pub fn is_wrong_type(&self) -> bool {
+        matches!(self, Error::WrongType { .. })
+    }
+
+    /// True when a stored value could not be parsed as its declared dtype.
+    pub fn is_parse(&self) -> bool {
+        matches!(self, Error::Parse { .. })
+    }
+
+    /// True for malformed URLs, options and arguments.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidConfig(_) | Error::InvalidArgument(_))
+    }
+
+    /// True when the server replied with an error.
+    pub fn is_server(&self) -> bool {
+        matches!(self, Error::Server { .. })
+    }
+
+    pub(crate) fn io(addr: &str, err: std::io::Error) -> Self {
+        Error::Connection {
+            addr: addr.to_string(),
+            message: err.to_string(),
+        }
+    }
+}
+
+fn key_suffix(key: &Option<Key>) -> String {
+    match key {
+        Some(key) => format!(" on key {key}"),
+        None => String::new(),
+    }
+}
+
+fn hint_suffix(hint: &Option<String>) -> String {
+    match hint {
+        Some(hint) => format!(" ({hint})"),
+        None => String::new(),
+    }
+}
+
+/// A Redis key as it appears in error messages: the raw bytes, displayed
+/// quoted, with non-UTF-8 bytes escaped as `\xNN`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key(pub Vec<u8>);
+
+impl Key {
+    /// Borrow the raw key bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&[u8]> for Key {
+    fn from(bytes: &[u8]) -> Self {
+        Key(bytes.to_vec())
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", quote_bytes(&self.0, 200))
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Quote bytes for a message: `"text"`, with invalid UTF-8 and control bytes
+/// escaped, cut after `max_chars` characters.
+pub(crate) fn quote_bytes(bytes: &[u8], max_chars: usize) -> String {
+    let mut out = String::from("\"");
+    let mut written = 0;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if written == max_chars {
+                out.push_str("...\"");
+                return out;
+            }
+            written += 1;
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            if written == max_chars {
+                out.push_str("...\"");
+                return out;
+            }
+            written += 1;
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_and_escapes_keys() {
+        assert_eq!(Key(b"user:1".to_vec()).to_string(), "\"user:1\"");
+        assert_eq!(Key(b"a\xffb\"".to_vec()).to_string(), "\"a\\xffb\\\"\"");
+        assert_eq!(quote_bytes(b"abcdef", 3), "\"abc...\"");
+    }
+
+    #[test]
+    fn parse_error_names_key_field_value() {
+        let err = Error::Parse {
+            key: Key(b"user:7".to_vec()),
+            field: "age".into(),
+            value: quote_bytes(b"forty", 80),
+            dtype: "Int64".into(),
+            hint: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "key \"user:7\", field `age`: cannot parse \"forty\" as Int64"
+        );
+        assert!(err.is_parse() && !err.is_timeout());
+    }
+}

@@ -1,0 +1,335 @@
+//! Fetching hashes: `HGETALL` or `HMGET` per key, pipelined, decoded straight
+//! into the column builders.
+//!
+//! `HMGET` cannot tell a missing key from a key that has none of the asked
+//! fields: both reply with all nils. Such rows are re-read atomically
+//! (`MULTI`, `HMGET`, `EXISTS`, `EXEC`) before they are emitted, so a key
+//! deleted after SCAN never turns into a phantom all-null row.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::{RecordBatch, UInt32Array};
+
+use crate::connection::{server_error, Connection};
+use crate::engine::Fetcher;
+use crate::error::{Error, Key, Result};
+use crate::layout::{Layout, RowBuilders};
+use crate::resp::{write_array, Cmd, Item, ReplyReader};
+
+/// How field values are fetched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashFetch {
+    /// `HMGET` when fewer than half of the schema's fields are needed, else `HGETALL`.
+    Auto,
+    /// Always `HGETALL` (whole hash; unknown fields are ignored).
+    All,
+    /// Always `HMGET` with exactly the needed fields.
+    Fields,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Command {
+    Hgetall,
+    Hmget,
+    /// No value column is needed: `TYPE` tells existence and type at once.
+    Type,
+}
+
+/// What a key's reply said.
+enum Outcome {
+    Row,
+    Missing,
+    /// `HMGET` returned only nils: missing key or no such fields; re-read.
+    AllNil,
+    WrongType,
+}
+
+pub(crate) struct HashFetcher {
+    layout: Arc<Layout>,
+    command: Command,
+    /// Field names, in layout column order.
+    names: Vec<Vec<u8>>,
+    lookup: HashMap<Vec<u8>, usize>,
+    /// Explicit key lists report wrong-type keys; pattern scans skip keys
+    /// whose type changed after SCAN.
+    wrong_type_is_error: bool,
+}
+
+impl HashFetcher {
+    pub(crate) fn new(
+        layout: Arc<Layout>,
+        schema_len: usize,
+        fetch: HashFetch,
+        wrong_type_is_error: bool,
+    ) -> Self {
+        let names: Vec<Vec<u8>> = layout
+            .fields
+            .iter()
+            .map(|f| f.name.as_bytes().to_vec())
+            .collect();
+        let command = match fetch {
+            _ if names.is_empty() => Command::Type,
+            HashFetch::All => Command::Hgetall,
+            HashFetch::Fields => Command::Hmget,
+            HashFetch::Auto if names.len() * 2 < schema_len => Command::Hmget,
+            HashFetch::Auto => Command::Hgetall,
+        };
+        let lookup = names.iter().cloned().zip(0..).collect();
+        HashFetcher {
+            layout,
+            command,
+            names,
+            lookup,
+            wrong_type_is_error,
+        }
+    }
+
+    fn command_name(&self) -> &'static str {
+        match self.command {
+            Command::Hgetall => "HGETALL",
+            Command::Hmget => "HMGET",
+            Command::Type => "TYPE",
+        }
+    }
+
+    fn queue(&self, conn: &mut Connection, keys: &[Vec<u8>]) {
+        let with_ttl = self.layout.extra.ttl.is_some();
+        let out = conn.write_buf();
+        for key in keys {
+            match self.command {
+                Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
+                Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
+                Command::Hmget => write_array(
+                    out,
+                    [&b"HMGET"[..], key]
+                        .into_iter()
+                        .chain(self.names.iter().map(Vec::as_slice)),
+                    2 + self.names.len(),
+                ),
+            }
+            if with_ttl {
+                write_array(out, [&b"TTL"[..], key], 2);
+            }
+        }
+    }
+
+    /// Decode one reply into `rows`.
+    fn decode(
+        &self,
+        r: &mut ReplyReader<'_>,
+        rows: &mut RowBuilders,
+        filled: &mut [bool],
+        key: &[u8],
+    ) -> Result<Outcome> {
+        let item = r.next()?;
+        let fields = match (self.command, item) {
+            (_, Item::Error(msg)) if msg.starts_with(b"WRONGTYPE") => return Ok(Outcome::WrongType),
+            (_, Item::Error(msg)) => return Err(server_error(self.command_name(), Some(key), msg)),
+            (Command::Type, Item::Bytes(b"hash")) => return Ok(Outcome::Row),
+            (Command::Type, Item::Bytes(b"none")) => return Ok(Outcome::Missing),
+            (Command::Type, Item::Bytes(_)) => return Ok(Outcome::WrongType),
+            (Command::Hgetall, Item::Array(0) | Item::Map(0) | Item::Nil) => {
+                return Ok(Outcome::Missing)
+            }
+            (Command::Hgetall, Item::Array(n)) if n % 2 == 0 => n / 2,
+            (Command::Hgetall, Item::Map(n)) => n,
+            (Command::Hmget, Item::Array(n)) if n == self.names.len() => n,
+            _ => return Err(unexpected(self.command_name(), key)),
+        };
+        filled.fill(false);
+        let mut any_value = false;
+        for position in 0..fields {
+            let column = match self.command {
+                Command::Hmget => Some(position),
+                _ => match r.next()? {
+                    Item::Bytes(name) => self.lookup.get(name).copied(),
+                    _ => return Err(unexpected(self.command_name(), key)),
+                },
+            };
+            let value = match r.next()? {
+                Item::Bytes(value) => Some(value),
+                Item::Nil => None,
+                _ => return Err(unexpected(self.command_name(), key)),
+            };
+            if let Some(column) = column {
+                any_value |= value.is_some();
+                filled[column] = true;
+                self.layout.append_value(rows, column, key, value)?;
+            }
+        }
+        for (column, done) in filled.iter().enumerate() {
+            if !done {
+                self.layout.append_value(rows, column, key, None)?;
+            }
+        }
+        Ok(match self.command {
+            Command::Hmget if !any_value => Outcome::AllNil,
+            _ => Outcome::Row,
+        })
+    }
+
+    /// Re-read keys whose `HMGET` returned only nils, each in a transaction
+    /// that checks existence first. Returns the rows of the keys that exist
+    /// and their key positions.
+    async fn reread(
+        &self,
+        conn: &mut Connection,
+        keys: &[Vec<u8>],
+        positions: &[usize],
+    ) -> Result<(RecordBatch, Vec<usize>)> {
+        for &p in positions {
+            conn.queue(&Cmd::new("MULTI"));
+            conn.queue(Cmd::new("EXISTS").arg(&keys[p]));
+            conn.queue(Cmd::new("HMGET").arg(&keys[p]).args(&self.names));
+            conn.queue(&Cmd::new("EXEC"));
+            if self.layout.extra.ttl.is_some() {
+                conn.queue(Cmd::new("TTL").arg(&keys[p]));
+            }
+        }
+        conn.flush().await?;
+        let mut rows = self.layout.builders(positions.len());
+        let mut filled = vec![false; self.names.len()];
+        let mut existing = Vec::new();
+        for &p in positions {
+            let key = &keys[p];
+            for _ in 0..3 {
+                conn.read_reply("MULTI", |r| expect_queued(r, key)).await?;
+            }
+            let exists = conn
+                .read_reply("EXEC", |r| {
+                    if r.next()? != Item::Array(2) {
+                        return Err(unexpected("EXEC", key));
+                    }
+                    if r.next()? != Item::Int(1) {
+                        return Ok(false);
+                    }
+                    // A key whose type changed meanwhile appends nothing.
+                    let outcome = self.decode(r, &mut rows, &mut filled, key)?;
+                    Ok(matches!(outcome, Outcome::Row | Outcome::AllNil))
+                })
+                .await?;
+            let ttl = self.read_ttl(conn, key).await?;
+            if exists {
+                self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
+                existing.push(p);
+            }
+        }
+        Ok((self.layout.finish(&mut rows)?, existing))
+    }
+
+    async fn read_ttl(&self, conn: &mut Connection, key: &[u8]) -> Result<Option<i64>> {
+        if self.layout.extra.ttl.is_none() {
+            return Ok(None);
+        }
+        conn.read_reply("TTL", |r| match r.next()? {
+            Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
+            Item::Int(_) => Ok(None),
+            Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
+            _ => Err(unexpected("TTL", key)),
+        })
+        .await
+    }
+}
+
+impl Fetcher for HashFetcher {
+    async fn fetch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
+        self.queue(conn, &keys);
+        conn.flush().await?;
+        let mut rows = self.layout.builders(keys.len());
+        let mut filled = vec![false; self.names.len()];
+        // Per appended row: its key position, and whether it awaits a re-read.
+        let mut row_positions = Vec::with_capacity(keys.len());
+        let mut pending = Vec::new();
+        let mut wrong_type = None;
+        for (position, key) in keys.iter().enumerate() {
+            let outcome = conn
+                .read_reply(self.command_name(), |r| {
+                    self.decode(r, &mut rows, &mut filled, key)
+                })
+                .await?;
+            let ttl = self.read_ttl(conn, key).await?;
+            match outcome {
+                Outcome::Row | Outcome::AllNil => {
+                    self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
+                    row_positions.push(position);
+                    if matches!(outcome, Outcome::AllNil) {
+                        pending.push(position);
+                    }
+                }
+                Outcome::Missing => {}
+                Outcome::WrongType => {
+                    wrong_type.get_or_insert(position);
+                }
+            }
+        }
+        if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
+            return Err(wrong_type_error(conn, &keys[position]).await);
+        }
+        let batch = self.layout.finish(&mut rows)?;
+        if pending.is_empty() {
+            return Ok(batch);
+        }
+        let (reread, reread_positions) = self.reread(conn, &keys, &pending).await?;
+        merge_in_key_order(&batch, &row_positions, &pending, &reread, &reread_positions)
+    }
+}
+
+/// Replace the tentative rows of `batch` (those at `pending` key positions)
+/// by the re-read rows, keeping key order.
+fn merge_in_key_order(
+    batch: &RecordBatch,
+    row_positions: &[usize],
+    pending: &[usize],
+    reread: &RecordBatch,
+    reread_positions: &[usize],
+) -> Result<RecordBatch> {
+    let pending: std::collections::HashSet<usize> = pending.iter().copied().collect();
+    let mut order: Vec<(usize, u32)> = row_positions
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !pending.contains(p))
+        .map(|(row, p)| (*p, row as u32))
+        .collect();
+    let offset = batch.num_rows() as u32;
+    order.extend(
+        reread_positions
+            .iter()
+            .enumerate()
+            .map(|(row, p)| (*p, offset + row as u32)),
+    );
+    order.sort_unstable();
+    let both = arrow_select::concat::concat_batches(&batch.schema(), [batch, reread])
+        .map_err(|e| Error::Protocol(format!("internal: merge failed: {e}")))?;
+    let indices = UInt32Array::from_iter_values(order.into_iter().map(|(_, row)| row));
+    arrow_select::take::take_record_batch(&both, &indices)
+        .map_err(|e| Error::Protocol(format!("internal: merge failed: {e}")))
+}
+
+fn expect_queued(r: &mut ReplyReader<'_>, key: &[u8]) -> Result<()> {
+    match r.next()? {
+        Item::Bytes(_) => Ok(()),
+        Item::Error(msg) => Err(server_error("MULTI", Some(key), msg)),
+        _ => Err(unexpected("MULTI", key)),
+    }
+}
+
+fn unexpected(command: &str, key: &[u8]) -> Error {
+    Error::Protocol(format!(
+        "unexpected reply shape to {command} for key {}",
+        Key::from(key)
+    ))
+}
+
+/// The error for a key that is not a hash, naming its actual type.
+async fn wrong_type_error(conn: &mut Connection, key: &[u8]) -> Error {
+    let actual = match conn.query(Cmd::new("TYPE").arg(key)).await {
+        Ok(value) => value.to_text(),
+        Err(err) => return err,
+    };
+    Error::WrongType {
+        key: Key::from(key),
+        expected: "hash",
+        actual,
+    }
+}

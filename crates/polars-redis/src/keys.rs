@@ -1,0 +1,219 @@
+//! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
+//! or an explicit list. Either way every key is handed out at most once, in
+//! batches, each tagged with its sequence number so output order is stable.
+
+use std::collections::HashSet;
+
+use tokio::sync::mpsc;
+
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::resp::{Cmd, Value};
+
+/// Where the keys of a scan come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySelection {
+    /// `SCAN 0 MATCH pattern COUNT hint TYPE <type>` until the cursor returns to 0.
+    Pattern(Vec<u8>),
+    /// Exactly these keys, in this order; duplicates are read once.
+    Keys(Vec<Vec<u8>>),
+}
+
+/// One unit of work for a fetch worker.
+#[derive(Debug)]
+pub(crate) struct KeyBatch {
+    pub(crate) seq: u64,
+    pub(crate) keys: Vec<Vec<u8>>,
+}
+
+/// Remembers which keys were already handed out.
+///
+/// SCAN may return a key more than once (when the keyspace is rehashed
+/// mid-scan). Remembering each key's 128-bit XXH3 digest rather than the key
+/// keeps memory at 16 bytes a key; two distinct keys collide with probability
+/// about n²/2¹²⁹ (1e-26 for a billion keys).
+#[derive(Default)]
+pub(crate) struct SeenKeys(HashSet<u128>);
+
+impl SeenKeys {
+    /// True the first time a key is offered.
+    pub(crate) fn first_time(&mut self, key: &[u8]) -> bool {
+        self.0.insert(xxhash_rust::xxh3::xxh3_128(key))
+    }
+}
+
+/// Settings shared by the key producers.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyProducer {
+    pub(crate) selection: KeySelection,
+    /// Redis type name for `SCAN ... TYPE`, e.g. `hash`.
+    pub(crate) redis_type: &'static str,
+    pub(crate) batch_size: usize,
+    pub(crate) count_hint: usize,
+}
+
+impl KeyProducer {
+    /// Send key batches until the keys run out or the receiver goes away.
+    pub(crate) async fn run(
+        self,
+        conn: Option<Connection>,
+        tx: mpsc::Sender<Result<KeyBatch>>,
+    ) {
+        let result = match &self.selection {
+            KeySelection::Keys(keys) => self.send_list(keys, &tx).await,
+            KeySelection::Pattern(pattern) => match conn {
+                Some(conn) => self.send_scan(conn, pattern, &tx).await,
+                None => Err(Error::InvalidArgument("SCAN needs a connection".into())),
+            },
+        };
+        if let Err(err) = result {
+            let _ = tx.send(Err(err)).await;
+        }
+    }
+
+    async fn send_list(&self, keys: &[Vec<u8>], tx: &mpsc::Sender<Result<KeyBatch>>) -> Result<()> {
+        let mut seen = SeenKeys::default();
+        let mut batcher = Batcher::new(self.batch_size);
+        for key in keys {
+            if seen.first_time(key) {
+                if let Some(batch) = batcher.push(key.clone()) {
+                    if tx.send(Ok(batch)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        if let Some(batch) = batcher.finish() {
+            let _ = tx.send(Ok(batch)).await;
+        }
+        Ok(())
+    }
+
+    async fn send_scan(
+        &self,
+        mut conn: Connection,
+        pattern: &[u8],
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
+        let mut seen = SeenKeys::default();
+        let mut batcher = Batcher::new(self.batch_size);
+        let mut cursor = b"0".to_vec();
+        let count = self.count_hint.to_string();
+        loop {
+            let mut cmd = Cmd::new("SCAN");
+            cmd.arg(&cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(&count);
+            cmd.arg("TYPE").arg(self.redis_type);
+            let reply = conn.query(&cmd).await?;
+            let (next, keys) = parse_scan_reply(reply)?;
+            for key in keys {
+                if seen.first_time(&key) {
+                    if let Some(batch) = batcher.push(key) {
+                        if tx.send(Ok(batch)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            if next == b"0" {
+                break;
+            }
+            cursor = next;
+        }
+        if let Some(batch) = batcher.finish() {
+            let _ = tx.send(Ok(batch)).await;
+        }
+        Ok(())
+    }
+}
+
+fn parse_scan_reply(reply: Value) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
+    let bad = || Error::Protocol("unexpected SCAN reply shape".into());
+    let Value::Array(mut parts) = reply else {
+        return Err(bad());
+    };
+    if parts.len() != 2 {
+        return Err(bad());
+    }
+    let Value::Array(keys) = parts.pop().ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let Value::Bytes(cursor) = parts.pop().ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let keys = keys
+        .into_iter()
+        .map(|k| match k {
+            Value::Bytes(k) => Ok(k),
+            _ => Err(bad()),
+        })
+        .collect::<Result<_>>()?;
+    Ok((cursor, keys))
+}
+
+/// Cuts a key stream into numbered batches.
+struct Batcher {
+    size: usize,
+    next_seq: u64,
+    current: Vec<Vec<u8>>,
+}
+
+impl Batcher {
+    fn new(size: usize) -> Self {
+        Batcher {
+            size,
+            next_seq: 0,
+            current: Vec::with_capacity(size),
+        }
+    }
+
+    fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
+        self.current.push(key);
+        (self.current.len() >= self.size).then(|| self.take())
+    }
+
+    fn finish(&mut self) -> Option<KeyBatch> {
+        (!self.current.is_empty()).then(|| self.take())
+    }
+
+    fn take(&mut self) -> KeyBatch {
+        let keys = std::mem::replace(&mut self.current, Vec::with_capacity(self.size));
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        KeyBatch { seq, keys }
+    }
+}
+
+/// Escape glob metacharacters so `text` matches itself in a SCAN pattern.
+pub fn escape_glob(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for &b in text {
+        if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\' | b'^' | b'-') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_keys_and_batcher() {
+        let mut seen = SeenKeys::default();
+        assert!(seen.first_time(b"a") && !seen.first_time(b"a") && seen.first_time(b"b"));
+        let mut b = Batcher::new(2);
+        assert!(b.push(b"a".to_vec()).is_none());
+        let first = b.push(b"b".to_vec()).unwrap();
+        assert_eq!((first.seq, first.keys.len()), (0, 2));
+        b.push(b"c".to_vec());
+        assert_eq!(b.finish().unwrap().seq, 1);
+        assert!(b.finish().is_none());
+    }
+
+    #[test]
+    fn escapes_glob_characters() {
+        assert_eq!(escape_glob(b"a*b?[c]\\"), b"a\\*b\\?\\[c\\]\\\\".to_vec());
+    }
+}

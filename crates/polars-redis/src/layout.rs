@@ -1,0 +1,217 @@
+//! The columns a scan emits: optional row index, optional key, the value
+//! fields, optional TTL, always in that order.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, StringViewBuilder};
+use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
+
+use crate::columns::ColumnBuilder;
+use crate::error::{quote_bytes, Error, Key, Result};
+use crate::types::FieldType;
+
+/// A named, typed value column of a scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Column name; also the hash field / JSON attribute / stream field read.
+    pub name: String,
+    /// How the stored bytes are read.
+    pub field_type: FieldType,
+}
+
+impl Field {
+    /// A field named `name` read as `field_type`.
+    pub fn new(name: impl Into<String>, field_type: FieldType) -> Self {
+        Field {
+            name: name.into(),
+            field_type,
+        }
+    }
+}
+
+/// Names of the optional bookkeeping columns, `None` to leave one out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtraColumns {
+    /// The Redis key (`Utf8View`), default `_key`.
+    pub key: Option<String>,
+    /// Seconds until expiry (`Int64`, null when the key never expires), default off.
+    pub ttl: Option<String>,
+    /// Position in the output (`UInt32`, from 0), default off.
+    pub row_index: Option<String>,
+}
+
+impl Default for ExtraColumns {
+    fn default() -> Self {
+        ExtraColumns {
+            key: Some("_key".into()),
+            ttl: None,
+            row_index: None,
+        }
+    }
+}
+
+/// The resolved output layout of one scan.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    pub(crate) extra: ExtraColumns,
+    /// The value fields to emit (already projected), in schema order.
+    pub(crate) fields: Vec<Field>,
+    pub(crate) strict: bool,
+    /// Appended to parse errors, e.g. that the dtype was inferred.
+    pub(crate) parse_hint: Option<String>,
+    /// What fetchers produce: everything but the row index.
+    pub(crate) fetch_schema: SchemaRef,
+    /// What the scan emits.
+    pub(crate) output_schema: SchemaRef,
+}
+
+impl Layout {
+    pub(crate) fn new(extra: ExtraColumns, fields: Vec<Field>, strict: bool) -> Result<Self> {
+        let mut columns = Vec::new();
+        if let Some(key) = &extra.key {
+            columns.push(ArrowField::new(key, DataType::Utf8View, true));
+        }
+        for field in &fields {
+            columns.push(ArrowField::new(&field.name, field.field_type.arrow_type(), true));
+        }
+        if let Some(ttl) = &extra.ttl {
+            columns.push(ArrowField::new(ttl, DataType::Int64, true));
+        }
+        let fetch_schema = Arc::new(Schema::new(columns.clone()));
+        if let Some(index) = &extra.row_index {
+            columns.insert(0, ArrowField::new(index, DataType::UInt32, false));
+        }
+        let mut names = std::collections::HashSet::new();
+        for column in &columns {
+            if !names.insert(column.name().as_str()) {
+                return Err(Error::InvalidArgument(format!(
+                    "column name `{}` is used twice (check the key, TTL and row index column names)",
+                    column.name()
+                )));
+            }
+        }
+        Ok(Layout {
+            extra,
+            fields,
+            strict,
+            parse_hint: None,
+            fetch_schema,
+            output_schema: Arc::new(Schema::new(columns)),
+        })
+    }
+
+    /// Fresh builders for one batch of about `capacity` rows.
+    pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
+        RowBuilders {
+            keys: self
+                .extra
+                .key
+                .as_ref()
+                .map(|_| StringViewBuilder::with_capacity(capacity)),
+            values: self
+                .fields
+                .iter()
+                .map(|f| ColumnBuilder::new(&f.field_type, capacity))
+                .collect(),
+            ttls: self
+                .extra
+                .ttl
+                .as_ref()
+                .map(|_| Int64Builder::with_capacity(capacity)),
+        }
+    }
+
+    /// Append `value` to value column `column`, applying the strict rule.
+    pub(crate) fn append_value(
+        &self,
+        rows: &mut RowBuilders,
+        column: usize,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
+        let builder = &mut rows.values[column];
+        match value {
+            None => builder.append_null(),
+            Some(bytes) => {
+                if !builder.append(bytes) {
+                    if self.strict {
+                        return Err(Error::Parse {
+                            key: Key::from(key),
+                            field: self.fields[column].name.clone(),
+                            value: quote_bytes(bytes, 80),
+                            dtype: builder.field_type().to_string(),
+                            hint: self.parse_hint.clone(),
+                        });
+                    }
+                    builder.append_null();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Append the key and TTL of a row.
+    pub(crate) fn append_key_and_ttl(
+        &self,
+        rows: &mut RowBuilders,
+        key: &[u8],
+        ttl_seconds: Option<i64>,
+    ) -> Result<()> {
+        if let Some(keys) = &mut rows.keys {
+            match std::str::from_utf8(key) {
+                Ok(text) => keys.append_value(text),
+                Err(_) if !self.strict => keys.append_null(),
+                Err(_) => {
+                    return Err(Error::Parse {
+                        key: Key::from(key),
+                        field: self.extra.key.clone().unwrap_or_default(),
+                        value: quote_bytes(key, 80),
+                        dtype: "String (the key is not valid UTF-8)".into(),
+                        hint: Some("pass strict=False to read it as null".into()),
+                    })
+                }
+            }
+        }
+        if let Some(ttls) = &mut rows.ttls {
+            ttls.append_option(ttl_seconds);
+        }
+        Ok(())
+    }
+
+    /// Assemble a batch in fetch-schema order.
+    pub(crate) fn finish(&self, rows: &mut RowBuilders) -> Result<RecordBatch> {
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.fetch_schema.fields().len());
+        if let Some(keys) = &mut rows.keys {
+            columns.push(Arc::new(keys.finish()));
+        }
+        columns.extend(rows.values.iter_mut().map(ColumnBuilder::finish));
+        if let Some(ttls) = &mut rows.ttls {
+            columns.push(Arc::new(ttls.finish()));
+        }
+        RecordBatch::try_new(self.fetch_schema.clone(), columns)
+            .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
+    }
+
+    /// Add the row index column (numbered from `first_index`) to a fetched batch.
+    pub(crate) fn with_row_index(&self, batch: RecordBatch, first_index: u32) -> Result<RecordBatch> {
+        if self.extra.row_index.is_none() {
+            return Ok(batch);
+        }
+        let rows = batch.num_rows() as u32;
+        let index: ArrayRef = Arc::new(UInt32Array::from_iter_values(
+            first_index..first_index + rows,
+        ));
+        let mut columns = vec![index];
+        columns.extend(batch.columns().iter().cloned());
+        RecordBatch::try_new(self.output_schema.clone(), columns)
+            .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
+    }
+}
+
+/// The builders of one batch under construction.
+pub(crate) struct RowBuilders {
+    keys: Option<StringViewBuilder>,
+    values: Vec<ColumnBuilder>,
+    ttls: Option<Int64Builder>,
+}

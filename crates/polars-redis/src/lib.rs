@@ -1,0 +1,61 @@
+//! # polars-redis
+//!
+//! Read Redis data as Apache Arrow record batches, ready for Polars.
+//!
+//! The crate talks RESP itself: replies are decoded in place from the socket
+//! buffer straight into Arrow builders, several pipelines are kept in flight
+//! over their own connections, and every queue between SCAN, the fetchers
+//! and the consumer is bounded, so memory follows the batch size, not the
+//! size of the keyspace.
+//!
+//! ```no_run
+//! use polars_redis::{ConnectionConfig, Field, FieldType, HashScanBuilder, TimeUnit};
+//!
+//! let config = ConnectionConfig::from_url("redis://localhost:6379")?;
+//! let schema = vec![
+//!     Field::new("name", FieldType::Utf8),
+//!     Field::new("age", FieldType::Int64),
+//!     Field::new("joined", FieldType::datetime(TimeUnit::Millisecond, None)?),
+//! ];
+//! let batches = HashScanBuilder::new(config, schema)
+//!     .with_pattern("user:*")
+//!     .with_ttl_column(Some("_ttl"))
+//!     .build()?
+//!     .collect::<Result<Vec<_>, _>>()?;
+//! # Ok::<(), polars_redis::Error>(())
+//! ```
+//!
+//! Types are read by the rules of the [`types`] table; errors are [`Error`].
+
+#![warn(missing_docs)]
+
+mod columns;
+pub mod config;
+mod connection;
+mod engine;
+mod glob;
+pub mod error;
+mod hash;
+mod keys;
+mod layout;
+mod parse;
+mod pushdown;
+mod reader;
+mod resp;
+mod runtime;
+pub mod types;
+
+pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
+pub use glob::glob_match;
+pub use error::{Error, Key, Result};
+pub use hash::HashFetch;
+pub use keys::{escape_glob, KeySelection};
+pub use layout::{ExtraColumns, Field};
+pub use pushdown::KeyFilter;
+pub use reader::{
+    ArrowReader, HashScanBuilder, RecordBatchIter, RecordBatchStream, ScanOptions,
+    DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM,
+};
+pub use resp::Value;
+pub use runtime::runtime;
+pub use types::{FieldType, TimeUnit};

@@ -1,0 +1,201 @@
+//! The Redis-string → Arrow type table.
+//!
+//! Redis stores every hash field, string value and stream field as bytes. A
+//! [`FieldType`] says how to read those bytes; this table is the single place
+//! where the mapping is declared (the parse rules live in `parse.rs`).
+//!
+//! | `FieldType`                 | Arrow type                   | Accepted text                                               |
+//! |-----------------------------|------------------------------|-------------------------------------------------------------|
+//! | `Utf8`                      | `Utf8View`                   | any valid UTF-8                                             |
+//! | `Binary`                    | `BinaryView`                 | any bytes, kept as they are                                 |
+//! | `Boolean`                   | `Boolean`                    | `true/false t/f yes/no y/n on/off 1/0`, any case            |
+//! | `Int8` ... `Int64`          | `Int8` ... `Int64`           | decimal integer with optional sign, in range                |
+//! | `UInt8` ... `UInt64`        | `UInt8` ... `UInt64`         | decimal integer, in range                                   |
+//! | `Float32`, `Float64`        | `Float32`, `Float64`         | decimal or exponent notation, `inf`, `-inf`, `nan`          |
+//! | `Date`                      | `Date32`                     | `YYYY-MM-DD`, or integer days since 1970-01-01              |
+//! | `Datetime { unit, tz }`     | `Timestamp(unit, tz)`        | ISO-8601 (`T` or space, fraction, `Z`/`±HH:MM`), or integer `unit`s since the epoch |
+//! | `Time`                      | `Time64(ns)`                 | `HH:MM[:SS[.f]]`, or integer nanoseconds since midnight     |
+//! | `Duration { unit }`         | `Duration(unit)`             | integer count of `unit`                                     |
+//! | `Decimal { precision, scale }` | `Decimal128(p, s)`        | `[-+]digits[.digits]`; never rounded                        |
+//! | `Categorical`               | `Utf8View` (Python casts)    | any valid UTF-8                                             |
+//! | `Enum { categories }`       | `Utf8View` (Python casts)    | one of the categories                                       |
+//!
+//! Datetime values with an offset are instants; naive values are wall time in
+//! the column's time zone (UTC when it has none). A naive time that does not
+//! exist or is ambiguous in that zone is unparsable rather than guessed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
+
+use crate::error::{Error, Result};
+
+/// Time resolution of datetimes and durations (the units Polars supports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeUnit {
+    /// Milliseconds.
+    Millisecond,
+    /// Microseconds.
+    Microsecond,
+    /// Nanoseconds.
+    Nanosecond,
+}
+
+impl TimeUnit {
+    /// Parse `ms`, `us` or `ns`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "ms" => Ok(TimeUnit::Millisecond),
+            "us" => Ok(TimeUnit::Microsecond),
+            "ns" => Ok(TimeUnit::Nanosecond),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown time unit `{other}` (expected ms, us or ns)"
+            ))),
+        }
+    }
+
+    /// `ms`, `us` or `ns`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Millisecond => "ms",
+            TimeUnit::Microsecond => "us",
+            TimeUnit::Nanosecond => "ns",
+        }
+    }
+
+    fn to_arrow(self) -> ArrowTimeUnit {
+        match self {
+            TimeUnit::Millisecond => ArrowTimeUnit::Millisecond,
+            TimeUnit::Microsecond => ArrowTimeUnit::Microsecond,
+            TimeUnit::Nanosecond => ArrowTimeUnit::Nanosecond,
+        }
+    }
+}
+
+/// How the bytes of one field are read; see the module docs for the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// UTF-8 text.
+    Utf8,
+    /// Raw bytes.
+    Binary,
+    /// A boolean.
+    Boolean,
+    /// 8-bit signed integer.
+    Int8,
+    /// 16-bit signed integer.
+    Int16,
+    /// 32-bit signed integer.
+    Int32,
+    /// 64-bit signed integer.
+    Int64,
+    /// 8-bit unsigned integer.
+    UInt8,
+    /// 16-bit unsigned integer.
+    UInt16,
+    /// 32-bit unsigned integer.
+    UInt32,
+    /// 64-bit unsigned integer.
+    UInt64,
+    /// 32-bit float.
+    Float32,
+    /// 64-bit float.
+    Float64,
+    /// A calendar date.
+    Date,
+    /// An instant, with a resolution and an optional IANA time zone.
+    Datetime {
+        /// Resolution.
+        unit: TimeUnit,
+        /// IANA zone name, e.g. `UTC` or `Europe/Amsterdam`.
+        tz: Option<Arc<str>>,
+    },
+    /// A time of day (nanosecond resolution).
+    Time,
+    /// A signed duration.
+    Duration {
+        /// Resolution.
+        unit: TimeUnit,
+    },
+    /// A fixed-point decimal.
+    Decimal {
+        /// Total number of digits (1 to 38).
+        precision: u8,
+        /// Digits after the point.
+        scale: i8,
+    },
+    /// UTF-8 text that Python casts to `pl.Categorical`.
+    Categorical,
+    /// UTF-8 text restricted to fixed categories; Python casts to `pl.Enum`.
+    Enum {
+        /// The allowed values.
+        categories: Arc<[String]>,
+    },
+}
+
+impl FieldType {
+    /// A datetime type, validating the time zone name.
+    pub fn datetime(unit: TimeUnit, tz: Option<&str>) -> Result<Self> {
+        if let Some(tz) = tz {
+            tz.parse::<chrono_tz::Tz>().map_err(|_| {
+                Error::InvalidArgument(format!("unknown time zone `{tz}`"))
+            })?;
+        }
+        Ok(FieldType::Datetime {
+            unit,
+            tz: tz.map(Arc::from),
+        })
+    }
+
+    /// A decimal type, validating precision and scale.
+    pub fn decimal(precision: u8, scale: i8) -> Result<Self> {
+        if !(1..=38).contains(&precision) || scale < 0 || scale as u8 > precision {
+            return Err(Error::InvalidArgument(format!(
+                "invalid Decimal({precision}, {scale}): precision must be 1..=38 and 0 <= scale <= precision"
+            )));
+        }
+        Ok(FieldType::Decimal { precision, scale })
+    }
+
+    /// The Arrow type of the column this field type produces.
+    pub fn arrow_type(&self) -> DataType {
+        match self {
+            FieldType::Utf8 | FieldType::Categorical | FieldType::Enum { .. } => DataType::Utf8View,
+            FieldType::Binary => DataType::BinaryView,
+            FieldType::Boolean => DataType::Boolean,
+            FieldType::Int8 => DataType::Int8,
+            FieldType::Int16 => DataType::Int16,
+            FieldType::Int32 => DataType::Int32,
+            FieldType::Int64 => DataType::Int64,
+            FieldType::UInt8 => DataType::UInt8,
+            FieldType::UInt16 => DataType::UInt16,
+            FieldType::UInt32 => DataType::UInt32,
+            FieldType::UInt64 => DataType::UInt64,
+            FieldType::Float32 => DataType::Float32,
+            FieldType::Float64 => DataType::Float64,
+            FieldType::Date => DataType::Date32,
+            FieldType::Datetime { unit, tz } => DataType::Timestamp(unit.to_arrow(), tz.clone()),
+            FieldType::Time => DataType::Time64(ArrowTimeUnit::Nanosecond),
+            FieldType::Duration { unit } => DataType::Duration(unit.to_arrow()),
+            FieldType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
+        }
+    }
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldType::Utf8 => f.write_str("String"),
+            FieldType::Datetime { unit, tz: None } => write!(f, "Datetime({})", unit.name()),
+            FieldType::Datetime { unit, tz: Some(tz) } => {
+                write!(f, "Datetime({}, {tz})", unit.name())
+            }
+            FieldType::Duration { unit } => write!(f, "Duration({})", unit.name()),
+            FieldType::Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
+            FieldType::Enum { categories } => write!(f, "Enum({} categories)", categories.len()),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+"""polars-redis: query Redis like a database, transform with Polars.
+
+Read Redis data into Polars LazyFrames and DataFrames. The Rust core speaks
+the Redis protocol itself, decodes replies straight into Arrow columns and
+hands them to Polars without copying.
+
+Examples
+--------
+>>> import polars as pl
+>>> import polars_redis as redis
+>>> redis.read_hashes(url, "user:*", schema={"age": pl.Int64}).height
+3
+"""
+
+from polars_redis._internal import __version__
+from polars_redis.exceptions import (
+    AuthenticationError,
+    InvalidInputError,
+    ParseError,
+    PolarsRedisError,
+    ProtocolError,
+    RedisConnectionError,
+    RedisServerError,
+    RedisTimeoutError,
+    WrongTypeError,
+)
+from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+
+__all__ = [
+    "AuthenticationError",
+    "InvalidInputError",
+    "ParseError",
+    "PolarsRedisError",
+    "ProtocolError",
+    "RedisConnectionError",
+    "RedisServerError",
+    "RedisTimeoutError",
+    "WrongTypeError",
+    "__version__",
+    "iter_hashes",
+    "read_hashes",
+    "scan_hashes",
+]

@@ -1,0 +1,70 @@
+"""Translate Polars dtypes into the dtype specs the Rust core reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Union
+
+import polars as pl
+
+from polars_redis.exceptions import InvalidInputError
+
+SchemaLike = Union[Mapping[str, Any], pl.Schema]
+
+_SIMPLE: dict[type[pl.DataType], str] = {
+    pl.String: "String",
+    pl.Binary: "Binary",
+    pl.Boolean: "Boolean",
+    pl.Int8: "Int8",
+    pl.Int16: "Int16",
+    pl.Int32: "Int32",
+    pl.Int64: "Int64",
+    pl.UInt8: "UInt8",
+    pl.UInt16: "UInt16",
+    pl.UInt32: "UInt32",
+    pl.UInt64: "UInt64",
+    pl.Float32: "Float32",
+    pl.Float64: "Float64",
+    pl.Date: "Date",
+    pl.Time: "Time",
+    pl.Categorical: "Categorical",
+}
+
+
+def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
+    """Return the core's spec tuple for one field, or raise naming the field."""
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        dtype = dtype()
+    if not isinstance(dtype, pl.DataType):
+        msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
+        raise InvalidInputError(msg)
+    if isinstance(dtype, pl.Datetime):
+        return ("Datetime", dtype.time_unit or "us", dtype.time_zone)
+    if isinstance(dtype, pl.Duration):
+        return ("Duration", dtype.time_unit or "us")
+    if isinstance(dtype, pl.Decimal):
+        return ("Decimal", dtype.precision or 38, dtype.scale)
+    if isinstance(dtype, pl.Enum):
+        return ("Enum", [str(c) for c in dtype.categories.to_list()])
+    simple = _SIMPLE.get(type(dtype))
+    if simple is None:
+        msg = (
+            f"field {name!r}: dtype {dtype} is not supported for Redis values "
+            f"(supported: {', '.join(sorted(set(_SIMPLE.values())))}, Datetime, "
+            "Duration, Decimal, Enum)"
+        )
+        raise InvalidInputError(msg)
+    return (simple,)
+
+
+def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
+    """Specs for every field of a schema mapping, in order."""
+    if not isinstance(schema, Mapping):
+        msg = f"schema must be a mapping of field name to Polars dtype, got {type(schema).__name__}"
+        raise InvalidInputError(msg)
+    return [(str(name), dtype_spec(str(name), dtype)) for name, dtype in schema.items()]
+
+
+def needs_cast(dtype: Any) -> bool:
+    """Dtypes that cross the Arrow boundary as strings and are cast in Python."""
+    return isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,)

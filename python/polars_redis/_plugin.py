@@ -1,0 +1,127 @@
+"""The LazyFrame plumbing shared by every ``scan_*`` function.
+
+Polars' IO plugin callback receives ``(with_columns, predicate, n_rows,
+batch_size)`` and, in Polars 2.x, does not re-apply any of them: the source
+applies the projection, the predicate and the row limit itself, always.
+The ``batch_size`` hint is ignored in favour of the user's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import polars as pl
+from polars.io.plugins import register_io_source
+
+from polars_redis import _predicate
+from polars_redis._dtypes import needs_cast
+
+
+class _Batches(Protocol):
+    def __iter__(self) -> Iterator[Any]: ...
+    def __next__(self) -> Any: ...
+    def read_all(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+class Scanner(Protocol):
+    """What ``_internal`` scanner classes provide."""
+
+    def empty(self) -> Any: ...
+    def batches(
+        self,
+        projection: list[str] | None = None,
+        limit: int | None = None,
+        predicate: str | None = None,
+    ) -> _Batches: ...
+
+
+def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
+    """The Polars schema of a scan: the core's Arrow schema, with declared
+    dtypes that Arrow cannot carry (Categorical, Enum) put back."""
+    arrow = pl.DataFrame(scanner.empty()).schema
+    return pl.Schema({name: declared.get(name, dtype) for name, dtype in arrow.items()})
+
+
+def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    casts = {name: schema[name] for name in df.columns if needs_cast(schema[name])}
+    return df.cast(casts) if casts else df
+
+
+def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:
+    """Wrap a scanner as a LazyFrame via ``register_io_source``."""
+
+    def source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        _batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        return _read(scanner, schema, with_columns, predicate, n_rows)
+
+    return register_io_source(
+        source,
+        schema=schema,
+        validate_schema=True,
+        explain_name="polars_redis",
+        explain_detail=detail,
+    )
+
+
+def _read(
+    scanner: Scanner,
+    schema: pl.Schema,
+    with_columns: list[str] | None,
+    predicate: pl.Expr | None,
+    n_rows: int | None,
+) -> Iterator[pl.DataFrame]:
+    needed = _needed_columns(schema, with_columns, predicate)
+    batches = scanner.batches(
+        projection=needed,
+        # A limit can only be pushed when no rows are filtered out afterwards.
+        limit=n_rows if predicate is None else None,
+        predicate=_predicate.serialize(predicate) if predicate is not None else None,
+    )
+    remaining = n_rows
+    try:
+        for table in batches:
+            df = _finish(pl.DataFrame(table), schema)
+            if predicate is not None:
+                df = df.filter(predicate)
+            if with_columns is not None:
+                df = df.select(with_columns)
+            if remaining is not None:
+                df = df.head(remaining)
+                remaining -= df.height
+            if df.height:
+                yield df
+            if remaining == 0:
+                return
+    finally:
+        batches.close()
+
+
+def _needed_columns(
+    schema: pl.Schema, with_columns: list[str] | None, predicate: pl.Expr | None
+) -> list[str] | None:
+    if with_columns is None:
+        return None
+    needed = list(with_columns)
+    if predicate is not None:
+        needed += [c for c in predicate.meta.root_names() if c not in needed]
+    if not needed:
+        # Polars asked for no column (e.g. to count rows): read the cheapest one.
+        needed = [next(iter(schema))] if schema else []
+    return needed
+
+
+def iter_batches(scanner: Scanner, schema: pl.Schema) -> Iterator[pl.DataFrame]:
+    """Yield the scan's batches as DataFrames, reading ahead only a few
+    batches: memory stays bounded by the batch size, not the key count."""
+    batches = scanner.batches()
+    try:
+        for table in batches:
+            yield _finish(pl.DataFrame(table), schema)
+    finally:
+        batches.close()

@@ -1,0 +1,38 @@
+"""The exceptions polars-redis raises, all subclasses of :class:`PolarsRedisError`.
+
+::
+
+    PolarsRedisError
+    ├── InvalidInputError      malformed URL, option, schema or argument
+    ├── RedisConnectionError   server unreachable or connection broken
+    │   └── AuthenticationError  credentials rejected
+    ├── RedisTimeoutError      connect, command or overall deadline ran out
+    ├── RedisServerError       the server replied with an error
+    ├── WrongTypeError         a key holds another Redis type
+    ├── ParseError             a value does not parse as its declared dtype
+    └── ProtocolError          the server sent invalid RESP
+"""
+
+from polars_redis._internal import (
+    AuthenticationError,
+    InvalidInputError,
+    ParseError,
+    PolarsRedisError,
+    ProtocolError,
+    RedisConnectionError,
+    RedisServerError,
+    RedisTimeoutError,
+    WrongTypeError,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "InvalidInputError",
+    "ParseError",
+    "PolarsRedisError",
+    "ProtocolError",
+    "RedisConnectionError",
+    "RedisServerError",
+    "RedisTimeoutError",
+    "WrongTypeError",
+]
