@@ -1,12 +1,18 @@
-//! The scan engine: one task produces key batches (SCAN or a key list),
-//! several workers fetch them over their own connections (one pipeline in
-//! flight each), and a coordinator puts the fetched batches back in order,
-//! applies the row limit and the row index, and hands them to the consumer
-//! through a small bounded channel. Every channel is bounded, so a slow
-//! consumer stops the workers and the SCAN (backpressure) and memory stays
-//! proportional to `batch_size x parallelism`, not to the number of keys.
+//! The scan engine.
+//!
+//! ```text
+//!  key producer ──key batches──▶ dispatcher ──work──▶ N fetch workers (own connection each)
+//!  (SCAN / list)                    │                        │ chunks (bounded, per batch)
+//!                                   └──per-batch receivers──▶ coordinator ──▶ consumer
+//! ```
+//!
+//! Each key batch gets its own small chunk channel; the coordinator drains
+//! those channels strictly in batch order, so output order is stable while
+//! up to N pipelines are in flight. Every channel is bounded: a slow consumer
+//! stops the workers and the SCAN (backpressure), and a fetcher that turns one
+//! key into millions of rows (a long list or stream) emits them in chunks, so
+//! memory follows `batch_size x parallelism`, never the size of the data.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,14 +30,30 @@ use crate::layout::Layout;
 
 /// Reads the rows of one batch of keys of one Redis type.
 pub(crate) trait Fetcher: Send + Sync + 'static {
-    /// Fetch `keys` over `conn` and return their rows in key order, in the
-    /// layout's fetch schema. Keys that no longer exist produce no row.
+    /// Fetch `keys` over `conn` and emit their rows, in key order and in the
+    /// layout's fetch schema, as one or more chunks. Keys that no longer exist
+    /// produce no row. Returns early, without error, once the sink is closed.
     fn fetch(
         &self,
         conn: &mut Connection,
         keys: Vec<Vec<u8>>,
-    ) -> impl Future<Output = Result<RecordBatch>> + Send;
+        sink: &ChunkSink,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
+
+/// Where a fetcher puts the chunks of one key batch.
+pub(crate) struct ChunkSink(mpsc::Sender<Result<RecordBatch>>);
+
+impl ChunkSink {
+    /// Hand over a chunk; `false` when the scan has stopped and the fetcher
+    /// should return.
+    pub(crate) async fn emit(&self, chunk: RecordBatch) -> bool {
+        chunk.num_rows() == 0 || self.0.send(Ok(chunk)).await.is_ok()
+    }
+}
+
+/// A key batch with the sink for its chunks.
+type Work = (Vec<Vec<u8>>, ChunkSink);
 
 /// Everything a running scan needs.
 pub(crate) struct ScanJob<F> {
@@ -92,33 +114,30 @@ impl<F: Fetcher> ScanJob<F> {
         };
         tasks.spawn(self.keys.clone().run(scan_conn, key_tx));
 
-        let key_rx = Arc::new(Mutex::new(key_rx));
-        let (done_tx, mut done_rx) = mpsc::channel(self.parallelism);
+        let (work_tx, work_rx) = mpsc::channel::<Work>(self.parallelism);
+        let (order_tx, mut order_rx) = mpsc::channel(self.parallelism + 1);
+        tasks.spawn(dispatch(key_rx, work_tx, order_tx));
+        let work_rx = Arc::new(Mutex::new(work_rx));
         for _ in 0..self.parallelism {
             let conn = connect().await?;
-            tasks.spawn(fetch_worker(conn, self.fetcher.clone(), key_rx.clone(), done_tx.clone()));
+            tasks.spawn(fetch_worker(conn, self.fetcher.clone(), work_rx.clone()));
         }
-        drop(done_tx);
 
-        let mut reorder = BTreeMap::new();
-        let mut next_seq = 0;
         let mut emitted = 0usize;
-        while let Some(done) = done_rx.recv().await {
-            let (seq, batch) = done?;
-            reorder.insert(seq, batch);
-            while let Some(batch) = reorder.remove(&next_seq) {
-                next_seq += 1;
+        while let Some(mut chunks) = order_rx.recv().await {
+            while let Some(chunk) = chunks.recv().await {
+                let chunk = chunk?;
                 let remaining = self.limit.map_or(usize::MAX, |limit| limit - emitted);
-                let batch = batch.slice(0, batch.num_rows().min(remaining));
-                if batch.num_rows() == 0 {
+                let chunk = chunk.slice(0, chunk.num_rows().min(remaining));
+                if chunk.num_rows() == 0 {
                     continue;
                 }
                 let first_index = u32::try_from(emitted).map_err(|_| {
                     Error::InvalidArgument("the row index column overflows UInt32".into())
                 })?;
-                emitted += batch.num_rows();
-                let batch = self.layout.with_row_index(batch, first_index)?;
-                if out.send(Ok(batch)).await.is_err() || Some(emitted) == self.limit {
+                emitted += chunk.num_rows();
+                let chunk = self.layout.with_row_index(chunk, first_index)?;
+                if out.send(Ok(chunk)).await.is_err() || Some(emitted) == self.limit {
                     return Ok(());
                 }
             }
@@ -127,24 +146,45 @@ impl<F: Fetcher> ScanJob<F> {
     }
 }
 
+/// Give each key batch a chunk channel: the sender goes with the work to a
+/// worker, the receiver to the coordinator, in batch order.
+async fn dispatch(
+    mut keys: mpsc::Receiver<Result<KeyBatch>>,
+    work: mpsc::Sender<Work>,
+    order: mpsc::Sender<mpsc::Receiver<Result<RecordBatch>>>,
+) {
+    /// Chunks of one batch buffered ahead of the coordinator.
+    const CHUNKS_AHEAD: usize = 2;
+    while let Some(batch) = keys.recv().await {
+        let (chunk_tx, chunk_rx) = mpsc::channel(CHUNKS_AHEAD);
+        if order.send(chunk_rx).await.is_err() {
+            return;
+        }
+        match batch {
+            Ok(batch) => {
+                if work.send((batch, ChunkSink(chunk_tx))).await.is_err() {
+                    return;
+                }
+            }
+            Err(err) => {
+                let _ = chunk_tx.send(Err(err)).await;
+                return;
+            }
+        }
+    }
+}
+
 async fn fetch_worker<F: Fetcher>(
     mut conn: Connection,
     fetcher: Arc<F>,
-    keys: Arc<Mutex<mpsc::Receiver<Result<KeyBatch>>>>,
-    done: mpsc::Sender<Result<(u64, RecordBatch)>>,
+    work: Arc<Mutex<mpsc::Receiver<Work>>>,
 ) {
     loop {
-        let next = keys.lock().await.recv().await;
-        let Some(next) = next else { return };
-        let result = match next {
-            Ok(batch) => fetcher
-                .fetch(&mut conn, batch.keys)
-                .await
-                .map(|rows| (batch.seq, rows)),
-            Err(err) => Err(err),
-        };
-        let failed = result.is_err();
-        if done.send(result).await.is_err() || failed {
+        let next = work.lock().await.recv().await;
+        let Some((keys, sink)) = next else { return };
+        if let Err(err) = fetcher.fetch(&mut conn, keys, &sink).await {
+            // The connection may be mid-reply: stop this worker after reporting.
+            let _ = sink.0.send(Err(err)).await;
             return;
         }
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow_array::{RecordBatch, UInt32Array};
 
 use crate::connection::{server_error, Connection};
-use crate::engine::Fetcher;
+use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
 use crate::layout::{Layout, RowBuilders};
 use crate::resp::{write_array, Cmd, Item, ReplyReader};
@@ -233,7 +233,15 @@ impl HashFetcher {
 }
 
 impl Fetcher for HashFetcher {
-    async fn fetch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
+    async fn fetch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>, sink: &ChunkSink) -> Result<()> {
+        let batch = self.fetch_batch(conn, keys).await?;
+        sink.emit(batch).await;
+        Ok(())
+    }
+}
+
+impl HashFetcher {
+    async fn fetch_batch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
         self.queue(conn, &keys);
         conn.flush().await?;
         let mut rows = self.layout.builders(keys.len());

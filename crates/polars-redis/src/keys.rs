@@ -1,6 +1,6 @@
 //! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
 //! or an explicit list. Either way every key is handed out at most once, in
-//! batches, each tagged with its sequence number so output order is stable.
+//! batches.
 
 use std::collections::HashSet;
 
@@ -20,11 +20,7 @@ pub enum KeySelection {
 }
 
 /// One unit of work for a fetch worker.
-#[derive(Debug)]
-pub(crate) struct KeyBatch {
-    pub(crate) seq: u64,
-    pub(crate) keys: Vec<Vec<u8>>,
-}
+pub(crate) type KeyBatch = Vec<Vec<u8>>;
 
 /// Remembers which keys were already handed out.
 ///
@@ -150,10 +146,9 @@ fn parse_scan_reply(reply: Value) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     Ok((cursor, keys))
 }
 
-/// Cuts a key stream into numbered batches.
+/// Cuts a key stream into batches.
 struct Batcher {
     size: usize,
-    next_seq: u64,
     current: Vec<Vec<u8>>,
 }
 
@@ -161,7 +156,6 @@ impl Batcher {
     fn new(size: usize) -> Self {
         Batcher {
             size,
-            next_seq: 0,
             current: Vec::with_capacity(size),
         }
     }
@@ -176,10 +170,7 @@ impl Batcher {
     }
 
     fn take(&mut self) -> KeyBatch {
-        let keys = std::mem::replace(&mut self.current, Vec::with_capacity(self.size));
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        KeyBatch { seq, keys }
+        std::mem::replace(&mut self.current, Vec::with_capacity(self.size))
     }
 }
 
@@ -205,10 +196,9 @@ mod tests {
         assert!(seen.first_time(b"a") && !seen.first_time(b"a") && seen.first_time(b"b"));
         let mut b = Batcher::new(2);
         assert!(b.push(b"a".to_vec()).is_none());
-        let first = b.push(b"b".to_vec()).unwrap();
-        assert_eq!((first.seq, first.keys.len()), (0, 2));
+        assert_eq!(b.push(b"b".to_vec()).unwrap().len(), 2);
         b.push(b"c".to_vec());
-        assert_eq!(b.finish().unwrap().seq, 1);
+        assert_eq!(b.finish().unwrap(), vec![b"c".to_vec()]);
         assert!(b.finish().is_none());
     }
 
