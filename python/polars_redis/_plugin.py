@@ -45,8 +45,10 @@ def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
 
 
 def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    casts = {name: schema[name] for name in df.columns if needs_cast(schema[name])}
-    return df.cast(casts) if casts else df
+    casts: dict[str, pl.DataType] = {
+        name: schema[name] for name in df.columns if needs_cast(schema[name])
+    }
+    return df.cast(casts) if casts else df  # type: ignore[arg-type]
 
 
 def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:

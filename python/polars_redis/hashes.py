@@ -207,5 +207,3 @@ def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.HashScanner, pl.Schem
         deadline=args["deadline"],
     )
     return scanner, output_schema(scanner, dict(schema))
-
-

@@ -80,7 +80,9 @@ impl ColumnBuilder {
                 Int64Builder::with_capacity(capacity),
                 *unit,
                 // Validated when the FieldType was made; UTC needs no lookups.
-                tz.as_deref().and_then(|tz| tz.parse::<Tz>().ok()).filter(|tz| *tz != Tz::UTC),
+                tz.as_deref()
+                    .and_then(|tz| tz.parse::<Tz>().ok())
+                    .filter(|tz| *tz != Tz::UTC),
             ),
             FieldType::Time => Storage::Time(Int64Builder::with_capacity(capacity)),
             FieldType::Duration { .. } => Storage::Duration(Int64Builder::with_capacity(capacity)),
@@ -225,7 +227,10 @@ mod tests {
         assert!(col.append(b"1970-01-01T00:00:01Z"));
         let array = col.finish();
         assert_eq!(array.data_type(), &ts.arrow_type());
-        assert_eq!(array.as_primitive::<TimestampMillisecondType>().value(0), 1000);
+        assert_eq!(
+            array.as_primitive::<TimestampMillisecondType>().value(0),
+            1000
+        );
 
         let dec = FieldType::decimal(5, 2).unwrap();
         let mut col = ColumnBuilder::new(&dec, 1);

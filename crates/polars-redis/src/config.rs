@@ -121,9 +121,10 @@ impl ConnectionConfig {
                 "username" => config.username = Some(value),
                 "password" => config.password = Some(Secret(value)),
                 "ca_file" | "ssl_ca_certs" => {
-                    let tls = config.tls.as_mut().ok_or_else(|| {
-                        invalid(url, "ca_file needs a rediss:// URL")
-                    })?;
+                    let tls = config
+                        .tls
+                        .as_mut()
+                        .ok_or_else(|| invalid(url, "ca_file needs a rediss:// URL"))?;
                     tls.ca_file = Some(PathBuf::from(value));
                 }
                 other => return Err(invalid(url, &format!("unknown option `{other}`"))),
@@ -338,6 +339,9 @@ mod tests {
     fn debug_hides_password() {
         let c = ConnectionConfig::from_url("redis://u:hunter2@h?").unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
-        assert_eq!(redact_url("unix:///s?password=hunter2&db=1"), "unix:///s?password=***&db=1");
+        assert_eq!(
+            redact_url("unix:///s?password=hunter2&db=1"),
+            "unix:///s?password=***&db=1"
+        );
     }
 }

@@ -32,7 +32,9 @@ pub(crate) struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("addr", &self.addr).finish()
+        f.debug_struct("Connection")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -92,7 +94,8 @@ impl Connection {
             })?;
         }
         if config.db != 0 {
-            conn.query(Cmd::new("SELECT").arg(config.db.to_string())).await?;
+            conn.query(Cmd::new("SELECT").arg(config.db.to_string()))
+                .await?;
         }
         Ok(conn)
     }
@@ -149,10 +152,12 @@ impl Connection {
         let limit = self.time_left();
         let read = self.stream.read_buf(&mut self.read_buf);
         let n = match limit {
-            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| Error::Timeout {
-                during: format!("waiting for the reply to {waiting_for} from {}", self.addr),
-                after_ms: limit.as_millis() as u64,
-            })?,
+            Some(limit) => tokio::time::timeout(limit, read)
+                .await
+                .map_err(|_| Error::Timeout {
+                    during: format!("waiting for the reply to {waiting_for} from {}", self.addr),
+                    after_ms: limit.as_millis() as u64,
+                })?,
             None => read.await,
         }
         .map_err(|e| Error::io(&self.addr, e))?;

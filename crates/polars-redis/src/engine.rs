@@ -71,7 +71,10 @@ const OUTPUT_QUEUE: usize = 2;
 
 impl<F: Fetcher> ScanJob<F> {
     /// Start the scan on `runtime`; batches arrive on the returned channel.
-    pub(crate) fn spawn(self, runtime: &tokio::runtime::Handle) -> mpsc::Receiver<Result<RecordBatch>> {
+    pub(crate) fn spawn(
+        self,
+        runtime: &tokio::runtime::Handle,
+    ) -> mpsc::Receiver<Result<RecordBatch>> {
         let (out, rx) = mpsc::channel(OUTPUT_QUEUE);
         runtime.spawn(self.run_until_deadline(out));
         rx
@@ -95,7 +98,11 @@ impl<F: Fetcher> ScanJob<F> {
         }
     }
 
-    async fn run(self, deadline: Option<Instant>, out: &mpsc::Sender<Result<RecordBatch>>) -> Result<()> {
+    async fn run(
+        self,
+        deadline: Option<Instant>,
+        out: &mpsc::Sender<Result<RecordBatch>>,
+    ) -> Result<()> {
         if self.limit == Some(0) {
             return Ok(());
         }

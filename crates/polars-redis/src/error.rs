@@ -73,7 +73,10 @@ pub enum Error {
     },
 
     /// A stored value could not be parsed as the declared dtype (strict mode).
-    #[error("key {key}, field `{field}`: cannot parse {value} as {dtype}{}", hint_suffix(hint))]
+    #[error(
+        "key {key}, field `{field}`: cannot parse {value} as {dtype}{}",
+        hint_suffix(hint)
+    )]
     Parse {
         /// The key whose value failed to parse.
         key: Key,

@@ -50,7 +50,10 @@ fn match_class(pattern: &[u8], start: usize, byte: u8) -> Option<usize> {
             matched |= pattern[i + 1] == byte;
             i += 2;
         } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
-            let (lo, hi) = (pattern[i].min(pattern[i + 2]), pattern[i].max(pattern[i + 2]));
+            let (lo, hi) = (
+                pattern[i].min(pattern[i + 2]),
+                pattern[i].max(pattern[i + 2]),
+            );
             matched |= (lo..=hi).contains(&byte);
             i += 3;
         } else {

@@ -11,11 +11,83 @@ use std::sync::Arc;
 
 use arrow_array::{RecordBatch, UInt32Array};
 
+use crate::config::ConnectionConfig;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::layout::{Layout, RowBuilders};
+use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Cmd, Item, ReplyReader};
+use crate::scan::{scan_builder_methods, Plan, ScanOptions};
+
+/// Builds a scan of Redis hashes, one row per hash.
+///
+/// ```no_run
+/// use polars_redis::{ConnectionConfig, Field, FieldType, HashScanBuilder};
+///
+/// let config = ConnectionConfig::from_url("redis://localhost:6379")?;
+/// let schema = vec![Field::new("name", FieldType::Utf8), Field::new("age", FieldType::Int64)];
+/// let reader = HashScanBuilder::new(config, schema)
+///     .with_pattern("user:*")
+///     .with_batch_size(500)
+///     .build()?;
+/// for batch in reader {
+///     println!("{} rows", batch?.num_rows());
+/// }
+/// # Ok::<(), polars_redis::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct HashScanBuilder {
+    config: ConnectionConfig,
+    schema: Vec<Field>,
+    fetch: HashFetch,
+    options: ScanOptions,
+}
+
+impl HashScanBuilder {
+    /// A scan of every hash (pattern `*`) with these value fields.
+    pub fn new(config: ConnectionConfig, schema: Vec<Field>) -> Self {
+        HashScanBuilder {
+            config,
+            schema,
+            fetch: HashFetch::Auto,
+            options: ScanOptions::default(),
+        }
+    }
+
+    scan_builder_methods!();
+
+    /// Choose between `HGETALL` and `HMGET`. Default [`HashFetch::Auto`].
+    pub fn with_fetch(mut self, fetch: HashFetch) -> Self {
+        self.fetch = fetch;
+        self
+    }
+}
+
+impl Plan for HashScanBuilder {
+    type Fetcher = HashFetcher;
+    const REDIS_TYPE: &'static str = "hash";
+
+    fn config(&self) -> &ConnectionConfig {
+        &self.config
+    }
+
+    fn options(&self) -> &ScanOptions {
+        &self.options
+    }
+
+    fn fields(&self) -> Result<Vec<Field>> {
+        Ok(self.schema.clone())
+    }
+
+    fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<HashFetcher> {
+        Ok(HashFetcher::new(
+            layout,
+            self.schema.len(),
+            self.fetch,
+            wrong_type_is_error,
+        ))
+    }
+}
 
 /// How field values are fetched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +196,9 @@ impl HashFetcher {
     ) -> Result<Outcome> {
         let item = r.next()?;
         let fields = match (self.command, item) {
-            (_, Item::Error(msg)) if msg.starts_with(b"WRONGTYPE") => return Ok(Outcome::WrongType),
+            (_, Item::Error(msg)) if msg.starts_with(b"WRONGTYPE") => {
+                return Ok(Outcome::WrongType)
+            }
             (_, Item::Error(msg)) => return Err(server_error(self.command_name(), Some(key), msg)),
             (Command::Type, Item::Bytes(b"hash")) => return Ok(Outcome::Row),
             (Command::Type, Item::Bytes(b"none")) => return Ok(Outcome::Missing),
@@ -233,7 +307,12 @@ impl HashFetcher {
 }
 
 impl Fetcher for HashFetcher {
-    async fn fetch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>, sink: &ChunkSink) -> Result<()> {
+    async fn fetch(
+        &self,
+        conn: &mut Connection,
+        keys: Vec<Vec<u8>>,
+        sink: &ChunkSink,
+    ) -> Result<()> {
         let batch = self.fetch_batch(conn, keys).await?;
         sink.emit(batch).await;
         Ok(())

@@ -50,11 +50,7 @@ pub(crate) struct KeyProducer {
 
 impl KeyProducer {
     /// Send key batches until the keys run out or the receiver goes away.
-    pub(crate) async fn run(
-        self,
-        conn: Option<Connection>,
-        tx: mpsc::Sender<Result<KeyBatch>>,
-    ) {
+    pub(crate) async fn run(self, conn: Option<Connection>, tx: mpsc::Sender<Result<KeyBatch>>) {
         let result = match &self.selection {
             KeySelection::Keys(keys) => self.send_list(keys, &tx).await,
             KeySelection::Pattern(pattern) => match conn {
@@ -97,7 +93,11 @@ impl KeyProducer {
         let count = self.count_hint.to_string();
         loop {
             let mut cmd = Cmd::new("SCAN");
-            cmd.arg(&cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(&count);
+            cmd.arg(&cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(&count);
             cmd.arg("TYPE").arg(self.redis_type);
             let reply = conn.query(&cmd).await?;
             let (next, keys) = parse_scan_reply(reply)?;

@@ -73,7 +73,11 @@ impl Layout {
             columns.push(ArrowField::new(key, DataType::Utf8View, true));
         }
         for field in &fields {
-            columns.push(ArrowField::new(&field.name, field.field_type.arrow_type(), true));
+            columns.push(ArrowField::new(
+                &field.name,
+                field.field_type.arrow_type(),
+                true,
+            ));
         }
         if let Some(ttl) = &extra.ttl {
             columns.push(ArrowField::new(ttl, DataType::Int64, true));
@@ -194,7 +198,11 @@ impl Layout {
     }
 
     /// Add the row index column (numbered from `first_index`) to a fetched batch.
-    pub(crate) fn with_row_index(&self, batch: RecordBatch, first_index: u32) -> Result<RecordBatch> {
+    pub(crate) fn with_row_index(
+        &self,
+        batch: RecordBatch,
+        first_index: u32,
+    ) -> Result<RecordBatch> {
         if self.extra.row_index.is_none() {
             return Ok(batch);
         }

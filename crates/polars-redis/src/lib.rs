@@ -33,29 +33,29 @@ mod columns;
 pub mod config;
 mod connection;
 mod engine;
-mod glob;
 pub mod error;
+mod glob;
 mod hash;
 mod keys;
 mod layout;
+mod output;
 mod parse;
 mod pushdown;
-mod reader;
 mod resp;
 mod runtime;
+mod scan;
 pub mod types;
 
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
-pub use glob::glob_match;
 pub use error::{Error, Key, Result};
+pub use glob::glob_match;
 pub use hash::HashFetch;
+pub use hash::HashScanBuilder;
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
+pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
 pub use pushdown::KeyFilter;
-pub use reader::{
-    ArrowReader, HashScanBuilder, RecordBatchIter, RecordBatchStream, ScanOptions,
-    DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM,
-};
 pub use resp::Value;
 pub use runtime::runtime;
+pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
 pub use types::{FieldType, TimeUnit};

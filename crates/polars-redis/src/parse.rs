@@ -108,7 +108,11 @@ pub(crate) fn parse_decimal(bytes: &[u8], precision: u8, scale: i8) -> Option<i1
     }
     let mut value: i128 = 0;
     let mut count = 0usize;
-    for (i, d) in int_part.iter().chain(frac_part.iter().take(scale)).enumerate() {
+    for (i, d) in int_part
+        .iter()
+        .chain(frac_part.iter().take(scale))
+        .enumerate()
+    {
         if !d.is_ascii_digit() {
             return None;
         }
@@ -217,7 +221,11 @@ impl Cursor<'_> {
         if self.0.first() == Some(&b':') {
             self.take_byte();
         }
-        let minutes = if self.is_empty() { 0 } else { self.digits(2)? as i32 };
+        let minutes = if self.is_empty() {
+            0
+        } else {
+            self.digits(2)? as i32
+        };
         Some(Some(sign * (hours * 3600 + minutes * 60)))
     }
 }
@@ -263,20 +271,32 @@ mod tests {
     #[test]
     fn datetimes() {
         let ms = TimeUnit::Millisecond;
-        assert_eq!(parse_datetime(b"1970-01-01T00:00:01.5", ms, None), Some(1500));
-        assert_eq!(parse_datetime(b"1970-01-01 01:00:00+01:00", ms, None), Some(0));
+        assert_eq!(
+            parse_datetime(b"1970-01-01T00:00:01.5", ms, None),
+            Some(1500)
+        );
+        assert_eq!(
+            parse_datetime(b"1970-01-01 01:00:00+01:00", ms, None),
+            Some(0)
+        );
         assert_eq!(parse_datetime(b"1970-01-01T00:00:00Z", ms, None), Some(0));
         assert_eq!(parse_datetime(b"1970-01-02", ms, None), Some(86_400_000));
         assert_eq!(parse_datetime(b"1234", ms, None), Some(1234));
         let ns = TimeUnit::Nanosecond;
-        assert_eq!(parse_datetime(b"1970-01-01T00:00:00.000000001", ns, None), Some(1));
+        assert_eq!(
+            parse_datetime(b"1970-01-01T00:00:00.000000001", ns, None),
+            Some(1)
+        );
         let amsterdam: Tz = "Europe/Amsterdam".parse().unwrap();
         assert_eq!(
             parse_datetime(b"2024-01-01T01:00:00", ms, Some(&amsterdam)),
             Some(1_704_067_200_000)
         );
         // 02:30 does not exist in Amsterdam on 2024-03-31 (DST gap).
-        assert_eq!(parse_datetime(b"2024-03-31T02:30:00", ms, Some(&amsterdam)), None);
+        assert_eq!(
+            parse_datetime(b"2024-03-31T02:30:00", ms, Some(&amsterdam)),
+            None
+        );
         assert_eq!(parse_datetime(b"2024-01-01X", ms, None), None);
         assert_eq!(parse_datetime(b"2024-01-01T00:00:00+0x", ms, None), None);
     }

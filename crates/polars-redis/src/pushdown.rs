@@ -77,10 +77,7 @@ impl KeyFilter {
         match (selection, self) {
             (selection, KeyFilter::Any) => (selection, false),
             (KeySelection::Keys(keys), filter) => {
-                let keys = keys
-                    .into_iter()
-                    .filter(|k| filter.admits(k))
-                    .collect();
+                let keys = keys.into_iter().filter(|k| filter.admits(k)).collect();
                 (KeySelection::Keys(keys), false)
             }
             (KeySelection::Pattern(_), KeyFilter::Nothing) => (KeySelection::Keys(vec![]), true),
@@ -145,7 +142,10 @@ fn filter_of(node: &Json, key_column: &str) -> KeyFilter {
         };
     }
     if let Some(function) = node.get("Function") {
-        let inputs = function["input"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let inputs = function["input"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let [column, argument] = inputs else {
             return KeyFilter::Any;
         };
@@ -232,7 +232,10 @@ mod tests {
     fn narrows_selections_soundly() {
         let pattern = |p: &str| KeySelection::Pattern(p.as_bytes().to_vec());
         let (sel, derived) = keys(&["user:1", "order:1"]).narrow(pattern("user:*"));
-        assert_eq!((sel, derived), (KeySelection::Keys(vec![b"user:1".to_vec()]), true));
+        assert_eq!(
+            (sel, derived),
+            (KeySelection::Keys(vec![b"user:1".to_vec()]), true)
+        );
         let (sel, _) = KeyFilter::Prefix("user:1".into()).narrow(pattern("user:*"));
         assert_eq!(sel, pattern("user:1*"));
         let (sel, _) = KeyFilter::Prefix("us".into()).narrow(pattern("user:*"));

@@ -139,9 +139,8 @@ impl FieldType {
     /// A datetime type, validating the time zone name.
     pub fn datetime(unit: TimeUnit, tz: Option<&str>) -> Result<Self> {
         if let Some(tz) = tz {
-            tz.parse::<chrono_tz::Tz>().map_err(|_| {
-                Error::InvalidArgument(format!("unknown time zone `{tz}`"))
-            })?;
+            tz.parse::<chrono_tz::Tz>()
+                .map_err(|_| Error::InvalidArgument(format!("unknown time zone `{tz}`")))?;
         }
         Ok(FieldType::Datetime {
             unit,

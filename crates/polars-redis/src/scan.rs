@@ -1,0 +1,304 @@
+//! What every scan shares, whatever the Redis type: the options, their
+//! setters, and the path from a validated builder to a running scan.
+//!
+//! Each type module (`hash`, ...) defines a builder holding a
+//! [`ScanOptions`], invokes [`scan_builder_methods!`] for the shared setters
+//! and `build` methods, and implements [`Plan`] to say which value columns
+//! it emits and how it fetches them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_schema::SchemaRef;
+
+use crate::config::ConnectionConfig;
+use crate::engine::{Fetcher, ScanJob};
+use crate::error::{Error, Result};
+use crate::keys::{KeyProducer, KeySelection};
+use crate::layout::{ExtraColumns, Field, Layout};
+use crate::pushdown::KeyFilter;
+
+/// Default number of keys fetched per pipeline (and rows per batch for hashes).
+pub const DEFAULT_BATCH_SIZE: usize = 1000;
+/// Default number of pipelines in flight, each on its own connection.
+pub const DEFAULT_PARALLELISM: usize = 3;
+
+/// Options every scan shares, whatever the Redis type.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub(crate) selection: KeySelection,
+    pub(crate) extra: ExtraColumns,
+    pub(crate) projection: Option<Vec<String>>,
+    pub(crate) batch_size: usize,
+    pub(crate) count_hint: Option<usize>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) strict: bool,
+    pub(crate) parallelism: usize,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) parse_hint: Option<String>,
+    pub(crate) key_filter: KeyFilter,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            selection: KeySelection::Pattern(b"*".to_vec()),
+            extra: ExtraColumns::default(),
+            projection: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            count_hint: None,
+            limit: None,
+            strict: true,
+            parallelism: DEFAULT_PARALLELISM,
+            deadline: None,
+            parse_hint: None,
+            key_filter: KeyFilter::Any,
+        }
+    }
+}
+
+impl ScanOptions {
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 {
+            return Err(Error::InvalidArgument(
+                "batch_size must be at least 1".into(),
+            ));
+        }
+        if self.parallelism == 0 {
+            return Err(Error::InvalidArgument(
+                "parallelism must be at least 1".into(),
+            ));
+        }
+        if self.count_hint == Some(0) {
+            return Err(Error::InvalidArgument(
+                "count_hint must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Apply the projection to the value fields and the extra columns.
+    pub(crate) fn project(&self, fields: &[Field]) -> Result<(ExtraColumns, Vec<Field>)> {
+        let Some(projection) = &self.projection else {
+            return Ok((self.extra.clone(), fields.to_vec()));
+        };
+        let extra = &self.extra;
+        let keep = |name: &Option<String>| name.clone().filter(|n| projection.contains(n));
+        for name in projection {
+            let known = fields.iter().any(|f| &f.name == name)
+                || [&extra.key, &extra.ttl, &extra.row_index]
+                    .iter()
+                    .any(|c| c.as_deref() == Some(name.as_str()));
+            if !known {
+                return Err(Error::InvalidArgument(format!(
+                    "projected column `{name}` is not in the schema"
+                )));
+            }
+        }
+        let projected = ExtraColumns {
+            key: keep(&extra.key),
+            ttl: keep(&extra.ttl),
+            row_index: keep(&extra.row_index),
+        };
+        let fields = fields
+            .iter()
+            .filter(|f| projection.contains(&f.name))
+            .cloned()
+            .collect();
+        Ok((projected, fields))
+    }
+
+    /// The key producer, after narrowing by the key filter. The flag says
+    /// whether a key of another type is an error (keys the user listed) or
+    /// skipped (keys found by SCAN, or derived from a pattern).
+    pub(crate) fn key_producer(&self, redis_type: &'static str) -> (KeyProducer, bool) {
+        let user_listed = matches!(self.selection, KeySelection::Keys(_));
+        let (selection, derived) = self.key_filter.clone().narrow(self.selection.clone());
+        // Never fetch more keys per pipeline than the row limit needs.
+        let batch_size = self
+            .limit
+            .map_or(self.batch_size, |l| l.clamp(1, self.batch_size));
+        let producer = KeyProducer {
+            selection,
+            redis_type,
+            batch_size,
+            count_hint: self.count_hint.unwrap_or(batch_size.max(100)),
+        };
+        (producer, user_listed && !derived)
+    }
+}
+
+/// The type-specific half of a scan builder.
+pub(crate) trait Plan {
+    /// Fetches the rows of this type.
+    type Fetcher: Fetcher;
+    /// The `SCAN ... TYPE` name, e.g. `hash`.
+    const REDIS_TYPE: &'static str;
+
+    fn config(&self) -> &ConnectionConfig;
+    fn options(&self) -> &ScanOptions;
+    /// Every value column this scan can emit, before projection.
+    fn fields(&self) -> Result<Vec<Field>>;
+    /// The fetcher for a validated, projected layout. `wrong_type_is_error`
+    /// is true when the user listed the keys (a key of another type is then
+    /// reported rather than skipped).
+    fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<Self::Fetcher>;
+}
+
+/// Validate a plan and resolve its layout.
+pub(crate) fn layout<P: Plan>(plan: &P) -> Result<Layout> {
+    let options = plan.options();
+    options.validate()?;
+    let fields = plan.fields()?;
+    let mut names = std::collections::HashSet::new();
+    for field in &fields {
+        if !names.insert(&field.name) {
+            return Err(Error::InvalidArgument(format!(
+                "field `{}` appears twice in the schema",
+                field.name
+            )));
+        }
+    }
+    let (extra, fields) = options.project(&fields)?;
+    let mut layout = Layout::new(extra, fields, options.strict)?;
+    layout.parse_hint = options.parse_hint.clone();
+    Ok(layout)
+}
+
+/// Validate a plan and turn it into a job ready to spawn.
+pub(crate) fn job<P: Plan>(plan: &P) -> Result<(ScanJob<P::Fetcher>, SchemaRef)> {
+    let layout = Arc::new(layout(plan)?);
+    let options = plan.options();
+    let (keys, wrong_type_is_error) = options.key_producer(P::REDIS_TYPE);
+    let fetcher = plan.fetcher(layout.clone(), wrong_type_is_error)?;
+    let schema = layout.output_schema.clone();
+    let job = ScanJob {
+        config: plan.config().clone(),
+        fetcher: Arc::new(fetcher),
+        layout,
+        keys,
+        parallelism: options.parallelism,
+        limit: options.limit,
+        deadline: options.deadline,
+    };
+    Ok((job, schema))
+}
+
+/// Setters and `build` methods shared by every scan builder. The builder
+/// must have an `options: ScanOptions` field and implement [`Plan`].
+macro_rules! scan_builder_methods {
+    () => {
+        /// Validate the options and start the scan on the shared runtime.
+        pub fn build(self) -> $crate::error::Result<$crate::output::RecordBatchIter> {
+            let (job, schema) = $crate::scan::job(&self)?;
+            Ok($crate::output::RecordBatchIter::spawn(job, schema))
+        }
+
+        /// Validate the options and start the scan on the current Tokio runtime.
+        pub fn build_stream(self) -> $crate::error::Result<$crate::output::RecordBatchStream> {
+            let (job, schema) = $crate::scan::job(&self)?;
+            Ok($crate::output::RecordBatchStream::spawn(job, schema))
+        }
+
+        /// The schema the scan will emit.
+        pub fn output_schema(&self) -> $crate::error::Result<arrow_schema::SchemaRef> {
+            Ok($crate::scan::layout(self)?.output_schema.clone())
+        }
+
+        /// Read the keys matching a glob pattern (`SCAN ... MATCH`). Default `*`.
+        pub fn with_pattern(mut self, pattern: impl AsRef<[u8]>) -> Self {
+            self.options.selection = $crate::keys::KeySelection::Pattern(pattern.as_ref().to_vec());
+            self
+        }
+
+        /// Read exactly these keys instead of scanning; missing keys give no row.
+        pub fn with_keys<I, K>(mut self, keys: I) -> Self
+        where
+            I: IntoIterator<Item = K>,
+            K: AsRef<[u8]>,
+        {
+            let keys = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
+            self.options.selection = $crate::keys::KeySelection::Keys(keys);
+            self
+        }
+
+        /// Name of the key column, or `None` to leave it out. Default `_key`.
+        pub fn with_key_column(mut self, name: Option<&str>) -> Self {
+            self.options.extra.key = name.map(str::to_string);
+            self
+        }
+
+        /// Name of the TTL column (seconds left, null for no expiry), or `None`. Default off.
+        pub fn with_ttl_column(mut self, name: Option<&str>) -> Self {
+            self.options.extra.ttl = name.map(str::to_string);
+            self
+        }
+
+        /// Name of the row index column (`UInt32` from 0), or `None`. Default off.
+        pub fn with_row_index_column(mut self, name: Option<&str>) -> Self {
+            self.options.extra.row_index = name.map(str::to_string);
+            self
+        }
+
+        /// Only emit these columns (value fields or extra columns).
+        pub fn with_projection<I, S>(mut self, columns: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.options.projection = Some(columns.into_iter().map(Into::into).collect());
+            self
+        }
+
+        /// Keys fetched per pipeline. Default 1000.
+        pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+            self.options.batch_size = batch_size;
+            self
+        }
+
+        /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100).
+        pub fn with_count_hint(mut self, count: usize) -> Self {
+            self.options.count_hint = Some(count);
+            self
+        }
+
+        /// Stop after this many rows.
+        pub fn with_limit(mut self, limit: Option<usize>) -> Self {
+            self.options.limit = limit;
+            self
+        }
+
+        /// `true` (default): an unparsable value is an error naming key, field
+        /// and value. `false`: it becomes null.
+        pub fn with_strict(mut self, strict: bool) -> Self {
+            self.options.strict = strict;
+            self
+        }
+
+        /// Pipelines in flight, each on its own connection. Default 3.
+        pub fn with_parallelism(mut self, parallelism: usize) -> Self {
+            self.options.parallelism = parallelism;
+            self
+        }
+
+        /// Fail with a timeout error if the whole scan takes longer than this.
+        pub fn with_deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
+            self.options.deadline = deadline;
+            self
+        }
+
+        /// Read only the keys this filter admits (see `KeyFilter::from_polars_json`).
+        pub fn with_key_filter(mut self, filter: $crate::pushdown::KeyFilter) -> Self {
+            self.options.key_filter = filter;
+            self
+        }
+
+        /// Extra advice appended to parse errors (e.g. that the schema was inferred).
+        pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
+            self.options.parse_hint = hint;
+            self
+        }
+    };
+}
+
+pub(crate) use scan_builder_methods;
