@@ -81,7 +81,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("PolarsRedisError", py.get_type::<PolarsRedisError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
-    m.add("RedisConnectionError", py.get_type::<RedisConnectionError>())?;
+    m.add(
+        "RedisConnectionError",
+        py.get_type::<RedisConnectionError>(),
+    )?;
     m.add("AuthenticationError", py.get_type::<AuthenticationError>())?;
     m.add("RedisTimeoutError", py.get_type::<RedisTimeoutError>())?;
     m.add("RedisServerError", py.get_type::<RedisServerError>())?;

@@ -33,7 +33,11 @@ fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| InvalidInputError::new_err(format!("{name} must be a positive number of seconds, got {seconds}")))
+        .ok_or_else(|| {
+            InvalidInputError::new_err(format!(
+                "{name} must be a positive number of seconds, got {seconds}"
+            ))
+        })
 }
 
 /// Scans of Redis hashes.

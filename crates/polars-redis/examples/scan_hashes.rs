@@ -17,7 +17,9 @@ fn parse_field(spec: &str) -> Result<Field, String> {
         "Int64" => FieldType::Int64,
         "Float64" => FieldType::Float64,
         "Boolean" => FieldType::Boolean,
-        "Datetime" => FieldType::datetime(TimeUnit::Millisecond, None).map_err(|e| e.to_string())?,
+        "Datetime" => {
+            FieldType::datetime(TimeUnit::Millisecond, None).map_err(|e| e.to_string())?
+        }
         other => return Err(format!("unsupported type {other} in this example")),
     };
     Ok(Field::new(name, field_type))
@@ -25,9 +27,13 @@ fn parse_field(spec: &str) -> Result<Field, String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+    let url = args
+        .next()
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
     let pattern = args.next().unwrap_or_else(|| "*".into());
-    let schema = args.map(|s| parse_field(&s)).collect::<Result<Vec<_>, _>>()?;
+    let schema = args
+        .map(|s| parse_field(&s))
+        .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
     let reader = HashScanBuilder::new(ConnectionConfig::from_url(&url)?, schema)
         .with_pattern(pattern)
@@ -37,6 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows += batch?.num_rows();
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{rows} rows in {seconds:.3} s ({:.0} rows/s)", rows as f64 / seconds);
+    println!(
+        "{rows} rows in {seconds:.3} s ({:.0} rows/s)",
+        rows as f64 / seconds
+    );
     Ok(())
 }
