@@ -25,27 +25,7 @@ class BatchIterator:
     def read_all(self) -> ArrowTable: ...
     def close(self) -> None: ...
 
-class HashScanner:
-    def __init__(
-        self,
-        url: str,
-        fields: list[tuple[str, tuple[Any, ...]]],
-        *,
-        pattern: bytes | None = None,
-        keys: list[bytes] | None = None,
-        key_column: str | None = None,
-        ttl_column: str | None = None,
-        row_index_column: str | None = None,
-        batch_size: int = 1000,
-        count_hint: int | None = None,
-        strict: bool = True,
-        parallelism: int = 3,
-        fetch: str = "auto",
-        connect_timeout: float | None = None,
-        command_timeout: float | None = None,
-        deadline: float | None = None,
-        parse_hint: str | None = None,
-    ) -> None: ...
+class Scanner:
     def schema(self) -> object: ...
     def empty(self) -> ArrowTable: ...
     def batches(
@@ -55,4 +35,9 @@ class HashScanner:
         predicate: str | None = None,
     ) -> BatchIterator: ...
 
+def hash_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    fetch: str,
+) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...

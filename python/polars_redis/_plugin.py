@@ -8,7 +8,8 @@ The ``batch_size`` hint is ignored in favour of the user's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 import polars as pl
@@ -16,6 +17,7 @@ from polars.io.plugins import register_io_source
 
 from polars_redis import _predicate
 from polars_redis._dtypes import needs_cast
+from polars_redis.exceptions import InvalidInputError
 
 
 class _Batches(Protocol):
@@ -26,7 +28,7 @@ class _Batches(Protocol):
 
 
 class Scanner(Protocol):
-    """What ``_internal`` scanner classes provide."""
+    """What ``_internal.Scanner`` provides."""
 
     def empty(self) -> Any: ...
     def batches(
@@ -35,6 +37,49 @@ class Scanner(Protocol):
         limit: int | None = None,
         predicate: str | None = None,
     ) -> _Batches: ...
+
+
+def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The options every scan shares, from the bound arguments of a public
+    ``scan_*`` function, in the form ``_internal`` reads them."""
+    pattern, keys = args["pattern"], args["keys"]
+    if pattern is not None and keys is not None:
+        msg = "pass either a pattern or keys, not both"
+        raise InvalidInputError(msg)
+    return {
+        "url": args["url"],
+        "pattern": to_bytes(pattern) if pattern is not None else None,
+        "keys": [to_bytes(k) for k in keys] if keys is not None else None,
+        "key_column": args["key_column_name"] if args["include_key"] else None,
+        "ttl_column": args["ttl_column_name"] if args["include_ttl"] else None,
+        "row_index_column": (args["row_index_column_name"] if args["include_row_index"] else None),
+        "batch_size": args["batch_size"],
+        "count_hint": args["count_hint"],
+        "strict": args["strict"],
+        "parallelism": args["parallelism"],
+        "connect_timeout": args["connect_timeout"],
+        "command_timeout": args["command_timeout"],
+        "deadline": args["deadline"],
+        "parse_hint": args.get("parse_hint"),
+    }
+
+
+def to_bytes(value: str | bytes) -> bytes:
+    """Keys and patterns as bytes (str is UTF-8 encoded)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    msg = f"keys and patterns must be str or bytes, got {type(value).__name__}"
+    raise InvalidInputError(msg)
+
+
+def bind(function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Bind arguments to a public function's signature, defaults applied
+    (unknown names raise TypeError, as a direct call would)."""
+    bound = inspect.signature(function).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -10,7 +9,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
-from polars_redis._plugin import iter_batches, lazy_scan, output_schema
+from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -143,15 +142,6 @@ def read_hashes(
     return scan_hashes(url, pattern, schema, **kwargs).collect()  # type: ignore[arg-type]
 
 
-def _to_bytes(value: str | bytes) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    msg = f"keys and patterns must be str or bytes, got {type(value).__name__}"
-    raise InvalidInputError(msg)
-
-
 def iter_hashes(
     url: str,
     pattern: str | bytes | None = None,
@@ -175,35 +165,14 @@ def iter_hashes(
     >>> total
     107
     """
-    bound = inspect.signature(scan_hashes).bind(url, pattern, schema, **options)
-    bound.apply_defaults()
-    return iter_batches(*_hash_scanner(bound.arguments))
+    return iter_batches(*_hash_scanner(bind(scan_hashes, url, pattern, schema, **options)))
 
 
-def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.HashScanner, pl.Schema]:
+def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
     """Validate the arguments of :func:`scan_hashes` and make its scanner."""
-    schema, pattern, keys = args["schema"], args["pattern"], args["keys"]
+    schema = args["schema"]
     if schema is None:
         msg = "schema is required: pass a mapping of field name to Polars dtype"
         raise InvalidInputError(msg)
-    if pattern is not None and keys is not None:
-        msg = "pass either a pattern or keys, not both"
-        raise InvalidInputError(msg)
-    scanner = _internal.HashScanner(
-        args["url"],
-        field_specs(schema),
-        pattern=_to_bytes(pattern) if pattern is not None else None,
-        keys=[_to_bytes(k) for k in keys] if keys is not None else None,
-        key_column=args["key_column_name"] if args["include_key"] else None,
-        ttl_column=args["ttl_column_name"] if args["include_ttl"] else None,
-        row_index_column=args["row_index_column_name"] if args["include_row_index"] else None,
-        batch_size=args["batch_size"],
-        count_hint=args["count_hint"],
-        strict=args["strict"],
-        parallelism=args["parallelism"],
-        fetch=args["fetch"],
-        connect_timeout=args["connect_timeout"],
-        command_timeout=args["command_timeout"],
-        deadline=args["deadline"],
-    )
+    scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"])
     return scanner, output_schema(scanner, dict(schema))

@@ -13,7 +13,8 @@ mod scanners;
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<batches::BatchIterator>()?;
-    m.add_class::<scanners::HashScanner>()?;
+    m.add_class::<scanners::Scanner>()?;
+    m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

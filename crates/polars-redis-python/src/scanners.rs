@@ -1,9 +1,11 @@
-//! Scanner objects: hold the validated options of one `scan_*` call and
-//! start a fresh Redis scan each time Polars collects.
+//! One Python class, `Scanner`, for every Redis type: it holds a validated
+//! core builder and starts a fresh scan each time Polars collects. Each type
+//! has a small constructor function (`hash_scanner`, ...) that reads its own
+//! options; the options every scan shares are read once, by `ScanArgs`.
 
 use std::time::Duration;
 
-use polars_redis::{ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter};
+use polars_redis::{ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::{PySchema, PyTable};
@@ -12,21 +14,67 @@ use crate::batches::BatchIterator;
 use crate::dtypes;
 use crate::errors::{to_py, InvalidInputError};
 
-/// Connection settings shared by every scanner constructor.
-fn connection(
-    url: &str,
+/// The options every scan shares, as the Python facade passes them.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct ScanArgs {
+    url: String,
+    pattern: Option<Vec<u8>>,
+    keys: Option<Vec<Vec<u8>>>,
+    key_column: Option<String>,
+    ttl_column: Option<String>,
+    row_index_column: Option<String>,
+    batch_size: usize,
+    count_hint: Option<usize>,
+    strict: bool,
+    parallelism: usize,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
-) -> PyResult<ConnectionConfig> {
-    let mut config = ConnectionConfig::from_url(url).map_err(to_py)?;
-    if let Some(seconds) = connect_timeout {
-        config = config.with_connect_timeout(seconds_to_duration("connect_timeout", seconds)?);
+    deadline: Option<f64>,
+    parse_hint: Option<String>,
+}
+
+impl ScanArgs {
+    pub(crate) fn connection(&self) -> PyResult<ConnectionConfig> {
+        let mut config = ConnectionConfig::from_url(&self.url).map_err(to_py)?;
+        if let Some(seconds) = self.connect_timeout {
+            config = config.with_connect_timeout(seconds_to_duration("connect_timeout", seconds)?);
+        }
+        if let Some(seconds) = self.command_timeout {
+            let limit = seconds_to_duration("command_timeout", seconds)?;
+            config = config.with_command_timeout(Some(limit));
+        }
+        Ok(config)
     }
-    if let Some(seconds) = command_timeout {
-        let limit = seconds_to_duration("command_timeout", seconds)?;
-        config = config.with_command_timeout(Some(limit));
+
+    pub(crate) fn options(&self) -> PyResult<ScanOptions> {
+        let deadline = self
+            .deadline
+            .map(|s| seconds_to_duration("deadline", s))
+            .transpose()?;
+        let mut options = ScanOptions::default()
+            .with_key_column(self.key_column.as_deref())
+            .with_ttl_column(self.ttl_column.as_deref())
+            .with_row_index_column(self.row_index_column.as_deref())
+            .with_batch_size(self.batch_size)
+            .with_strict(self.strict)
+            .with_parallelism(self.parallelism)
+            .with_deadline(deadline)
+            .with_parse_hint(self.parse_hint.clone());
+        if let Some(count) = self.count_hint {
+            options = options.with_count_hint(count);
+        }
+        Ok(match (&self.pattern, &self.keys) {
+            (Some(_), Some(_)) => {
+                return Err(InvalidInputError::new_err(
+                    "pass either a pattern or keys, not both",
+                ))
+            }
+            (_, Some(keys)) => options.with_keys(keys),
+            (Some(pattern), None) => options.with_pattern(pattern),
+            (None, None) => options,
+        })
     }
-    Ok(config)
 }
 
 fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
@@ -40,94 +88,51 @@ fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
         })
 }
 
-/// Scans of Redis hashes.
+/// A validated scan of one Redis type.
+pub(crate) enum Builder {
+    Hash(HashScanBuilder),
+}
+
+/// Run `$body` with `$b` bound to whichever core builder `$builder` holds.
+macro_rules! with_builder {
+    ($builder:expr, $b:ident => $body:expr) => {
+        match $builder {
+            Builder::Hash($b) => $body,
+        }
+    };
+}
+
+/// A scan ready to run; `batches()` starts it.
 #[pyclass(module = "polars_redis._internal", frozen)]
-pub(crate) struct HashScanner {
-    builder: HashScanBuilder,
+pub(crate) struct Scanner {
+    builder: Builder,
+    /// Name of the key column, for key predicate pushdown.
     key_column: Option<String>,
 }
 
-#[pymethods]
-impl HashScanner {
-    #[new]
-    #[pyo3(signature = (
-        url, fields, *, pattern=None, keys=None, key_column=None, ttl_column=None,
-        row_index_column=None, batch_size=1000, count_hint=None, strict=true,
-        parallelism=3, fetch="auto", connect_timeout=None, command_timeout=None,
-        deadline=None, parse_hint=None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        url: &str,
-        fields: Vec<(String, Bound<'_, PyTuple>)>,
-        pattern: Option<Vec<u8>>,
-        keys: Option<Vec<Vec<u8>>>,
-        key_column: Option<String>,
-        ttl_column: Option<String>,
-        row_index_column: Option<String>,
-        batch_size: usize,
-        count_hint: Option<usize>,
-        strict: bool,
-        parallelism: usize,
-        fetch: &str,
-        connect_timeout: Option<f64>,
-        command_timeout: Option<f64>,
-        deadline: Option<f64>,
-        parse_hint: Option<String>,
-    ) -> PyResult<Self> {
-        let config = connection(url, connect_timeout, command_timeout)?;
-        let fetch = match fetch {
-            "auto" => HashFetch::Auto,
-            "hgetall" => HashFetch::All,
-            "hmget" => HashFetch::Fields,
-            other => {
-                return Err(InvalidInputError::new_err(format!(
-                    "fetch must be 'auto', 'hgetall' or 'hmget', got {other:?}"
-                )))
-            }
-        };
-        let deadline = deadline
-            .map(|s| seconds_to_duration("deadline", s))
-            .transpose()?;
-        let mut builder = HashScanBuilder::new(config, dtypes::fields(fields)?)
-            .with_key_column(key_column.as_deref())
-            .with_ttl_column(ttl_column.as_deref())
-            .with_row_index_column(row_index_column.as_deref())
-            .with_batch_size(batch_size)
-            .with_strict(strict)
-            .with_parallelism(parallelism)
-            .with_fetch(fetch)
-            .with_deadline(deadline)
-            .with_parse_hint(parse_hint);
-        if let Some(count) = count_hint {
-            builder = builder.with_count_hint(count);
-        }
-        builder = match (pattern, keys) {
-            (Some(_), Some(_)) => {
-                return Err(InvalidInputError::new_err(
-                    "pass either a pattern or keys, not both",
-                ))
-            }
-            (_, Some(keys)) => builder.with_keys(keys),
-            (Some(pattern), None) => builder.with_pattern(pattern),
-            (None, None) => builder,
-        };
+impl Scanner {
+    fn new(builder: Builder, args: &ScanArgs) -> PyResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
-        builder.output_schema().map_err(to_py)?;
-        Ok(HashScanner {
+        with_builder!(&builder, b => b.output_schema()).map_err(to_py)?;
+        Ok(Scanner {
             builder,
-            key_column,
+            key_column: args.key_column.clone(),
         })
     }
+}
 
+#[pymethods]
+impl Scanner {
     /// The Arrow schema of the full (unprojected) output.
     fn schema(&self) -> PyResult<PySchema> {
-        Ok(PySchema::new(self.builder.output_schema().map_err(to_py)?))
+        let schema = with_builder!(&self.builder, b => b.output_schema()).map_err(to_py)?;
+        Ok(PySchema::new(schema))
     }
 
     /// An empty table with the full output schema.
     fn empty(&self) -> PyResult<PyTable> {
-        PyTable::try_new(vec![], self.builder.output_schema().map_err(to_py)?)
+        let schema = with_builder!(&self.builder, b => b.output_schema()).map_err(to_py)?;
+        PyTable::try_new(vec![], schema)
     }
 
     /// Start a scan of `projection` columns (all when `None`), stopping after
@@ -139,15 +144,45 @@ impl HashScanner {
         limit: Option<usize>,
         predicate: Option<&str>,
     ) -> PyResult<BatchIterator> {
-        let mut builder = self.builder.clone().with_limit(limit);
-        if let Some(projection) = projection {
-            builder = builder.with_projection(projection);
-        }
-        if let (Some(predicate), Some(key_column)) = (predicate, &self.key_column) {
-            builder = builder.with_key_filter(KeyFilter::from_polars_json(predicate, key_column));
-        }
-        Ok(BatchIterator::new(builder.build().map_err(to_py)?))
+        let key_filter = match (predicate, &self.key_column) {
+            (Some(predicate), Some(key_column)) => {
+                KeyFilter::from_polars_json(predicate, key_column)
+            }
+            _ => KeyFilter::Any,
+        };
+        let iter = with_builder!(&self.builder, b => {
+            let mut b = b.clone().with_limit(limit).with_key_filter(key_filter);
+            if let Some(projection) = projection {
+                b = b.with_projection(projection);
+            }
+            b.build()
+        })
+        .map_err(to_py)?;
+        Ok(BatchIterator::new(iter))
     }
+}
+
+/// A scan of hashes: `fields` are `(name, dtype spec)` pairs.
+#[pyfunction]
+pub(crate) fn hash_scanner(
+    args: ScanArgs,
+    fields: Vec<(String, Bound<'_, PyTuple>)>,
+    fetch: &str,
+) -> PyResult<Scanner> {
+    let fetch = match fetch {
+        "auto" => HashFetch::Auto,
+        "hgetall" => HashFetch::All,
+        "hmget" => HashFetch::Fields,
+        other => {
+            return Err(InvalidInputError::new_err(format!(
+                "fetch must be 'auto', 'hgetall' or 'hmget', got {other:?}"
+            )))
+        }
+    };
+    let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
+        .with_options(args.options()?)
+        .with_fetch(fetch);
+    Scanner::new(Builder::Hash(builder), &args)
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

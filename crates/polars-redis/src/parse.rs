@@ -78,12 +78,17 @@ pub(crate) fn parse_datetime(bytes: &[u8], unit: TimeUnit, zone: Option<&Tz>) ->
         (None, Some(zone)) => zone.from_local_datetime(&local).single()?.naive_utc(),
         (None, None) => local,
     };
-    let since_epoch = utc.signed_duration_since(chrono::DateTime::UNIX_EPOCH.naive_utc());
-    match unit {
-        TimeUnit::Millisecond => Some(since_epoch.num_milliseconds()),
-        TimeUnit::Microsecond => since_epoch.num_microseconds(),
-        TimeUnit::Nanosecond => since_epoch.num_nanoseconds(),
-    }
+    // Floor to the unit, like Polars' own parser: seconds are floored and the
+    // sub-second nanoseconds are never negative.
+    let utc = utc.and_utc();
+    let (per_second, nanos_per_step) = match unit {
+        TimeUnit::Millisecond => (1_000, 1_000_000),
+        TimeUnit::Microsecond => (1_000_000, 1_000),
+        TimeUnit::Nanosecond => (1_000_000_000, 1),
+    };
+    utc.timestamp()
+        .checked_mul(per_second)?
+        .checked_add((utc.timestamp_subsec_nanos() / nanos_per_step) as i64)
 }
 
 /// Decimals: `[-+]digits[.digits]` or exponent-free scientific forms are not
@@ -282,6 +287,15 @@ mod tests {
         assert_eq!(parse_datetime(b"1970-01-01T00:00:00Z", ms, None), Some(0));
         assert_eq!(parse_datetime(b"1970-01-02", ms, None), Some(86_400_000));
         assert_eq!(parse_datetime(b"1234", ms, None), Some(1234));
+        // Extra fraction digits floor to the unit, before the epoch too.
+        assert_eq!(
+            parse_datetime(b"1969-12-31T23:59:59.9995", ms, None),
+            Some(-1)
+        );
+        assert_eq!(
+            parse_datetime(b"1970-01-01T00:00:00.0005", ms, None),
+            Some(0)
+        );
         let ns = TimeUnit::Nanosecond;
         assert_eq!(
             parse_datetime(b"1970-01-01T00:00:00.000000001", ns, None),

@@ -58,6 +58,8 @@ impl Default for ScanOptions {
 }
 
 impl ScanOptions {
+    scan_option_setters!();
+
     pub(crate) fn validate(&self) -> Result<()> {
         if self.batch_size == 0 {
             return Err(Error::InvalidArgument(
@@ -184,6 +186,106 @@ pub(crate) fn job<P: Plan>(plan: &P) -> Result<(ScanJob<P::Fetcher>, SchemaRef)>
     Ok((job, schema))
 }
 
+/// The shared option setters, for [`ScanOptions`] itself (no argument) and
+/// for builders that hold it in a field (`scan_option_setters!(options)`).
+macro_rules! scan_option_setters {
+    ($($field:ident)?) => {
+        /// Read the keys matching a glob pattern (`SCAN ... MATCH`). Default `*`.
+        pub fn with_pattern(mut self, pattern: impl AsRef<[u8]>) -> Self {
+            self$(.$field)?.selection = $crate::keys::KeySelection::Pattern(pattern.as_ref().to_vec());
+            self
+        }
+
+        /// Read exactly these keys instead of scanning; missing keys give no row.
+        pub fn with_keys<I, K>(mut self, keys: I) -> Self
+        where
+            I: IntoIterator<Item = K>,
+            K: AsRef<[u8]>,
+        {
+            let keys = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
+            self$(.$field)?.selection = $crate::keys::KeySelection::Keys(keys);
+            self
+        }
+
+        /// Name of the key column, or `None` to leave it out. Default `_key`.
+        pub fn with_key_column(mut self, name: Option<&str>) -> Self {
+            self$(.$field)?.extra.key = name.map(str::to_string);
+            self
+        }
+
+        /// Name of the TTL column (seconds left, null for no expiry), or `None`. Default off.
+        pub fn with_ttl_column(mut self, name: Option<&str>) -> Self {
+            self$(.$field)?.extra.ttl = name.map(str::to_string);
+            self
+        }
+
+        /// Name of the row index column (`UInt32` from 0), or `None`. Default off.
+        pub fn with_row_index_column(mut self, name: Option<&str>) -> Self {
+            self$(.$field)?.extra.row_index = name.map(str::to_string);
+            self
+        }
+
+        /// Only emit these columns (value fields or extra columns).
+        pub fn with_projection<I, S>(mut self, columns: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self$(.$field)?.projection = Some(columns.into_iter().map(Into::into).collect());
+            self
+        }
+
+        /// Keys fetched per pipeline. Default 1000.
+        pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+            self$(.$field)?.batch_size = batch_size;
+            self
+        }
+
+        /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100).
+        pub fn with_count_hint(mut self, count: usize) -> Self {
+            self$(.$field)?.count_hint = Some(count);
+            self
+        }
+
+        /// Stop after this many rows.
+        pub fn with_limit(mut self, limit: Option<usize>) -> Self {
+            self$(.$field)?.limit = limit;
+            self
+        }
+
+        /// `true` (default): an unparsable value is an error naming key, field
+        /// and value. `false`: it becomes null.
+        pub fn with_strict(mut self, strict: bool) -> Self {
+            self$(.$field)?.strict = strict;
+            self
+        }
+
+        /// Pipelines in flight, each on its own connection. Default 3.
+        pub fn with_parallelism(mut self, parallelism: usize) -> Self {
+            self$(.$field)?.parallelism = parallelism;
+            self
+        }
+
+        /// Fail with a timeout error if the whole scan takes longer than this.
+        pub fn with_deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
+            self$(.$field)?.deadline = deadline;
+            self
+        }
+
+        /// Read only the keys this filter admits (see `KeyFilter::from_polars_json`).
+        pub fn with_key_filter(mut self, filter: $crate::pushdown::KeyFilter) -> Self {
+            self$(.$field)?.key_filter = filter;
+            self
+        }
+
+        /// Extra advice appended to parse errors (e.g. that the schema was inferred).
+        pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
+            self$(.$field)?.parse_hint = hint;
+            self
+        }
+    };
+}
+
 /// Setters and `build` methods shared by every scan builder. The builder
 /// must have an `options: ScanOptions` field and implement [`Plan`].
 macro_rules! scan_builder_methods {
@@ -205,100 +307,14 @@ macro_rules! scan_builder_methods {
             Ok($crate::scan::layout(self)?.output_schema.clone())
         }
 
-        /// Read the keys matching a glob pattern (`SCAN ... MATCH`). Default `*`.
-        pub fn with_pattern(mut self, pattern: impl AsRef<[u8]>) -> Self {
-            self.options.selection = $crate::keys::KeySelection::Pattern(pattern.as_ref().to_vec());
+        /// Replace every shared option at once.
+        pub fn with_options(mut self, options: $crate::scan::ScanOptions) -> Self {
+            self.options = options;
             self
         }
 
-        /// Read exactly these keys instead of scanning; missing keys give no row.
-        pub fn with_keys<I, K>(mut self, keys: I) -> Self
-        where
-            I: IntoIterator<Item = K>,
-            K: AsRef<[u8]>,
-        {
-            let keys = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
-            self.options.selection = $crate::keys::KeySelection::Keys(keys);
-            self
-        }
-
-        /// Name of the key column, or `None` to leave it out. Default `_key`.
-        pub fn with_key_column(mut self, name: Option<&str>) -> Self {
-            self.options.extra.key = name.map(str::to_string);
-            self
-        }
-
-        /// Name of the TTL column (seconds left, null for no expiry), or `None`. Default off.
-        pub fn with_ttl_column(mut self, name: Option<&str>) -> Self {
-            self.options.extra.ttl = name.map(str::to_string);
-            self
-        }
-
-        /// Name of the row index column (`UInt32` from 0), or `None`. Default off.
-        pub fn with_row_index_column(mut self, name: Option<&str>) -> Self {
-            self.options.extra.row_index = name.map(str::to_string);
-            self
-        }
-
-        /// Only emit these columns (value fields or extra columns).
-        pub fn with_projection<I, S>(mut self, columns: I) -> Self
-        where
-            I: IntoIterator<Item = S>,
-            S: Into<String>,
-        {
-            self.options.projection = Some(columns.into_iter().map(Into::into).collect());
-            self
-        }
-
-        /// Keys fetched per pipeline. Default 1000.
-        pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-            self.options.batch_size = batch_size;
-            self
-        }
-
-        /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100).
-        pub fn with_count_hint(mut self, count: usize) -> Self {
-            self.options.count_hint = Some(count);
-            self
-        }
-
-        /// Stop after this many rows.
-        pub fn with_limit(mut self, limit: Option<usize>) -> Self {
-            self.options.limit = limit;
-            self
-        }
-
-        /// `true` (default): an unparsable value is an error naming key, field
-        /// and value. `false`: it becomes null.
-        pub fn with_strict(mut self, strict: bool) -> Self {
-            self.options.strict = strict;
-            self
-        }
-
-        /// Pipelines in flight, each on its own connection. Default 3.
-        pub fn with_parallelism(mut self, parallelism: usize) -> Self {
-            self.options.parallelism = parallelism;
-            self
-        }
-
-        /// Fail with a timeout error if the whole scan takes longer than this.
-        pub fn with_deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
-            self.options.deadline = deadline;
-            self
-        }
-
-        /// Read only the keys this filter admits (see `KeyFilter::from_polars_json`).
-        pub fn with_key_filter(mut self, filter: $crate::pushdown::KeyFilter) -> Self {
-            self.options.key_filter = filter;
-            self
-        }
-
-        /// Extra advice appended to parse errors (e.g. that the schema was inferred).
-        pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
-            self.options.parse_hint = hint;
-            self
-        }
+        $crate::scan::scan_option_setters!(options);
     };
 }
 
-pub(crate) use scan_builder_methods;
+pub(crate) use {scan_builder_methods, scan_option_setters};
