@@ -54,7 +54,7 @@ pub use hash::HashScanBuilder;
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
-pub use pushdown::KeyFilter;
+pub use pushdown::{Bound, KeyFilter, ValueRange};
 pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};

@@ -187,6 +187,225 @@ fn string_literal(node: &Json) -> Option<String> {
         .map(str::to_string)
 }
 
+/// One end of a [`ValueRange`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bound {
+    /// The limit; datetimes are in milliseconds since the epoch.
+    pub value: f64,
+    /// Whether the limit itself is included.
+    pub inclusive: bool,
+}
+
+/// What a predicate says about one numeric or datetime column: every row it
+/// can keep has a value inside this range (`None` ends are open).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ValueRange {
+    /// Lowest value a kept row can have.
+    pub lower: Option<Bound>,
+    /// Highest value a kept row can have.
+    pub upper: Option<Bound>,
+    /// True when no row can be kept.
+    pub empty: bool,
+}
+
+impl ValueRange {
+    /// Read the range of `column` out of a serialized Polars predicate.
+    /// Datetime literals are converted to milliseconds, widened outward so
+    /// the range stays a superset.
+    pub fn from_polars_json(json: &str, column: &str) -> ValueRange {
+        match serde_json::from_str::<Json>(json) {
+            Ok(tree) => range_of(&tree, column),
+            Err(_) => ValueRange::default(),
+        }
+    }
+
+    fn is_any(&self) -> bool {
+        !self.empty && self.lower.is_none() && self.upper.is_none()
+    }
+
+    fn and(self, other: ValueRange) -> ValueRange {
+        let lower = tighter(self.lower, other.lower, |a, b| a > b);
+        let upper = tighter(self.upper, other.upper, |a, b| a < b);
+        let crossed = match (lower, upper) {
+            (Some(l), Some(u)) => {
+                l.value > u.value || (l.value == u.value && !(l.inclusive && u.inclusive))
+            }
+            _ => false,
+        };
+        ValueRange {
+            lower,
+            upper,
+            empty: self.empty || other.empty || crossed,
+        }
+    }
+
+    fn or(self, other: ValueRange) -> ValueRange {
+        if self.empty {
+            return other;
+        }
+        if other.empty {
+            return self;
+        }
+        ValueRange {
+            lower: looser(self.lower, other.lower, |a, b| a < b),
+            upper: looser(self.upper, other.upper, |a, b| a > b),
+            empty: false,
+        }
+    }
+}
+
+/// The stricter of two bounds (`better(a, b)`: a is stricter than b).
+fn tighter(a: Option<Bound>, b: Option<Bound>, better: fn(f64, f64) -> bool) -> Option<Bound> {
+    match (a, b) {
+        (Some(a), Some(b)) if a.value == b.value => Some(Bound {
+            value: a.value,
+            inclusive: a.inclusive && b.inclusive,
+        }),
+        (Some(a), Some(b)) => Some(if better(a.value, b.value) { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The looser of two bounds; an open end stays open.
+fn looser(a: Option<Bound>, b: Option<Bound>, wider: fn(f64, f64) -> bool) -> Option<Bound> {
+    match (a, b) {
+        (Some(a), Some(b)) if a.value == b.value => Some(Bound {
+            value: a.value,
+            inclusive: a.inclusive || b.inclusive,
+        }),
+        (Some(a), Some(b)) => Some(if wider(a.value, b.value) { a } else { b }),
+        _ => None,
+    }
+}
+
+fn range_of(node: &Json, column: &str) -> ValueRange {
+    let any = ValueRange::default();
+    if let Some(binary) = node.get("BinaryExpr") {
+        let (left, right) = (&binary["left"], &binary["right"]);
+        let op = binary["op"].as_str().unwrap_or("");
+        match op {
+            "And" | "LogicalAnd" => return range_of(left, column).and(range_of(right, column)),
+            "Or" | "LogicalOr" => {
+                let (l, r) = (range_of(left, column), range_of(right, column));
+                return if l.is_any() || r.is_any() {
+                    any
+                } else {
+                    l.or(r)
+                };
+            }
+            _ => {}
+        }
+        // Normalise to `column OP literal`.
+        let (op, literal) = if is_column(left, column) {
+            (op, right)
+        } else if is_column(right, column) {
+            let flipped = match op {
+                "Gt" => "Lt",
+                "GtEq" => "LtEq",
+                "Lt" => "Gt",
+                "LtEq" => "GtEq",
+                other => other,
+            };
+            (flipped, left)
+        } else {
+            return any;
+        };
+        let Some((low, high)) = number_literal(literal) else {
+            return any;
+        };
+        let bound = |value, inclusive| Some(Bound { value, inclusive });
+        return match op {
+            "Eq" => ValueRange {
+                lower: bound(low, true),
+                upper: bound(high, true),
+                empty: false,
+            },
+            "Gt" => ValueRange {
+                lower: bound(low, low != high),
+                ..any
+            },
+            "GtEq" => ValueRange {
+                lower: bound(low, true),
+                ..any
+            },
+            "Lt" => ValueRange {
+                upper: bound(high, low != high),
+                ..any
+            },
+            "LtEq" => ValueRange {
+                upper: bound(high, true),
+                ..any
+            },
+            _ => any,
+        };
+    }
+    if let Some(function) = node.get("Function") {
+        let inputs = function["input"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let closed = function["function"]["Boolean"]["IsBetween"]["closed"].as_str();
+        if let ([col, lo, hi], Some(closed)) = (inputs, closed) {
+            if !is_column(col, column) {
+                return any;
+            }
+            let (Some((lo, _)), Some((_, hi))) = (number_literal(lo), number_literal(hi)) else {
+                return any;
+            };
+            let (lo_in, hi_in) = match closed {
+                "Both" => (true, true),
+                "Left" => (true, false),
+                "Right" => (false, true),
+                _ => (false, false),
+            };
+            return ValueRange {
+                lower: Some(Bound {
+                    value: lo,
+                    inclusive: lo_in,
+                }),
+                upper: Some(Bound {
+                    value: hi,
+                    inclusive: hi_in,
+                }),
+                empty: false,
+            }
+            .and(ValueRange::default());
+        }
+    }
+    any
+}
+
+/// A numeric or datetime literal as `(low, high)`: equal for exact numbers;
+/// for datetimes the milliseconds just below and above (equal when exact).
+fn number_literal(node: &Json) -> Option<(f64, f64)> {
+    let node = node.get("Alias").and_then(|a| a.get(0)).unwrap_or(node);
+    let literal = node.get("Literal")?;
+    let scalar = literal.get("Dyn").or_else(|| literal.get("Scalar"))?;
+    if let Some(value) = scalar.get("Int").or_else(|| scalar.get("Int64")) {
+        let v = value.as_f64()?;
+        return Some((v, v));
+    }
+    if let Some(value) = scalar.get("Float").or_else(|| scalar.get("Float64")) {
+        let v = value.as_f64().filter(|v| !v.is_nan())?;
+        return Some((v, v));
+    }
+    let datetime = scalar.get("Datetime")?.as_array()?;
+    let value = datetime.first()?.as_i64()?;
+    let per_ms = match datetime.get(1)?.as_str()? {
+        "Milliseconds" => 1,
+        "Microseconds" => 1_000,
+        "Nanoseconds" => 1_000_000,
+        _ => return None,
+    };
+    let low = value.div_euclid(per_ms) as f64;
+    let high = if value.rem_euclid(per_ms) == 0 {
+        low
+    } else {
+        low + 1.0
+    };
+    Some((low, high))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +445,44 @@ mod tests {
         assert_eq!(f(is_in), keys(&["x", "y"]));
         assert_eq!(f("not json"), KeyFilter::Any);
         assert_eq!(f(r#"{"Unknown":1}"#), KeyFilter::Any);
+    }
+
+    #[test]
+    fn reads_value_ranges() {
+        let cmp = |col: &str, op: &str, lit: &str| {
+            format!(r#"{{"BinaryExpr":{{"left":{{"Column":"{col}"}},"op":"{op}","right":{lit}}}}}"#)
+        };
+        let int = |v: i64| format!(r#"{{"Literal":{{"Dyn":{{"Int":{v}}}}}}}"#);
+        let r = |json: &str| ValueRange::from_polars_json(json, "score");
+        let b = |value: f64, inclusive: bool| Some(Bound { value, inclusive });
+
+        let gt3 = cmp("score", "Gt", &int(3));
+        assert_eq!(r(&gt3).lower, b(3.0, false));
+        let both = op(&gt3, "And", &cmp("score", "LtEq", &int(9)));
+        assert_eq!(
+            (r(&both).lower, r(&both).upper),
+            (b(3.0, false), b(9.0, true))
+        );
+        let crossed = op(&gt3, "And", &cmp("score", "Lt", &int(2)));
+        assert!(r(&crossed).empty);
+        let either = op(
+            &cmp("score", "Lt", &int(1)),
+            "Or",
+            &cmp("score", "Gt", &int(5)),
+        );
+        assert_eq!(r(&either), ValueRange::default());
+        let other = cmp("age", "Gt", &int(1));
+        assert_eq!(r(&op(&gt3, "And", &other)).lower, b(3.0, false));
+        assert_eq!(r(&op(&gt3, "Or", &other)), ValueRange::default());
+
+        // 1.5 ms as microseconds: widened to [1, 2] ms.
+        let ts = cmp(
+            "_ts",
+            "Gt",
+            r#"{"Literal":{"Scalar":{"Datetime":[1500,"Microseconds",null]}}}"#,
+        );
+        let range = ValueRange::from_polars_json(&ts, "_ts");
+        assert_eq!(range.lower, b(1.0, true));
     }
 
     #[test]
