@@ -93,6 +93,11 @@ pub enum Error {
     /// The server sent bytes that are not valid RESP.
     #[error("protocol error: {0}")]
     Protocol(String),
+
+    /// A write did not write every key; the result says which keys failed
+    /// (with the Redis error) and which have an unknown outcome.
+    #[error("write incomplete: {0}")]
+    WriteFailed(Box<crate::write::WriteResult>),
 }
 
 impl Error {
@@ -124,6 +129,11 @@ impl Error {
     /// True for malformed URLs, options and arguments.
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Error::InvalidConfig(_) | Error::InvalidArgument(_))
+    }
+
+    /// True when a write left keys failed or with an unknown outcome.
+    pub fn is_write_failed(&self) -> bool {
+        matches!(self, Error::WriteFailed(_))
     }
 
     /// True when the server replied with an error.

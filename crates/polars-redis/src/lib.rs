@@ -1,6 +1,7 @@
 //! # polars-redis
 //!
-//! Read Redis data as Apache Arrow record batches, ready for Polars.
+//! Read Redis data as Apache Arrow record batches, ready for Polars, and
+//! write record batches back ([`write`]).
 //!
 //! The crate talks RESP itself: replies are decoded in place from the socket
 //! buffer straight into Arrow builders, several pipelines are kept in flight
@@ -45,6 +46,7 @@ mod resp;
 mod runtime;
 mod scan;
 pub mod types;
+pub mod write;
 
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use error::{Error, Key, Result};
@@ -59,3 +61,8 @@ pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
 pub use types::{FieldType, TimeUnit};
+pub use write::{
+    HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
+    StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteResult,
+    ZSetWriteBuilder,
+};

@@ -1,0 +1,648 @@
+//! The write engine: check everything, then send keys in pipelines over
+//! `parallelism` connections, retrying idempotent keys after a dropped
+//! connection and reporting the others as unknown.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
+    Int64Type,
+};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
+
+use super::conflict::{self, Expiry, IfExists, Outcome, ReplyShape, Strategy};
+use super::frame::{name_rows, Frame, Groups, KeySource};
+use super::result::{KeyFailure, WriteResult};
+use super::{Commands, Encoder, GroupCtx, Ttl, WritePlan};
+use crate::config::ConnectionConfig;
+use crate::connection::Connection;
+use crate::error::{Error, Key, Result};
+use crate::resp::{Cmd, Item};
+
+/// Attempts per key batch after dropped connections.
+const MAX_ATTEMPTS: usize = 3;
+
+/// How each key ended.
+#[derive(Clone, Debug)]
+enum Final {
+    Written,
+    Skipped,
+    Failed(String),
+    Unknown(String),
+}
+
+/// Keys (by group index) and how they ended.
+type Outcomes = Vec<(usize, Final)>;
+
+/// A checked write, ready to send.
+pub(crate) struct Job {
+    frame: Frame,
+    groups: Groups,
+    encoder: Box<dyn Encoder>,
+    expiries: Vec<Expiry>,
+    mode: IfExists,
+    /// Retrying a key whose reply was lost leaves the same value.
+    idempotent: bool,
+    batch_size: usize,
+    parallelism: usize,
+}
+
+impl Job {
+    /// Check the frame and key every row (nothing is sent).
+    pub(crate) fn prepare<P: WritePlan>(plan: &P, frame: Frame) -> Result<Job> {
+        let options = plan.options();
+        let mut reserved = Vec::new();
+        let (source, key_name) = match &options.key_column {
+            Some(name) => {
+                let column = frame.column(name, "key")?;
+                reserved.push(column);
+                (KeySource::Column(column), name.clone())
+            }
+            None => (KeySource::RowIndex, "row index".to_string()),
+        };
+        let ttl_column = match &options.ttl {
+            Ttl::Column(name) => {
+                let column = frame.column(name, "TTL")?;
+                check_ttl_type(frame.data_type(column), name)?;
+                reserved.push(column);
+                Some(column)
+            }
+            _ => None,
+        };
+        let encoder = plan.encoder(&frame, &reserved)?;
+        let (groups, expiries) = {
+            let cells = frame.cells()?;
+            let groups = Groups::build(
+                &frame,
+                &cells,
+                &source,
+                &options.key_prefix,
+                P::GROUPED,
+                &key_name,
+            )?;
+            let expiries = expiries(&frame, &groups, &options.ttl, ttl_column)?;
+            (groups, expiries)
+        };
+        {
+            let cells = frame.cells()?;
+            let mut scratch = Commands::default();
+            for (g, expiry) in expiries.iter().enumerate() {
+                let ctx = GroupCtx {
+                    frame: &frame,
+                    key: groups.key(g),
+                    mode: options.if_exists,
+                    expiry: *expiry,
+                };
+                encoder
+                    .validate(&ctx, &cells, groups.rows(g), &mut scratch)
+                    .map_err(|m| Error::InvalidArgument(format!("{m} (nothing was written)")))?;
+            }
+        }
+        let idempotent = match options.if_exists {
+            IfExists::Replace => true,
+            IfExists::Append => P::APPEND_IDEMPOTENT,
+            IfExists::Fail | IfExists::Skip => false,
+        };
+        Ok(Job {
+            frame,
+            groups,
+            encoder,
+            expiries,
+            mode: options.if_exists,
+            idempotent,
+            batch_size: options.batch_size,
+            parallelism: options.parallelism,
+        })
+    }
+
+    /// Send everything and collect the outcome of every key.
+    pub(crate) async fn run(self, config: ConnectionConfig) -> Result<WriteResult> {
+        if self.groups.len() == 0 {
+            return Ok(WriteResult::default());
+        }
+        let mut conns = Vec::with_capacity(self.parallelism);
+        for _ in 0..self.parallelism.min(self.groups.len()) {
+            conns.push(connect(&config).await?);
+        }
+        if self.mode == IfExists::Fail {
+            let existing = self.existing_keys(&mut conns[0]).await?;
+            if !existing.is_empty() {
+                return Ok(self.conflict_result(&existing));
+            }
+        }
+        let batches = self.key_batches();
+        let job = Arc::new(self);
+        let shared = Arc::new(Shared {
+            next: AtomicUsize::new(0),
+            batches,
+            stopped: Mutex::new(None),
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        for conn in conns {
+            let (job, shared, config) = (job.clone(), shared.clone(), config.clone());
+            tasks.spawn(async move { job.worker(conn, &shared, &config).await });
+        }
+        let mut finals: Vec<Option<Final>> = vec![None; job.groups.len()];
+        while let Some(done) = tasks.join_next().await {
+            let outcomes =
+                done.map_err(|e| Error::Protocol(format!("internal: write worker failed: {e}")))??;
+            for (group, outcome) in outcomes {
+                finals[group] = Some(outcome);
+            }
+        }
+        Ok(job.result(finals))
+    }
+
+    /// Keys that exist now (for `fail`), with their group.
+    async fn existing_keys(&self, conn: &mut Connection) -> Result<Vec<usize>> {
+        const CHUNK: usize = 10_000;
+        let mut existing = Vec::new();
+        for start in (0..self.groups.len()).step_by(CHUNK) {
+            let end = (start + CHUNK).min(self.groups.len());
+            for g in start..end {
+                crate::resp::write_array(conn.write_buf(), [&b"EXISTS"[..], self.groups.key(g)], 2);
+            }
+            conn.flush().await?;
+            for g in start..end {
+                let hit = conn
+                    .read_reply("EXISTS", |r| match r.next()? {
+                        Item::Int(n) => Ok(n > 0),
+                        Item::Error(m) => Err(crate::connection::server_error(
+                            "EXISTS",
+                            Some(self.groups.key(g)),
+                            m,
+                        )),
+                        _ => Err(Error::Protocol("unexpected reply to EXISTS".into())),
+                    })
+                    .await?;
+                if hit {
+                    existing.push(g);
+                }
+            }
+        }
+        Ok(existing)
+    }
+
+    /// `fail` found existing keys: they fail, every other row is skipped.
+    fn conflict_result(&self, existing: &[usize]) -> WriteResult {
+        let mut finals = vec![Some(Final::Skipped); self.groups.len()];
+        for &g in existing {
+            finals[g] = Some(Final::Failed(
+                "key already exists (if_exists='fail'; nothing was written)".into(),
+            ));
+        }
+        self.result(finals)
+    }
+
+    /// Consecutive groups of about `batch_size` rows (at least one group).
+    fn key_batches(&self) -> Vec<std::ops::Range<usize>> {
+        let mut batches = Vec::new();
+        let mut start = 0;
+        let mut rows = 0;
+        for g in 0..self.groups.len() {
+            rows += self.groups.rows(g).len();
+            if rows >= self.batch_size {
+                batches.push(start..g + 1);
+                start = g + 1;
+                rows = 0;
+            }
+        }
+        if start < self.groups.len() {
+            batches.push(start..self.groups.len());
+        }
+        batches
+    }
+
+    async fn worker(
+        &self,
+        conn: Connection,
+        shared: &Shared,
+        config: &ConnectionConfig,
+    ) -> Result<Outcomes> {
+        let cells = self.frame.cells()?;
+        let mut conn = Some(conn);
+        let mut sha = load_script(conn.as_mut().expect("connected")).await?;
+        let mut out = Vec::new();
+        let mut cmds = Commands::default();
+        loop {
+            let index = shared.next.fetch_add(1, Ordering::Relaxed);
+            let Some(range) = shared.batches.get(index) else {
+                return Ok(out);
+            };
+            let stopped = shared.stopped.lock().expect("lock").clone();
+            if let Some(reason) = stopped {
+                out.extend(
+                    range
+                        .clone()
+                        .map(|g| (g, Final::Failed(format!("not sent: {reason}")))),
+                );
+                continue;
+            }
+            let mut pending: Vec<usize> = range.clone().collect();
+            let mut attempt = 1;
+            loop {
+                let c = match conn.as_mut() {
+                    Some(c) => c,
+                    None => match reconnect(config).await {
+                        Ok((c, new_sha)) => {
+                            sha = new_sha;
+                            conn.insert(c)
+                        }
+                        Err(err) => {
+                            let reason = err.to_string();
+                            *shared.stopped.lock().expect("lock") = Some(reason.clone());
+                            out.extend(pending.iter().map(|&g| {
+                                (
+                                    g,
+                                    Final::Unknown(format!(
+                                        "connection lost and not re-established: {reason}"
+                                    )),
+                                )
+                            }));
+                            break;
+                        }
+                    },
+                };
+                let (sent, failed) = self.encode_batch(c, &cells, &pending, &mut cmds, &sha);
+                out.extend(failed);
+                let (outcomes, error) = read_outcomes(c, &sent).await;
+                for ((g, _), outcome) in sent.iter().zip(&outcomes) {
+                    out.push((*g, self.finish(outcome.clone())));
+                }
+                let Some(err) = error else { break };
+                if matches!(err, Error::Protocol(_)) {
+                    return Err(err);
+                }
+                // Replies from here on are missing: those keys are in doubt.
+                conn = None;
+                let in_doubt: Vec<usize> = sent[outcomes.len()..].iter().map(|(g, _)| *g).collect();
+                if !self.idempotent || attempt >= MAX_ATTEMPTS {
+                    let why = if self.idempotent {
+                        format!("connection lost {attempt} times: {err}")
+                    } else {
+                        format!(
+                            "connection lost before the reply, not retried (not idempotent): {err}"
+                        )
+                    };
+                    out.extend(in_doubt.iter().map(|&g| (g, Final::Unknown(why.clone()))));
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50 * attempt as u64)).await;
+                attempt += 1;
+                pending = in_doubt;
+            }
+        }
+    }
+
+    /// Encode `pending` keys into the connection's buffer; keys whose rows
+    /// cannot be encoded are failed and not sent.
+    fn encode_batch(
+        &self,
+        conn: &mut Connection,
+        cells: &super::FrameCells<'_>,
+        pending: &[usize],
+        cmds: &mut Commands,
+        sha: &[u8],
+    ) -> (Vec<(usize, ReplyShape)>, Outcomes) {
+        let mut sent = Vec::with_capacity(pending.len());
+        let mut failed = Vec::new();
+        for &g in pending {
+            let ctx = GroupCtx {
+                frame: &self.frame,
+                key: self.groups.key(g),
+                mode: self.mode,
+                expiry: self.expiries[g],
+            };
+            cmds.clear();
+            if let Err(message) = self.encoder.encode(&ctx, cells, self.groups.rows(g), cmds) {
+                failed.push((g, Final::Failed(message)));
+                continue;
+            }
+            let strategy = Strategy::choose(self.mode, ctx.expiry, cmds, self.encoder.single_set());
+            let shape =
+                conflict::encode(conn.write_buf(), strategy, ctx.key, cmds, ctx.expiry, sha);
+            sent.push((g, shape));
+        }
+        (sent, failed)
+    }
+
+    fn finish(&self, outcome: Outcome) -> Final {
+        match (outcome, self.mode) {
+            (Outcome::Written, _) => Final::Written,
+            (Outcome::Exists, IfExists::Skip) => Final::Skipped,
+            (Outcome::Exists, IfExists::Fail) => Final::Failed(
+                "key was created by another client after the existence check; not overwritten"
+                    .into(),
+            ),
+            (Outcome::Exists, _) => Final::Failed("the server did not write the key".into()),
+            (Outcome::Failed(message), _) => Final::Failed(message),
+        }
+    }
+
+    fn result(&self, finals: Vec<Option<Final>>) -> WriteResult {
+        let mut result = WriteResult {
+            rows: self.frame.rows(),
+            ..WriteResult::default()
+        };
+        for (g, outcome) in finals.into_iter().enumerate() {
+            let rows = self.groups.rows(g);
+            let failure = |message: String| KeyFailure {
+                key: Key::from(self.groups.key(g)),
+                first_row: rows
+                    .iter()
+                    .map(|r| self.frame.global(*r))
+                    .min()
+                    .unwrap_or(0),
+                rows: rows.len(),
+                message,
+            };
+            match outcome.unwrap_or_else(|| Final::Unknown("no outcome recorded".into())) {
+                Final::Written => {
+                    result.written += rows.len();
+                    result.keys_written += 1;
+                }
+                Final::Skipped => {
+                    result.skipped += rows.len();
+                    result.skipped_keys.push(Key::from(self.groups.key(g)));
+                }
+                Final::Failed(message) => {
+                    result.failed += rows.len();
+                    result.failures.push(failure(message));
+                }
+                Final::Unknown(message) => {
+                    result.unknown += rows.len();
+                    result.unknown_keys.push(failure(message));
+                }
+            }
+        }
+        result
+    }
+}
+
+struct Shared {
+    next: AtomicUsize,
+    batches: Vec<std::ops::Range<usize>>,
+    /// Set when a connection could not be re-established: later batches
+    /// are failed without being sent.
+    stopped: Mutex<Option<String>>,
+}
+
+async fn connect(config: &ConnectionConfig) -> Result<Connection> {
+    Connection::connect(config).await
+}
+
+async fn reconnect(config: &ConnectionConfig) -> Result<(Connection, Vec<u8>)> {
+    let mut conn = connect(config).await?;
+    let sha = load_script(&mut conn).await?;
+    Ok((conn, sha))
+}
+
+/// Load the write script; its SHA1 for `EVALSHA`.
+async fn load_script(conn: &mut Connection) -> Result<Vec<u8>> {
+    let reply = conn
+        .query(Cmd::new("SCRIPT").arg("LOAD").arg(conflict::WRITE_SCRIPT))
+        .await;
+    match reply {
+        Ok(value) => value
+            .as_bytes()
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Error::Protocol("unexpected reply to SCRIPT LOAD".into())),
+        // Without scripting (e.g. an ACL user without SCRIPT) only
+        // replace and plain appends work; a script call fails per key.
+        Err(Error::Server { .. }) => Ok(b"0000000000000000000000000000000000000000".to_vec()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Flush the queued keys and read their outcomes, in order. On a connection
+/// error, the outcomes read so far and the error.
+async fn read_outcomes(
+    conn: &mut Connection,
+    sent: &[(usize, ReplyShape)],
+) -> (Vec<Outcome>, Option<Error>) {
+    let mut outcomes = Vec::with_capacity(sent.len());
+    if let Err(err) = conn.flush().await {
+        return (outcomes, Some(err));
+    }
+    for (_, shape) in sent {
+        match read_one(conn, *shape).await {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(err) => return (outcomes, Some(err)),
+        }
+    }
+    (outcomes, None)
+}
+
+async fn read_one(conn: &mut Connection, shape: ReplyShape) -> Result<Outcome> {
+    match shape {
+        ReplyShape::Native(n) => {
+            let mut outcome = Outcome::Written;
+            for _ in 0..n {
+                let next = conn.read_reply("write", conflict::native_outcome).await?;
+                if outcome == Outcome::Written {
+                    outcome = next;
+                }
+            }
+            Ok(outcome)
+        }
+        ReplyShape::Multi(queued) => {
+            let mut queue_error = None;
+            for _ in 0..queued + 1 {
+                let error = conn.read_reply("MULTI", conflict::first_error).await?;
+                queue_error = queue_error.or(error);
+            }
+            conn.read_reply("EXEC", |r| conflict::exec_outcome(r, queue_error))
+                .await
+        }
+        ReplyShape::Script => conn.read_reply("EVALSHA", conflict::script_outcome).await,
+    }
+}
+
+fn check_ttl_type(data_type: &DataType, name: &str) -> Result<()> {
+    match data_type {
+        t if t.is_integer() => Ok(()),
+        DataType::Duration(_) | DataType::Timestamp(..) | DataType::Null => Ok(()),
+        other => Err(Error::InvalidArgument(format!(
+            "TTL column `{name}` is {other}; expected integer seconds, a Duration or a Datetime"
+        ))),
+    }
+}
+
+/// The expiry of every group, from the TTL setting.
+fn expiries(
+    frame: &Frame,
+    groups: &Groups,
+    ttl: &Ttl,
+    column: Option<usize>,
+) -> Result<Vec<Expiry>> {
+    let constant = match ttl {
+        Ttl::None => Some(Expiry::Keep),
+        Ttl::Seconds(s) => Some(Expiry::Seconds(*s as i64)),
+        Ttl::Column(_) => None,
+    };
+    if let Some(expiry) = constant {
+        return Ok(vec![expiry; groups.len()]);
+    }
+    let column = column.expect("TTL column resolved");
+    let name = frame.name(column);
+    let per_batch: Vec<Vec<Option<Expiry>>> = frame
+        .batches
+        .iter()
+        .map(|b| row_expiries(b.column(column), name))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(groups.len());
+    for g in 0..groups.len() {
+        let mut expiry: Option<(Expiry, usize)> = None;
+        for at in groups.rows(g) {
+            let Some(this) = per_batch[at.batch as usize][at.row as usize] else {
+                continue;
+            };
+            let row = frame.global(*at);
+            if let Expiry::Seconds(s) | Expiry::AtMillis(s) = this {
+                if s <= 0 && matches!(this, Expiry::Seconds(_)) {
+                    return Err(Error::InvalidArgument(format!(
+                        "row {row}, key {}, TTL column `{name}`: {s} is not a positive number of \
+                         seconds (nothing was written)",
+                        Key::from(groups.key(g))
+                    )));
+                }
+            }
+            match expiry {
+                Some((seen, first)) if seen != this => {
+                    return Err(Error::InvalidArgument(format!(
+                        "key {}: TTL column `{name}` differs between {} (one key has one TTL; \
+                         nothing was written)",
+                        Key::from(groups.key(g)),
+                        name_rows(&[first, row])
+                    )))
+                }
+                Some(_) => {}
+                None => expiry = Some((this, row)),
+            }
+        }
+        out.push(expiry.map_or(Expiry::Keep, |(e, _)| e));
+    }
+    Ok(out)
+}
+
+/// The expiry of each row of one TTL column chunk.
+fn row_expiries(array: &ArrayRef, name: &str) -> Result<Vec<Option<Expiry>>> {
+    let millis = |values: Vec<Option<i64>>, per_ms: i64, ceil: bool| -> Vec<Option<i64>> {
+        values
+            .into_iter()
+            .map(|v| {
+                v.map(|v| {
+                    if ceil {
+                        v.div_euclid(per_ms) + i64::from(v.rem_euclid(per_ms) != 0)
+                    } else {
+                        v.div_euclid(per_ms)
+                    }
+                })
+            })
+            .collect()
+    };
+    Ok(match array.data_type() {
+        DataType::Null => vec![None; array.len()],
+        t if t.is_integer() => {
+            let cast = integer_values(array).map_err(|reason| {
+                Error::InvalidArgument(format!("TTL column `{name}`: {reason}"))
+            })?;
+            cast.into_iter().map(|v| v.map(Expiry::Seconds)).collect()
+        }
+        DataType::Duration(unit) => {
+            let (values, per_second) = match unit {
+                ArrowTimeUnit::Second => (opt(array.as_primitive::<DurationSecondType>()), 1),
+                ArrowTimeUnit::Millisecond => {
+                    (opt(array.as_primitive::<DurationMillisecondType>()), 1_000)
+                }
+                ArrowTimeUnit::Microsecond => (
+                    opt(array.as_primitive::<DurationMicrosecondType>()),
+                    1_000_000,
+                ),
+                ArrowTimeUnit::Nanosecond => (
+                    opt(array.as_primitive::<DurationNanosecondType>()),
+                    1_000_000_000,
+                ),
+            };
+            // Whole seconds, rounded up, so a key never expires early.
+            millis(values, per_second, true)
+                .into_iter()
+                .map(|v| v.map(Expiry::Seconds))
+                .collect()
+        }
+        DataType::Timestamp(unit, _) => {
+            let per_ms = match unit {
+                ArrowTimeUnit::Second => 0,
+                ArrowTimeUnit::Millisecond => 1,
+                ArrowTimeUnit::Microsecond => 1_000,
+                ArrowTimeUnit::Nanosecond => 1_000_000,
+            };
+            let raw = timestamp_values(array);
+            let ms: Vec<Option<i64>> = if per_ms == 0 {
+                raw.into_iter().map(|v| v.map(|s| s * 1000)).collect()
+            } else {
+                millis(raw, per_ms, true)
+            };
+            ms.into_iter().map(|v| v.map(Expiry::AtMillis)).collect()
+        }
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "TTL column `{name}` is {other}; expected integer seconds, a Duration or a Datetime"
+            )))
+        }
+    })
+}
+
+fn opt<T: arrow_array::ArrowPrimitiveType<Native = i64>>(
+    array: &arrow_array::PrimitiveArray<T>,
+) -> Vec<Option<i64>> {
+    array.iter().collect()
+}
+
+/// Any timestamp column's raw values.
+pub(crate) fn timestamp_values(array: &ArrayRef) -> Vec<Option<i64>> {
+    let data = array.to_data();
+    let ints = arrow_array::PrimitiveArray::<Int64Type>::from(
+        data.into_builder()
+            .data_type(DataType::Int64)
+            .build()
+            .expect("timestamps are 64-bit integers"),
+    );
+    ints.iter().collect()
+}
+
+/// Any integer column as i64 (UInt64 above i64::MAX is an error).
+pub(crate) fn integer_values(array: &ArrayRef) -> std::result::Result<Vec<Option<i64>>, String> {
+    use arrow_array::types::*;
+    macro_rules! widen {
+        ($t:ty) => {
+            array
+                .as_primitive::<$t>()
+                .iter()
+                .map(|v| v.map(i64::from))
+                .collect()
+        };
+    }
+    Ok(match array.data_type() {
+        DataType::Int8 => widen!(Int8Type),
+        DataType::Int16 => widen!(Int16Type),
+        DataType::Int32 => widen!(Int32Type),
+        DataType::Int64 => array.as_primitive::<Int64Type>().iter().collect(),
+        DataType::UInt8 => widen!(UInt8Type),
+        DataType::UInt16 => widen!(UInt16Type),
+        DataType::UInt32 => widen!(UInt32Type),
+        DataType::UInt64 => array
+            .as_primitive::<UInt64Type>()
+            .iter()
+            .map(|v| {
+                v.map(|v| i64::try_from(v).map_err(|_| format!("{v} is too large")))
+                    .transpose()
+            })
+            .collect::<std::result::Result<_, _>>()?,
+        other => return Err(format!("{other} is not an integer type")),
+    })
+}

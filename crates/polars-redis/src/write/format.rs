@@ -1,0 +1,1008 @@
+//! Arrow values → the text Redis stores: the exact inverse of the parse rules
+//! in `parse.rs`, so a value written here reads back identically.
+//!
+//! | Arrow type                      | written as                                                        |
+//! |---------------------------------|-------------------------------------------------------------------|
+//! | Utf8, LargeUtf8, Utf8View       | the text itself                                                   |
+//! | Binary, LargeBinary, BinaryView, FixedSizeBinary | the bytes themselves                             |
+//! | Boolean                         | `true` / `false`                                                  |
+//! | Int*, UInt*                     | decimal integer                                                   |
+//! | Float32, Float64                | shortest text that parses back to the same float (`NaN`, `inf`, `-inf`) |
+//! | Date32                          | `YYYY-MM-DD` (integer days outside years 0000-9999)               |
+//! | Timestamp(unit, None)           | `YYYY-MM-DDTHH:MM:SS[.f]` (naive, read back as UTC wall time)     |
+//! | Timestamp(unit, zone)           | the same in that zone with its offset, `±HH:MM`, or `Z` for UTC   |
+//! | Time32, Time64                  | `HH:MM:SS[.fffffffff]`                                            |
+//! | Duration(unit)                  | integer count of `unit`                                           |
+//! | Decimal128(p, s)                | `[-]digits[.digits]` with exactly `s` fraction digits             |
+//! | Dictionary (Categorical, Enum)  | the text of the value                                             |
+//! | Struct, List, LargeList, FixedSizeList | JSON (objects and arrays; see [`Cells::json`])             |
+//!
+//! The fraction of a datetime has as many digits as its unit (3, 6 or 9) and
+//! is left out when zero. Datetimes outside years 0000-9999 are written as an
+//! integer count of their unit, which the reader accepts in the same unit.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::ByteArrayType;
+use arrow_array::types::{
+    ArrowDictionaryKeyType, ArrowPrimitiveType, Date32Type, Decimal128Type,
+    DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, Time32MillisecondType,
+    Time32SecondType, Time64MicrosecondType, Time64NanosecondType, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, DictionaryArray, FixedSizeBinaryArray, FixedSizeListArray,
+    GenericByteArray, GenericListArray, OffsetSizeTrait, PrimitiveArray, StructArray,
+};
+use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
+use chrono::{Datelike, NaiveDate, Offset, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+/// Why one cell cannot be written (the caller adds row, key and column).
+pub(crate) type CellResult = std::result::Result<(), String>;
+
+/// One column of one batch, formatted cell by cell.
+pub(crate) trait Cells: Send + Sync {
+    /// True when the cell is null.
+    fn is_null(&self, row: usize) -> bool;
+    /// Append the text form of a non-null cell.
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult;
+    /// Append the JSON form of a cell (`null` for null): numbers and
+    /// booleans natively, text and temporal values as strings in their text
+    /// form, decimals as strings (exact), nested values as arrays/objects.
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult;
+    /// True for a float NaN (which sorted sets and time series reject).
+    fn is_nan(&self, _row: usize) -> bool {
+        false
+    }
+}
+
+/// True for the Arrow types whose text form is a number Redis accepts as a
+/// score or sample value.
+pub(crate) fn is_numeric(data_type: &DataType) -> bool {
+    data_type.is_integer()
+        || data_type.is_floating()
+        || matches!(data_type, DataType::Decimal128(..))
+}
+
+/// Formatter for `array`, or an error naming the unsupported type.
+pub(crate) fn cells(array: &ArrayRef) -> std::result::Result<Box<dyn Cells + '_>, String> {
+    cells_of(array.as_ref())
+}
+
+fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, String> {
+    use DataType as D;
+    Ok(match array.data_type() {
+        D::Null => Box::new(NullCells),
+        D::Utf8 => Box::new(ByteCells(array.as_string::<i32>())),
+        D::LargeUtf8 => Box::new(ByteCells(array.as_string::<i64>())),
+        D::Utf8View => Box::new(ViewCells(array.as_string_view())),
+        D::Binary => Box::new(ByteCells(array.as_binary::<i32>())),
+        D::LargeBinary => Box::new(ByteCells(array.as_binary::<i64>())),
+        D::BinaryView => Box::new(BinaryViewCells(array.as_binary_view())),
+        D::FixedSizeBinary(_) => Box::new(FixedBinaryCells(array.as_fixed_size_binary())),
+        D::Boolean => Box::new(BoolCells(array.as_boolean())),
+        D::Int8 => Box::new(IntCells(array.as_primitive::<Int8Type>())),
+        D::Int16 => Box::new(IntCells(array.as_primitive::<Int16Type>())),
+        D::Int32 => Box::new(IntCells(array.as_primitive::<Int32Type>())),
+        D::Int64 => Box::new(IntCells(array.as_primitive::<Int64Type>())),
+        D::UInt8 => Box::new(IntCells(array.as_primitive::<UInt8Type>())),
+        D::UInt16 => Box::new(IntCells(array.as_primitive::<UInt16Type>())),
+        D::UInt32 => Box::new(IntCells(array.as_primitive::<UInt32Type>())),
+        D::UInt64 => Box::new(IntCells(array.as_primitive::<UInt64Type>())),
+        D::Float32 => Box::new(FloatCells(array.as_primitive::<Float32Type>())),
+        D::Float64 => Box::new(FloatCells(array.as_primitive::<Float64Type>())),
+        D::Date32 => Box::new(DateCells(array.as_primitive::<Date32Type>())),
+        D::Timestamp(unit, tz) => {
+            let zone = match tz {
+                None => None,
+                Some(tz) => {
+                    Some(Zone::parse(tz).ok_or_else(|| format!("unknown time zone `{tz}`"))?)
+                }
+            };
+            let values = match unit {
+                ArrowTimeUnit::Second => to_i64(array.as_primitive::<TimestampSecondType>()),
+                ArrowTimeUnit::Millisecond => {
+                    to_i64(array.as_primitive::<TimestampMillisecondType>())
+                }
+                ArrowTimeUnit::Microsecond => {
+                    to_i64(array.as_primitive::<TimestampMicrosecondType>())
+                }
+                ArrowTimeUnit::Nanosecond => {
+                    to_i64(array.as_primitive::<TimestampNanosecondType>())
+                }
+            };
+            Box::new(DatetimeCells {
+                values,
+                unit: *unit,
+                zone,
+            })
+        }
+        D::Time32(ArrowTimeUnit::Second) => Box::new(TimeCells(scaled(
+            array.as_primitive::<Time32SecondType>(),
+            1_000_000_000,
+        ))),
+        D::Time32(ArrowTimeUnit::Millisecond) => Box::new(TimeCells(scaled(
+            array.as_primitive::<Time32MillisecondType>(),
+            1_000_000,
+        ))),
+        D::Time64(ArrowTimeUnit::Microsecond) => Box::new(TimeCells(scaled(
+            array.as_primitive::<Time64MicrosecondType>(),
+            1_000,
+        ))),
+        D::Time64(ArrowTimeUnit::Nanosecond) => Box::new(TimeCells(scaled(
+            array.as_primitive::<Time64NanosecondType>(),
+            1,
+        ))),
+        D::Duration(ArrowTimeUnit::Second) => {
+            Box::new(IntCells(array.as_primitive::<DurationSecondType>()))
+        }
+        D::Duration(ArrowTimeUnit::Millisecond) => {
+            Box::new(IntCells(array.as_primitive::<DurationMillisecondType>()))
+        }
+        D::Duration(ArrowTimeUnit::Microsecond) => {
+            Box::new(IntCells(array.as_primitive::<DurationMicrosecondType>()))
+        }
+        D::Duration(ArrowTimeUnit::Nanosecond) => {
+            Box::new(IntCells(array.as_primitive::<DurationNanosecondType>()))
+        }
+        D::Decimal128(_, scale) => {
+            Box::new(DecimalCells(array.as_primitive::<Decimal128Type>(), *scale))
+        }
+        D::Dictionary(key, _) => match key.as_ref() {
+            D::Int8 => dictionary(array.as_dictionary::<Int8Type>())?,
+            D::Int16 => dictionary(array.as_dictionary::<Int16Type>())?,
+            D::Int32 => dictionary(array.as_dictionary::<Int32Type>())?,
+            D::Int64 => dictionary(array.as_dictionary::<Int64Type>())?,
+            D::UInt8 => dictionary(array.as_dictionary::<UInt8Type>())?,
+            D::UInt16 => dictionary(array.as_dictionary::<UInt16Type>())?,
+            D::UInt32 => dictionary(array.as_dictionary::<UInt32Type>())?,
+            D::UInt64 => dictionary(array.as_dictionary::<UInt64Type>())?,
+            other => return Err(format!("unsupported dictionary key type {other}")),
+        },
+        D::Struct(_) => {
+            let array = array.as_struct();
+            let children = array
+                .columns()
+                .iter()
+                .map(|c| cells_of(c.as_ref()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Box::new(StructCells { array, children })
+        }
+        D::List(_) => list(array.as_list::<i32>())?,
+        D::LargeList(_) => list(array.as_list::<i64>())?,
+        D::FixedSizeList(..) => {
+            let array = array.as_fixed_size_list();
+            Box::new(FixedListCells {
+                array,
+                values: cells_of(array.values().as_ref())?,
+            })
+        }
+        other => return Err(format!("the Arrow type {other} cannot be written to Redis")),
+    })
+}
+
+fn to_i64<T>(array: &PrimitiveArray<T>) -> PrimitiveArray<Int64Type>
+where
+    T: ArrowPrimitiveType<Native = i64>,
+{
+    array.reinterpret_cast::<Int64Type>()
+}
+
+/// Time-of-day values as nanoseconds.
+fn scaled<T>(array: &PrimitiveArray<T>, factor: i64) -> PrimitiveArray<Int64Type>
+where
+    T: ArrowPrimitiveType,
+    T::Native: Into<i64>,
+{
+    array.unary::<_, Int64Type>(|v| v.into() * factor)
+}
+
+fn dictionary<K: ArrowDictionaryKeyType>(
+    array: &DictionaryArray<K>,
+) -> std::result::Result<Box<dyn Cells + '_>, String> {
+    Ok(Box::new(DictCells {
+        array,
+        values: cells_of(array.values().as_ref())?,
+    }))
+}
+
+fn list<O: OffsetSizeTrait>(
+    array: &GenericListArray<O>,
+) -> std::result::Result<Box<dyn Cells + '_>, String> {
+    Ok(Box::new(ListCells {
+        array,
+        values: cells_of(array.values().as_ref())?,
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// text forms of scalars (each the inverse of a rule in parse.rs)
+// ---------------------------------------------------------------------------
+
+/// `true` / `false` (parse_bool).
+pub(crate) fn push_bool(out: &mut Vec<u8>, value: bool) {
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}
+
+/// Decimal integer (parse_number).
+pub(crate) fn push_int(out: &mut Vec<u8>, value: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+/// Shortest text that parses back to the same float; `NaN`, `inf`, `-inf`.
+pub(crate) fn push_float(out: &mut Vec<u8>, value: impl ryu::Float + Into<f64> + Copy) {
+    let wide: f64 = value.into();
+    if wide.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if wide.is_infinite() {
+        out.extend_from_slice(if wide > 0.0 { b"inf" } else { b"-inf" });
+    } else {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+    }
+}
+
+/// `YYYY-MM-DD`, or integer days outside years 0000-9999 (parse_date).
+pub(crate) fn push_date(out: &mut Vec<u8>, days: i32) {
+    match epoch_date().checked_add_signed(chrono::Duration::days(days as i64)) {
+        Some(date) if (0..=9999).contains(&date.year()) => push_ymd(out, date),
+        _ => push_int(out, days),
+    }
+}
+
+/// `HH:MM:SS[.fffffffff]` from nanoseconds since midnight (parse_time).
+pub(crate) fn push_time(out: &mut Vec<u8>, nanos: i64) -> CellResult {
+    if !(0..86_400_000_000_000).contains(&nanos) {
+        return Err(format!("{nanos} ns is not a time of day"));
+    }
+    let seconds = nanos / 1_000_000_000;
+    push_hms(
+        out,
+        (seconds / 3600) as u32,
+        (seconds / 60 % 60) as u32,
+        (seconds % 60) as u32,
+    );
+    push_fraction(out, (nanos % 1_000_000_000) as u32, 9);
+    Ok(())
+}
+
+/// A time zone of a datetime column.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Zone {
+    Utc,
+    Named(Tz),
+    /// A fixed offset in seconds east of UTC (`+01:00` as an Arrow zone).
+    Fixed(i32),
+}
+
+impl Zone {
+    pub(crate) fn parse(name: &str) -> Option<Zone> {
+        if name == "UTC" || name == "Z" || name == "Etc/UTC" {
+            return Some(Zone::Utc);
+        }
+        if let Ok(tz) = name.parse::<Tz>() {
+            return Some(Zone::Named(tz));
+        }
+        let (sign, rest) = match name.as_bytes().first()? {
+            b'+' => (1, &name[1..]),
+            b'-' => (-1, &name[1..]),
+            _ => return None,
+        };
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        ((0..24).contains(&h) && (0..60).contains(&m))
+            .then_some(Zone::Fixed(sign * (h * 3600 + m * 60)))
+    }
+
+    fn offset_seconds(&self, utc: &chrono::NaiveDateTime) -> i32 {
+        match self {
+            Zone::Utc => 0,
+            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix().local_minus_utc(),
+            Zone::Fixed(seconds) => *seconds,
+        }
+    }
+}
+
+fn units_per_second(unit: ArrowTimeUnit) -> (i64, usize) {
+    match unit {
+        ArrowTimeUnit::Second => (1, 0),
+        ArrowTimeUnit::Millisecond => (1_000, 3),
+        ArrowTimeUnit::Microsecond => (1_000_000, 6),
+        ArrowTimeUnit::Nanosecond => (1_000_000_000, 9),
+    }
+}
+
+/// ISO-8601 for a datetime of `value` units since the epoch (parse_datetime):
+/// naive when the column has no zone, else local time in the zone with its
+/// offset (`Z` for UTC). Outside years 0000-9999 (or for zones whose offset
+/// is not whole minutes, written in UTC) the text stays exact.
+pub(crate) fn push_datetime(
+    out: &mut Vec<u8>,
+    value: i64,
+    unit: ArrowTimeUnit,
+    zone: Option<Zone>,
+) {
+    let (per_second, digits) = units_per_second(unit);
+    let seconds = value.div_euclid(per_second);
+    let fraction = value.rem_euclid(per_second) as u32;
+    let Some(utc) = chrono::DateTime::from_timestamp(seconds, 0).map(|d| d.naive_utc()) else {
+        return push_int(out, value);
+    };
+    let mut offset = zone.map_or(0, |z| z.offset_seconds(&utc));
+    if offset % 60 != 0 {
+        offset = 0;
+    }
+    let local = utc + chrono::Duration::seconds(offset as i64);
+    if !(0..=9999).contains(&local.year()) {
+        return push_int(out, value);
+    }
+    push_ymd(out, local.date());
+    out.push(b'T');
+    push_hms(out, local.hour(), local.minute(), local.second());
+    if digits > 0 {
+        let nanos_scale = 10u32.pow(9 - digits as u32);
+        push_fraction(out, fraction * nanos_scale, digits);
+    }
+    match zone {
+        None => {}
+        Some(_) if offset == 0 => out.push(b'Z'),
+        Some(_) => {
+            out.push(if offset < 0 { b'-' } else { b'+' });
+            let minutes = offset.unsigned_abs() / 60;
+            push_two(out, minutes / 60);
+            out.push(b':');
+            push_two(out, minutes % 60);
+        }
+    }
+}
+
+/// `[-]digits[.digits]` with exactly `scale` fraction digits (parse_decimal).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, value: i128, scale: i8) {
+    if value < 0 {
+        out.push(b'-');
+    }
+    let digits = itoa::Buffer::new().format(value.unsigned_abs()).to_string();
+    if scale <= 0 {
+        out.extend_from_slice(digits.as_bytes());
+        if value != 0 {
+            out.extend(std::iter::repeat_n(b'0', scale.unsigned_abs() as usize));
+        }
+        return;
+    }
+    let scale = scale as usize;
+    if digits.len() <= scale {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', scale - digits.len()));
+        out.extend_from_slice(digits.as_bytes());
+    } else {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        out.extend_from_slice(int.as_bytes());
+        out.push(b'.');
+        out.extend_from_slice(frac.as_bytes());
+    }
+}
+
+/// A JSON string literal for UTF-8 text.
+pub(crate) fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Text that is already in its text form, as a JSON string.
+fn push_text_as_json(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> CellResult,
+) -> CellResult {
+    let mut text = Vec::new();
+    write(&mut text)?;
+    // Text forms of temporal and decimal values are ASCII.
+    push_json_string(out, std::str::from_utf8(&text).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+fn epoch_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")
+}
+
+fn push_ymd(out: &mut Vec<u8>, date: NaiveDate) {
+    let year = date.year() as u32;
+    push_two(out, year / 100);
+    push_two(out, year % 100);
+    out.push(b'-');
+    push_two(out, date.month());
+    out.push(b'-');
+    push_two(out, date.day());
+}
+
+fn push_hms(out: &mut Vec<u8>, h: u32, m: u32, s: u32) {
+    push_two(out, h);
+    out.push(b':');
+    push_two(out, m);
+    out.push(b':');
+    push_two(out, s);
+}
+
+/// `.` and the first `digits` digits of `nanos` (of 9), nothing when zero.
+fn push_fraction(out: &mut Vec<u8>, nanos: u32, digits: usize) {
+    if nanos == 0 {
+        return;
+    }
+    out.push(b'.');
+    let text = format!("{nanos:09}");
+    out.extend_from_slice(&text.as_bytes()[..digits]);
+}
+
+fn push_two(out: &mut Vec<u8>, n: u32) {
+    out.push(b'0' + (n / 10 % 10) as u8);
+    out.push(b'0' + (n % 10) as u8);
+}
+
+// ---------------------------------------------------------------------------
+// column formatters
+// ---------------------------------------------------------------------------
+
+struct NullCells;
+
+impl Cells for NullCells {
+    fn is_null(&self, _row: usize) -> bool {
+        true
+    }
+    fn text(&self, _row: usize, _out: &mut Vec<u8>) -> CellResult {
+        Err("null".into())
+    }
+    fn json(&self, _row: usize, out: &mut Vec<u8>) -> CellResult {
+        out.extend_from_slice(b"null");
+        Ok(())
+    }
+}
+
+/// The JSON form of a byte cell: a string if it is UTF-8, else an error.
+fn bytes_json(out: &mut Vec<u8>, bytes: &[u8]) -> CellResult {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| "binary value is not valid UTF-8 and JSON has no bytes type".to_string())?;
+    push_json_string(out, text);
+    Ok(())
+}
+
+struct ByteCells<'a, T: ByteArrayType>(&'a GenericByteArray<T>);
+
+impl<T: ByteArrayType> Cells for ByteCells<'_, T> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        let value: &[u8] = self.0.value(row).as_ref();
+        out.extend_from_slice(value);
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        if self.is_null(row) {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        bytes_json(out, self.0.value(row).as_ref())
+    }
+}
+
+struct ViewCells<'a>(&'a arrow_array::StringViewArray);
+
+impl Cells for ViewCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        out.extend_from_slice(self.0.value(row).as_bytes());
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        if self.is_null(row) {
+            out.extend_from_slice(b"null");
+        } else {
+            push_json_string(out, self.0.value(row));
+        }
+        Ok(())
+    }
+}
+
+struct BinaryViewCells<'a>(&'a arrow_array::BinaryViewArray);
+
+impl Cells for BinaryViewCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        out.extend_from_slice(self.0.value(row));
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        if self.is_null(row) {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        bytes_json(out, self.0.value(row))
+    }
+}
+
+struct FixedBinaryCells<'a>(&'a FixedSizeBinaryArray);
+
+impl Cells for FixedBinaryCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        out.extend_from_slice(self.0.value(row));
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        if self.is_null(row) {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        bytes_json(out, self.0.value(row))
+    }
+}
+
+/// Write `null` for a null cell, else the JSON of a non-null cell.
+macro_rules! json_or_null {
+    ($self:ident, $row:ident, $out:ident, $body:expr) => {{
+        if $self.is_null($row) {
+            $out.extend_from_slice(b"null");
+            Ok(())
+        } else {
+            $body
+        }
+    }};
+}
+
+struct BoolCells<'a>(&'a BooleanArray);
+
+impl Cells for BoolCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_bool(out, self.0.value(row));
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, self.text(row, out))
+    }
+}
+
+struct IntCells<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
+
+impl<T> Cells for IntCells<'_, T>
+where
+    T: ArrowPrimitiveType,
+    T::Native: itoa::Integer,
+{
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_int(out, self.0.value(row));
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, self.text(row, out))
+    }
+}
+
+struct FloatCells<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
+
+impl<T> Cells for FloatCells<'_, T>
+where
+    T: ArrowPrimitiveType,
+    T::Native: ryu::Float + Into<f64> + Copy,
+{
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_float(out, self.0.value(row));
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, {
+            let value: f64 = self.0.value(row).into();
+            if !value.is_finite() {
+                return Err(format!(
+                    "{value} is not a finite number and JSON has no form for it"
+                ));
+            }
+            self.text(row, out)
+        })
+    }
+    fn is_nan(&self, row: usize) -> bool {
+        let value: f64 = self.0.value(row).into();
+        value.is_nan()
+    }
+}
+
+struct DateCells<'a>(&'a PrimitiveArray<Date32Type>);
+
+impl Cells for DateCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_date(out, self.0.value(row));
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(
+            self,
+            row,
+            out,
+            push_text_as_json(out, |t| self.text(row, t))
+        )
+    }
+}
+
+struct DatetimeCells {
+    values: PrimitiveArray<Int64Type>,
+    unit: ArrowTimeUnit,
+    zone: Option<Zone>,
+}
+
+impl Cells for DatetimeCells {
+    fn is_null(&self, row: usize) -> bool {
+        self.values.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_datetime(out, self.values.value(row), self.unit, self.zone);
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(
+            self,
+            row,
+            out,
+            push_text_as_json(out, |t| self.text(row, t))
+        )
+    }
+}
+
+struct TimeCells(PrimitiveArray<Int64Type>);
+
+impl Cells for TimeCells {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_time(out, self.0.value(row))
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(
+            self,
+            row,
+            out,
+            push_text_as_json(out, |t| self.text(row, t))
+        )
+    }
+}
+
+struct DecimalCells<'a>(&'a PrimitiveArray<Decimal128Type>, i8);
+
+impl Cells for DecimalCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.0.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        push_decimal(out, self.0.value(row), self.1);
+        Ok(())
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(
+            self,
+            row,
+            out,
+            push_text_as_json(out, |t| self.text(row, t))
+        )
+    }
+}
+
+struct DictCells<'a, K: ArrowDictionaryKeyType> {
+    array: &'a DictionaryArray<K>,
+    values: Box<dyn Cells + 'a>,
+}
+
+impl<K: ArrowDictionaryKeyType> DictCells<'_, K> {
+    fn index(&self, row: usize) -> usize {
+        arrow_buffer::ArrowNativeType::as_usize(self.array.keys().value(row))
+    }
+}
+
+impl<K: ArrowDictionaryKeyType> Cells for DictCells<'_, K> {
+    fn is_null(&self, row: usize) -> bool {
+        self.array.is_null(row) || self.values.is_null(self.index(row))
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        self.values.text(self.index(row), out)
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, self.values.json(self.index(row), out))
+    }
+}
+
+struct StructCells<'a> {
+    array: &'a StructArray,
+    children: Vec<Box<dyn Cells + 'a>>,
+}
+
+impl Cells for StructCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.array.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        self.json(row, out)
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, {
+            out.push(b'{');
+            for (i, (field, child)) in self.array.fields().iter().zip(&self.children).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_json_string(out, field.name());
+                out.push(b':');
+                child.json(row, out)?;
+            }
+            out.push(b'}');
+            Ok(())
+        })
+    }
+}
+
+struct ListCells<'a, O: OffsetSizeTrait> {
+    array: &'a GenericListArray<O>,
+    values: Box<dyn Cells + 'a>,
+}
+
+fn push_json_array(
+    out: &mut Vec<u8>,
+    values: &dyn Cells,
+    range: std::ops::Range<usize>,
+) -> CellResult {
+    out.push(b'[');
+    for (i, row) in range.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        values.json(row, out)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+impl<O: OffsetSizeTrait> Cells for ListCells<'_, O> {
+    fn is_null(&self, row: usize) -> bool {
+        self.array.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        self.json(row, out)
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, {
+            let offsets = self.array.value_offsets();
+            let range = offsets[row].as_usize()..offsets[row + 1].as_usize();
+            push_json_array(out, self.values.as_ref(), range)
+        })
+    }
+}
+
+struct FixedListCells<'a> {
+    array: &'a FixedSizeListArray,
+    values: Box<dyn Cells + 'a>,
+}
+
+impl Cells for FixedListCells<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        self.array.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        self.json(row, out)
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, {
+            let size = self.array.value_length() as usize;
+            let start = self.array.value_offset(row) as usize;
+            push_json_array(out, self.values.as_ref(), start..start + size)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+    use crate::types::TimeUnit;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut out = Vec::new();
+        f(&mut out);
+        out
+    }
+
+    #[test]
+    fn floats_round_trip_through_the_parser() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1e20,
+            1e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ];
+        for _ in 0..10_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = f64::from_bits(state);
+            if v.is_finite() {
+                values.push(v);
+            }
+        }
+        for v in values {
+            let t = text(|o| push_float(o, v));
+            let back: f64 = parse::parse_number(&t).unwrap();
+            assert_eq!(
+                back.to_bits(),
+                v.to_bits(),
+                "{}",
+                String::from_utf8_lossy(&t)
+            );
+        }
+        for v in [f32::MAX, 0.1f32, -3.5f32, f32::MIN_POSITIVE] {
+            let back: f32 = parse::parse_number(&text(|o| push_float(o, v))).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits());
+        }
+        assert_eq!(text(|o| push_float(o, f64::NAN)), b"NaN");
+        assert!(parse::parse_number::<f64>(b"NaN").unwrap().is_nan());
+        assert_eq!(
+            parse::parse_number::<f64>(&text(|o| push_float(o, f64::NEG_INFINITY))),
+            Some(f64::NEG_INFINITY)
+        );
+    }
+
+    #[test]
+    fn dates_times_and_decimals_round_trip() {
+        for days in [-800_000, -1, 0, 1, 19_000, 2_932_896, 2_932_897, 3_000_000] {
+            let t = text(|o| push_date(o, days));
+            assert_eq!(
+                parse::parse_date(&t),
+                Some(days),
+                "{}",
+                String::from_utf8_lossy(&t)
+            );
+        }
+        assert_eq!(text(|o| push_date(o, 0)), b"1970-01-01");
+        for nanos in [0, 1, 999_999_999, 3_600_500_000_000, 86_399_999_999_999] {
+            let mut t = Vec::new();
+            push_time(&mut t, nanos).unwrap();
+            assert_eq!(parse::parse_time(&t), Some(nanos));
+        }
+        for (value, scale) in [
+            (0i128, 2i8),
+            (5, 2),
+            (-5, 2),
+            (12345, 2),
+            (-100, 0),
+            (i128::MAX / 10, 20),
+            (7, 38),
+        ] {
+            let t = text(|o| push_decimal(o, value, scale));
+            assert_eq!(
+                parse::parse_decimal(&t, 38, scale),
+                Some(value),
+                "{}",
+                String::from_utf8_lossy(&t)
+            );
+        }
+        assert_eq!(text(|o| push_decimal(o, -5, 3)), b"-0.005");
+    }
+
+    #[test]
+    fn datetimes_round_trip_in_every_zone_and_unit() {
+        let zones = [
+            None,
+            Some("UTC"),
+            Some("Europe/Amsterdam"),
+            Some("America/St_Johns"),
+            Some("Asia/Kolkata"),
+            Some("Africa/Monrovia"),
+        ];
+        let units = [
+            (ArrowTimeUnit::Millisecond, TimeUnit::Millisecond, 1_000i64),
+            (ArrowTimeUnit::Microsecond, TimeUnit::Microsecond, 1_000_000),
+            (
+                ArrowTimeUnit::Nanosecond,
+                TimeUnit::Nanosecond,
+                1_000_000_000,
+            ),
+        ];
+        let seconds = [
+            -5_000_000_000i64,
+            -1,
+            0,
+            1,
+            1_711_846_800,
+            1_729_990_800,
+            1_900_000_000,
+            200_000_000_000,
+        ];
+        for zone_name in zones {
+            let zone = zone_name.map(|z| Zone::parse(z).unwrap());
+            let tz: Option<Tz> = zone_name.map(|z| z.parse().unwrap());
+            for (arrow_unit, unit, per) in units {
+                for s in seconds {
+                    for frac in [0, 1, per / 3] {
+                        let Some(value) = s.checked_mul(per).and_then(|v| v.checked_add(frac))
+                        else {
+                            continue;
+                        };
+                        let t = text(|o| push_datetime(o, value, arrow_unit, zone));
+                        let back =
+                            parse::parse_datetime(&t, unit, tz.as_ref().filter(|z| *z != &Tz::UTC));
+                        assert_eq!(
+                            back,
+                            Some(value),
+                            "{zone_name:?} {}",
+                            String::from_utf8_lossy(&t)
+                        );
+                    }
+                }
+            }
+        }
+        let ams = Zone::parse("Europe/Amsterdam");
+        assert_eq!(
+            text(|o| push_datetime(o, 0, ArrowTimeUnit::Millisecond, ams)),
+            b"1970-01-01T01:00:00+01:00"
+        );
+        assert_eq!(
+            text(|o| push_datetime(o, 1500, ArrowTimeUnit::Millisecond, Some(Zone::Utc))),
+            b"1970-01-01T00:00:01.500Z"
+        );
+        assert_eq!(
+            text(|o| push_datetime(o, -1, ArrowTimeUnit::Microsecond, None)),
+            b"1969-12-31T23:59:59.999999"
+        );
+    }
+
+    #[test]
+    fn json_strings_escape_controls() {
+        assert_eq!(
+            text(|o| push_json_string(o, "a\"b\\c\n\u{1}é")),
+            "\"a\\\"b\\\\c\\n\\u0001é\"".as_bytes()
+        );
+        let parsed: String =
+            serde_json::from_slice(&text(|o| push_json_string(o, "x\u{7f}\u{1f}\t"))).unwrap();
+        assert_eq!(parsed, "x\u{7f}\u{1f}\t");
+    }
+}
