@@ -1,6 +1,7 @@
-"""polars-redis: query Redis like a database, transform with Polars.
+"""polars-redis: query Redis like a database, transform with Polars, write back.
 
-Read Redis data into Polars LazyFrames and DataFrames. The Rust core speaks
+Read Redis data into Polars LazyFrames and DataFrames, and write DataFrames
+back (``write_hashes``, ``write_json``, ``write_strings``, ...). The Rust core speaks
 the Redis protocol itself, decodes replies straight into Arrow columns and
 hands them to Polars without copying.
 
@@ -22,22 +23,46 @@ from polars_redis.exceptions import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    WriteError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.write import (
+    KeyFailure,
+    WriteResult,
+    write_hashes,
+    write_json,
+    write_lists,
+    write_sets,
+    write_streams,
+    write_strings,
+    write_timeseries,
+    write_zsets,
+)
 
 __all__ = [
     "AuthenticationError",
     "InvalidInputError",
+    "KeyFailure",
     "ParseError",
     "PolarsRedisError",
     "ProtocolError",
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "WriteError",
+    "WriteResult",
     "WrongTypeError",
     "__version__",
     "iter_hashes",
     "read_hashes",
     "scan_hashes",
+    "write_hashes",
+    "write_json",
+    "write_lists",
+    "write_sets",
+    "write_streams",
+    "write_strings",
+    "write_timeseries",
+    "write_zsets",
 ]

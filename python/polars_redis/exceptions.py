@@ -10,8 +10,13 @@
     ├── RedisServerError       the server replied with an error
     ├── WrongTypeError         a key holds another Redis type
     ├── ParseError             a value does not parse as its declared dtype
-    └── ProtocolError          the server sent invalid RESP
+    ├── ProtocolError          the server sent invalid RESP
+    └── WriteError             a write left keys failed or unknown (carries ``.result``)
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from polars_redis._internal import (
     AuthenticationError,
@@ -25,6 +30,24 @@ from polars_redis._internal import (
     WrongTypeError,
 )
 
+if TYPE_CHECKING:
+    from polars_redis.write import WriteResult
+
+
+class WriteError(PolarsRedisError):
+    """A write did not write every key.
+
+    ``result`` is the :class:`~polars_redis.WriteResult`: which keys failed
+    (with the Redis error, e.g. ``WRONGTYPE``, ``OOM``, ``NOPERM``), which
+    have an unknown outcome after a dropped connection, and which existed
+    with ``if_exists="fail"``.
+    """
+
+    def __init__(self, message: str, result: WriteResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 __all__ = [
     "AuthenticationError",
     "InvalidInputError",
@@ -34,5 +57,6 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "WriteError",
     "WrongTypeError",
 ]

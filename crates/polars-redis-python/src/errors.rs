@@ -73,6 +73,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::WrongType { .. } => WrongTypeError::new_err(message),
         Error::Parse { .. } => ParseError::new_err(message),
         Error::Protocol(_) => ProtocolError::new_err(message),
+        Error::WriteFailed(_) => RedisServerError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
 }

@@ -8,6 +8,7 @@ mod batches;
 mod dtypes;
 mod errors;
 mod scanners;
+mod writers;
 
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -16,6 +17,15 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<scanners::Scanner>()?;
     m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_hashes, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_json, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_strings, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_sets, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_lists, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_zsets, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_streams, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
+    m.add_function(wrap_pyfunction!(writers::arrow_types, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

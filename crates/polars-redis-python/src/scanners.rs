@@ -36,15 +36,7 @@ pub(crate) struct ScanArgs {
 
 impl ScanArgs {
     pub(crate) fn connection(&self) -> PyResult<ConnectionConfig> {
-        let mut config = ConnectionConfig::from_url(&self.url).map_err(to_py)?;
-        if let Some(seconds) = self.connect_timeout {
-            config = config.with_connect_timeout(seconds_to_duration("connect_timeout", seconds)?);
-        }
-        if let Some(seconds) = self.command_timeout {
-            let limit = seconds_to_duration("command_timeout", seconds)?;
-            config = config.with_command_timeout(Some(limit));
-        }
-        Ok(config)
+        connection(&self.url, self.connect_timeout, self.command_timeout)
     }
 
     pub(crate) fn options(&self) -> PyResult<ScanOptions> {
@@ -75,6 +67,23 @@ impl ScanArgs {
             (None, None) => options,
         })
     }
+}
+
+/// A connection config from a URL and optional timeouts in seconds.
+pub(crate) fn connection(
+    url: &str,
+    connect_timeout: Option<f64>,
+    command_timeout: Option<f64>,
+) -> PyResult<ConnectionConfig> {
+    let mut config = ConnectionConfig::from_url(url).map_err(to_py)?;
+    if let Some(seconds) = connect_timeout {
+        config = config.with_connect_timeout(seconds_to_duration("connect_timeout", seconds)?);
+    }
+    if let Some(seconds) = command_timeout {
+        let limit = seconds_to_duration("command_timeout", seconds)?;
+        config = config.with_command_timeout(Some(limit));
+    }
+    Ok(config)
 }
 
 fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {

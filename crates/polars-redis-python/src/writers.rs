@@ -1,0 +1,250 @@
+//! Writes: one function per Redis type. The frame arrives through the Arrow
+//! PyCapsule stream interface (zero-copy), the write runs with the GIL
+//! released, and the outcome comes back as a dict the facade turns into a
+//! `WriteResult` (raising `WriteError` itself when keys failed).
+
+use arrow_array::RecordBatch;
+use polars_redis::{
+    ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
+    SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
+    WriteOptions, WriteResult, ZSetWriteBuilder,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3_arrow::PyRecordBatchReader;
+
+use crate::errors::{to_py, InvalidInputError};
+use crate::scanners::connection;
+
+/// The options every write shares, as the Python facade passes them.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct WriteArgs {
+    url: String,
+    key_column: Option<String>,
+    key_prefix: Vec<u8>,
+    ttl: Option<u64>,
+    ttl_column: Option<String>,
+    if_exists: String,
+    batch_size: usize,
+    parallelism: usize,
+    connect_timeout: Option<f64>,
+    command_timeout: Option<f64>,
+}
+
+impl WriteArgs {
+    fn config(&self) -> PyResult<ConnectionConfig> {
+        connection(&self.url, self.connect_timeout, self.command_timeout)
+    }
+
+    fn options(&self) -> PyResult<WriteOptions> {
+        let ttl = match (self.ttl, &self.ttl_column) {
+            (Some(_), Some(_)) => {
+                return Err(InvalidInputError::new_err(
+                    "pass either ttl or ttl_column, not both",
+                ))
+            }
+            (Some(0), None) => {
+                return Err(InvalidInputError::new_err("ttl must be at least 1 second"))
+            }
+            (Some(seconds), None) => Ttl::Seconds(seconds),
+            (None, Some(column)) => Ttl::Column(column.clone()),
+            (None, None) => Ttl::None,
+        };
+        let options = WriteOptions::default()
+            .with_key_column(self.key_column.as_deref())
+            .with_key_prefix(&self.key_prefix)
+            .with_if_exists(IfExists::from_name(&self.if_exists).map_err(to_py)?)
+            .with_batch_size(self.batch_size)
+            .with_parallelism(self.parallelism)
+            .with_raise_on_failure(false);
+        Ok(match ttl {
+            Ttl::Column(column) => options.with_ttl_column(column),
+            Ttl::Seconds(seconds) => {
+                options.with_ttl(Some(std::time::Duration::from_secs(seconds)))
+            }
+            _ => options,
+        })
+    }
+}
+
+/// Collect the frame's batches (zero-copy) while holding the GIL, then run
+/// `write` without it.
+fn execute<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    write: impl FnOnce(Vec<RecordBatch>) -> polars_redis::Result<WriteResult> + Send,
+) -> PyResult<Bound<'py, PyDict>> {
+    let reader = data.into_reader()?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| InvalidInputError::new_err(format!("cannot read the frame: {e}")))?;
+    let result = py.detach(|| write(batches)).map_err(to_py)?;
+    result_dict(py, &result)
+}
+
+fn result_dict<'py>(py: Python<'py>, result: &WriteResult) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("rows", result.rows)?;
+    dict.set_item("written", result.written)?;
+    dict.set_item("skipped", result.skipped)?;
+    dict.set_item("failed", result.failed)?;
+    dict.set_item("unknown", result.unknown)?;
+    dict.set_item("keys_written", result.keys_written)?;
+    let skipped = PyList::empty(py);
+    for key in &result.skipped_keys {
+        skipped.append(PyBytes::new(py, key.as_bytes()))?;
+    }
+    dict.set_item("skipped_keys", skipped)?;
+    dict.set_item("failures", failures(py, &result.failures)?)?;
+    dict.set_item("unknown_keys", failures(py, &result.unknown_keys)?)?;
+    Ok(dict)
+}
+
+fn failures<'py>(py: Python<'py>, list: &[KeyFailure]) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for f in list {
+        let item = (
+            PyBytes::new(py, f.key.as_bytes()),
+            f.first_row,
+            f.rows,
+            f.message.as_str(),
+        );
+        out.append(item.into_pyobject(py)?)?;
+    }
+    Ok(out)
+}
+
+/// Write hashes: one per row, every other column a field.
+#[pyfunction]
+pub(crate) fn write_hashes<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = HashWriteBuilder::new(args.config()?).with_options(args.options()?);
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write JSON documents: one per row, every other column an attribute.
+#[pyfunction]
+pub(crate) fn write_json<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = JsonWriteBuilder::new(args.config()?).with_options(args.options()?);
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write strings from `value_column`.
+#[pyfunction]
+pub(crate) fn write_strings<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+    value_column: String,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = StringWriteBuilder::new(args.config()?)
+        .with_options(args.options()?)
+        .with_value_column(value_column);
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write sets from `member_column`, rows grouped by key.
+#[pyfunction]
+pub(crate) fn write_sets<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+    member_column: String,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = SetWriteBuilder::new(args.config()?)
+        .with_options(args.options()?)
+        .with_member_column(member_column);
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write lists from `element_column`, ordered by `order_column` if given.
+#[pyfunction]
+#[pyo3(signature = (data, args, element_column, order_column=None))]
+pub(crate) fn write_lists<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+    element_column: String,
+    order_column: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = ListWriteBuilder::new(args.config()?)
+        .with_options(args.options()?)
+        .with_element_column(element_column)
+        .with_order_column(order_column.as_deref());
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write sorted sets from `member_column` and `score_column`.
+#[pyfunction]
+pub(crate) fn write_zsets<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+    member_column: String,
+    score_column: String,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = ZSetWriteBuilder::new(args.config()?)
+        .with_options(args.options()?)
+        .with_member_column(member_column)
+        .with_score_column(score_column);
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write stream entries, one per row.
+#[pyfunction]
+#[pyo3(signature = (data, args, id_column=None, maxlen=None, approximate=true))]
+pub(crate) fn write_streams<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+    id_column: Option<String>,
+    maxlen: Option<u64>,
+    approximate: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = StreamWriteBuilder::new(args.config()?)
+        .with_options(args.options()?)
+        .with_id_column(id_column.as_deref())
+        .with_maxlen(maxlen, approximate);
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// Write time series samples with `TS.MADD`.
+#[pyfunction]
+#[pyo3(signature = (data, args, timestamp_column, value_column, retention_ms=None, labels=None))]
+pub(crate) fn write_timeseries<'py>(
+    py: Python<'py>,
+    data: PyRecordBatchReader,
+    args: WriteArgs,
+    timestamp_column: String,
+    value_column: String,
+    retention_ms: Option<u64>,
+    labels: Option<Vec<(String, String)>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let builder = TimeSeriesWriteBuilder::new(args.config()?)
+        .with_options(args.options()?)
+        .with_timestamp_column(timestamp_column)
+        .with_value_column(value_column)
+        .with_retention(retention_ms)
+        .with_labels(labels.unwrap_or_default());
+    execute(py, data, move |batches| builder.write(batches))
+}
+
+/// The Arrow types of a frame as the core receives it (for tests and debugging).
+#[pyfunction]
+pub(crate) fn arrow_types(data: PyRecordBatchReader) -> PyResult<Vec<(String, String)>> {
+    let reader = data.into_reader()?;
+    Ok(reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect())
+}

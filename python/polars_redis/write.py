@@ -1,0 +1,596 @@
+"""Writing DataFrames back to Redis: ``write_hashes``, ``write_json``,
+``write_strings``, ``write_sets``, ``write_lists``, ``write_zsets``,
+``write_streams`` and ``write_timeseries``.
+
+Every function takes the frame, the URL and keyword options, checks the
+whole frame before anything is sent (missing columns, null or duplicate
+keys, values that cannot be stored: :class:`InvalidInputError` naming the
+rows, key and column), then writes each key as one atomic unit, pipelined
+over several connections. The frame crosses into Rust through the Arrow
+PyCapsule interface (no per-cell Python work) and values are formatted
+there, by the same text rules the ``read_*`` functions parse.
+
+Conflict modes (``if_exists``):
+
+``"replace"`` (default)
+    Each key is replaced atomically (``MULTI``/``DEL``/write/expiry/``EXEC``):
+    the old value is gone, no stale hash field or list element survives.
+``"append"``
+    Merge into the existing value: hash fields are updated (others kept),
+    JSON documents are merged (RFC 7396; arrays replaced), string values
+    replaced keeping the existing TTL, set and sorted-set members added
+    (scores updated), list elements pushed at the tail, stream entries and
+    time-series samples added. With a TTL the data and the expiry are
+    applied by one server-side script, so a key of another type never gets
+    its TTL changed by a failed append.
+``"skip"``
+    Write only keys that do not exist (checked and written atomically per
+    key); the others are reported in :attr:`WriteResult.skipped_keys`.
+``"fail"``
+    If any key exists, write nothing and raise :class:`WriteError` listing
+    them. A key created by someone else after that check is reported as a
+    failure, never overwritten.
+
+Nulls: a null hash or stream field is not written (it reads back as null;
+with ``"append"`` the stored field is left as it is); a null JSON attribute
+is JSON ``null`` (left out with ``"append"``); a row whose values are all
+null, and a null string value, member, element, score, timestamp or sample
+value, is rejected before anything is sent.
+
+TTL: ``ttl`` sets one TTL (seconds or a ``timedelta``) for every key;
+``ttl_column`` takes it per row from an integer (seconds), ``Duration`` or
+``Datetime`` (absolute expiry) column, null meaning no TTL. The expiry is
+applied in the same atomic unit as the value, so no key is ever left
+without it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal, Union
+
+import polars as pl
+
+from polars_redis import _internal
+from polars_redis._plugin import to_bytes
+from polars_redis.exceptions import InvalidInputError, WriteError
+
+IfExists = Literal["fail", "skip", "replace", "append"]
+Key = Union[str, bytes]
+
+
+@dataclass(frozen=True)
+class KeyFailure:
+    """A key that was not written, or whose outcome is unknown."""
+
+    key: Key
+    """The Redis key (``str`` when it is UTF-8, else ``bytes``)."""
+    first_row: int
+    """Its first row in the frame (0-based)."""
+    rows: int
+    """How many rows of the frame it covers."""
+    message: str
+    """The Redis error (``WRONGTYPE ...``, ``OOM ...``, ``NOPERM ...``) or what went wrong."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did. ``written + skipped + failed + unknown == rows``.
+
+    Counts are rows of the frame; for sets, lists, sorted sets, streams and
+    time series one key covers many rows.
+    """
+
+    rows: int
+    """Rows in the frame."""
+    written: int
+    """Rows written."""
+    skipped: int
+    """Rows not written because their key existed (``if_exists="skip"``, or
+    every other row when ``"fail"`` found existing keys)."""
+    failed: int
+    """Rows whose key the server refused; see :attr:`failures`."""
+    unknown: int
+    """Rows whose key may or may not be written: the connection dropped
+    before the reply and the commands were not safe to retry."""
+    keys_written: int
+    """Keys written."""
+    skipped_keys: list[Key] = field(default_factory=list)
+    """Keys skipped, in frame order."""
+    failures: list[KeyFailure] = field(default_factory=list)
+    """Keys that failed, with the error, in frame order."""
+    unknown_keys: list[KeyFailure] = field(default_factory=list)
+    """Keys whose outcome is unknown, in frame order."""
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was written or deliberately skipped."""
+        return self.failed == 0 and self.unknown == 0
+
+    @property
+    def errors(self) -> dict[Key, str]:
+        """The error of every failed key."""
+        return {f.key: f.message for f in self.failures}
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.written} of {self.rows} rows written ({self.keys_written} keys), "
+            f"{self.skipped} skipped, {self.failed} failed, {self.unknown} unknown"
+        )
+        for f in self.failures[:5]:
+            text += f"; {f.key!r} failed: {f.message}"
+        if len(self.failures) > 5:
+            text += f"; {len(self.failures) - 5} more failed keys"
+        for f in self.unknown_keys[:5]:
+            text += f"; {f.key!r} unknown: {f.message}"
+        if len(self.unknown_keys) > 5:
+            text += f"; {len(self.unknown_keys) - 5} more keys with unknown outcome"
+        return text
+
+
+def write_hashes(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write a DataFrame as Redis hashes, one hash per row.
+
+    Every column except the key column (and ``ttl_column``) becomes a hash
+    field. Values are stored as text that :func:`read_hashes` parses back to
+    the same value: booleans ``true``/``false``, integers, floats in their
+    shortest exact form, dates ``YYYY-MM-DD``, datetimes ISO-8601 (with the
+    offset of their time zone), times, durations (integer count of the
+    unit), decimals (exact), categoricals and enums as their text, binary as
+    raw bytes, and Struct/List values as JSON.
+
+    Parameters
+    ----------
+    df
+        The rows to write (a LazyFrame is collected first).
+    url
+        ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` or
+        ``unix:///path/redis.sock``.
+    key_column
+        Column holding the keys (not written as a field). ``None``: the key is
+        ``key_prefix`` followed by the row index (0, 1, ...).
+    key_prefix
+        Text put before every key, e.g. ``"user:"``.
+    ttl
+        One TTL for every key, in seconds or as a ``timedelta`` (rounded up
+        to whole seconds).
+    ttl_column
+        Take the TTL per row from this column instead: integer seconds, a
+        Duration, or a Datetime (absolute expiry); null means no TTL.
+    if_exists
+        ``"replace"``, ``"append"``, ``"skip"`` or ``"fail"``; see the module
+        documentation. For hashes ``"append"`` updates the given fields and
+        keeps the others; a null leaves the stored field as it is.
+    batch_size
+        Rows per pipeline.
+    parallelism
+        Pipelines in flight, each on its own connection.
+    raise_on_error
+        If True (default), raise :class:`WriteError` (carrying the result)
+        when any key failed or has an unknown outcome; if False, return the
+        result and let the caller inspect it.
+    connect_timeout, command_timeout
+        Seconds allowed to connect (default 10) and to wait for one reply
+        (default 60).
+
+    Returns
+    -------
+    WriteResult
+        Rows written, skipped, failed and unknown, with the keys.
+
+    Raises
+    ------
+    InvalidInputError
+        Before anything is sent: a missing column, a null or repeated key, a
+        row whose values are all null, a value that cannot be stored.
+    WriteError
+        Keys failed (``WRONGTYPE``, ``OOM``, ``NOPERM``, ...), have an
+        unknown outcome, or exist with ``if_exists="fail"``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame({"id": [1, 2], "name": ["Ann", "Bob"], "age": [36, 41]})
+    >>> result = redis.write_hashes(df, url, key_column="id", key_prefix="user:", ttl=3600)
+    >>> (result.written, result.keys_written)
+    (2, 2)
+    >>> redis.read_hashes(url, "user:*", {"name": pl.String, "age": pl.Int64}).sort("_key")
+    shape: (2, 3)
+    ┌────────┬──────┬─────┐
+    │ _key   ┆ name ┆ age │
+    │ ---    ┆ ---  ┆ --- │
+    │ str    ┆ str  ┆ i64 │
+    ╞════════╪══════╪═════╡
+    │ user:1 ┆ Ann  ┆ 36  │
+    │ user:2 ┆ Bob  ┆ 41  │
+    └────────┴──────┴─────┘
+    """
+    return _write(_internal.write_hashes, locals())
+
+
+def write_json(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write a DataFrame as RedisJSON documents, one per row (``JSON.SET``).
+
+    Every column except the key column (and ``ttl_column``) becomes an
+    attribute of the document. Integers, floats and booleans are JSON
+    numbers and booleans; strings, dates, datetimes, times and decimals are
+    JSON strings in the same text form as :func:`write_hashes` uses (exact);
+    durations are integers; Struct and List values are nested objects and
+    arrays; null is ``null``. A NaN or infinite float, or binary data that is
+    not UTF-8, is rejected (JSON cannot hold it). Needs the RedisJSON module.
+
+    Takes the same options as :func:`write_hashes`. ``if_exists="append"``
+    merges each row into the stored document with ``JSON.MERGE`` (RFC 7396:
+    attributes updated, nested objects merged, arrays replaced); null
+    attributes are left out, so the stored ones stay as they are.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame({"_key": ["doc:1"], "tags": [["a", "b"]], "n": [1]})
+    >>> redis.write_json(df, stack_url).written
+    1
+    """
+    return _write(_internal.write_json, locals())
+
+
+def write_strings(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    value_column: str = "value",
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write one Redis string per row from ``value_column``.
+
+    Each key is one ``SET`` carrying the TTL (``EX``/``PXAT``) and the
+    condition (``NX`` for ``"skip"``/``"fail"``), so value and TTL are
+    always applied together. ``if_exists="append"`` replaces the value but
+    keeps the key's existing TTL (``KEEPTTL``) unless a TTL is given; it does
+    not concatenate. Other columns are not written. Takes the same options
+    as :func:`write_hashes`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame({"_key": ["greeting"], "value": ["hello"]})
+    >>> redis.write_strings(df, url, ttl=60).written
+    1
+    """
+    return _write(_internal.write_strings, locals(), value_column)
+
+
+def write_sets(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    member_column: str = "member",
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write Redis sets: rows are grouped by key, one member per row.
+
+    All members of one key are written together, atomically.
+    ``if_exists="append"`` adds members (``SADD``). A per-row ``ttl_column``
+    must agree within a key. Takes the same options as :func:`write_hashes`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame({"_key": ["tags:1", "tags:1", "tags:2"], "member": ["a", "b", "c"]})
+    >>> result = redis.write_sets(df, url)
+    >>> (result.written, result.keys_written)
+    (3, 2)
+    """
+    return _write(_internal.write_sets, locals(), member_column)
+
+
+def write_lists(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    element_column: str = "element",
+    order_column: str | None = None,
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write Redis lists: rows are grouped by key, one element per row.
+
+    Elements are pushed (``RPUSH``) in row order, or in ascending order of
+    ``order_column`` (numeric or temporal; ties keep row order).
+    ``if_exists="append"`` pushes them after the existing elements; such
+    appends are not retried after a dropped connection (they would
+    duplicate elements), so keys whose reply was lost are reported in
+    :attr:`WriteResult.unknown_keys`. Takes the same options as
+    :func:`write_hashes`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame({"_key": ["q", "q"], "element": ["second", "first"], "pos": [2, 1]})
+    >>> redis.write_lists(df, url, order_column="pos").written
+    2
+    """
+    return _write(_internal.write_lists, locals(), element_column, order_column)
+
+
+def write_zsets(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    member_column: str = "member",
+    score_column: str = "score",
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write Redis sorted sets: rows are grouped by key, one member and score per row.
+
+    Scores must be numeric and not NaN; a member repeated within one key is
+    rejected. ``if_exists="append"`` adds members and updates the scores of
+    existing ones (``ZADD``). Takes the same options as :func:`write_hashes`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame(
+    ...     {"_key": ["board", "board"], "member": ["ann", "bob"], "score": [3.5, 1.0]}
+    ... )
+    >>> redis.write_zsets(df, url).keys_written
+    1
+    """
+    return _write(_internal.write_zsets, locals(), member_column, score_column)
+
+
+def write_streams(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    id_column: str | None = None,
+    maxlen: int | None = None,
+    approximate: bool = True,
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write Redis stream entries: rows are grouped by key, one entry per row.
+
+    Every column except the key, TTL and id columns is an entry field (null
+    fields are left out of the entry). Entries are added in row order with
+    ``XADD``, with ids from ``id_column`` (``"<ms>-<seq>"``) or ``*``;
+    ``maxlen`` trims each stream (``MAXLEN ~`` unless ``approximate=False``).
+    ``if_exists="append"`` adds entries to the existing stream; like list
+    appends they are not retried after a dropped connection. Takes the same
+    options as :func:`write_hashes`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame({"_key": ["events", "events"], "kind": ["login", "logout"]})
+    >>> redis.write_streams(df, url, maxlen=1000).written
+    2
+    """
+    return _write(_internal.write_streams, locals(), id_column, maxlen, approximate)
+
+
+def write_timeseries(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    key_column: str | None = "_key",
+    key_prefix: str | bytes = "",
+    timestamp_column: str = "timestamp",
+    value_column: str = "value",
+    retention: int | timedelta | None = None,
+    labels: Mapping[str, str] | None = None,
+    ttl: int | timedelta | None = None,
+    ttl_column: str | None = None,
+    if_exists: IfExists = "replace",
+    batch_size: int = 2000,
+    parallelism: int = 3,
+    raise_on_error: bool = True,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+) -> WriteResult:
+    """Write RedisTimeSeries samples with ``TS.MADD``: rows grouped by key.
+
+    Each row is one sample: ``timestamp_column`` (a Datetime, or integer
+    milliseconds since the epoch; sub-millisecond digits are rejected) and
+    ``value_column`` (numeric). A series that does not exist is created with
+    ``TS.CREATE`` using ``retention`` (milliseconds or a ``timedelta``) and
+    ``labels``; ``"replace"`` recreates it. A timestamp repeated within one
+    key is rejected. ``"append"`` adds samples to existing series (not
+    retried after a dropped connection). Needs the RedisTimeSeries module.
+    Takes the same options as :func:`write_hashes`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame(
+    ...     {"_key": ["temp:1"] * 2, "timestamp": [1000, 2000], "value": [20.5, 21.0]}
+    ... )
+    >>> redis.write_timeseries(df, stack_url, labels={"room": "kitchen"}).written
+    2
+    """
+    retention_ms = None
+    if retention is not None:
+        retention_ms = _milliseconds(retention, "retention")
+    return _write(
+        _internal.write_timeseries,
+        locals(),
+        timestamp_column,
+        value_column,
+        retention_ms,
+        list((labels or {}).items()),
+    )
+
+
+def _write(
+    native: Callable[..., dict[str, Any]], args: Mapping[str, Any], *extra: Any
+) -> WriteResult:
+    """Run one native write with the shared options, and raise or report."""
+    df = args["df"]
+    if isinstance(df, pl.LazyFrame):
+        df = df.collect()
+    if not isinstance(df, pl.DataFrame):
+        msg = f"expected a polars DataFrame or LazyFrame, got {type(df).__name__}"
+        raise InvalidInputError(msg)
+    _check_dtypes(df)
+    if args["if_exists"] not in ("fail", "skip", "replace", "append"):
+        msg = f"if_exists must be 'fail', 'skip', 'replace' or 'append', got {args['if_exists']!r}"
+        raise InvalidInputError(msg)
+    shared = {
+        "url": args["url"],
+        "key_column": args["key_column"],
+        "key_prefix": to_bytes(args["key_prefix"]),
+        "ttl": _seconds(args["ttl"]) if args["ttl"] is not None else None,
+        "ttl_column": args["ttl_column"],
+        "if_exists": args["if_exists"],
+        "batch_size": args["batch_size"],
+        "parallelism": args["parallelism"],
+        "connect_timeout": args["connect_timeout"],
+        "command_timeout": args["command_timeout"],
+    }
+    result = _result(native(df, shared, *extra))
+    if args["raise_on_error"] and not result.ok:
+        raise WriteError(f"write incomplete: {result}", result)
+    return result
+
+
+def _check_dtypes(df: pl.DataFrame) -> None:
+    wide = tuple(t for t in (getattr(pl, "Int128", None), getattr(pl, "UInt128", None)) if t)
+    for name, dtype in df.schema.items():
+        if wide and isinstance(dtype, wide):
+            msg = f"column {name!r}: {dtype} cannot be written (no 128-bit Arrow integers); cast it"
+            raise InvalidInputError(msg)
+
+
+def _seconds(ttl: Any) -> int:
+    if isinstance(ttl, timedelta):
+        seconds = math.ceil(ttl.total_seconds())
+    elif isinstance(ttl, int) and not isinstance(ttl, bool):
+        seconds = ttl
+    else:
+        msg = f"ttl must be whole seconds (int) or a timedelta, got {ttl!r}"
+        raise InvalidInputError(msg)
+    if seconds <= 0:
+        msg = f"ttl must be at least 1 second, got {ttl!r}"
+        raise InvalidInputError(msg)
+    return seconds
+
+
+def _milliseconds(value: Any, name: str) -> int:
+    if isinstance(value, timedelta):
+        ms = math.ceil(value.total_seconds() * 1000)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ms = value
+    else:
+        msg = f"{name} must be milliseconds (int) or a timedelta, got {value!r}"
+        raise InvalidInputError(msg)
+    if ms < 0:
+        msg = f"{name} must not be negative, got {value!r}"
+        raise InvalidInputError(msg)
+    return ms
+
+
+def _key(raw: bytes) -> Key:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw
+
+
+def _failures(items: Sequence[tuple[bytes, int, int, str]]) -> list[KeyFailure]:
+    return [KeyFailure(_key(k), first, rows, message) for k, first, rows, message in items]
+
+
+def _result(raw: dict[str, Any]) -> WriteResult:
+    return WriteResult(
+        rows=raw["rows"],
+        written=raw["written"],
+        skipped=raw["skipped"],
+        failed=raw["failed"],
+        unknown=raw["unknown"],
+        keys_written=raw["keys_written"],
+        skipped_keys=[_key(k) for k in raw["skipped_keys"]],
+        failures=_failures(raw["failures"]),
+        unknown_keys=_failures(raw["unknown_keys"]),
+    )
