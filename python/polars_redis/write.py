@@ -513,7 +513,7 @@ def _write(
     if not isinstance(df, pl.DataFrame):
         msg = f"expected a polars DataFrame or LazyFrame, got {type(df).__name__}"
         raise InvalidInputError(msg)
-    _check_dtypes(df)
+    df = _exportable(df)
     if args["if_exists"] not in ("fail", "skip", "replace", "append"):
         msg = f"if_exists must be 'fail', 'skip', 'replace' or 'append', got {args['if_exists']!r}"
         raise InvalidInputError(msg)
@@ -535,12 +535,32 @@ def _write(
     return result
 
 
-def _check_dtypes(df: pl.DataFrame) -> None:
+def _exportable(df: pl.DataFrame) -> pl.DataFrame:
+    """Check dtypes Arrow cannot carry; all-null (``pl.Null``) columns go as
+    null strings, which every write treats exactly like nulls."""
     wide = tuple(t for t in (getattr(pl, "Int128", None), getattr(pl, "UInt128", None)) if t)
+    casts: dict[str, pl.DataType] = {}
     for name, dtype in df.schema.items():
         if wide and isinstance(dtype, wide):
             msg = f"column {name!r}: {dtype} cannot be written (no 128-bit Arrow integers); cast it"
             raise InvalidInputError(msg)
+        exportable = _without_null(dtype)
+        if exportable != dtype:
+            casts[name] = exportable
+    return df.cast(casts) if casts else df  # type: ignore[arg-type]
+
+
+def _without_null(dtype: pl.DataType) -> pl.DataType:
+    """``dtype`` with every (nested) ``Null`` replaced by ``String``."""
+    if isinstance(dtype, pl.Null):
+        return pl.String()
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct({f.name: _without_null(f.dtype) for f in dtype.fields})  # type: ignore[arg-type]
+    if isinstance(dtype, pl.List):
+        return pl.List(_without_null(dtype.inner))  # type: ignore[arg-type]
+    if isinstance(dtype, pl.Array):
+        return pl.Array(_without_null(dtype.inner), dtype.shape)  # type: ignore[arg-type]
+    return dtype
 
 
 def _seconds(ttl: Any) -> int:
