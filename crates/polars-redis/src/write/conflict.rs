@@ -283,6 +283,7 @@ pub(crate) fn exec_outcome(
     Ok(match (item, queue_error) {
         (_, Some(message)) => Outcome::Failed(message),
         (Item::Nil, None) => Outcome::Failed("transaction aborted by the server".into()),
+        (Item::Error(message), None) => Outcome::Failed(String::from_utf8_lossy(message).into()),
         (item, None) => match first_error_from(r, item)? {
             Some(message) => Outcome::Failed(format!(
                 "{message} (inside the transaction: Redis does not roll back the commands before it)"
