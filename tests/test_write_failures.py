@@ -135,9 +135,9 @@ def test_key_created_after_the_check_is_a_conflict_not_overwritten(
             intruder.hset("k:3", "owner", "someone else")
 
     df = _frame(10)
-    with Proxy(redis_server.port, on_client_bytes=create_key_before_first_write) as proxy:
-        with pytest.raises(pr.WriteError) as raised:
-            pr.write_hashes(df, proxy.url, if_exists="fail", parallelism=1)
+    proxy = Proxy(redis_server.port, on_client_bytes=create_key_before_first_write)
+    with proxy, pytest.raises(pr.WriteError) as raised:
+        pr.write_hashes(df, proxy.url, if_exists="fail", parallelism=1)
     result = raised.value.result
     assert done and [f.key for f in result.failures] == ["k:3"]
     assert "after the existence check" in result.failures[0].message
@@ -150,9 +150,9 @@ def test_connection_that_keeps_dropping_ends_in_unknown_keys(redis_url: str) -> 
     server = RedisServer.plain(name="redis-flaky")
     try:
         df = _frame(2000)
-        with Proxy(server.port, cut_after=3_000, cut_connections=100) as proxy:
-            with pytest.raises(pr.WriteError) as raised:
-                pr.write_hashes(df, proxy.url, batch_size=200, parallelism=1, connect_timeout=2)
+        proxy = Proxy(server.port, cut_after=3_000, cut_connections=100)
+        with proxy, pytest.raises(pr.WriteError) as raised:
+            pr.write_hashes(df, proxy.url, batch_size=200, parallelism=1, connect_timeout=2)
         result = raised.value.result
         _assert_adds_up(result)
         assert result.unknown > 0
