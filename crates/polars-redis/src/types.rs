@@ -20,6 +20,12 @@
 //! | `Categorical`               | `Utf8View` (Python casts)    | any valid UTF-8                                             |
 //! | `Enum { categories }`       | `Utf8View` (Python casts)    | one of the categories                                       |
 //!
+//! Writes format values by the inverse rules (`write/format.rs`), choosing
+//! one canonical form per type: `true`/`false`, shortest round-trip floats,
+//! `YYYY-MM-DD`, ISO-8601 datetimes with the column zone's offset (`Z` for
+//! UTC, no offset when naive), `HH:MM:SS[.fffffffff]`, integer durations and
+//! decimals with exactly `scale` fraction digits.
+//!
 //! Datetime values with an offset are instants; naive values are wall time in
 //! the column's time zone (UTC when it has none). A naive time that does not
 //! exist or is ambiguous in that zone is unparsable rather than guessed.
