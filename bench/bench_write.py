@@ -112,50 +112,54 @@ def measure(name: str, server: RedisServer, rows: int, job: Callable[[], Any], r
     return best
 
 
-def redis_py_hashes(server: RedisServer, df: pl.DataFrame) -> Callable[[], None]:
+def redis_py_job(
+    server: RedisServer, rows: Callable[[], Any], queue: Callable[[Any, Any], None]
+) -> Callable[[], None]:
+    """A redis-py pipeline (no transaction) flushed every PIPELINE rows:
+    ``queue(pipe, row)`` adds the commands of one row."""
+
     def job() -> None:
-        client = server.client()
-        text = df.cast(pl.String)
-        columns = [c for c in text.columns if c != "_key"]
-        pipe = client.pipeline(transaction=False)
-        for n, row in enumerate(text.iter_rows()):
-            key = row[0]
-            pipe.hset(key, mapping={c: v for c, v in zip(columns, row[1:]) if v is not None})
-            pipe.expire(key, TTL)
+        pipe = server.client().pipeline(transaction=False)
+        for n, row in enumerate(rows()):
+            queue(pipe, row)
             if n % PIPELINE == PIPELINE - 1:
                 pipe.execute()
         pipe.execute()
 
     return job
+
+
+def redis_py_hashes(server: RedisServer, df: pl.DataFrame) -> Callable[[], None]:
+    columns = [c for c in df.columns if c != "_key"]
+
+    def queue(pipe: Any, row: tuple[Any, ...]) -> None:
+        pipe.hset(row[0], mapping={c: v for c, v in zip(columns, row[1:]) if v is not None})
+        pipe.expire(row[0], TTL)
+
+    return redis_py_job(server, lambda: df.cast(pl.String).iter_rows(), queue)
 
 
 def redis_py_strings(server: RedisServer, df: pl.DataFrame) -> Callable[[], None]:
-    def job() -> None:
-        client = server.client()
-        pipe = client.pipeline(transaction=False)
-        for n, (key, value) in enumerate(df.select("_key", "email").iter_rows()):
-            pipe.set(key, value, ex=TTL)
-            if n % PIPELINE == PIPELINE - 1:
-                pipe.execute()
-        pipe.execute()
-
-    return job
+    return redis_py_job(
+        server,
+        lambda: df.select("_key", "email").iter_rows(),
+        lambda pipe, row: pipe.set(row[0], row[1], ex=TTL),
+    )
 
 
 def redis_py_json(server: RedisServer, df: pl.DataFrame) -> Callable[[], None]:
-    def job() -> None:
-        client = server.client()
-        text = df.with_columns(pl.col(pl.Date, pl.Datetime, pl.Decimal).cast(pl.String))
-        pipe = client.pipeline(transaction=False)
-        for n, row in enumerate(text.iter_rows(named=True)):
-            key = row.pop("_key")
-            pipe.execute_command("JSON.SET", key, "$", json.dumps(row))
-            pipe.expire(key, TTL)
-            if n % PIPELINE == PIPELINE - 1:
-                pipe.execute()
-        pipe.execute()
+    def queue(pipe: Any, row: dict[str, Any]) -> None:
+        key = row.pop("_key")
+        pipe.execute_command("JSON.SET", key, "$", json.dumps(row))
+        pipe.expire(key, TTL)
 
-    return job
+    return redis_py_job(
+        server,
+        lambda: df.with_columns(pl.col(pl.Date, pl.Datetime, pl.Decimal).cast(pl.String)).iter_rows(
+            named=True
+        ),
+        queue,
+    )
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 
 import polars as pl
 
@@ -58,8 +58,40 @@ from polars_redis import _internal
 from polars_redis._plugin import to_bytes
 from polars_redis.exceptions import InvalidInputError, WriteError
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 IfExists = Literal["fail", "skip", "replace", "append"]
 Key = Union[str, bytes]
+
+
+class WriteOptions(TypedDict, total=False):
+    """The keyword options every ``write_*`` function takes (see :func:`write_hashes`)."""
+
+    key_column: str | None
+    key_prefix: str | bytes
+    ttl: int | timedelta | None
+    ttl_column: str | None
+    if_exists: IfExists
+    batch_size: int
+    parallelism: int
+    raise_on_error: bool
+    connect_timeout: float | None
+    command_timeout: float | None
+
+
+_DEFAULTS: WriteOptions = {
+    "key_column": "_key",
+    "key_prefix": "",
+    "ttl": None,
+    "ttl_column": None,
+    "if_exists": "replace",
+    "batch_size": 2000,
+    "parallelism": 3,
+    "raise_on_error": True,
+    "connect_timeout": None,
+    "command_timeout": None,
+}
 
 
 @dataclass(frozen=True)
@@ -134,17 +166,7 @@ class WriteResult:
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
-    *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write a DataFrame as Redis hashes, one hash per row.
 
@@ -163,6 +185,9 @@ def write_hashes(
     url
         ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` or
         ``unix:///path/redis.sock``.
+    **options
+        Keyword options shared by every ``write_*`` function
+        (:class:`WriteOptions`), listed below.
     key_column
         Column holding the keys (not written as a field). ``None``: the key is
         ``key_prefix`` followed by the row index (0, 1, ...).
@@ -223,23 +248,13 @@ def write_hashes(
     │ user:2 ┆ Bob  ┆ 41  │
     └────────┴──────┴─────┘
     """
-    return _write(_internal.write_hashes, locals())
+    return _write(_internal.write_hashes, df, url, options)
 
 
 def write_json(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
-    *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write a DataFrame as RedisJSON documents, one per row (``JSON.SET``).
 
@@ -264,24 +279,15 @@ def write_json(
     >>> redis.write_json(df, stack_url).written
     1
     """
-    return _write(_internal.write_json, locals())
+    return _write(_internal.write_json, df, url, options)
 
 
 def write_strings(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
     value_column: str = "value",
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write one Redis string per row from ``value_column``.
 
@@ -300,24 +306,15 @@ def write_strings(
     >>> redis.write_strings(df, url, ttl=60).written
     1
     """
-    return _write(_internal.write_strings, locals(), value_column)
+    return _write(_internal.write_strings, df, url, options, value_column)
 
 
 def write_sets(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
     member_column: str = "member",
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write Redis sets: rows are grouped by key, one member per row.
 
@@ -334,25 +331,16 @@ def write_sets(
     >>> (result.written, result.keys_written)
     (3, 2)
     """
-    return _write(_internal.write_sets, locals(), member_column)
+    return _write(_internal.write_sets, df, url, options, member_column)
 
 
 def write_lists(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
     element_column: str = "element",
     order_column: str | None = None,
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write Redis lists: rows are grouped by key, one element per row.
 
@@ -372,25 +360,16 @@ def write_lists(
     >>> redis.write_lists(df, url, order_column="pos").written
     2
     """
-    return _write(_internal.write_lists, locals(), element_column, order_column)
+    return _write(_internal.write_lists, df, url, options, element_column, order_column)
 
 
 def write_zsets(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
     member_column: str = "member",
     score_column: str = "score",
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write Redis sorted sets: rows are grouped by key, one member and score per row.
 
@@ -408,26 +387,17 @@ def write_zsets(
     >>> redis.write_zsets(df, url).keys_written
     1
     """
-    return _write(_internal.write_zsets, locals(), member_column, score_column)
+    return _write(_internal.write_zsets, df, url, options, member_column, score_column)
 
 
 def write_streams(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
     id_column: str | None = None,
     maxlen: int | None = None,
     approximate: bool = True,
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write Redis stream entries: rows are grouped by key, one entry per row.
 
@@ -447,27 +417,18 @@ def write_streams(
     >>> redis.write_streams(df, url, maxlen=1000).written
     2
     """
-    return _write(_internal.write_streams, locals(), id_column, maxlen, approximate)
+    return _write(_internal.write_streams, df, url, options, id_column, maxlen, approximate)
 
 
 def write_timeseries(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    key_column: str | None = "_key",
-    key_prefix: str | bytes = "",
     timestamp_column: str = "timestamp",
     value_column: str = "value",
     retention: int | timedelta | None = None,
     labels: Mapping[str, str] | None = None,
-    ttl: int | timedelta | None = None,
-    ttl_column: str | None = None,
-    if_exists: IfExists = "replace",
-    batch_size: int = 2000,
-    parallelism: int = 3,
-    raise_on_error: bool = True,
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
+    **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write RedisTimeSeries samples with ``TS.MADD``: rows grouped by key.
 
@@ -495,7 +456,9 @@ def write_timeseries(
         retention_ms = _milliseconds(retention, "retention")
     return _write(
         _internal.write_timeseries,
-        locals(),
+        df,
+        url,
+        options,
         timestamp_column,
         value_column,
         retention_ms,
@@ -504,10 +467,18 @@ def write_timeseries(
 
 
 def _write(
-    native: Callable[..., dict[str, Any]], args: Mapping[str, Any], *extra: Any
+    native: Callable[..., dict[str, Any]],
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    options: WriteOptions,
+    *extra: Any,
 ) -> WriteResult:
     """Run one native write with the shared options, and raise or report."""
-    df = args["df"]
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        msg = f"unknown write option(s): {', '.join(sorted(unknown))}"
+        raise TypeError(msg)
+    args: dict[str, Any] = {**_DEFAULTS, **options}
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
     if not isinstance(df, pl.DataFrame):
@@ -518,7 +489,7 @@ def _write(
         msg = f"if_exists must be 'fail', 'skip', 'replace' or 'append', got {args['if_exists']!r}"
         raise InvalidInputError(msg)
     shared = {
-        "url": args["url"],
+        "url": url,
         "key_column": args["key_column"],
         "key_prefix": to_bytes(args["key_prefix"]),
         "ttl": _seconds(args["ttl"]) if args["ttl"] is not None else None,

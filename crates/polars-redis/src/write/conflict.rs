@@ -161,10 +161,10 @@ pub(crate) fn encode(
     script_sha: &[u8],
 ) -> ReplyShape {
     let mut number = itoa::Buffer::new();
-    let expiry_cmd = match expiry {
+    let expiry_cmd: Option<(&str, &[u8])> = match expiry {
         Expiry::Keep => None,
-        Expiry::Seconds(s) => Some(("EXPIRE", number.format(s).as_bytes().to_vec())),
-        Expiry::AtMillis(ms) => Some(("PEXPIREAT", number.format(ms).as_bytes().to_vec())),
+        Expiry::Seconds(s) => Some(("EXPIRE", number.format(s).as_bytes())),
+        Expiry::AtMillis(ms) => Some(("PEXPIREAT", number.format(ms).as_bytes())),
     };
     match strategy {
         Strategy::Native => {

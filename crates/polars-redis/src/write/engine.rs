@@ -93,12 +93,14 @@ impl Job {
             for (g, expiry) in expiries.iter().enumerate() {
                 let ctx = GroupCtx {
                     frame: &frame,
+                    cells: &cells,
                     key: groups.key(g),
+                    rows: groups.rows(g),
                     mode: options.if_exists,
                     expiry: *expiry,
                 };
                 encoder
-                    .validate(&ctx, &cells, groups.rows(g), &mut scratch)
+                    .validate(&ctx, &mut scratch)
                     .map_err(|m| Error::InvalidArgument(format!("{m} (nothing was written)")))?;
             }
         }
@@ -147,11 +149,24 @@ impl Job {
             tasks.spawn(async move { job.worker(conn, &shared, &config).await });
         }
         let mut finals: Vec<Option<Final>> = vec![None; job.groups.len()];
+        // A worker that stopped on an error leaves its keys without an
+        // outcome: they are reported as unknown with that error, while the
+        // outcomes of every other key are kept.
+        let mut worker_error = None;
         while let Some(done) = tasks.join_next().await {
-            let outcomes =
-                done.map_err(|e| Error::Protocol(format!("internal: write worker failed: {e}")))??;
-            for (group, outcome) in outcomes {
-                finals[group] = Some(outcome);
+            match done {
+                Ok(Ok(outcomes)) => {
+                    for (group, outcome) in outcomes {
+                        finals[group] = Some(outcome);
+                    }
+                }
+                Ok(Err(err)) => worker_error = Some(err.to_string()),
+                Err(err) => worker_error = Some(format!("write worker failed: {err}")),
+            }
+        }
+        if let Some(message) = worker_error {
+            for outcome in finals.iter_mut().filter(|o| o.is_none()) {
+                *outcome = Some(Final::Unknown(message.clone()));
             }
         }
         Ok(job.result(finals))
@@ -274,12 +289,16 @@ impl Job {
                     out.push((*g, self.finish(outcome.clone())));
                 }
                 let Some(err) = error else { break };
-                if matches!(err, Error::Protocol(_)) {
-                    return Err(err);
-                }
                 // Replies from here on are missing: those keys are in doubt.
                 conn = None;
                 let in_doubt: Vec<usize> = sent[outcomes.len()..].iter().map(|(g, _)| *g).collect();
+                if let Error::Protocol(_) = err {
+                    // Not a network fault: stop sending, report what is unsure.
+                    let why = format!("unreadable reply, write stopped: {err}");
+                    *shared.stopped.lock().expect("lock") = Some(why.clone());
+                    out.extend(in_doubt.iter().map(|&g| (g, Final::Unknown(why.clone()))));
+                    break;
+                }
                 if !self.idempotent || attempt >= MAX_ATTEMPTS {
                     let why = if self.idempotent {
                         format!("connection lost {attempt} times: {err}")
@@ -313,12 +332,14 @@ impl Job {
         for &g in pending {
             let ctx = GroupCtx {
                 frame: &self.frame,
+                cells,
                 key: self.groups.key(g),
+                rows: self.groups.rows(g),
                 mode: self.mode,
                 expiry: self.expiries[g],
             };
             cmds.clear();
-            if let Err(message) = self.encoder.encode(&ctx, cells, self.groups.rows(g), cmds) {
+            if let Err(message) = self.encoder.encode(&ctx, cmds) {
                 failed.push((g, Final::Failed(message)));
                 continue;
             }

@@ -22,18 +22,15 @@
 //! integer count of their unit, which the reader accepts in the same unit.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::ByteArrayType;
 use arrow_array::types::{
-    ArrowDictionaryKeyType, ArrowPrimitiveType, Date32Type, Decimal128Type,
-    DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
-    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, Time32MillisecondType,
-    Time32SecondType, Time64MicrosecondType, Time64NanosecondType, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
-    UInt64Type, UInt8Type,
+    ArrowDictionaryKeyType, ArrowPrimitiveType, ByteArrayType, ByteViewType, Date32Type,
+    Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
     Array, ArrayRef, BooleanArray, DictionaryArray, FixedSizeBinaryArray, FixedSizeListArray,
-    GenericByteArray, GenericListArray, OffsetSizeTrait, PrimitiveArray, StructArray,
+    GenericByteArray, GenericByteViewArray, GenericListArray, OffsetSizeTrait, PrimitiveArray,
+    StructArray,
 };
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
 use chrono::{Datelike, NaiveDate, Offset, TimeZone, Timelike};
@@ -77,23 +74,30 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
         D::Null => Box::new(NullCells),
         D::Utf8 => Box::new(ByteCells(array.as_string::<i32>())),
         D::LargeUtf8 => Box::new(ByteCells(array.as_string::<i64>())),
-        D::Utf8View => Box::new(ViewCells(array.as_string_view())),
+        D::Utf8View => Box::new(ByteCells(array.as_string_view())),
         D::Binary => Box::new(ByteCells(array.as_binary::<i32>())),
         D::LargeBinary => Box::new(ByteCells(array.as_binary::<i64>())),
-        D::BinaryView => Box::new(BinaryViewCells(array.as_binary_view())),
-        D::FixedSizeBinary(_) => Box::new(FixedBinaryCells(array.as_fixed_size_binary())),
+        D::BinaryView => Box::new(ByteCells(array.as_binary_view())),
+        D::FixedSizeBinary(_) => Box::new(ByteCells(array.as_fixed_size_binary())),
         D::Boolean => Box::new(BoolCells(array.as_boolean())),
-        D::Int8 => Box::new(IntCells(array.as_primitive::<Int8Type>())),
-        D::Int16 => Box::new(IntCells(array.as_primitive::<Int16Type>())),
-        D::Int32 => Box::new(IntCells(array.as_primitive::<Int32Type>())),
-        D::Int64 => Box::new(IntCells(array.as_primitive::<Int64Type>())),
-        D::UInt8 => Box::new(IntCells(array.as_primitive::<UInt8Type>())),
-        D::UInt16 => Box::new(IntCells(array.as_primitive::<UInt16Type>())),
-        D::UInt32 => Box::new(IntCells(array.as_primitive::<UInt32Type>())),
-        D::UInt64 => Box::new(IntCells(array.as_primitive::<UInt64Type>())),
-        D::Float32 => Box::new(FloatCells(array.as_primitive::<Float32Type>())),
-        D::Float64 => Box::new(FloatCells(array.as_primitive::<Float64Type>())),
-        D::Date32 => Box::new(DateCells(array.as_primitive::<Date32Type>())),
+        D::Int8 => integers(array.as_primitive::<Int8Type>()),
+        D::Int16 => integers(array.as_primitive::<Int16Type>()),
+        D::Int32 => integers(array.as_primitive::<Int32Type>()),
+        D::Int64 => integers(array.as_primitive::<Int64Type>()),
+        D::UInt8 => integers(array.as_primitive::<UInt8Type>()),
+        D::UInt16 => integers(array.as_primitive::<UInt16Type>()),
+        D::UInt32 => integers(array.as_primitive::<UInt32Type>()),
+        D::UInt64 => integers(array.as_primitive::<UInt64Type>()),
+        D::Float32 => floats(array.as_primitive::<Float32Type>()),
+        D::Float64 => floats(array.as_primitive::<Float64Type>()),
+        D::Date32 => scalars(
+            array.as_primitive::<Date32Type>().clone(),
+            JsonForm::Quoted,
+            |days, out| {
+                push_date(out, days);
+                Ok(())
+            },
+        ),
         D::Timestamp(unit, tz) => {
             let zone = match tz {
                 None => None,
@@ -101,54 +105,37 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
                     Some(Zone::parse(tz).ok_or_else(|| format!("unknown time zone `{tz}`"))?)
                 }
             };
-            let values = match unit {
-                ArrowTimeUnit::Second => to_i64(array.as_primitive::<TimestampSecondType>()),
-                ArrowTimeUnit::Millisecond => {
-                    to_i64(array.as_primitive::<TimestampMillisecondType>())
-                }
-                ArrowTimeUnit::Microsecond => {
-                    to_i64(array.as_primitive::<TimestampMicrosecondType>())
-                }
-                ArrowTimeUnit::Nanosecond => {
-                    to_i64(array.as_primitive::<TimestampNanosecondType>())
-                }
-            };
-            Box::new(DatetimeCells {
-                values,
-                unit: *unit,
-                zone,
+            let unit = *unit;
+            scalars(as_i64(array), JsonForm::Quoted, move |value, out| {
+                push_datetime(out, value, unit, zone);
+                Ok(())
             })
         }
-        D::Time32(ArrowTimeUnit::Second) => Box::new(TimeCells(scaled(
-            array.as_primitive::<Time32SecondType>(),
-            1_000_000_000,
-        ))),
-        D::Time32(ArrowTimeUnit::Millisecond) => Box::new(TimeCells(scaled(
-            array.as_primitive::<Time32MillisecondType>(),
-            1_000_000,
-        ))),
-        D::Time64(ArrowTimeUnit::Microsecond) => Box::new(TimeCells(scaled(
-            array.as_primitive::<Time64MicrosecondType>(),
-            1_000,
-        ))),
-        D::Time64(ArrowTimeUnit::Nanosecond) => Box::new(TimeCells(scaled(
-            array.as_primitive::<Time64NanosecondType>(),
-            1,
-        ))),
-        D::Duration(ArrowTimeUnit::Second) => {
-            Box::new(IntCells(array.as_primitive::<DurationSecondType>()))
+        D::Time32(unit) | D::Time64(unit) => {
+            let per_ns = 1_000_000_000 / units_per_second(*unit).0;
+            let nanos = match array.data_type() {
+                D::Time32(_) => {
+                    let data = array.to_data().into_builder().data_type(D::Int32).build();
+                    let seconds = arrow_array::Int32Array::from(data.map_err(|e| e.to_string())?);
+                    seconds.unary::<_, Int64Type>(|v| v as i64)
+                }
+                _ => as_i64(array),
+            };
+            scalars(nanos, JsonForm::Quoted, move |v, out| {
+                push_time(out, v * per_ns)
+            })
         }
-        D::Duration(ArrowTimeUnit::Millisecond) => {
-            Box::new(IntCells(array.as_primitive::<DurationMillisecondType>()))
-        }
-        D::Duration(ArrowTimeUnit::Microsecond) => {
-            Box::new(IntCells(array.as_primitive::<DurationMicrosecondType>()))
-        }
-        D::Duration(ArrowTimeUnit::Nanosecond) => {
-            Box::new(IntCells(array.as_primitive::<DurationNanosecondType>()))
-        }
+        D::Duration(_) => integers(&as_i64(array)),
         D::Decimal128(_, scale) => {
-            Box::new(DecimalCells(array.as_primitive::<Decimal128Type>(), *scale))
+            let scale = *scale;
+            scalars(
+                array.as_primitive::<Decimal128Type>().clone(),
+                JsonForm::Quoted,
+                move |v, out| {
+                    push_decimal(out, v, scale);
+                    Ok(())
+                },
+            )
         }
         D::Dictionary(key, _) => match key.as_ref() {
             D::Int8 => dictionary(array.as_dictionary::<Int8Type>())?,
@@ -174,7 +161,7 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
         D::LargeList(_) => list(array.as_list::<i64>())?,
         D::FixedSizeList(..) => {
             let array = array.as_fixed_size_list();
-            Box::new(FixedListCells {
+            Box::new(ListCells {
                 array,
                 values: cells_of(array.values().as_ref())?,
             })
@@ -183,20 +170,10 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
     })
 }
 
-fn to_i64<T>(array: &PrimitiveArray<T>) -> PrimitiveArray<Int64Type>
-where
-    T: ArrowPrimitiveType<Native = i64>,
-{
-    array.reinterpret_cast::<Int64Type>()
-}
-
-/// Time-of-day values as nanoseconds.
-fn scaled<T>(array: &PrimitiveArray<T>, factor: i64) -> PrimitiveArray<Int64Type>
-where
-    T: ArrowPrimitiveType,
-    T::Native: Into<i64>,
-{
-    array.unary::<_, Int64Type>(|v| v.into() * factor)
+/// A 64-bit temporal column (timestamp, duration, time64) as plain Int64.
+fn as_i64(array: &dyn Array) -> PrimitiveArray<Int64Type> {
+    let data = array.to_data().into_builder().data_type(DataType::Int64);
+    PrimitiveArray::<Int64Type>::from(data.build().expect("64-bit temporal values are i64"))
 }
 
 fn dictionary<K: ArrowDictionaryKeyType>(
@@ -362,7 +339,8 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, value: i128, scale: i8) {
     if value < 0 {
         out.push(b'-');
     }
-    let digits = itoa::Buffer::new().format(value.unsigned_abs()).to_string();
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(value.unsigned_abs());
     if scale <= 0 {
         out.extend_from_slice(digits.as_bytes());
         if value != 0 {
@@ -450,8 +428,13 @@ fn push_fraction(out: &mut Vec<u8>, nanos: u32, digits: usize) {
         return;
     }
     out.push(b'.');
-    let text = format!("{nanos:09}");
-    out.extend_from_slice(&text.as_bytes()[..digits]);
+    let mut text = [b'0'; 9];
+    let mut rest = nanos;
+    for slot in text.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.extend_from_slice(&text[..digits]);
 }
 
 fn push_two(out: &mut Vec<u8>, n: u32) {
@@ -478,23 +461,39 @@ impl Cells for NullCells {
     }
 }
 
-/// The JSON form of a byte cell: a string if it is UTF-8, else an error.
-fn bytes_json(out: &mut Vec<u8>, bytes: &[u8]) -> CellResult {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| "binary value is not valid UTF-8 and JSON has no bytes type".to_string())?;
-    push_json_string(out, text);
-    Ok(())
+/// Arrays whose cells are byte strings (text or binary, any layout).
+trait ByteColumn: Array {
+    fn bytes(&self, row: usize) -> &[u8];
 }
 
-struct ByteCells<'a, T: ByteArrayType>(&'a GenericByteArray<T>);
+impl<T: ByteArrayType> ByteColumn for GenericByteArray<T> {
+    fn bytes(&self, row: usize) -> &[u8] {
+        self.value(row).as_ref()
+    }
+}
 
-impl<T: ByteArrayType> Cells for ByteCells<'_, T> {
+impl<T: ByteViewType + ?Sized> ByteColumn for GenericByteViewArray<T> {
+    fn bytes(&self, row: usize) -> &[u8] {
+        self.value(row).as_ref()
+    }
+}
+
+impl ByteColumn for FixedSizeBinaryArray {
+    fn bytes(&self, row: usize) -> &[u8] {
+        self.value(row)
+    }
+}
+
+/// Text and binary cells: the bytes as they are; in JSON a string (binary
+/// that is not UTF-8 has no JSON form).
+struct ByteCells<'a, A: ?Sized>(&'a A);
+
+impl<A: ByteColumn + ?Sized> Cells for ByteCells<'_, A> {
     fn is_null(&self, row: usize) -> bool {
         self.0.is_null(row)
     }
     fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        let value: &[u8] = self.0.value(row).as_ref();
-        out.extend_from_slice(value);
+        out.extend_from_slice(self.0.bytes(row));
         Ok(())
     }
     fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
@@ -502,65 +501,11 @@ impl<T: ByteArrayType> Cells for ByteCells<'_, T> {
             out.extend_from_slice(b"null");
             return Ok(());
         }
-        bytes_json(out, self.0.value(row).as_ref())
-    }
-}
-
-struct ViewCells<'a>(&'a arrow_array::StringViewArray);
-
-impl Cells for ViewCells<'_> {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        out.extend_from_slice(self.0.value(row).as_bytes());
+        let text = std::str::from_utf8(self.0.bytes(row)).map_err(|_| {
+            "binary value is not valid UTF-8 and JSON has no bytes type".to_string()
+        })?;
+        push_json_string(out, text);
         Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        if self.is_null(row) {
-            out.extend_from_slice(b"null");
-        } else {
-            push_json_string(out, self.0.value(row));
-        }
-        Ok(())
-    }
-}
-
-struct BinaryViewCells<'a>(&'a arrow_array::BinaryViewArray);
-
-impl Cells for BinaryViewCells<'_> {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        out.extend_from_slice(self.0.value(row));
-        Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        if self.is_null(row) {
-            out.extend_from_slice(b"null");
-            return Ok(());
-        }
-        bytes_json(out, self.0.value(row))
-    }
-}
-
-struct FixedBinaryCells<'a>(&'a FixedSizeBinaryArray);
-
-impl Cells for FixedBinaryCells<'_> {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        out.extend_from_slice(self.0.value(row));
-        Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        if self.is_null(row) {
-            out.extend_from_slice(b"null");
-            return Ok(());
-        }
-        bytes_json(out, self.0.value(row))
     }
 }
 
@@ -591,137 +536,106 @@ impl Cells for BoolCells<'_> {
     }
 }
 
-struct IntCells<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
+/// How a scalar appears in JSON.
+#[derive(Clone, Copy)]
+enum JsonForm {
+    /// As its text (integers, durations).
+    Bare,
+    /// As its text, and only when finite (floats).
+    Finite,
+    /// As a JSON string of its text (dates, datetimes, times, decimals).
+    Quoted,
+}
 
-impl<T> Cells for IntCells<'_, T>
+/// A primitive column formatted by `text`.
+struct Scalars<T: ArrowPrimitiveType, F> {
+    array: PrimitiveArray<T>,
+    text: F,
+    json: JsonForm,
+}
+
+fn scalars<'a, T, F>(array: PrimitiveArray<T>, json: JsonForm, text: F) -> Box<dyn Cells + 'a>
 where
     T: ArrowPrimitiveType,
-    T::Native: itoa::Integer,
+    T::Native: AsF64,
+    F: Fn(T::Native, &mut Vec<u8>) -> CellResult + Send + Sync + 'a,
 {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        push_int(out, self.0.value(row));
-        Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        json_or_null!(self, row, out, self.text(row, out))
+    Box::new(Scalars { array, text, json })
+}
+
+/// The value as a float, for the finiteness and NaN checks of floats.
+trait AsF64: Copy {
+    fn as_f64(self) -> Option<f64> {
+        None
     }
 }
 
-struct FloatCells<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
+macro_rules! not_float {
+    ($($t:ty),*) => { $(impl AsF64 for $t {})* };
+}
+not_float!(i8, i16, i32, i64, u8, u16, u32, u64, i128);
 
-impl<T> Cells for FloatCells<'_, T>
+impl AsF64 for f32 {
+    fn as_f64(self) -> Option<f64> {
+        Some(self.into())
+    }
+}
+
+impl AsF64 for f64 {
+    fn as_f64(self) -> Option<f64> {
+        Some(self)
+    }
+}
+
+impl<T, F> Cells for Scalars<T, F>
 where
     T: ArrowPrimitiveType,
-    T::Native: ryu::Float + Into<f64> + Copy,
+    T::Native: AsF64,
+    F: Fn(T::Native, &mut Vec<u8>) -> CellResult + Send + Sync,
 {
     fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
+        self.array.is_null(row)
     }
     fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        push_float(out, self.0.value(row));
-        Ok(())
+        (self.text)(self.array.value(row), out)
     }
     fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
         json_or_null!(self, row, out, {
-            let value: f64 = self.0.value(row).into();
-            if !value.is_finite() {
-                return Err(format!(
-                    "{value} is not a finite number and JSON has no form for it"
-                ));
+            match (self.json, self.array.value(row).as_f64()) {
+                (JsonForm::Quoted, _) => push_text_as_json(out, |t| self.text(row, t)),
+                (JsonForm::Finite, Some(v)) if !v.is_finite() => Err(format!(
+                    "{v} is not a finite number and JSON has no form for it"
+                )),
+                _ => self.text(row, out),
             }
-            self.text(row, out)
         })
     }
     fn is_nan(&self, row: usize) -> bool {
-        let value: f64 = self.0.value(row).into();
-        value.is_nan()
+        self.array.value(row).as_f64().is_some_and(f64::is_nan)
     }
 }
 
-struct DateCells<'a>(&'a PrimitiveArray<Date32Type>);
-
-impl Cells for DateCells<'_> {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        push_date(out, self.0.value(row));
+/// Integers and durations: decimal text, bare in JSON.
+fn integers<'a, T>(array: &PrimitiveArray<T>) -> Box<dyn Cells + 'a>
+where
+    T: ArrowPrimitiveType,
+    T::Native: itoa::Integer + AsF64,
+{
+    scalars(array.clone(), JsonForm::Bare, |v, out| {
+        push_int(out, v);
         Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        json_or_null!(
-            self,
-            row,
-            out,
-            push_text_as_json(out, |t| self.text(row, t))
-        )
-    }
+    })
 }
 
-struct DatetimeCells {
-    values: PrimitiveArray<Int64Type>,
-    unit: ArrowTimeUnit,
-    zone: Option<Zone>,
-}
-
-impl Cells for DatetimeCells {
-    fn is_null(&self, row: usize) -> bool {
-        self.values.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        push_datetime(out, self.values.value(row), self.unit, self.zone);
+fn floats<'a, T>(array: &PrimitiveArray<T>) -> Box<dyn Cells + 'a>
+where
+    T: ArrowPrimitiveType,
+    T::Native: ryu::Float + Into<f64> + AsF64,
+{
+    scalars(array.clone(), JsonForm::Finite, |v, out| {
+        push_float(out, v);
         Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        json_or_null!(
-            self,
-            row,
-            out,
-            push_text_as_json(out, |t| self.text(row, t))
-        )
-    }
-}
-
-struct TimeCells(PrimitiveArray<Int64Type>);
-
-impl Cells for TimeCells {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        push_time(out, self.0.value(row))
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        json_or_null!(
-            self,
-            row,
-            out,
-            push_text_as_json(out, |t| self.text(row, t))
-        )
-    }
-}
-
-struct DecimalCells<'a>(&'a PrimitiveArray<Decimal128Type>, i8);
-
-impl Cells for DecimalCells<'_> {
-    fn is_null(&self, row: usize) -> bool {
-        self.0.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        push_decimal(out, self.0.value(row), self.1);
-        Ok(())
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        json_or_null!(
-            self,
-            row,
-            out,
-            push_text_as_json(out, |t| self.text(row, t))
-        )
-    }
+    })
 }
 
 struct DictCells<'a, K: ArrowDictionaryKeyType> {
@@ -776,28 +690,32 @@ impl Cells for StructCells<'_> {
     }
 }
 
-struct ListCells<'a, O: OffsetSizeTrait> {
-    array: &'a GenericListArray<O>,
+/// List arrays of any layout: where each row's values are.
+trait ListColumn: Array {
+    fn range(&self, row: usize) -> std::ops::Range<usize>;
+}
+
+impl<O: OffsetSizeTrait> ListColumn for GenericListArray<O> {
+    fn range(&self, row: usize) -> std::ops::Range<usize> {
+        let offsets = self.value_offsets();
+        offsets[row].as_usize()..offsets[row + 1].as_usize()
+    }
+}
+
+impl ListColumn for FixedSizeListArray {
+    fn range(&self, row: usize) -> std::ops::Range<usize> {
+        let start = self.value_offset(row) as usize;
+        start..start + self.value_length() as usize
+    }
+}
+
+/// Lists: JSON arrays (also as text).
+struct ListCells<'a, A: ?Sized> {
+    array: &'a A,
     values: Box<dyn Cells + 'a>,
 }
 
-fn push_json_array(
-    out: &mut Vec<u8>,
-    values: &dyn Cells,
-    range: std::ops::Range<usize>,
-) -> CellResult {
-    out.push(b'[');
-    for (i, row) in range.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        values.json(row, out)?;
-    }
-    out.push(b']');
-    Ok(())
-}
-
-impl<O: OffsetSizeTrait> Cells for ListCells<'_, O> {
+impl<A: ListColumn + ?Sized> Cells for ListCells<'_, A> {
     fn is_null(&self, row: usize) -> bool {
         self.array.is_null(row)
     }
@@ -806,30 +724,15 @@ impl<O: OffsetSizeTrait> Cells for ListCells<'_, O> {
     }
     fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
         json_or_null!(self, row, out, {
-            let offsets = self.array.value_offsets();
-            let range = offsets[row].as_usize()..offsets[row + 1].as_usize();
-            push_json_array(out, self.values.as_ref(), range)
-        })
-    }
-}
-
-struct FixedListCells<'a> {
-    array: &'a FixedSizeListArray,
-    values: Box<dyn Cells + 'a>,
-}
-
-impl Cells for FixedListCells<'_> {
-    fn is_null(&self, row: usize) -> bool {
-        self.array.is_null(row)
-    }
-    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        self.json(row, out)
-    }
-    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
-        json_or_null!(self, row, out, {
-            let size = self.array.value_length() as usize;
-            let start = self.array.value_offset(row) as usize;
-            push_json_array(out, self.values.as_ref(), start..start + size)
+            out.push(b'[');
+            for (i, value) in self.array.range(row).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                self.values.json(value, out)?;
+            }
+            out.push(b']');
+            Ok(())
         })
     }
 }

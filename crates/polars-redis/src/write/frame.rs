@@ -4,6 +4,7 @@
 //! column and rows while Redis is still untouched.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, SchemaRef};
@@ -144,30 +145,28 @@ impl Groups {
         key_name: &str,
     ) -> Result<Groups> {
         let mut keys = Vec::new();
-        let mut key_ends = Vec::new();
-        let mut group_of_row: Vec<u32> = Vec::with_capacity(frame.rows());
-        let mut index: HashMap<u128, u32> = HashMap::with_capacity(frame.rows());
+        let mut key_ends = Vec::with_capacity(frame.rows());
+        let mut rows = Vec::with_capacity(frame.rows());
+        let mut digests = Vec::with_capacity(frame.rows());
         let mut null_rows = Vec::new();
-        let mut duplicates = Vec::new();
-        let mut scratch = Vec::new();
         for (b, batch) in frame.batches.iter().enumerate() {
             for row in 0..batch.num_rows() {
                 let at = RowRef {
                     batch: b as u32,
                     row: row as u32,
                 };
-                scratch.clear();
-                scratch.extend_from_slice(prefix);
+                let start = keys.len();
+                keys.extend_from_slice(prefix);
                 match source {
-                    KeySource::RowIndex => format::push_int(&mut scratch, frame.global(at)),
+                    KeySource::RowIndex => format::push_int(&mut keys, frame.global(at)),
                     KeySource::Column(column) => {
                         let column_cells = cells.get(at, *column);
                         if column_cells.is_null(row) {
                             null_rows.push(frame.global(at));
-                            group_of_row.push(u32::MAX);
+                            keys.truncate(start);
                             continue;
                         }
-                        column_cells.text(row, &mut scratch).map_err(|reason| {
+                        column_cells.text(row, &mut keys).map_err(|reason| {
                             Error::InvalidArgument(format!(
                                 "row {}, key column `{key_name}`: {reason}",
                                 frame.global(at)
@@ -175,16 +174,9 @@ impl Groups {
                         })?;
                     }
                 }
-                let digest = xxhash_rust::xxh3::xxh3_128(&scratch);
-                let next = key_ends.len() as u32;
-                let group = *index.entry(digest).or_insert(next);
-                if group == next {
-                    keys.extend_from_slice(&scratch);
-                    key_ends.push(keys.len());
-                } else if !grouped {
-                    duplicates.push((group, frame.global(at)));
-                }
-                group_of_row.push(group);
+                digests.push(xxhash_rust::xxh3::xxh3_128(&keys[start..]));
+                key_ends.push(keys.len());
+                rows.push(at);
             }
         }
         if !null_rows.is_empty() {
@@ -193,51 +185,93 @@ impl Groups {
                 name_rows(&null_rows)
             )));
         }
-        let mut groups = Groups {
+        let per_row = Groups {
+            keys,
+            row_ends: (1..=rows.len()).collect(),
+            key_ends,
+            rows,
+        };
+        if grouped {
+            Ok(per_row.grouped(&digests))
+        } else {
+            per_row.check_unique(frame, digests)?;
+            Ok(per_row)
+        }
+    }
+
+    /// Reject a key that appears on two rows (one-row-per-key types). Sorting
+    /// the digests is far more cache-friendly than a hash set of a million.
+    fn check_unique(&self, frame: &Frame, digests: Vec<u128>) -> Result<()> {
+        let mut order: Vec<(u128, u32)> = digests.into_iter().zip(0..).collect();
+        order.sort_unstable();
+        let mut pairs: Vec<(usize, usize)> = order
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0)
+            .map(|w| (w[0].1 as usize, w[1].1 as usize))
+            .collect();
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        pairs.sort_unstable_by_key(|(_, second)| *second);
+        let (first, second) = pairs[0];
+        let global = |i: usize| frame.global(self.rows[i]);
+        Err(Error::InvalidArgument(format!(
+            "duplicate keys: {} is in rows {} and {}{}; each key may appear once per frame \
+             (nothing was written)",
+            quote_bytes(self.key(first), 200),
+            global(first.min(second)),
+            global(first.max(second)),
+            match pairs.len() {
+                1 => String::new(),
+                n => format!(" ({} more duplicate rows)", n - 1),
+            }
+        )))
+    }
+
+    /// Merge the one-row groups of equal keys, groups in order of first
+    /// appearance and rows in frame order.
+    fn grouped(self, digests: &[u128]) -> Groups {
+        let mut index: HashMap<u128, u32, BuildHasherDefault<DigestHasher>> =
+            HashMap::with_capacity_and_hasher(digests.len(), Default::default());
+        let mut keys = Vec::new();
+        let mut key_ends = Vec::new();
+        let group_of_row: Vec<u32> = digests
+            .iter()
+            .enumerate()
+            .map(|(row, digest)| {
+                let next = key_ends.len() as u32;
+                let group = *index.entry(*digest).or_insert(next);
+                if group == next {
+                    keys.extend_from_slice(self.key(row));
+                    key_ends.push(keys.len());
+                }
+                group
+            })
+            .collect();
+        // Counting sort of the rows by group, stable in frame order.
+        let mut next = vec![0usize; key_ends.len()];
+        for g in &group_of_row {
+            next[*g as usize] += 1;
+        }
+        let mut row_ends = Vec::with_capacity(next.len());
+        let mut end = 0;
+        for slot in next.iter_mut() {
+            let count = *slot;
+            *slot = end;
+            end += count;
+            row_ends.push(end);
+        }
+        let mut rows = vec![RowRef { batch: 0, row: 0 }; end];
+        for (row, g) in self.rows.iter().zip(&group_of_row) {
+            rows[next[*g as usize]] = *row;
+            next[*g as usize] += 1;
+        }
+        Groups {
             keys,
             key_ends,
-            rows: Vec::new(),
-            row_ends: Vec::new(),
-        };
-        if !duplicates.is_empty() {
-            let (group, row) = duplicates[0];
-            let first = group_of_row.iter().position(|g| *g == group).unwrap_or(0);
-            return Err(Error::InvalidArgument(format!(
-                "duplicate keys: {} is in rows {first} and {row}{}; each key may appear once \
-                 per frame (nothing was written)",
-                quote_bytes(groups.key(group as usize), 200),
-                match duplicates.len() {
-                    1 => String::new(),
-                    n => format!(" ({} more duplicate rows)", n - 1),
-                }
-            )));
+            rows,
+            row_ends,
         }
-        // Counting sort of the rows by group, stable in frame order.
-        let mut counts = vec![0usize; groups.key_ends.len()];
-        for g in &group_of_row {
-            counts[*g as usize] += 1;
-        }
-        let mut next = Vec::with_capacity(counts.len());
-        let mut end = 0;
-        for count in &counts {
-            next.push(end);
-            end += count;
-            groups.row_ends.push(end);
-        }
-        groups.rows = vec![RowRef { batch: 0, row: 0 }; end];
-        let mut i = 0;
-        for (b, batch) in frame.batches.iter().enumerate() {
-            for row in 0..batch.num_rows() {
-                let g = group_of_row[i] as usize;
-                groups.rows[next[g]] = RowRef {
-                    batch: b as u32,
-                    row: row as u32,
-                };
-                next[g] += 1;
-                i += 1;
-            }
-        }
-        Ok(groups)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -260,6 +294,28 @@ impl Groups {
             self.row_ends[group - 1]
         };
         &self.rows[start..self.row_ends[group]]
+    }
+}
+
+/// Hashes an XXH3 digest by taking its low bits (it is already uniform).
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
     }
 }
 

@@ -110,10 +110,12 @@ impl WriteOptions {
     }
 }
 
-/// What a group of rows (one key) is written with.
+/// One key being written: its rows and everything needed to encode them.
 pub(crate) struct GroupCtx<'a> {
     pub(crate) frame: &'a Frame,
+    pub(crate) cells: &'a FrameCells<'a>,
     pub(crate) key: &'a [u8],
+    pub(crate) rows: &'a [RowRef],
     pub(crate) mode: IfExists,
     pub(crate) expiry: Expiry,
 }
@@ -139,24 +141,12 @@ impl GroupCtx<'_> {
 pub(crate) trait Encoder: Send + Sync {
     /// Append the data commands for the rows of one key. Errors name the
     /// row, key and column.
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String>;
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> format::CellResult;
 
     /// Check a key's rows before anything is sent (default: encode them).
-    fn validate(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        scratch: &mut Commands,
-    ) -> std::result::Result<(), String> {
+    fn validate(&self, ctx: &GroupCtx<'_>, scratch: &mut Commands) -> format::CellResult {
         scratch.clear();
-        self.encode(ctx, cells, rows, scratch)
+        self.encode(ctx, scratch)
     }
 
     /// Strings: one `SET` carries the value, the expiry and the condition.

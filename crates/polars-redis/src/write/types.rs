@@ -24,10 +24,10 @@ use std::collections::HashSet;
 
 use arrow_schema::DataType;
 
-use super::format::is_numeric;
+use super::format::{is_numeric, CellResult};
 use super::{
-    write_builder_methods, Commands, Encoder, Expiry, Frame, FrameCells, GroupCtx, IfExists,
-    RowRef, When, WriteOptions, WritePlan,
+    write_builder_methods, Commands, Encoder, Expiry, Frame, GroupCtx, IfExists, RowRef, When,
+    WriteOptions, WritePlan,
 };
 use crate::config::ConnectionConfig;
 use crate::error::{Error, Result};
@@ -87,15 +87,8 @@ macro_rules! writer {
 
 impl GroupCtx<'_> {
     /// Append the text of a cell as one argument; null is an error (`role`).
-    fn text_arg(
-        &self,
-        cmds: &mut Commands,
-        cells: &FrameCells<'_>,
-        at: RowRef,
-        column: usize,
-        role: &str,
-    ) -> std::result::Result<(), String> {
-        let cell = cells.get(at, column);
+    fn text_arg(&self, cmds: &mut Commands, at: RowRef, column: usize, role: &str) -> CellResult {
+        let cell = self.cells.get(at, column);
         let row = at.row as usize;
         if cell.is_null(row) {
             return Err(self.cell_error(at, column, format!("the {role} is null")));
@@ -180,18 +173,11 @@ impl RowFields {
     }
 
     /// Append the pairs of row `at` to the current command.
-    fn push(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        at: RowRef,
-        cmds: &mut Commands,
-        what: &str,
-    ) -> std::result::Result<(), String> {
+    fn push(&self, ctx: &GroupCtx<'_>, at: RowRef, cmds: &mut Commands, what: &str) -> CellResult {
         let row = at.row as usize;
         let mut any = false;
         for (column, name) in &self.fields {
-            let cell = cells.get(at, *column);
+            let cell = ctx.cells.get(at, *column);
             if cell.is_null(row) {
                 continue;
             }
@@ -212,17 +198,11 @@ impl RowFields {
     }
 
     /// The cheap pre-send check: some value is not null, fallible columns format.
-    fn check(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        at: RowRef,
-        what: &str,
-    ) -> std::result::Result<(), String> {
+    fn check(&self, ctx: &GroupCtx<'_>, at: RowRef, what: &str) -> CellResult {
         let row = at.row as usize;
         let mut scratch = Vec::new();
         for column in &self.checked {
-            let cell = cells.get(at, *column);
+            let cell = ctx.cells.get(at, *column);
             if !cell.is_null(row) {
                 scratch.clear();
                 cell.text(row, &mut scratch)
@@ -232,7 +212,7 @@ impl RowFields {
         if self
             .fields
             .iter()
-            .any(|(c, _)| !cells.get(at, *c).is_null(row))
+            .any(|(c, _)| !ctx.cells.get(at, *c).is_null(row))
         {
             return Ok(());
         }
@@ -274,25 +254,13 @@ impl HashWriteBuilder {
 struct HashEncoder(RowFields);
 
 impl Encoder for HashEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
         cmds.start("HSET", When::Always);
-        self.0.push(ctx, cells, rows[0], cmds, "hash")
+        self.0.push(ctx, ctx.rows[0], cmds, "hash")
     }
 
-    fn validate(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        _scratch: &mut Commands,
-    ) -> std::result::Result<(), String> {
-        self.0.check(ctx, cells, rows[0], "hash")
+    fn validate(&self, ctx: &GroupCtx<'_>, _scratch: &mut Commands) -> CellResult {
+        self.0.check(ctx, ctx.rows[0], "hash")
     }
 }
 
@@ -351,23 +319,17 @@ struct StreamEncoder {
 }
 
 impl Encoder for StreamEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
-        for &at in rows {
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
+        for &at in ctx.rows {
             cmds.start("XADD", When::Always);
             for arg in &self.trim {
                 cmds.arg(arg);
             }
             match self.id {
-                Some(column) => ctx.text_arg(cmds, cells, at, column, "stream id")?,
+                Some(column) => ctx.text_arg(cmds, at, column, "stream id")?,
                 None => cmds.arg(b"*"),
             }
-            self.fields.push(ctx, cells, at, cmds, "stream entry")?;
+            self.fields.push(ctx, at, cmds, "stream entry")?;
         }
         Ok(())
     }
@@ -412,14 +374,8 @@ struct JsonEncoder {
 }
 
 impl Encoder for JsonEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
-        let at = rows[0];
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
+        let at = ctx.rows[0];
         let row = at.row as usize;
         let merge = ctx.mode == IfExists::Append;
         cmds.start(if merge { "JSON.MERGE" } else { "JSON.SET" }, When::Always);
@@ -428,7 +384,7 @@ impl Encoder for JsonEncoder {
             out.push(b'{');
             let mut first = true;
             for (column, name) in &self.fields {
-                let cell = cells.get(at, *column);
+                let cell = ctx.cells.get(at, *column);
                 if merge && cell.is_null(row) {
                     continue;
                 }
@@ -479,15 +435,9 @@ struct StringEncoder {
 }
 
 impl Encoder for StringEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
         cmds.start("SET", When::Always);
-        ctx.text_arg(cmds, cells, rows[0], self.value, "value")?;
+        ctx.text_arg(cmds, ctx.rows[0], self.value, "value")?;
         let mut number = itoa::Buffer::new();
         match ctx.expiry {
             Expiry::Keep if ctx.mode == IfExists::Append => cmds.arg(b"KEEPTTL"),
@@ -553,18 +503,12 @@ struct MemberEncoder {
 }
 
 impl Encoder for MemberEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
         let sorted;
         let rows = match &self.order {
-            None => rows,
+            None => ctx.rows,
             Some(keys) => {
-                let mut owned = rows.to_vec();
+                let mut owned = ctx.rows.to_vec();
                 owned.sort_by(|a, b| {
                     keys[a.batch as usize][a.row as usize]
                         .cmp(&keys[b.batch as usize][b.row as usize])
@@ -575,7 +519,7 @@ impl Encoder for MemberEncoder {
         };
         for &at in rows {
             cmds.room_for(self.command, When::Always, 1);
-            ctx.text_arg(cmds, cells, at, self.column, self.role)?;
+            ctx.text_arg(cmds, at, self.column, self.role)?;
         }
         Ok(())
     }
@@ -733,20 +677,14 @@ struct ZSetEncoder {
 }
 
 impl Encoder for ZSetEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
-        let mut seen: HashSet<u128> = HashSet::with_capacity(rows.len());
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
+        let mut seen: HashSet<u128> = HashSet::with_capacity(ctx.rows.len());
         let mut member = Vec::new();
-        for &at in rows {
+        for &at in ctx.rows {
             cmds.room_for("ZADD", When::Always, 2);
-            ctx.text_arg(cmds, cells, at, self.score, "score")?;
+            ctx.text_arg(cmds, at, self.score, "score")?;
             member.clear();
-            let cell = cells.get(at, self.member);
+            let cell = ctx.cells.get(at, self.member);
             if cell.is_null(at.row as usize) {
                 return Err(ctx.cell_error(at, self.member, "the member is null"));
             }
@@ -896,13 +834,7 @@ struct TimeSeriesEncoder {
 const SAMPLES_PER_MADD: usize = 300;
 
 impl Encoder for TimeSeriesEncoder {
-    fn encode(
-        &self,
-        ctx: &GroupCtx<'_>,
-        cells: &FrameCells<'_>,
-        rows: &[RowRef],
-        cmds: &mut Commands,
-    ) -> std::result::Result<(), String> {
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
         let when = if ctx.mode == IfExists::Append {
             When::IfAbsent
         } else {
@@ -912,9 +844,9 @@ impl Encoder for TimeSeriesEncoder {
         for arg in &self.create {
             cmds.arg(arg);
         }
-        let mut seen = HashSet::with_capacity(rows.len());
+        let mut seen = HashSet::with_capacity(ctx.rows.len());
         let mut number = itoa::Buffer::new();
-        for (i, &at) in rows.iter().enumerate() {
+        for (i, &at) in ctx.rows.iter().enumerate() {
             let ms = self.millis[at.batch as usize][at.row as usize]
                 .clone()
                 .map_err(|reason| ctx.cell_error(at, self.timestamp, reason))?;
@@ -930,7 +862,7 @@ impl Encoder for TimeSeriesEncoder {
             }
             cmds.arg(ctx.key);
             cmds.arg(number.format(ms).as_bytes());
-            ctx.text_arg(cmds, cells, at, self.value, "sample value")?;
+            ctx.text_arg(cmds, at, self.value, "sample value")?;
         }
         Ok(())
     }
