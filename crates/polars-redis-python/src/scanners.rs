@@ -106,18 +106,13 @@ macro_rules! with_builder {
 #[pyclass(module = "polars_redis._internal", frozen)]
 pub(crate) struct Scanner {
     builder: Builder,
-    /// Name of the key column, for key predicate pushdown.
-    key_column: Option<String>,
 }
 
 impl Scanner {
-    fn new(builder: Builder, args: &ScanArgs) -> PyResult<Self> {
+    fn new(builder: Builder) -> PyResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
         with_builder!(&builder, b => b.output_schema()).map_err(to_py)?;
-        Ok(Scanner {
-            builder,
-            key_column: args.key_column.clone(),
-        })
+        Ok(Scanner { builder })
     }
 }
 
@@ -136,7 +131,9 @@ impl Scanner {
     }
 
     /// Start a scan of `projection` columns (all when `None`), stopping after
-    /// `limit` rows, reading only keys the serialized predicate can match.
+    /// `limit` rows, reading only what the serialized predicate can match
+    /// (each builder interprets it: keys for every type, plus value ranges
+    /// for the types that read ranges).
     #[pyo3(signature = (projection=None, limit=None, predicate=None))]
     fn batches(
         &self,
@@ -144,14 +141,8 @@ impl Scanner {
         limit: Option<usize>,
         predicate: Option<&str>,
     ) -> PyResult<BatchIterator> {
-        let key_filter = match (predicate, &self.key_column) {
-            (Some(predicate), Some(key_column)) => {
-                KeyFilter::from_polars_json(predicate, key_column)
-            }
-            _ => KeyFilter::Any,
-        };
         let iter = with_builder!(&self.builder, b => {
-            let mut b = b.clone().with_limit(limit).with_key_filter(key_filter);
+            let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
             if let Some(projection) = projection {
                 b = b.with_projection(projection);
             }
@@ -182,7 +173,7 @@ pub(crate) fn hash_scanner(
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_fetch(fetch);
-    Scanner::new(Builder::Hash(builder), &args)
+    Scanner::new(Builder::Hash(builder))
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

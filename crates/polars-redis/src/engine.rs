@@ -116,7 +116,7 @@ impl<F: Fetcher> ScanJob<F> {
         let mut tasks = JoinSet::new();
         let (key_tx, key_rx) = mpsc::channel(self.parallelism * 2);
         let scan_conn = match self.keys.selection {
-            KeySelection::Pattern(_) => Some(connect().await?),
+            KeySelection::Pattern(_) | KeySelection::Query(_) => Some(connect().await?),
             KeySelection::Keys(_) => None,
         };
         tasks.spawn(self.keys.clone().run(scan_conn, key_tx));

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use arrow_array::{RecordBatch, UInt32Array};
 
 use crate::config::ConnectionConfig;
-use crate::connection::{server_error, Connection};
+use crate::connection::{server_error, unexpected_reply, Connection};
 use crate::engine::{ChunkSink, Fetcher};
-use crate::error::{Error, Key, Result};
+use crate::error::{Error, Result};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Cmd, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
@@ -209,7 +209,7 @@ impl HashFetcher {
             (Command::Hgetall, Item::Array(n)) if n % 2 == 0 => n / 2,
             (Command::Hgetall, Item::Map(n)) => n,
             (Command::Hmget, Item::Array(n)) if n == self.names.len() => n,
-            _ => return Err(unexpected(self.command_name(), key)),
+            _ => return Err(unexpected_reply(self.command_name(), key)),
         };
         filled.fill(false);
         let mut any_value = false;
@@ -218,13 +218,13 @@ impl HashFetcher {
                 Command::Hmget => Some(position),
                 _ => match r.next()? {
                     Item::Bytes(name) => self.lookup.get(name).copied(),
-                    _ => return Err(unexpected(self.command_name(), key)),
+                    _ => return Err(unexpected_reply(self.command_name(), key)),
                 },
             };
             let value = match r.next()? {
                 Item::Bytes(value) => Some(value),
                 Item::Nil => None,
-                _ => return Err(unexpected(self.command_name(), key)),
+                _ => return Err(unexpected_reply(self.command_name(), key)),
             };
             if let Some(column) = column {
                 any_value |= value.is_some();
@@ -273,7 +273,7 @@ impl HashFetcher {
             let exists = conn
                 .read_reply("EXEC", |r| {
                     if r.next()? != Item::Array(2) {
-                        return Err(unexpected("EXEC", key));
+                        return Err(unexpected_reply("EXEC", key));
                     }
                     if r.next()? != Item::Int(1) {
                         return Ok(false);
@@ -296,13 +296,7 @@ impl HashFetcher {
         if self.layout.extra.ttl.is_none() {
             return Ok(None);
         }
-        conn.read_reply("TTL", |r| match r.next()? {
-            Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
-            Item::Int(_) => Ok(None),
-            Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
-            _ => Err(unexpected("TTL", key)),
-        })
-        .await
+        conn.read_ttl(key).await
     }
 }
 
@@ -351,7 +345,7 @@ impl HashFetcher {
             }
         }
         if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
-            return Err(wrong_type_error(conn, &keys[position]).await);
+            return Err(conn.wrong_type_error(&keys[position], "hash").await);
         }
         let batch = self.layout.finish(&mut rows)?;
         if pending.is_empty() {
@@ -397,26 +391,6 @@ fn expect_queued(r: &mut ReplyReader<'_>, key: &[u8]) -> Result<()> {
     match r.next()? {
         Item::Bytes(_) => Ok(()),
         Item::Error(msg) => Err(server_error("MULTI", Some(key), msg)),
-        _ => Err(unexpected("MULTI", key)),
-    }
-}
-
-fn unexpected(command: &str, key: &[u8]) -> Error {
-    Error::Protocol(format!(
-        "unexpected reply shape to {command} for key {}",
-        Key::from(key)
-    ))
-}
-
-/// The error for a key that is not a hash, naming its actual type.
-async fn wrong_type_error(conn: &mut Connection, key: &[u8]) -> Error {
-    let actual = match conn.query(Cmd::new("TYPE").arg(key)).await {
-        Ok(value) => value.to_text(),
-        Err(err) => return err,
-    };
-    Error::WrongType {
-        key: Key::from(key),
-        expected: "hash",
-        actual,
+        _ => Err(unexpected_reply("MULTI", key)),
     }
 }

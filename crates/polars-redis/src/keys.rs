@@ -1,6 +1,6 @@
 //! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
-//! or an explicit list. Either way every key is handed out at most once, in
-//! batches.
+//! an explicit list, or the reply of a query command (`TS.QUERYINDEX`).
+//! Either way every key is handed out at most once, in batches.
 
 use std::collections::HashSet;
 
@@ -17,6 +17,11 @@ pub enum KeySelection {
     Pattern(Vec<u8>),
     /// Exactly these keys, in this order; duplicates are read once.
     Keys(Vec<Vec<u8>>),
+    /// The keys listed by one command's reply (an array of key names), sent
+    /// when the scan starts, e.g. `TS.QUERYINDEX sensor=temp`. The keys are
+    /// of the scanned type when listed, so a key of another type by the time
+    /// it is fetched is skipped, as for patterns.
+    Query(Vec<Vec<u8>>),
 }
 
 /// One unit of work for a fetch worker.
@@ -56,6 +61,12 @@ impl KeyProducer {
             KeySelection::Pattern(pattern) => match conn {
                 Some(conn) => self.send_scan(conn, pattern, &tx).await,
                 None => Err(Error::InvalidArgument("SCAN needs a connection".into())),
+            },
+            KeySelection::Query(command) => match conn {
+                Some(conn) => self.send_query(conn, command, &tx).await,
+                None => Err(Error::InvalidArgument(
+                    "a key query needs a connection".into(),
+                )),
             },
         };
         if let Err(err) = result {
@@ -119,6 +130,31 @@ impl KeyProducer {
             let _ = tx.send(Ok(batch)).await;
         }
         Ok(())
+    }
+
+    async fn send_query(
+        &self,
+        mut conn: Connection,
+        command: &[Vec<u8>],
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
+        let (name, args) = command
+            .split_first()
+            .ok_or_else(|| Error::InvalidArgument("the key query command is empty".into()))?;
+        let mut cmd = Cmd::new(&String::from_utf8_lossy(name));
+        cmd.args(args);
+        let bad = || Error::Protocol(format!("unexpected reply shape to {}", cmd.name()));
+        let Value::Array(items) = conn.query(&cmd).await? else {
+            return Err(bad());
+        };
+        let keys = items
+            .into_iter()
+            .map(|item| match item {
+                Value::Bytes(key) => Ok(key),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.send_list(&keys, tx).await
     }
 }
 

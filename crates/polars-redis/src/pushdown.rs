@@ -36,7 +36,7 @@ impl KeyFilter {
         }
     }
 
-    fn and(self, other: KeyFilter) -> KeyFilter {
+    pub(crate) fn and(self, other: KeyFilter) -> KeyFilter {
         use KeyFilter::*;
         match (self, other) {
             (Nothing, _) | (_, Nothing) => Nothing,
@@ -76,6 +76,8 @@ impl KeyFilter {
     pub fn narrow(self, selection: KeySelection) -> (KeySelection, bool) {
         match (selection, self) {
             (selection, KeyFilter::Any) => (selection, false),
+            // The query's reply is not known yet; the caller filters the rows.
+            (KeySelection::Query(query), _) => (KeySelection::Query(query), false),
             (KeySelection::Keys(keys), filter) => {
                 let keys = keys.into_iter().filter(|k| filter.admits(k)).collect();
                 (KeySelection::Keys(keys), false)
