@@ -46,6 +46,7 @@ mod resp;
 mod runtime;
 mod scan;
 mod stream;
+mod timeseries;
 pub mod types;
 
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
@@ -61,4 +62,5 @@ pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
 pub use stream::StreamScanBuilder;
+pub use timeseries::{Aggregation, TimeSeriesScanBuilder};
 pub use types::{FieldType, TimeUnit};

@@ -30,8 +30,8 @@ pub(crate) trait PagedSource: Send + Sync + 'static {
     type Cursor: Clone + Send + Sync;
     /// What the size probe learns about a key besides its size (e.g. labels).
     type Meta: Send + Sync;
-    /// The Redis type name, for wrong-type errors.
-    const REDIS_TYPE: &'static str;
+    /// What the keys should hold, for wrong-type errors (`stream`, ...).
+    const TYPE_NAME: &'static str;
     /// The size probe command, for messages.
     const SIZE_COMMAND: &'static str;
     /// The range command, for messages.
@@ -64,6 +64,11 @@ pub(crate) trait PagedSource: Send + Sync + 'static {
     fn is_missing(&self, _message: &[u8]) -> bool {
         false
     }
+}
+
+/// A wrong-type error reply (modules prefix it with `ERR `).
+fn is_wrong_type(message: &[u8]) -> bool {
+    message.starts_with(b"WRONGTYPE") || message.starts_with(b"ERR WRONGTYPE")
 }
 
 /// Where a source appends the rows of one key.
@@ -169,7 +174,7 @@ impl<S: PagedSource> PagedFetcher<S> {
         for (position, key) in keys.iter().enumerate() {
             let size = conn
                 .read_reply(S::SIZE_COMMAND, |r| match r.next()? {
-                    Item::Error(msg) if msg.starts_with(b"WRONGTYPE") => Ok(Err(())),
+                    Item::Error(msg) if is_wrong_type(msg) => Ok(Err(())),
                     Item::Error(msg) if self.source.is_missing(msg) => Ok(Ok(None)),
                     Item::Error(msg) => Err(server_error(S::SIZE_COMMAND, Some(key), msg)),
                     item => self.source.read_size(r, item, key).map(Ok),
@@ -194,7 +199,7 @@ impl<S: PagedSource> PagedFetcher<S> {
         }
         match wrong_type {
             Some(position) if self.wrong_type_is_error => {
-                Err(conn.wrong_type_error(&keys[position], S::REDIS_TYPE).await)
+                Err(conn.wrong_type_error(&keys[position], S::TYPE_NAME).await)
             }
             _ => Ok(found),
         }
@@ -224,7 +229,7 @@ impl<S: PagedSource> PagedFetcher<S> {
     ) -> Result<Page<S::Cursor>> {
         conn.read_reply(S::PAGE_COMMAND, |r| {
             let len = match r.next()? {
-                Item::Error(msg) if msg.starts_with(b"WRONGTYPE") => return Ok(Page::WrongType),
+                Item::Error(msg) if is_wrong_type(msg) => return Ok(Page::WrongType),
                 Item::Error(msg) if self.source.is_missing(msg) => return Ok(Page::Missing),
                 Item::Error(msg) => return Err(server_error(S::PAGE_COMMAND, Some(key), msg)),
                 Item::Nil => 0,
@@ -288,7 +293,7 @@ impl<S: PagedSource> PagedFetcher<S> {
             ends.push((appended, more));
         }
         if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
-            return Err(conn.wrong_type_error(&keys[position], S::REDIS_TYPE).await);
+            return Err(conn.wrong_type_error(&keys[position], S::TYPE_NAME).await);
         }
         let batch = self.layout.finish(&mut rows)?;
         let mut start = 0;
@@ -340,7 +345,7 @@ impl<S: PagedSource> PagedFetcher<S> {
                 }
                 Page::Missing => return Ok(true),
                 Page::WrongType if self.wrong_type_is_error => {
-                    return Err(conn.wrong_type_error(key, S::REDIS_TYPE).await)
+                    return Err(conn.wrong_type_error(key, S::TYPE_NAME).await)
                 }
                 Page::WrongType => return Ok(true),
             }

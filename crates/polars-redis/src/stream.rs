@@ -245,7 +245,7 @@ impl PagedSource for StreamSource {
     /// The `XRANGE` start argument.
     type Cursor = Vec<u8>;
     type Meta = ();
-    const REDIS_TYPE: &'static str = "stream";
+    const TYPE_NAME: &'static str = "stream";
     const SIZE_COMMAND: &'static str = "XLEN";
     const PAGE_COMMAND: &'static str = "XRANGE";
 

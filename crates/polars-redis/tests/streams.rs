@@ -285,3 +285,61 @@ fn timestamp_predicates_narrow_the_xrange_bounds() {
     .unwrap();
     assert_eq!(rows(&batches).len(), 5000);
 }
+
+#[test]
+fn a_stream_deleted_or_retyped_mid_read() {
+    let server = RedisServer::plain();
+    let seed = || {
+        let commands: Vec<Vec<String>> = (1..=5000)
+            .map(|i| {
+                vec![
+                    "XADD".into(),
+                    "mid".into(),
+                    format!("{i}-0"),
+                    "i".into(),
+                    i.to_string(),
+                ]
+            })
+            .collect();
+        server.cmd(&["DEL", "mid"]);
+        assert!(server.pipeline(&commands).iter().all(|r| !r.is_error()));
+    };
+    // (listed by the user, what happens to the key, error expected)
+    for (listed, retype, fails) in [
+        (true, false, false),
+        (false, false, false),
+        (false, true, false),
+        (true, true, true),
+    ] {
+        seed();
+        let builder = scan(&server, vec![Field::new("i", FieldType::Int64)])
+            .with_batch_size(10)
+            .with_parallelism(1);
+        let builder = match listed {
+            true => builder.with_keys(["mid"]),
+            false => builder.with_pattern("mid"),
+        };
+        let mut iter = builder.build().unwrap();
+        assert_eq!(iter.next().unwrap().unwrap().num_rows(), 10);
+        match retype {
+            false => assert_eq!(server.cmd(&["DEL", "mid"]), RespValue::Integer(1)),
+            true => {
+                // Atomically: a read never sees the key missing in between.
+                server.cmd(&["SET", "tmp", "now a string"]).expect_ok();
+                server.cmd(&["RENAME", "tmp", "mid"]).expect_ok();
+            }
+        }
+        let rest: polars_redis::Result<Vec<RecordBatch>> = iter.collect();
+        match rest {
+            Ok(rest) => {
+                assert!(!fails, "listed {listed}, retyped {retype}: no error");
+                let more: usize = rest.iter().map(RecordBatch::num_rows).sum();
+                assert!(more < 100, "{more} more rows");
+            }
+            Err(err) => {
+                assert!(fails && err.is_wrong_type(), "{err}");
+                assert_eq!(err.to_string(), "key \"mid\" holds a string, not a stream");
+            }
+        }
+    }
+}
