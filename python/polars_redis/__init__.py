@@ -25,6 +25,8 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.streams import iter_streams, read_streams, scan_streams
+from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 
 __all__ = [
     "AuthenticationError",
@@ -38,6 +40,12 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "iter_hashes",
+    "iter_streams",
+    "iter_timeseries",
     "read_hashes",
+    "read_streams",
+    "read_timeseries",
     "scan_hashes",
+    "scan_streams",
+    "scan_timeseries",
 ]

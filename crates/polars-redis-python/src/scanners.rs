@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use polars_redis::{ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions};
+use polars_redis::{
+    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions,
+    StreamScanBuilder, TimeSeriesScanBuilder,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::{PySchema, PyTable};
@@ -91,6 +94,8 @@ fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
 /// A validated scan of one Redis type.
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
+    Stream(StreamScanBuilder),
+    TimeSeries(TimeSeriesScanBuilder),
 }
 
 /// Run `$body` with `$b` bound to whichever core builder `$builder` holds.
@@ -98,6 +103,8 @@ macro_rules! with_builder {
     ($builder:expr, $b:ident => $body:expr) => {
         match $builder {
             Builder::Hash($b) => $body,
+            Builder::Stream($b) => $body,
+            Builder::TimeSeries($b) => $body,
         }
     };
 }
@@ -174,6 +181,78 @@ pub(crate) fn hash_scanner(
         .with_options(args.options()?)
         .with_fetch(fetch);
     Scanner::new(Builder::Hash(builder))
+}
+
+/// A scan of streams: `fields` are `(name, dtype spec)` pairs of entry fields;
+/// each id column name is `None` to leave it out.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stream_scanner(
+    args: ScanArgs,
+    fields: Vec<(String, Bound<'_, PyTuple>)>,
+    start_id: String,
+    end_id: String,
+    count_per_stream: Option<u64>,
+    id_column: Option<String>,
+    timestamp_column: Option<String>,
+    sequence_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = StreamScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
+        .with_options(args.options()?)
+        .with_id_range(start_id, end_id)
+        .with_count_per_stream(count_per_stream)
+        .with_id_column(id_column.as_deref())
+        .with_timestamp_column(timestamp_column.as_deref())
+        .with_sequence_column(sequence_column.as_deref());
+    Scanner::new(Builder::Stream(builder))
+}
+
+/// A scan of time series. `start`/`end` are milliseconds (`None`: open);
+/// `filter` selects series by label instead of `args`' pattern or keys.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn timeseries_scanner(
+    args: ScanArgs,
+    start: Option<i64>,
+    end: Option<i64>,
+    aggregation: Option<&str>,
+    bucket_size_ms: Option<i64>,
+    filter: Option<Vec<String>>,
+    labels: Vec<String>,
+    timestamp_column: &str,
+    value_column: &str,
+) -> PyResult<Scanner> {
+    let mut builder = TimeSeriesScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_range(start, end)
+        .with_labels(labels)
+        .with_timestamp_column(timestamp_column)
+        .with_value_column(value_column);
+    builder = match (aggregation, bucket_size_ms) {
+        (Some(name), Some(bucket)) => {
+            builder.with_aggregation(Aggregation::from_name(name).map_err(to_py)?, bucket)
+        }
+        (Some(name), None) => {
+            return Err(InvalidInputError::new_err(format!(
+                "aggregation {name:?} needs bucket_size_ms (the bucket width in milliseconds)"
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(InvalidInputError::new_err(
+                "bucket_size_ms needs an aggregation (e.g. aggregation=\"avg\")",
+            ))
+        }
+        (None, None) => builder,
+    };
+    if let Some(filter) = filter {
+        if args.pattern.is_some() || args.keys.is_some() {
+            return Err(InvalidInputError::new_err(
+                "pass one of pattern, keys or filter, not several",
+            ));
+        }
+        builder = builder.with_filter(filter);
+    }
+    Scanner::new(Builder::TimeSeries(builder))
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).
