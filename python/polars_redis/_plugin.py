@@ -86,7 +86,12 @@ def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
     """The Polars schema of a scan: the core's Arrow schema, with declared
     dtypes that Arrow cannot carry (Categorical, Enum) put back."""
     arrow = pl.DataFrame(scanner.empty()).schema
-    return pl.Schema({name: declared.get(name, dtype) for name, dtype in arrow.items()})
+
+    def instance(dtype: Any) -> Any:
+        # `pl.Categorical` may be given as the class; pl.Schema wants instances.
+        return dtype() if isinstance(dtype, type) else dtype
+
+    return pl.Schema({name: instance(declared.get(name, dtype)) for name, dtype in arrow.items()})
 
 
 def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:

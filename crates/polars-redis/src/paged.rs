@@ -124,17 +124,20 @@ pub(crate) struct PagedFetcher<S> {
     page: u64,
     /// Most rows read from one key.
     per_key: u64,
+    /// Most rows read per key batch: a scan never emits more than its limit.
+    limit: u64,
     wrong_type_is_error: bool,
 }
 
 impl<S: PagedSource> PagedFetcher<S> {
-    /// `page`: rows per request and chunk (at least 1); `per_key`: most rows
-    /// read from one key.
+    /// `page`: rows per request and chunk; `per_key`: most rows read from
+    /// one key; `limit`: most rows the scan emits.
     pub(crate) fn new(
         source: S,
         layout: Arc<Layout>,
         page: usize,
         per_key: Option<u64>,
+        limit: Option<usize>,
         wrong_type_is_error: bool,
     ) -> Self {
         PagedFetcher {
@@ -142,20 +145,21 @@ impl<S: PagedSource> PagedFetcher<S> {
             layout,
             page: (page as u64).max(1),
             per_key: per_key.unwrap_or(u64::MAX),
+            limit: limit.map_or(u64::MAX, |l| l as u64),
             wrong_type_is_error,
         }
     }
 
     /// Rows to ask for next from a key that may hold `up_to` more, having
-    /// read `read` already.
-    fn ask(&self, up_to: u64, read: u64) -> u64 {
-        up_to.min(self.page).min(self.per_key - read)
+    /// read `read` of it and with `budget` rows left for the batch.
+    fn ask(&self, up_to: u64, read: u64, budget: u64) -> u64 {
+        up_to.min(self.page).min(self.per_key - read).min(budget)
     }
 
     /// Rows the first request of a key of this size asks for: one more than
     /// it holds, so that a short reply proves the key was read to the end.
-    fn first_ask(&self, size: u64) -> u64 {
-        self.ask(size.saturating_add(1), 0)
+    fn first_ask(&self, size: u64, budget: u64) -> u64 {
+        self.ask(size.saturating_add(1), 0, budget)
     }
 
     /// Size probes (and TTLs) of every key; the keys that have rows.
@@ -205,18 +209,21 @@ impl<S: PagedSource> PagedFetcher<S> {
         }
     }
 
-    /// How many of `found` go into the next group: as many as fit in one
-    /// page together, at least one.
-    fn group_len(&self, found: &[Found<S::Meta>]) -> usize {
-        let mut asked = 0u64;
-        let fitting = found
-            .iter()
-            .take_while(|f| {
-                asked += self.first_ask(f.size);
-                asked <= self.page
-            })
-            .count();
-        fitting.max(1)
+    /// The first requests of the next group: one per leading key of
+    /// `found`, as many as fit in one page together (at least one) and in
+    /// the `budget` of rows left.
+    fn plan_group(&self, found: &[Found<S::Meta>], budget: u64) -> Vec<u64> {
+        let mut asks = Vec::new();
+        let mut total = 0;
+        for f in found {
+            let ask = self.first_ask(f.size, budget - total);
+            if ask == 0 || (total > 0 && total + ask > self.page) {
+                break;
+            }
+            asks.push(ask);
+            total += ask;
+        }
+        asks
     }
 
     /// Decode one range reply of `key` into `rows`.
@@ -252,35 +259,35 @@ impl<S: PagedSource> PagedFetcher<S> {
     }
 
     /// Read one group: a pipeline of first pages, emitted in key order, each
-    /// key that may hold more continued right after its own rows. `false`
-    /// when the scan has stopped.
+    /// key that may hold more continued right after its own rows; `budget`
+    /// counts down the rows read. `false` when the scan has stopped.
     async fn read_group(
         &self,
         conn: &mut Connection,
         keys: &[Vec<u8>],
-        group: &[Found<S::Meta>],
+        (group, asks): (&[Found<S::Meta>], &[u64]),
         first: &S::Cursor,
         sink: &ChunkSink,
+        budget: &mut u64,
     ) -> Result<bool> {
         let out = conn.write_buf();
-        for found in group {
-            let ask = self.first_ask(found.size);
+        for (found, &ask) in group.iter().zip(asks) {
             self.source
                 .queue_page(out, &keys[found.position], first, ask);
         }
         conn.flush().await?;
-        let capacity = group.iter().map(|f| self.first_ask(f.size)).sum::<u64>();
+        let capacity = asks.iter().sum::<u64>();
         let mut rows = self.layout.builders(capacity as usize);
         // Per key: the end of its rows, and where it continues if it may.
         let mut ends = Vec::with_capacity(group.len());
         let mut appended = 0;
         let mut wrong_type = None;
-        for found in group {
+        for (found, &ask) in group.iter().zip(asks) {
             let key = &keys[found.position];
-            let ask = self.first_ask(found.size);
             let more = match self.read_page(conn, &mut rows, key, found).await? {
                 Page::Rows { count, next } => {
                     appended += count as usize;
+                    *budget = budget.saturating_sub(count);
                     next.filter(|_| count == ask && count < self.per_key)
                         .map(|next| (next, count))
                 }
@@ -304,7 +311,10 @@ impl<S: PagedSource> PagedFetcher<S> {
             }
             start = end;
             let key = &keys[found.position];
-            if !self.read_rest(conn, key, found, next, read, sink).await? {
+            if !self
+                .read_rest(conn, key, found, (next, read), sink, budget)
+                .await?
+            {
                 return Ok(false);
             }
         }
@@ -320,12 +330,12 @@ impl<S: PagedSource> PagedFetcher<S> {
         conn: &mut Connection,
         key: &[u8],
         found: &Found<S::Meta>,
-        mut from: S::Cursor,
-        mut read: u64,
+        (mut from, mut read): (S::Cursor, u64),
         sink: &ChunkSink,
+        budget: &mut u64,
     ) -> Result<bool> {
         loop {
-            let ask = self.ask(u64::MAX, read);
+            let ask = self.ask(u64::MAX, read, *budget);
             if ask == 0 {
                 return Ok(true);
             }
@@ -338,6 +348,7 @@ impl<S: PagedSource> PagedFetcher<S> {
                         return Ok(false);
                     }
                     read += count;
+                    *budget = budget.saturating_sub(count);
                     match next {
                         Some(next) if count == ask => from = next,
                         _ => return Ok(true),
@@ -364,11 +375,16 @@ impl<S: PagedSource> Fetcher for PagedFetcher<S> {
         let Some(first) = self.source.first_cursor() else {
             return Ok(());
         };
+        let mut budget = self.limit;
         let mut rest = &found[..];
-        while !rest.is_empty() {
-            let (group, tail) = rest.split_at(self.group_len(rest));
+        while !rest.is_empty() && budget > 0 {
+            let asks = self.plan_group(rest, budget);
+            let (group, tail) = rest.split_at(asks.len());
             rest = tail;
-            if !self.read_group(conn, &keys, group, &first, sink).await? {
+            if !self
+                .read_group(conn, &keys, (group, &asks), &first, sink, &mut budget)
+                .await?
+            {
                 break;
             }
         }

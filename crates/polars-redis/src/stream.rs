@@ -209,14 +209,12 @@ impl Plan for StreamScanBuilder {
             lookup,
         };
         let options = &self.options;
-        let page = options
-            .limit
-            .map_or(options.batch_size, |l| l.min(options.batch_size));
         Ok(PagedFetcher::new(
             source,
             layout,
-            page,
+            options.batch_size,
             self.count_per_stream,
+            options.limit,
             wrong_type_is_error,
         ))
     }

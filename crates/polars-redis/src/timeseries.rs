@@ -326,14 +326,12 @@ impl Plan for TimeSeriesScanBuilder {
             labels,
         };
         let options = &self.options;
-        let page = options
-            .limit
-            .map_or(options.batch_size, |l| l.min(options.batch_size));
         Ok(PagedFetcher::new(
             source,
             layout,
-            page,
+            options.batch_size,
             None,
+            options.limit,
             wrong_type_is_error,
         ))
     }
