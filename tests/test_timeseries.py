@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 import polars_redis as pr
@@ -17,22 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from polars_redis.timeseries import Aggregation
 
-AGGREGATIONS = [
-    "avg",
-    "sum",
-    "min",
-    "max",
-    "count",
-    "first",
-    "last",
-    "range",
-    "std.p",
-    "std.s",
-    "var.p",
-    "var.s",
-    "twa",
-]
+# Every aggregation the facade accepts: all thirteen of RedisTimeSeries.
+AGGREGATIONS: list[str] = list(get_args(Aggregation))
+assert len(AGGREGATIONS) == 13
 TS = pl.Datetime("ms")
 
 SERIES: dict[str, dict[str, str]] = {

@@ -144,16 +144,7 @@ impl KeyProducer {
         let mut cmd = Cmd::new(&String::from_utf8_lossy(name));
         cmd.args(args);
         let bad = || Error::Protocol(format!("unexpected reply shape to {}", cmd.name()));
-        let Value::Array(items) = conn.query(&cmd).await? else {
-            return Err(bad());
-        };
-        let keys = items
-            .into_iter()
-            .map(|item| match item {
-                Value::Bytes(key) => Ok(key),
-                _ => Err(bad()),
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let keys = key_names(conn.query(&cmd).await?, bad)?;
         self.send_list(&keys, tx).await
     }
 }
@@ -166,20 +157,25 @@ fn parse_scan_reply(reply: Value) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     if parts.len() != 2 {
         return Err(bad());
     }
-    let Value::Array(keys) = parts.pop().ok_or_else(bad)? else {
-        return Err(bad());
-    };
+    let keys = key_names(parts.pop().ok_or_else(bad)?, bad)?;
     let Value::Bytes(cursor) = parts.pop().ok_or_else(bad)? else {
         return Err(bad());
     };
-    let keys = keys
+    Ok((cursor, keys))
+}
+
+/// The key names of an array reply; `bad()` for any other shape.
+fn key_names(reply: Value, bad: impl Fn() -> Error) -> Result<Vec<Vec<u8>>> {
+    let Value::Array(items) = reply else {
+        return Err(bad());
+    };
+    items
         .into_iter()
-        .map(|k| match k {
-            Value::Bytes(k) => Ok(k),
+        .map(|item| match item {
+            Value::Bytes(key) => Ok(key),
             _ => Err(bad()),
         })
-        .collect::<Result<_>>()?;
-    Ok((cursor, keys))
+        .collect()
 }
 
 /// Cuts a key stream into batches.
