@@ -151,6 +151,8 @@ def test_declared_schema_matches_frames_for_every_option(
         df = lf.collect(engine=engine)  # type: ignore[call-overload]
         assert df.schema == declared
         assert df.height == 1
+        # Counting reads only the first column (the row index, if any).
+        assert lf.select(pl.len()).collect(engine=engine).item() == 1  # type: ignore[call-overload]
         empty = lf.filter(pl.col("n") > 5).collect(engine=engine)  # type: ignore[call-overload]
         assert empty.schema == declared and empty.height == 0
     nothing = pr.scan_streams(redis_url, "none:*", schema, **options).collect()

@@ -243,6 +243,8 @@ def test_declared_schema_matches_frames_for_every_option(
         df = lf.collect(engine=engine)  # type: ignore[call-overload]
         assert df.schema == declared
         assert df.height == 1 if aggregated else 5
+        # Counting reads only the first column (the row index, if any).
+        assert lf.select(pl.len()).collect(engine=engine).item() == (1 if aggregated else 5)  # type: ignore[call-overload]
         empty = lf.filter(pl.col("v") > 1e9).collect(engine=engine)  # type: ignore[call-overload]
         assert empty.schema == declared and empty.height == 0
     nothing = lf.filter(pl.col("t") > datetime(2100, 1, 1)).collect()

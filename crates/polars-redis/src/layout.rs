@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, StringViewBuilder};
-use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::columns::ColumnBuilder;
@@ -123,6 +123,7 @@ impl Layout {
                 .ttl
                 .as_ref()
                 .map(|_| Int64Builder::with_capacity(capacity)),
+            rows: 0,
         }
     }
 
@@ -155,13 +156,14 @@ impl Layout {
         Ok(())
     }
 
-    /// Append the key and TTL of a row.
+    /// Append the key and TTL of a row, completing it.
     pub(crate) fn append_key_and_ttl(
         &self,
         rows: &mut RowBuilders,
         key: &[u8],
         ttl_seconds: Option<i64>,
     ) -> Result<()> {
+        rows.rows += 1;
         if let Some(keys) = &mut rows.keys {
             match std::str::from_utf8(key) {
                 Ok(text) => keys.append_value(text),
@@ -193,7 +195,10 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        RecordBatch::try_new(self.fetch_schema.clone(), columns)
+        // The count matters when no column is fetched (only the row index
+        // is wanted, e.g. to count rows).
+        let count = RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.rows)));
+        RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &count)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
 
@@ -222,4 +227,6 @@ pub(crate) struct RowBuilders {
     keys: Option<StringViewBuilder>,
     values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
+    /// Rows completed so far.
+    rows: usize,
 }
