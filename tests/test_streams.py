@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -325,8 +326,9 @@ def test_invalid_arguments_raise_clear_errors(redis_url: str) -> None:
         pr.scan_streams(redis_url, "s:*", SCHEMA, start_id="yesterday")
     with pytest.raises(pr.InvalidInputError, match="end_id"):
         pr.scan_streams(redis_url, "s:*", SCHEMA, end_id="(+")
-    with pytest.raises(pr.InvalidInputError, match="count_per_stream"):
-        pr.scan_streams(redis_url, "s:*", SCHEMA, count_per_stream=0)
+    for count in (0, -1, 2.5):
+        with pytest.raises(pr.InvalidInputError, match="count_per_stream"):
+            pr.scan_streams(redis_url, "s:*", SCHEMA, count_per_stream=count)  # type: ignore[arg-type]
     with pytest.raises(pr.InvalidInputError, match="not both"):
         pr.scan_streams(redis_url, "s:*", SCHEMA, keys=["a"])
     with pytest.raises(pr.InvalidInputError, match="`_id` appears twice"):
@@ -416,3 +418,10 @@ def test_a_million_entries_read_with_bounded_memory(
     growth = peak - baseline
     assert data_bytes > 50_000_000
     assert growth < data_bytes / 10, f"RSS grew {growth / 1e6:.1f} MB for {data_bytes / 1e6:.0f} MB"
+    # Closing the iterator early stops the scan: a handful of pages, not a thousand.
+    before = calls(redis_client, "xrange")
+    batches = pr.iter_streams(redis_url, keys=["big"], schema=schema)
+    next(batches)
+    batches.close()
+    time.sleep(0.2)
+    assert calls(redis_client, "xrange") - before <= 8

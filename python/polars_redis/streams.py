@@ -215,6 +215,11 @@ def _stream_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]
         )
         raise InvalidInputError(msg)
 
+    count = args["count_per_stream"]
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        msg = f"count_per_stream must be a positive int, got {count!r}"
+        raise InvalidInputError(msg)
+
     def column(include: str, name: str) -> str | None:
         return str(args[name]) if args[include] else None
 
@@ -223,7 +228,7 @@ def _stream_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]
         field_specs(schema),
         _stream_id(args["start_id"], "start_id"),
         _stream_id(args["end_id"], "end_id"),
-        args["count_per_stream"],
+        count,
         column("include_id", "id_column_name"),
         column("include_timestamp", "timestamp_column_name"),
         column("include_sequence", "sequence_column_name"),
