@@ -22,12 +22,16 @@ from polars_redis.exceptions import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 
 __all__ = [
     "AuthenticationError",
+    "FieldInference",
+    "InferredSchema",
     "InvalidInputError",
     "ParseError",
     "PolarsRedisError",
@@ -35,8 +39,10 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
     "WrongTypeError",
     "__version__",
+    "infer_hash_schema",
     "iter_hashes",
     "read_hashes",
     "scan_hashes",

@@ -10,6 +10,7 @@
     ├── RedisServerError       the server replied with an error
     ├── WrongTypeError         a key holds another Redis type
     ├── ParseError             a value does not parse as its declared dtype
+    ├── SchemaInferenceError   nothing to infer a schema from
     └── ProtocolError          the server sent invalid RESP
 """
 
@@ -22,6 +23,7 @@ from polars_redis._internal import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
     WrongTypeError,
 )
 
@@ -34,5 +36,6 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
     "WrongTypeError",
 ]

@@ -6,7 +6,7 @@
 
 use polars_redis::{Field, FieldType, TimeUnit};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::{to_py, InvalidInputError};
 
@@ -62,4 +62,23 @@ pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> PyResult<Vec<F
                 })
         })
         .collect()
+}
+
+/// The spec tuple of a field type (the inverse of [`field_type`]).
+pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bound<'py, PyTuple>> {
+    let name = |n: &str| PyTuple::new(py, [n]);
+    match field_type {
+        FieldType::Utf8 => name("String"),
+        FieldType::Datetime { unit, tz } => {
+            (("Datetime", unit.name(), tz.as_deref())).into_pyobject(py)
+        }
+        FieldType::Duration { unit } => ("Duration", unit.name()).into_pyobject(py),
+        FieldType::Decimal { precision, scale } => {
+            ("Decimal", *precision, *scale).into_pyobject(py)
+        }
+        FieldType::Enum { categories } => {
+            ("Enum", PyList::new(py, categories.iter())?).into_pyobject(py)
+        }
+        other => name(&format!("{other:?}")),
+    }
 }

@@ -90,6 +90,10 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// Schema inference had nothing (or too little) to look at.
+    #[error("schema inference failed: {0}")]
+    Inference(String),
+
     /// The server sent bytes that are not valid RESP.
     #[error("protocol error: {0}")]
     Protocol(String),
