@@ -70,7 +70,7 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
     match field_type {
         FieldType::Utf8 => name("String"),
         FieldType::Datetime { unit, tz } => {
-            (("Datetime", unit.name(), tz.as_deref())).into_pyobject(py)
+            ("Datetime", unit.name(), tz.as_deref()).into_pyobject(py)
         }
         FieldType::Duration { unit } => ("Duration", unit.name()).into_pyobject(py),
         FieldType::Decimal { precision, scale } => {
@@ -79,6 +79,23 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
         FieldType::Enum { categories } => {
             ("Enum", PyList::new(py, categories.iter())?).into_pyobject(py)
         }
-        other => name(&format!("{other:?}")),
+        FieldType::Binary => name("Binary"),
+        FieldType::Boolean => name("Boolean"),
+        FieldType::Int8 => name("Int8"),
+        FieldType::Int16 => name("Int16"),
+        FieldType::Int32 => name("Int32"),
+        FieldType::Int64 => name("Int64"),
+        FieldType::UInt8 => name("UInt8"),
+        FieldType::UInt16 => name("UInt16"),
+        FieldType::UInt32 => name("UInt32"),
+        FieldType::UInt64 => name("UInt64"),
+        FieldType::Float32 => name("Float32"),
+        FieldType::Float64 => name("Float64"),
+        FieldType::Date => name("Date"),
+        FieldType::Time => name("Time"),
+        FieldType::Categorical => name("Categorical"),
+        other => Err(InvalidInputError::new_err(format!(
+            "no dtype spec for {other}"
+        ))),
     }
 }
