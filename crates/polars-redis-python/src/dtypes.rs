@@ -10,29 +10,36 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::{to_py, InvalidInputError};
 
+/// Spec names of the types that take no parameters.
+const SIMPLE: [(&str, FieldType); 16] = [
+    ("String", FieldType::Utf8),
+    ("Binary", FieldType::Binary),
+    ("Boolean", FieldType::Boolean),
+    ("Int8", FieldType::Int8),
+    ("Int16", FieldType::Int16),
+    ("Int32", FieldType::Int32),
+    ("Int64", FieldType::Int64),
+    ("UInt8", FieldType::UInt8),
+    ("UInt16", FieldType::UInt16),
+    ("UInt32", FieldType::UInt32),
+    ("UInt64", FieldType::UInt64),
+    ("Float32", FieldType::Float32),
+    ("Float64", FieldType::Float64),
+    ("Date", FieldType::Date),
+    ("Time", FieldType::Time),
+    ("Categorical", FieldType::Categorical),
+];
+
 pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> PyResult<FieldType> {
     let name: String = spec.get_item(0)?.extract()?;
     let arg = |i: usize| spec.get_item(i);
     let unit = |i: usize| -> PyResult<TimeUnit> {
         TimeUnit::from_name(&arg(i)?.extract::<String>()?).map_err(to_py)
     };
+    if let Some((_, simple)) = SIMPLE.iter().find(|(n, _)| *n == name) {
+        return Ok(simple.clone());
+    }
     Ok(match name.as_str() {
-        "String" => FieldType::Utf8,
-        "Binary" => FieldType::Binary,
-        "Boolean" => FieldType::Boolean,
-        "Int8" => FieldType::Int8,
-        "Int16" => FieldType::Int16,
-        "Int32" => FieldType::Int32,
-        "Int64" => FieldType::Int64,
-        "UInt8" => FieldType::UInt8,
-        "UInt16" => FieldType::UInt16,
-        "UInt32" => FieldType::UInt32,
-        "UInt64" => FieldType::UInt64,
-        "Float32" => FieldType::Float32,
-        "Float64" => FieldType::Float64,
-        "Date" => FieldType::Date,
-        "Time" => FieldType::Time,
-        "Categorical" => FieldType::Categorical,
         "Datetime" => {
             let tz: Option<String> = arg(2)?.extract()?;
             FieldType::datetime(unit(1)?, tz.as_deref()).map_err(to_py)?
@@ -68,7 +75,6 @@ pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> PyResult<Vec<F
 pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bound<'py, PyTuple>> {
     let name = |n: &str| PyTuple::new(py, [n]);
     match field_type {
-        FieldType::Utf8 => name("String"),
         FieldType::Datetime { unit, tz } => {
             ("Datetime", unit.name(), tz.as_deref()).into_pyobject(py)
         }
@@ -79,23 +85,11 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
         FieldType::Enum { categories } => {
             ("Enum", PyList::new(py, categories.iter())?).into_pyobject(py)
         }
-        FieldType::Binary => name("Binary"),
-        FieldType::Boolean => name("Boolean"),
-        FieldType::Int8 => name("Int8"),
-        FieldType::Int16 => name("Int16"),
-        FieldType::Int32 => name("Int32"),
-        FieldType::Int64 => name("Int64"),
-        FieldType::UInt8 => name("UInt8"),
-        FieldType::UInt16 => name("UInt16"),
-        FieldType::UInt32 => name("UInt32"),
-        FieldType::UInt64 => name("UInt64"),
-        FieldType::Float32 => name("Float32"),
-        FieldType::Float64 => name("Float64"),
-        FieldType::Date => name("Date"),
-        FieldType::Time => name("Time"),
-        FieldType::Categorical => name("Categorical"),
-        other => Err(InvalidInputError::new_err(format!(
-            "no dtype spec for {other}"
-        ))),
+        other => match SIMPLE.iter().find(|(_, t)| t == other) {
+            Some((n, _)) => name(n),
+            None => Err(InvalidInputError::new_err(format!(
+                "no dtype spec for {other}"
+            ))),
+        },
     }
 }
