@@ -23,6 +23,7 @@ from polars_redis.exceptions import (
     RedisServerError,
     RedisTimeoutError,
     SchemaInferenceError,
+    UnsupportedError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
@@ -40,6 +41,7 @@ __all__ = [
     "RedisServerError",
     "RedisTimeoutError",
     "SchemaInferenceError",
+    "UnsupportedError",
     "WrongTypeError",
     "__version__",
     "infer_hash_schema",

@@ -11,6 +11,7 @@
     ├── WrongTypeError         a key holds another Redis type
     ├── ParseError             a value does not parse as its declared dtype
     ├── SchemaInferenceError   nothing to infer a schema from
+    ├── UnsupportedError       something this version does not support
     └── ProtocolError          the server sent invalid RESP
 """
 
@@ -24,6 +25,7 @@ from polars_redis._internal import (
     RedisServerError,
     RedisTimeoutError,
     SchemaInferenceError,
+    UnsupportedError,
     WrongTypeError,
 )
 
@@ -37,5 +39,6 @@ __all__ = [
     "RedisServerError",
     "RedisTimeoutError",
     "SchemaInferenceError",
+    "UnsupportedError",
     "WrongTypeError",
 ]

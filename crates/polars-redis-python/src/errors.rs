@@ -62,6 +62,12 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    UnsupportedError,
+    PolarsRedisError,
+    "The server or the request needs something this version does not support."
+);
+create_exception!(
+    polars_redis,
     ProtocolError,
     PolarsRedisError,
     "The server sent something that is not valid RESP."
@@ -79,6 +85,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::WrongType { .. } => WrongTypeError::new_err(message),
         Error::Parse { .. } => ParseError::new_err(message),
         Error::Inference(_) => SchemaInferenceError::new_err(message),
+        Error::Unsupported(_) => UnsupportedError::new_err(message),
         Error::Protocol(_) => ProtocolError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
@@ -101,6 +108,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "SchemaInferenceError",
         py.get_type::<SchemaInferenceError>(),
     )?;
+    m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     Ok(())
 }
