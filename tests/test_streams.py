@@ -13,13 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import polars as pl
-import polars_redis as pr
 import psutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from redis_servers import cli_binary
+
+import polars_redis as pr
 
 SCHEMA = {"user": pl.String, "amount": pl.Float64, "n": pl.Int64}
 TS = pl.Datetime("ms")

@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from typing import Any, get_args
 
 import polars as pl
-import polars_redis as pr
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+
+import polars_redis as pr
 from polars_redis.timeseries import Aggregation
 
 # Every aggregation the facade accepts: all thirteen of RedisTimeSeries.

@@ -22,14 +22,19 @@ from polars_redis.exceptions import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
+    UnsupportedError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 
 __all__ = [
     "AuthenticationError",
+    "FieldInference",
+    "InferredSchema",
     "InvalidInputError",
     "ParseError",
     "PolarsRedisError",
@@ -37,8 +42,11 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
+    "UnsupportedError",
     "WrongTypeError",
     "__version__",
+    "infer_hash_schema",
     "iter_hashes",
     "iter_streams",
     "iter_timeseries",

@@ -108,6 +108,7 @@ impl Layout {
     /// Fresh builders for one batch of about `capacity` rows.
     pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
         RowBuilders {
+            len: 0,
             keys: self
                 .extra
                 .key
@@ -123,7 +124,6 @@ impl Layout {
                 .ttl
                 .as_ref()
                 .map(|_| Int64Builder::with_capacity(capacity)),
-            rows: 0,
         }
     }
 
@@ -156,14 +156,14 @@ impl Layout {
         Ok(())
     }
 
-    /// Append the key and TTL of a row, completing it.
+    /// Append the key and TTL of a row, which completes it (call once per
+    /// row, after its values).
     pub(crate) fn append_key_and_ttl(
         &self,
         rows: &mut RowBuilders,
         key: &[u8],
         ttl_seconds: Option<i64>,
     ) -> Result<()> {
-        rows.rows += 1;
         if let Some(keys) = &mut rows.keys {
             match std::str::from_utf8(key) {
                 Ok(text) => keys.append_value(text),
@@ -182,6 +182,7 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             ttls.append_option(ttl_seconds);
         }
+        rows.len += 1;
         Ok(())
     }
 
@@ -195,10 +196,10 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        // The count matters when no column is fetched (only the row index
-        // is wanted, e.g. to count rows).
-        let count = RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.rows)));
-        RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &count)
+        // The row count matters when no column is projected (e.g. only the
+        // row index, or a bare row count).
+        let options = RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.len)));
+        RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &options)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
 
@@ -224,9 +225,9 @@ impl Layout {
 
 /// The builders of one batch under construction.
 pub(crate) struct RowBuilders {
+    /// Completed rows.
+    len: usize,
     keys: Option<StringViewBuilder>,
     values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
-    /// Rows completed so far.
-    rows: usize,
 }

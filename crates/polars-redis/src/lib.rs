@@ -36,6 +36,7 @@ mod engine;
 pub mod error;
 mod glob;
 mod hash;
+mod infer;
 mod keys;
 mod layout;
 mod output;
@@ -54,6 +55,9 @@ pub use error::{Error, Key, Result};
 pub use glob::glob_match;
 pub use hash::HashFetch;
 pub use hash::HashScanBuilder;
+pub use infer::{
+    infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
+};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};

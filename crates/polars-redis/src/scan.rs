@@ -112,21 +112,30 @@ impl ScanOptions {
         Ok((projected, fields))
     }
 
-    /// The serialized Polars predicate to narrow reads by, if any. `None`
-    /// when the output has a row index: numbering only the rows a narrowed
-    /// read returns would differ from numbering every row, then filtering.
-    pub(crate) fn predicate_json(&self) -> Option<&str> {
-        let numbered = self.extra.row_index.as_ref().is_some_and(|index| {
+    /// Whether the output has a row index: it numbers the rows of the full
+    /// scan, so nothing may narrow what is read (numbering only the rows a
+    /// narrowed read returns would differ from numbering every row, then
+    /// filtering).
+    fn numbered(&self) -> bool {
+        self.extra.row_index.as_ref().is_some_and(|index| {
             self.projection
                 .as_ref()
                 .is_none_or(|columns| columns.contains(index))
-        });
-        self.predicate.as_deref().filter(|_| !numbered)
+        })
+    }
+
+    /// The serialized Polars predicate to narrow reads by, if any (`None`
+    /// when the output has a row index).
+    pub(crate) fn predicate_json(&self) -> Option<&str> {
+        self.predicate.as_deref().filter(|_| !self.numbered())
     }
 
     /// The key filter set explicitly, narrowed by what the predicate says
-    /// about the key column.
+    /// about the key column; `Any` when the output has a row index.
     fn effective_key_filter(&self) -> KeyFilter {
+        if self.numbered() {
+            return KeyFilter::Any;
+        }
         match (self.predicate_json(), &self.extra.key) {
             (Some(json), Some(key)) => self
                 .key_filter
