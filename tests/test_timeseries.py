@@ -359,3 +359,29 @@ def test_include_labels_arguments(stack_url: str) -> None:
         pr.scan_timeseries(stack_url, include_labels=["value"])
     one_label = pr.scan_timeseries(stack_url, include_labels="room")
     assert one_label.collect_schema().names()[-1] == "room"
+
+
+def test_series_with_compaction_rules(stack_server: Any, stack_url: str, stack_client: Any) -> None:
+    """TS.INFO of a rule's source and destination has nested rule arrays and a
+    source key: both are read like any series."""
+    ts = stack_client.ts()
+    ts.create("raw", labels={"kind": "raw"})
+    ts.create("avg", labels={"kind": "avg"})
+    ts.createrule("raw", "avg", "avg", 100)
+    ts.madd([("raw", 1000 + 7 * i, value("raw", i)) for i in range(500)])
+    info = stack_server.execute("TS.INFO", "raw")  # raw RESP: a flat name/value list
+    rules = info[info.index("rules") + 1]
+    assert rules == [[b"avg", 100, "AVG", 0]], rules
+    got = pr.read_timeseries(stack_url, keys=["raw", "avg"], include_labels=["kind"])
+    expected = truth(stack_client, ["raw", "avg"], []).with_columns(pl.col("_key").alias("kind"))
+    assert expected.filter(pl.col("_key") == "avg").height > 10
+    assert_frame_equal(got, expected)
+
+
+def test_key_filters_with_label_selection(
+    stack_url: str, stack_client: Any, series: list[str]
+) -> None:
+    lf = pr.scan_timeseries(stack_url, filter=["sensor=temp"])
+    got = lf.filter(pl.col("_key") == "ts:office").collect()
+    assert_frame_equal(got, truth(stack_client, ["ts:office"], []))
+    assert lf.filter(pl.col("_key") == "ts:hum").collect().height == 0
