@@ -22,7 +22,7 @@ use crate::connection::{server_error, unexpected_reply, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::Result;
 use crate::layout::{Layout, RowBuilders};
-use crate::resp::{Item, ReplyReader};
+use crate::resp::{write_array, Item, ReplyReader};
 
 /// What one Redis type contributes to a [`PagedFetcher`].
 pub(crate) trait PagedSource: Send + Sync + 'static {
@@ -106,6 +106,16 @@ struct Found<M> {
     ttl: Option<i64>,
 }
 
+/// What one size probe said.
+enum Probe<M> {
+    /// The key exists and may hold up to this many rows.
+    Rows(u64, M),
+    /// The key is gone.
+    Missing,
+    /// The key holds another type.
+    WrongType,
+}
+
 /// What one range reply held.
 enum Page<C> {
     /// `count` rows were appended; `next` is where a further page would start.
@@ -169,34 +179,37 @@ impl<S: PagedSource> PagedFetcher<S> {
         for key in keys {
             self.source.queue_size(out, key);
             if with_ttl {
-                crate::resp::write_array(out, [&b"TTL"[..], key], 2);
+                write_array(out, [&b"TTL"[..], key], 2);
             }
         }
         conn.flush().await?;
         let mut found = Vec::with_capacity(keys.len());
         let mut wrong_type = None;
         for (position, key) in keys.iter().enumerate() {
-            let size = conn
+            let probe = conn
                 .read_reply(S::SIZE_COMMAND, |r| match r.next()? {
-                    Item::Error(msg) if is_wrong_type(msg) => Ok(Err(())),
-                    Item::Error(msg) if self.source.is_missing(msg) => Ok(Ok(None)),
+                    Item::Error(msg) if is_wrong_type(msg) => Ok(Probe::WrongType),
+                    Item::Error(msg) if self.source.is_missing(msg) => Ok(Probe::Missing),
                     Item::Error(msg) => Err(server_error(S::SIZE_COMMAND, Some(key), msg)),
-                    item => self.source.read_size(r, item, key).map(Ok),
+                    item => Ok(match self.source.read_size(r, item, key)? {
+                        Some((size, meta)) => Probe::Rows(size, meta),
+                        None => Probe::Missing,
+                    }),
                 })
                 .await?;
             let ttl = match with_ttl {
                 true => conn.read_ttl(key).await?,
                 false => None,
             };
-            match size {
-                Ok(Some((size, meta))) if size > 0 => found.push(Found {
+            match probe {
+                Probe::Rows(size, meta) if size > 0 => found.push(Found {
                     position,
                     size,
                     meta,
                     ttl,
                 }),
-                Ok(_) => {}
-                Err(()) => {
+                Probe::Rows(..) | Probe::Missing => {}
+                Probe::WrongType => {
                     wrong_type.get_or_insert(position);
                 }
             }
@@ -210,8 +223,8 @@ impl<S: PagedSource> PagedFetcher<S> {
     }
 
     /// The first requests of the next group: one per leading key of
-    /// `found`, as many as fit in one page together (at least one) and in
-    /// the `budget` of rows left.
+    /// `found`, as many as fit in one page together (at least one while
+    /// `budget` rows are left) and in the budget.
     fn plan_group(&self, found: &[Found<S::Meta>], budget: u64) -> Vec<u64> {
         let mut asks = Vec::new();
         let mut total = 0;
@@ -379,6 +392,9 @@ impl<S: PagedSource> Fetcher for PagedFetcher<S> {
         let mut rest = &found[..];
         while !rest.is_empty() && budget > 0 {
             let asks = self.plan_group(rest, budget);
+            if asks.is_empty() {
+                break;
+            }
             let (group, tail) = rest.split_at(asks.len());
             rest = tail;
             if !self
