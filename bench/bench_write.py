@@ -39,8 +39,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import polars_redis as pr
 from redis_servers import HarnessUnavailable, RedisServer
+
+import polars_redis as pr
 
 TTL = 3600
 PIPELINE = 1000

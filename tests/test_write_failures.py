@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
-import polars_redis as pr
 import pytest
 from redis_servers import RedisServer
 from tcp_proxy import Proxy
+
+import polars_redis as pr
 
 
 @pytest.fixture

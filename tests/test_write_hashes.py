@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-import polars_redis as pr
 import pytest
 from polars.testing import assert_frame_equal
+
+import polars_redis as pr
 
 AMS = "Europe/Amsterdam"
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-import polars_redis as pr
 import pytest
 import redis
+
+import polars_redis as pr
 
 
 def _doc(client: Any, key: str) -> Any:

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-import polars_redis as pr
 import pytest
+
+import polars_redis as pr
 
 # -- strings -------------------------------------------------------------------
 

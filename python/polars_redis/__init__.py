@@ -23,10 +23,15 @@ from polars_redis.exceptions import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
+    UnsupportedError,
     WriteError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.streams import iter_streams, read_streams, scan_streams
+from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 from polars_redis.write import (
     KeyFailure,
     WriteResult,
@@ -42,6 +47,8 @@ from polars_redis.write import (
 
 __all__ = [
     "AuthenticationError",
+    "FieldInference",
+    "InferredSchema",
     "InvalidInputError",
     "KeyFailure",
     "ParseError",
@@ -50,13 +57,22 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
+    "UnsupportedError",
     "WriteError",
     "WriteResult",
     "WrongTypeError",
     "__version__",
+    "infer_hash_schema",
     "iter_hashes",
+    "iter_streams",
+    "iter_timeseries",
     "read_hashes",
+    "read_streams",
+    "read_timeseries",
     "scan_hashes",
+    "scan_streams",
+    "scan_timeseries",
     "write_hashes",
     "write_json",
     "write_lists",

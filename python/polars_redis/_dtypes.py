@@ -31,10 +31,16 @@ _SIMPLE: dict[type[pl.DataType], str] = {
 }
 
 
+def normalize(dtype: Any) -> Any:
+    """A dtype instance for a dtype class (``pl.Datetime`` -> ``pl.Datetime("us")``)."""
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        return dtype()
+    return dtype
+
+
 def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
     """Return the core's spec tuple for one field, or raise naming the field."""
-    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
-        dtype = dtype()
+    dtype = normalize(dtype)
     if not isinstance(dtype, pl.DataType):
         msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
         raise InvalidInputError(msg)
@@ -68,3 +74,21 @@ def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
 def needs_cast(dtype: Any) -> bool:
     """Dtypes that cross the Arrow boundary as strings and are cast in Python."""
     return isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,)
+
+
+def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
+    """The Polars dtype of a core spec tuple (the inverse of :func:`dtype_spec`)."""
+    name, *args = spec
+    if name == "Datetime":
+        return pl.Datetime(args[0], args[1])
+    if name == "Duration":
+        return pl.Duration(args[0])
+    if name == "Decimal":
+        return pl.Decimal(args[0], args[1])
+    if name == "Enum":
+        return pl.Enum(args[0])
+    for dtype, simple in _SIMPLE.items():
+        if simple == name:
+            return dtype()
+    msg = f"unknown dtype spec {spec!r}"
+    raise InvalidInputError(msg)

@@ -14,7 +14,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;
 
 use crate::errors::{to_py, InvalidInputError};
-use crate::scanners::connection;
+use crate::scanners::{connection, count};
 
 /// The options every write shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -26,8 +26,8 @@ pub(crate) struct WriteArgs {
     ttl: Option<u64>,
     ttl_column: Option<String>,
     if_exists: String,
-    batch_size: usize,
-    parallelism: usize,
+    batch_size: i64,
+    parallelism: i64,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
 }
@@ -55,8 +55,8 @@ impl WriteArgs {
             .with_key_column(self.key_column.as_deref())
             .with_key_prefix(&self.key_prefix)
             .with_if_exists(IfExists::from_name(&self.if_exists).map_err(to_py)?)
-            .with_batch_size(self.batch_size)
-            .with_parallelism(self.parallelism)
+            .with_batch_size(count("batch_size", self.batch_size)?)
+            .with_parallelism(count("parallelism", self.parallelism)?)
             .with_raise_on_failure(false);
         Ok(match ttl {
             Ttl::Column(column) => options.with_ttl_column(column),

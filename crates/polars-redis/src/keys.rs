@@ -1,6 +1,6 @@
 //! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
-//! or an explicit list. Either way every key is handed out at most once, in
-//! batches.
+//! an explicit list, or the reply of a query command (`TS.QUERYINDEX`).
+//! Either way every key is handed out at most once, in batches.
 
 use std::collections::HashSet;
 
@@ -17,6 +17,11 @@ pub enum KeySelection {
     Pattern(Vec<u8>),
     /// Exactly these keys, in this order; duplicates are read once.
     Keys(Vec<Vec<u8>>),
+    /// The keys listed by one command's reply (an array of key names), sent
+    /// when the scan starts, e.g. `TS.QUERYINDEX sensor=temp`. The keys are
+    /// of the scanned type when listed, so a key of another type by the time
+    /// it is fetched is skipped, as for patterns.
+    Query(Vec<Vec<u8>>),
 }
 
 /// One unit of work for a fetch worker.
@@ -57,6 +62,12 @@ impl KeyProducer {
                 Some(conn) => self.send_scan(conn, pattern, &tx).await,
                 None => Err(Error::InvalidArgument("SCAN needs a connection".into())),
             },
+            KeySelection::Query(command) => match conn {
+                Some(conn) => self.send_query(conn, command, &tx).await,
+                None => Err(Error::InvalidArgument(
+                    "a key query needs a connection".into(),
+                )),
+            },
         };
         if let Err(err) = result {
             let _ = tx.send(Err(err)).await;
@@ -89,18 +100,11 @@ impl KeyProducer {
     ) -> Result<()> {
         let mut seen = SeenKeys::default();
         let mut batcher = Batcher::new(self.batch_size);
-        let mut cursor = b"0".to_vec();
-        let count = self.count_hint.to_string();
-        loop {
-            let mut cmd = Cmd::new("SCAN");
-            cmd.arg(&cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(&count);
-            cmd.arg("TYPE").arg(self.redis_type);
-            let reply = conn.query(&cmd).await?;
-            let (next, keys) = parse_scan_reply(reply)?;
+        let mut cursor = ScanCursor::start();
+        while let Some(keys) = cursor
+            .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
+            .await?
+        {
             for key in keys {
                 if seen.first_time(&key) {
                     if let Some(batch) = batcher.push(key) {
@@ -110,15 +114,63 @@ impl KeyProducer {
                     }
                 }
             }
-            if next == b"0" {
-                break;
-            }
-            cursor = next;
         }
         if let Some(batch) = batcher.finish() {
             let _ = tx.send(Ok(batch)).await;
         }
         Ok(())
+    }
+
+    async fn send_query(
+        &self,
+        mut conn: Connection,
+        command: &[Vec<u8>],
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
+        let (name, args) = command
+            .split_first()
+            .ok_or_else(|| Error::InvalidArgument("the key query command is empty".into()))?;
+        let mut cmd = Cmd::new(&String::from_utf8_lossy(name));
+        for arg in args {
+            cmd.arg(arg);
+        }
+        let bad = || Error::Protocol(format!("unexpected reply shape to {}", cmd.name()));
+        let keys = key_names(conn.query(&cmd).await?, bad)?;
+        self.send_list(&keys, tx).await
+    }
+}
+
+/// Position of a `SCAN ... MATCH ... TYPE ...` walk over the keyspace.
+pub(crate) struct ScanCursor(Option<Vec<u8>>);
+
+impl ScanCursor {
+    pub(crate) fn start() -> Self {
+        ScanCursor(Some(b"0".to_vec()))
+    }
+
+    /// The next page of keys (possibly empty, possibly repeating earlier
+    /// keys), or `None` once the walk is complete.
+    pub(crate) async fn next_page(
+        &mut self,
+        conn: &mut Connection,
+        pattern: &[u8],
+        count: usize,
+        redis_type: &str,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
+        let Some(cursor) = self.0.take() else {
+            return Ok(None);
+        };
+        let mut cmd = Cmd::new("SCAN");
+        cmd.arg(&cursor).arg("MATCH").arg(pattern);
+        cmd.arg("COUNT")
+            .arg(count.to_string())
+            .arg("TYPE")
+            .arg(redis_type);
+        let (next, keys) = parse_scan_reply(conn.query(&cmd).await?)?;
+        if next != b"0" {
+            self.0 = Some(next);
+        }
+        Ok(Some(keys))
     }
 }
 
@@ -130,20 +182,25 @@ fn parse_scan_reply(reply: Value) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     if parts.len() != 2 {
         return Err(bad());
     }
-    let Value::Array(keys) = parts.pop().ok_or_else(bad)? else {
-        return Err(bad());
-    };
+    let keys = key_names(parts.pop().ok_or_else(bad)?, bad)?;
     let Value::Bytes(cursor) = parts.pop().ok_or_else(bad)? else {
         return Err(bad());
     };
-    let keys = keys
+    Ok((cursor, keys))
+}
+
+/// The key names of an array reply; `bad()` for any other shape.
+fn key_names(reply: Value, bad: impl Fn() -> Error) -> Result<Vec<Vec<u8>>> {
+    let Value::Array(items) = reply else {
+        return Err(bad());
+    };
+    items
         .into_iter()
-        .map(|k| match k {
-            Value::Bytes(k) => Ok(k),
+        .map(|item| match item {
+            Value::Bytes(key) => Ok(key),
             _ => Err(bad()),
         })
-        .collect::<Result<_>>()?;
-    Ok((cursor, keys))
+        .collect()
 }
 
 /// Cuts a key stream into batches.

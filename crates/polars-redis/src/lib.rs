@@ -37,14 +37,18 @@ mod engine;
 pub mod error;
 mod glob;
 mod hash;
+mod infer;
 mod keys;
 mod layout;
 mod output;
+mod paged;
 mod parse;
 mod pushdown;
 mod resp;
 mod runtime;
 mod scan;
+mod stream;
+mod timeseries;
 pub mod types;
 pub mod write;
 
@@ -53,6 +57,9 @@ pub use error::{Error, Key, Result};
 pub use glob::glob_match;
 pub use hash::HashFetch;
 pub use hash::HashScanBuilder;
+pub use infer::{
+    infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
+};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
@@ -60,6 +67,8 @@ pub use pushdown::{Bound, KeyFilter, ValueRange};
 pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+pub use stream::StreamScanBuilder;
+pub use timeseries::{Aggregation, TimeSeriesScanBuilder};
 pub use types::{FieldType, TimeUnit};
 pub use write::{
     HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
