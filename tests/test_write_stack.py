@@ -107,7 +107,7 @@ def test_timeseries_samples_labels_and_retention(stack_url: str, stack_client: A
     df = pl.DataFrame(
         {
             "_key": ["t:1", "t:1", "t:2", "t:1"],
-            "timestamp": [start + dt.timedelta(seconds=s) for s in (2, 1, 0, 3)],
+            "_ts": [start + dt.timedelta(seconds=s) for s in (2, 1, 0, 3)],
             "value": [2.5, 1.0, -7.0, 3.0],
         }
     )
@@ -130,9 +130,9 @@ def test_timeseries_samples_labels_and_retention(stack_url: str, stack_client: A
 
 
 def test_timeseries_append_and_replace(stack_url: str, stack_client: Any) -> None:
-    df = pl.DataFrame({"_key": ["t"] * 2, "timestamp": [1000, 2000], "value": [1, 2]})
+    df = pl.DataFrame({"_key": ["t"] * 2, "_ts": [1000, 2000], "value": [1, 2]})
     pr.write_timeseries(df, stack_url, labels={"a": "b"})
-    more = pl.DataFrame({"_key": ["t"], "timestamp": [3000], "value": [3]})
+    more = pl.DataFrame({"_key": ["t"], "_ts": [3000], "value": [3]})
     pr.write_timeseries(more, stack_url, if_exists="append")
     assert len(stack_client.execute_command("TS.RANGE", "t", "-", "+")) == 3
     pr.write_timeseries(more, stack_url)
@@ -147,19 +147,19 @@ def test_timeseries_append_and_replace(stack_url: str, stack_client: Any) -> Non
     ("frame", "message"),
     [
         (
-            pl.DataFrame({"_key": ["t", "t"], "timestamp": [1, 1], "value": [1.0, 2.0]}),
-            r"row 1, key \"t\", column `timestamp`: the timestamp appears twice",
+            pl.DataFrame({"_key": ["t", "t"], "_ts": [1, 1], "value": [1.0, 2.0]}),
+            r"row 1, key \"t\", column `_ts`: the timestamp appears twice",
         ),
         (
             pl.DataFrame(
-                {"_key": ["t"], "timestamp": [1], "value": [None]},
+                {"_key": ["t"], "_ts": [1], "value": [None]},
                 schema_overrides={"value": pl.Float64},
             ),
             r"row 0, key \"t\", column `value`: the sample value is null",
         ),
         (
             pl.DataFrame(
-                {"_key": ["t"], "timestamp": [dt.datetime(2024, 1, 1, 0, 0, 0, 1)], "value": [1.0]}
+                {"_key": ["t"], "_ts": [dt.datetime(2024, 1, 1, 0, 0, 0, 1)], "value": [1.0]}
             ),
             "sub-millisecond",
         ),
@@ -171,3 +171,21 @@ def test_timeseries_bad_samples_are_rejected(
     with pytest.raises(pr.InvalidInputError, match=message):
         pr.write_timeseries(frame, stack_url)
     assert stack_client.dbsize() == 0
+
+
+def test_timeseries_round_trip_through_read_timeseries(stack_url: str) -> None:
+    start = dt.datetime(2024, 3, 1)
+    source = pl.DataFrame(
+        {
+            "_key": ["s:1", "s:1", "s:2"],
+            "_ts": pl.Series(
+                [start, start + dt.timedelta(milliseconds=1), start], dtype=pl.Datetime("ms")
+            ),
+            "value": [0.1, -1e10, 3.0],
+        }
+    )
+    pr.write_timeseries(source, stack_url)
+    back = pr.read_timeseries(stack_url, "s:*").sort("_key", "_ts")
+    assert back.equals(source)
+    pr.write_timeseries(back, stack_url)
+    assert pr.read_timeseries(stack_url, "s:*").sort("_key", "_ts").equals(source)

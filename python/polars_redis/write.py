@@ -394,7 +394,8 @@ def write_streams(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    id_column: str | None = None,
+    id_column: str | None = "_id",
+    derived_columns: Sequence[str] = ("_ts", "_seq"),
     maxlen: int | None = None,
     approximate: bool = True,
     **options: Unpack[WriteOptions],
@@ -403,11 +404,15 @@ def write_streams(
 
     Every column except the key, TTL and id columns is an entry field (null
     fields are left out of the entry). Entries are added in row order with
-    ``XADD``, with ids from ``id_column`` (``"<ms>-<seq>"``) or ``*``;
-    ``maxlen`` trims each stream (``MAXLEN ~`` unless ``approximate=False``).
-    ``if_exists="append"`` adds entries to the existing stream; like list
-    appends they are not retried after a dropped connection. Takes the same
-    options as :func:`write_hashes`.
+    ``XADD``, with ids from ``id_column`` (``"<ms>-<seq>"``; default ``_id``,
+    as :func:`read_streams` names it) or, when the frame has no such column,
+    ``*`` (ids chosen by Redis). Columns in ``derived_columns`` (by default
+    ``_ts`` and ``_seq``, which :func:`read_streams` derives from the id) are
+    not written, so a frame read with :func:`read_streams` writes back as
+    the same entries. ``maxlen`` trims each stream (``MAXLEN ~`` unless
+    ``approximate=False``). ``if_exists="append"`` adds entries to the
+    existing stream; like list appends they are not retried after a dropped
+    connection. Takes the same options as :func:`write_hashes`.
 
     Examples
     --------
@@ -417,6 +422,12 @@ def write_streams(
     >>> redis.write_streams(df, url, maxlen=1000).written
     2
     """
+    if isinstance(df, pl.LazyFrame):
+        df = df.collect()
+    if isinstance(df, pl.DataFrame):
+        if id_column is not None and id_column not in df.columns and id_column == "_id":
+            id_column = None
+        df = df.drop([c for c in derived_columns if c in df.columns and c != id_column])
     return _write(_internal.write_streams, df, url, options, id_column, maxlen, approximate)
 
 
@@ -424,7 +435,7 @@ def write_timeseries(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
     *,
-    timestamp_column: str = "timestamp",
+    timestamp_column: str = "_ts",
     value_column: str = "value",
     retention: int | timedelta | None = None,
     labels: Mapping[str, str] | None = None,
@@ -432,9 +443,10 @@ def write_timeseries(
 ) -> WriteResult:
     """Write RedisTimeSeries samples with ``TS.MADD``: rows grouped by key.
 
-    Each row is one sample: ``timestamp_column`` (a Datetime, or integer
-    milliseconds since the epoch; sub-millisecond digits are rejected) and
-    ``value_column`` (numeric). A series that does not exist is created with
+    Each row is one sample: ``timestamp_column`` (default ``_ts``, as
+    :func:`read_timeseries` names it: a Datetime, or integer milliseconds
+    since the epoch; sub-millisecond digits are rejected) and
+    ``value_column`` (default ``value``, numeric). A series that does not exist is created with
     ``TS.CREATE`` using ``retention`` (milliseconds or a ``timedelta``) and
     ``labels``; ``"replace"`` recreates it. A timestamp repeated within one
     key is rejected. ``"append"`` adds samples to existing series (not
@@ -446,7 +458,7 @@ def write_timeseries(
     >>> import polars as pl
     >>> import polars_redis as redis
     >>> df = pl.DataFrame(
-    ...     {"_key": ["temp:1"] * 2, "timestamp": [1000, 2000], "value": [20.5, 21.0]}
+    ...     {"_key": ["temp:1"] * 2, "_ts": [1000, 2000], "value": [20.5, 21.0]}
     ... )
     >>> redis.write_timeseries(df, stack_url, labels={"room": "kitchen"}).written
     2

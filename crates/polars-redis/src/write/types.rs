@@ -709,13 +709,13 @@ impl Encoder for ZSetEncoder {
 
 writer! {
     /// Writes RedisTimeSeries samples with `TS.MADD`: rows are grouped by
-    /// key, each row gives a timestamp (default column `timestamp`: integer
+    /// key, each row gives a timestamp (default column `_ts`: integer
     /// milliseconds or a Datetime) and a value (default `value`, numeric).
     /// A series that does not exist is created with `TS.CREATE` and the
     /// retention and labels given here (`replace` always recreates it). A
     /// timestamp repeated within one key is rejected.
     TimeSeriesWriteBuilder, "TSDB-TYPE", grouped: true, append_idempotent: false, {
-        timestamp_column: String = "timestamp".into(),
+        timestamp_column: String = "_ts".into(),
         value_column: String = "value".into(),
         retention_ms: Option<u64> = None,
         labels: Vec<(String, String)> = Vec::new(),
@@ -723,7 +723,7 @@ writer! {
 }
 
 impl TimeSeriesWriteBuilder {
-    /// The column holding the sample timestamps. Default `timestamp`.
+    /// The column holding the sample timestamps. Default `_ts`.
     pub fn with_timestamp_column(mut self, name: impl Into<String>) -> Self {
         self.timestamp_column = name.into();
         self
