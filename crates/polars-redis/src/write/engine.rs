@@ -146,7 +146,7 @@ impl Job {
         let mut tasks = tokio::task::JoinSet::new();
         for conn in conns {
             let (job, shared, config) = (job.clone(), shared.clone(), config.clone());
-            tasks.spawn(async move { job.worker(conn, &shared, &config).await });
+            tasks.spawn(async move { Worker::run(&job, conn, &shared, &config).await });
         }
         let mut finals: Vec<Option<Final>> = vec![None; job.groups.len()];
         // A worker that stopped on an error leaves its keys without an
@@ -232,125 +232,6 @@ impl Job {
         batches
     }
 
-    async fn worker(
-        &self,
-        conn: Connection,
-        shared: &Shared,
-        config: &ConnectionConfig,
-    ) -> Result<Outcomes> {
-        let cells = self.frame.cells()?;
-        let mut conn = Some(conn);
-        let mut sha = load_script(conn.as_mut().expect("connected")).await?;
-        let mut out = Vec::new();
-        let mut cmds = Commands::default();
-        loop {
-            let index = shared.next.fetch_add(1, Ordering::Relaxed);
-            let Some(range) = shared.batches.get(index) else {
-                return Ok(out);
-            };
-            let stopped = shared.stopped.lock().expect("lock").clone();
-            if let Some(reason) = stopped {
-                out.extend(
-                    range
-                        .clone()
-                        .map(|g| (g, Final::Failed(format!("not sent: {reason}")))),
-                );
-                continue;
-            }
-            let mut pending: Vec<usize> = range.clone().collect();
-            let mut attempt = 1;
-            loop {
-                let c = match conn.as_mut() {
-                    Some(c) => c,
-                    None => match reconnect(config).await {
-                        Ok((c, new_sha)) => {
-                            sha = new_sha;
-                            conn.insert(c)
-                        }
-                        Err(err) => {
-                            let reason = err.to_string();
-                            *shared.stopped.lock().expect("lock") = Some(reason.clone());
-                            out.extend(pending.iter().map(|&g| {
-                                (
-                                    g,
-                                    Final::Unknown(format!(
-                                        "connection lost and not re-established: {reason}"
-                                    )),
-                                )
-                            }));
-                            break;
-                        }
-                    },
-                };
-                let (sent, failed) = self.encode_batch(c, &cells, &pending, &mut cmds, &sha);
-                out.extend(failed);
-                let (outcomes, error) = read_outcomes(c, &sent).await;
-                for ((g, _), outcome) in sent.iter().zip(&outcomes) {
-                    out.push((*g, self.finish(outcome.clone())));
-                }
-                let Some(err) = error else { break };
-                // Replies from here on are missing: those keys are in doubt.
-                conn = None;
-                let in_doubt: Vec<usize> = sent[outcomes.len()..].iter().map(|(g, _)| *g).collect();
-                if let Error::Protocol(_) = err {
-                    // Not a network fault: stop sending, report what is unsure.
-                    let why = format!("unreadable reply, write stopped: {err}");
-                    *shared.stopped.lock().expect("lock") = Some(why.clone());
-                    out.extend(in_doubt.iter().map(|&g| (g, Final::Unknown(why.clone()))));
-                    break;
-                }
-                if !self.idempotent || attempt >= MAX_ATTEMPTS {
-                    let why = if self.idempotent {
-                        format!("connection lost {attempt} times: {err}")
-                    } else {
-                        format!(
-                            "connection lost before the reply, not retried (not idempotent): {err}"
-                        )
-                    };
-                    out.extend(in_doubt.iter().map(|&g| (g, Final::Unknown(why.clone()))));
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50 * attempt as u64)).await;
-                attempt += 1;
-                pending = in_doubt;
-            }
-        }
-    }
-
-    /// Encode `pending` keys into the connection's buffer; keys whose rows
-    /// cannot be encoded are failed and not sent.
-    fn encode_batch(
-        &self,
-        conn: &mut Connection,
-        cells: &super::FrameCells<'_>,
-        pending: &[usize],
-        cmds: &mut Commands,
-        sha: &[u8],
-    ) -> (Vec<(usize, ReplyShape)>, Outcomes) {
-        let mut sent = Vec::with_capacity(pending.len());
-        let mut failed = Vec::new();
-        for &g in pending {
-            let ctx = GroupCtx {
-                frame: &self.frame,
-                cells,
-                key: self.groups.key(g),
-                rows: self.groups.rows(g),
-                mode: self.mode,
-                expiry: self.expiries[g],
-            };
-            cmds.clear();
-            if let Err(message) = self.encoder.encode(&ctx, cmds) {
-                failed.push((g, Final::Failed(message)));
-                continue;
-            }
-            let strategy = Strategy::choose(self.mode, ctx.expiry, cmds, self.encoder.single_set());
-            let shape =
-                conflict::encode(conn.write_buf(), strategy, ctx.key, cmds, ctx.expiry, sha);
-            sent.push((g, shape));
-        }
-        (sent, failed)
-    }
-
     fn finish(&self, outcome: Outcome) -> Final {
         match (outcome, self.mode) {
             (Outcome::Written, _) => Final::Written,
@@ -404,6 +285,226 @@ impl Job {
     }
 }
 
+/// Keys sent on a connection, with the shape of their replies.
+type Sent = Vec<(usize, ReplyShape)>;
+
+/// One connection's share of a write. Two key batches are in flight: the
+/// next one is sent before the replies to the previous one are read, so the
+/// server always has queued work while the client encodes and decodes.
+struct Worker<'a> {
+    job: &'a Job,
+    shared: &'a Shared,
+    config: &'a ConnectionConfig,
+    cells: super::FrameCells<'a>,
+    conn: Option<Connection>,
+    sha: Vec<u8>,
+    cmds: Commands,
+    out: Outcomes,
+}
+
+impl<'a> Worker<'a> {
+    async fn run(
+        job: &'a Job,
+        mut conn: Connection,
+        shared: &'a Shared,
+        config: &'a ConnectionConfig,
+    ) -> Result<Outcomes> {
+        let sha = load_script(&mut conn).await?;
+        let mut worker = Worker {
+            job,
+            shared,
+            config,
+            cells: job.frame.cells()?,
+            conn: Some(conn),
+            sha,
+            cmds: Commands::default(),
+            out: Vec::new(),
+        };
+        let mut in_flight: Option<Sent> = None;
+        loop {
+            let next = worker.next_batch();
+            let done = next.is_none();
+            let mut doubt = Vec::new();
+            let mut error = None;
+            let mut just_sent = None;
+            if let Some(pending) = next {
+                match worker.send(&pending).await {
+                    Ok(sent) => just_sent = Some(sent),
+                    Err((sent, err)) => {
+                        doubt.extend(sent.iter().map(|(g, _)| *g));
+                        error = Some(err);
+                    }
+                }
+            }
+            if let Some(previous) = in_flight.take() {
+                if error.is_some() {
+                    // The connection broke: no reply of the previous batch was read.
+                    doubt.extend(previous.iter().map(|(g, _)| *g));
+                } else if let Err((unread, err)) = worker.receive(&previous).await {
+                    doubt.extend(unread);
+                    doubt.extend(just_sent.take().into_iter().flatten().map(|(g, _)| g));
+                    error = Some(err);
+                }
+            }
+            if let Some(err) = error {
+                worker.recover(doubt, err).await;
+            }
+            in_flight = just_sent;
+            if done && in_flight.is_none() {
+                return Ok(worker.out);
+            }
+        }
+    }
+
+    /// The groups of the next key batch; `None` when there are no more.
+    /// Batches taken after the write stopped are failed without being sent.
+    fn next_batch(&mut self) -> Option<Vec<usize>> {
+        loop {
+            let index = self.shared.next.fetch_add(1, Ordering::Relaxed);
+            let range = self.shared.batches.get(index)?;
+            let stopped = self.shared.stopped.lock().expect("lock").clone();
+            match stopped {
+                Some(reason) => self.out.extend(
+                    range
+                        .clone()
+                        .map(|g| (g, Final::Failed(format!("not sent: {reason}")))),
+                ),
+                None => return Some(range.clone().collect()),
+            }
+        }
+    }
+
+    /// Encode and send `pending` keys (reconnecting first if needed). Keys
+    /// whose rows cannot be encoded are failed and not sent. On a connection
+    /// error, the keys that may have reached the server and the error.
+    async fn send(&mut self, pending: &[usize]) -> std::result::Result<Sent, (Sent, Error)> {
+        if self.conn.is_none() {
+            match reconnect(self.config).await {
+                Ok((conn, sha)) => {
+                    self.conn = Some(conn);
+                    self.sha = sha;
+                }
+                Err(err) => {
+                    let reason = err.to_string();
+                    *self.shared.stopped.lock().expect("lock") = Some(reason.clone());
+                    self.out.extend(
+                        pending
+                            .iter()
+                            .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
+                    );
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        let conn = self.conn.as_mut().expect("connected");
+        let job = self.job;
+        let mut sent = Vec::with_capacity(pending.len());
+        for &g in pending {
+            let ctx = GroupCtx {
+                frame: &job.frame,
+                cells: &self.cells,
+                key: job.groups.key(g),
+                rows: job.groups.rows(g),
+                mode: job.mode,
+                expiry: job.expiries[g],
+            };
+            self.cmds.clear();
+            if let Err(message) = job.encoder.encode(&ctx, &mut self.cmds) {
+                self.out.push((g, Final::Failed(message)));
+                continue;
+            }
+            let single_set = job.encoder.single_set();
+            let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
+            let buf = conn.write_buf();
+            let shape = conflict::encode(buf, strategy, ctx.key, &self.cmds, ctx.expiry, &self.sha);
+            sent.push((g, shape));
+        }
+        match conn.flush().await {
+            Ok(()) => Ok(sent),
+            Err(err) => {
+                self.conn = None;
+                Err((sent, err))
+            }
+        }
+    }
+
+    /// Read the replies to `sent`, recording outcomes. On a connection
+    /// error, the keys whose replies are missing and the error.
+    async fn receive(
+        &mut self,
+        sent: &[(usize, ReplyShape)],
+    ) -> std::result::Result<(), (Vec<usize>, Error)> {
+        let conn = self.conn.as_mut().expect("connected");
+        for (i, (g, shape)) in sent.iter().enumerate() {
+            match read_one(conn, *shape).await {
+                Ok(outcome) => self.out.push((*g, self.job.finish(outcome))),
+                Err(err) => {
+                    self.conn = None;
+                    return Err((sent[i..].iter().map(|(g, _)| *g).collect(), err));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keys in doubt after a connection error: re-send them on a new
+    /// connection when that is safe (idempotent), else report them unknown.
+    async fn recover(&mut self, mut pending: Vec<usize>, mut err: Error) {
+        self.conn = None;
+        let mut attempt = 1;
+        loop {
+            if let Error::Protocol(_) = err {
+                // Not a network fault: stop sending, report what is unsure.
+                let why = format!("unreadable reply, write stopped: {err}");
+                *self.shared.stopped.lock().expect("lock") = Some(why.clone());
+                return self.unknown(&pending, &why);
+            }
+            if !self.job.idempotent || attempt >= MAX_ATTEMPTS {
+                let why = if self.job.idempotent {
+                    format!("connection lost {attempt} times: {err}")
+                } else {
+                    format!("connection lost before the reply, not retried (not idempotent): {err}")
+                };
+                return self.unknown(&pending, &why);
+            }
+            tokio::time::sleep(Duration::from_millis(50 * attempt as u64)).await;
+            attempt += 1;
+            if self.conn.is_none() {
+                match reconnect(self.config).await {
+                    Ok((conn, sha)) => {
+                        self.conn = Some(conn);
+                        self.sha = sha;
+                    }
+                    Err(e) => {
+                        let reason = e.to_string();
+                        *self.shared.stopped.lock().expect("lock") = Some(reason.clone());
+                        let why = format!("connection lost and not re-established: {reason}");
+                        return self.unknown(&pending, &why);
+                    }
+                }
+            }
+            match self.send(&pending).await {
+                Err((sent, e)) => {
+                    pending = sent.iter().map(|(g, _)| *g).collect();
+                    err = e;
+                }
+                Ok(sent) => match self.receive(&sent).await {
+                    Ok(()) => return,
+                    Err((unread, e)) => {
+                        pending = unread;
+                        err = e;
+                    }
+                },
+            }
+        }
+    }
+
+    fn unknown(&mut self, groups: &[usize], why: &str) {
+        self.out
+            .extend(groups.iter().map(|&g| (g, Final::Unknown(why.to_string()))));
+    }
+}
+
 struct Shared {
     next: AtomicUsize,
     batches: Vec<std::ops::Range<usize>>,
@@ -437,25 +538,6 @@ async fn load_script(conn: &mut Connection) -> Result<Vec<u8>> {
         Err(Error::Server { .. }) => Ok(b"0000000000000000000000000000000000000000".to_vec()),
         Err(err) => Err(err),
     }
-}
-
-/// Flush the queued keys and read their outcomes, in order. On a connection
-/// error, the outcomes read so far and the error.
-async fn read_outcomes(
-    conn: &mut Connection,
-    sent: &[(usize, ReplyShape)],
-) -> (Vec<Outcome>, Option<Error>) {
-    let mut outcomes = Vec::with_capacity(sent.len());
-    if let Err(err) = conn.flush().await {
-        return (outcomes, Some(err));
-    }
-    for (_, shape) in sent {
-        match read_one(conn, *shape).await {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(err) => return (outcomes, Some(err)),
-        }
-    }
-    (outcomes, None)
 }
 
 async fn read_one(conn: &mut Connection, shape: ReplyShape) -> Result<Outcome> {
