@@ -337,3 +337,40 @@ def test_ttl_expires_keys(redis_url: str, redis_client: Any) -> None:
     while redis_client.exists("a") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not redis_client.exists("a")
+
+
+@pytest.mark.parametrize(
+    ("mode", "existing_after", "fresh_after"),
+    [
+        # replace: a null field is absent, even if the old hash had it.
+        ("replace", {b"a": b"1"}, {b"a": b"1"}),
+        # append: a null leaves the stored field as it is.
+        ("append", {b"a": b"1", b"b": b"old"}, {b"a": b"1"}),
+        # skip: the existing key is untouched; the new key is written as in replace.
+        ("skip", {b"b": b"old"}, {b"a": b"1"}),
+    ],
+)
+def test_nulls_in_each_mode(
+    redis_url: str,
+    redis_client: Any,
+    mode: str,
+    existing_after: dict[bytes, bytes],
+    fresh_after: dict[bytes, bytes],
+) -> None:
+    redis_client.hset("existing", "b", "old")
+    df = pl.DataFrame({"_key": ["existing", "fresh"], "a": [1, 1], "b": [None, None]})
+    pr.write_hashes(df, redis_url, if_exists=mode)  # type: ignore[arg-type]
+    assert redis_client.hgetall("existing") == existing_after
+    assert redis_client.hgetall("fresh") == fresh_after
+
+
+def test_nulls_with_fail_write_nothing_when_a_key_exists(redis_url: str, redis_client: Any) -> None:
+    df = pl.DataFrame({"_key": ["fresh"], "a": [1], "b": [None]})
+    pr.write_hashes(df, redis_url, if_exists="fail")
+    assert redis_client.hgetall("fresh") == {b"a": b"1"}
+
+
+def test_ttl_column_as_duration_rounds_up(redis_url: str, redis_client: Any) -> None:
+    df = pl.DataFrame({"_key": ["a"], "v": [1], "ttl": [dt.timedelta(seconds=99, milliseconds=1)]})
+    pr.write_hashes(df, redis_url, ttl_column="ttl")
+    assert 95 <= redis_client.ttl("a") <= 100

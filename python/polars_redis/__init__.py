@@ -34,6 +34,7 @@ from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 from polars_redis.write import (
     KeyFailure,
+    WriteOptions,
     WriteResult,
     write_hashes,
     write_json,
@@ -60,6 +61,7 @@ __all__ = [
     "SchemaInferenceError",
     "UnsupportedError",
     "WriteError",
+    "WriteOptions",
     "WriteResult",
     "WrongTypeError",
     "__version__",
