@@ -171,7 +171,7 @@ pub(crate) async fn refuse_cluster(conn: &mut Connection) -> Result<()> {
 
 /// `standalone`, `cluster` or `sentinel`, from `HELLO` (allowed for every
 /// user), else from `INFO`; `None` when the server will not say.
-async fn server_mode(conn: &mut Connection) -> Result<Option<String>> {
+pub(crate) async fn server_mode(conn: &mut Connection) -> Result<Option<String>> {
     match conn.query(Cmd::new("HELLO").arg("2")).await {
         Ok(Value::Array(items)) => {
             let mode = items

@@ -130,6 +130,13 @@ impl Job {
         for _ in 0..self.parallelism.min(self.groups.len()) {
             conns.push(connect(&config).await?);
         }
+        if crate::engine::server_mode(&mut conns[0]).await?.as_deref() == Some("cluster") {
+            return Err(Error::Unsupported(
+                "this server is a Redis Cluster node; writing to a cluster is not supported yet \
+                 (keys owned by other nodes would fail with MOVED; nothing was written)"
+                    .into(),
+            ));
+        }
         if self.mode == IfExists::Fail {
             let existing = self.existing_keys(&mut conns[0]).await?;
             if !existing.is_empty() {
