@@ -14,7 +14,8 @@ use arrow_array::{RecordBatch, UInt32Array};
 use crate::config::ConnectionConfig;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
-use crate::error::{Error, Key, Result};
+use crate::error::{Error, Result};
+use crate::fetch::{read_rows, read_ttl, unexpected, Outcome};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Cmd, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
@@ -76,6 +77,13 @@ impl Plan for HashScanBuilder {
     }
 
     fn fields(&self) -> Result<Vec<Field>> {
+        if let Some(field) = self.schema.iter().find(|f| f.field_type.is_nested()) {
+            return Err(Error::InvalidArgument(format!(
+                "field `{}`: {} is not supported for hashes (hash values are flat \
+                 strings; List and Struct dtypes are for JSON documents)",
+                field.name, field.field_type
+            )));
+        }
         Ok(self.schema.clone())
     }
 
@@ -106,15 +114,6 @@ enum Command {
     Hmget,
     /// No value column is needed: `TYPE` tells existence and type at once.
     Type,
-}
-
-/// What a key's reply said.
-enum Outcome {
-    Row,
-    Missing,
-    /// `HMGET` returned only nils: missing key or no such fields; re-read.
-    AllNil,
-    WrongType,
 }
 
 pub(crate) struct HashFetcher {
@@ -237,8 +236,10 @@ impl HashFetcher {
                 self.layout.append_value(rows, column, key, None)?;
             }
         }
+        // `HMGET` returning only nils means a missing key or no such
+        // fields: the row is re-read before it is emitted.
         Ok(match self.command {
-            Command::Hmget if !any_value => Outcome::AllNil,
+            Command::Hmget if !any_value => Outcome::Tentative,
             _ => Outcome::Row,
         })
     }
@@ -280,29 +281,16 @@ impl HashFetcher {
                     }
                     // A key whose type changed meanwhile appends nothing.
                     let outcome = self.decode(r, &mut rows, &mut filled, key)?;
-                    Ok(matches!(outcome, Outcome::Row | Outcome::AllNil))
+                    Ok(matches!(outcome, Outcome::Row | Outcome::Tentative))
                 })
                 .await?;
-            let ttl = self.read_ttl(conn, key).await?;
+            let ttl = read_ttl(conn, &self.layout, key).await?;
             if exists {
                 self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
                 existing.push(p);
             }
         }
         Ok((self.layout.finish(&mut rows)?, existing))
-    }
-
-    async fn read_ttl(&self, conn: &mut Connection, key: &[u8]) -> Result<Option<i64>> {
-        if self.layout.extra.ttl.is_none() {
-            return Ok(None);
-        }
-        conn.read_reply("TTL", |r| match r.next()? {
-            Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
-            Item::Int(_) => Ok(None),
-            Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
-            _ => Err(unexpected("TTL", key)),
-        })
-        .await
     }
 }
 
@@ -323,42 +311,28 @@ impl HashFetcher {
     async fn fetch_batch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
         self.queue(conn, &keys);
         conn.flush().await?;
-        let mut rows = self.layout.builders(keys.len());
         let mut filled = vec![false; self.names.len()];
-        // Per appended row: its key position, and whether it awaits a re-read.
-        let mut row_positions = Vec::with_capacity(keys.len());
-        let mut pending = Vec::new();
-        let mut wrong_type = None;
-        for (position, key) in keys.iter().enumerate() {
-            let outcome = conn
-                .read_reply(self.command_name(), |r| {
-                    self.decode(r, &mut rows, &mut filled, key)
-                })
-                .await?;
-            let ttl = self.read_ttl(conn, key).await?;
-            match outcome {
-                Outcome::Row | Outcome::AllNil => {
-                    self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
-                    row_positions.push(position);
-                    if matches!(outcome, Outcome::AllNil) {
-                        pending.push(position);
-                    }
-                }
-                Outcome::Missing => {}
-                Outcome::WrongType => {
-                    wrong_type.get_or_insert(position);
-                }
-            }
+        let rows = read_rows(
+            conn,
+            &self.layout,
+            &keys,
+            self.command_name(),
+            "hash",
+            self.wrong_type_is_error,
+            |r, rows, key| self.decode(r, rows, &mut filled, key),
+        )
+        .await?;
+        if rows.tentative.is_empty() {
+            return Ok(rows.batch);
         }
-        if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
-            return Err(wrong_type_error(conn, &keys[position]).await);
-        }
-        let batch = self.layout.finish(&mut rows)?;
-        if pending.is_empty() {
-            return Ok(batch);
-        }
-        let (reread, reread_positions) = self.reread(conn, &keys, &pending).await?;
-        merge_in_key_order(&batch, &row_positions, &pending, &reread, &reread_positions)
+        let (reread, reread_positions) = self.reread(conn, &keys, &rows.tentative).await?;
+        merge_in_key_order(
+            &rows.batch,
+            &rows.positions,
+            &rows.tentative,
+            &reread,
+            &reread_positions,
+        )
     }
 }
 
@@ -398,25 +372,5 @@ fn expect_queued(r: &mut ReplyReader<'_>, key: &[u8]) -> Result<()> {
         Item::Bytes(_) => Ok(()),
         Item::Error(msg) => Err(server_error("MULTI", Some(key), msg)),
         _ => Err(unexpected("MULTI", key)),
-    }
-}
-
-fn unexpected(command: &str, key: &[u8]) -> Error {
-    Error::Protocol(format!(
-        "unexpected reply shape to {command} for key {}",
-        Key::from(key)
-    ))
-}
-
-/// The error for a key that is not a hash, naming its actual type.
-async fn wrong_type_error(conn: &mut Connection, key: &[u8]) -> Error {
-    let actual = match conn.query(Cmd::new("TYPE").arg(key)).await {
-        Ok(value) => value.to_text(),
-        Err(err) => return err,
-    };
-    Error::WrongType {
-        key: Key::from(key),
-        expected: "hash",
-        actual,
     }
 }
