@@ -25,6 +25,7 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.json import iter_json, read_json, scan_json
 
 __all__ = [
     "AuthenticationError",
@@ -38,6 +39,9 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "iter_hashes",
+    "iter_json",
     "read_hashes",
+    "read_json",
     "scan_hashes",
+    "scan_json",
 ]

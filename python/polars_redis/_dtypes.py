@@ -31,10 +31,16 @@ _SIMPLE: dict[type[pl.DataType], str] = {
 }
 
 
+def instantiate(dtype: Any) -> Any:
+    """``pl.Categorical`` (the class) as ``pl.Categorical()``; instances as they are."""
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        return dtype()
+    return dtype
+
+
 def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
     """Return the core's spec tuple for one field, or raise naming the field."""
-    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
-        dtype = dtype()
+    dtype = instantiate(dtype)
     if not isinstance(dtype, pl.DataType):
         msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
         raise InvalidInputError(msg)
@@ -46,12 +52,16 @@ def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
         return ("Decimal", dtype.precision or 38, dtype.scale)
     if isinstance(dtype, pl.Enum):
         return ("Enum", [str(c) for c in dtype.categories.to_list()])
+    if isinstance(dtype, pl.List):
+        return ("List", dtype_spec(name, dtype.inner))
+    if isinstance(dtype, pl.Struct):
+        return ("Struct", [(f.name, dtype_spec(name, f.dtype)) for f in dtype.fields])
     simple = _SIMPLE.get(type(dtype))
     if simple is None:
         msg = (
             f"field {name!r}: dtype {dtype} is not supported for Redis values "
             f"(supported: {', '.join(sorted(set(_SIMPLE.values())))}, Datetime, "
-            "Duration, Decimal, Enum)"
+            "Duration, Decimal, Enum, and for JSON List and Struct)"
         )
         raise InvalidInputError(msg)
     return (simple,)
@@ -66,5 +76,12 @@ def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
 
 
 def needs_cast(dtype: Any) -> bool:
-    """Dtypes that cross the Arrow boundary as strings and are cast in Python."""
-    return isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,)
+    """Dtypes that cross the Arrow boundary as strings and are cast in Python
+    (Categorical and Enum, also inside List and Struct)."""
+    if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,):
+        return True
+    if isinstance(dtype, pl.List):
+        return needs_cast(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(needs_cast(f.dtype) for f in dtype.fields)
+    return False

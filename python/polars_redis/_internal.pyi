@@ -40,4 +40,11 @@ def hash_scanner(
     fields: list[tuple[str, tuple[Any, ...]]],
     fetch: str,
 ) -> Scanner: ...
+def json_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    path: str,
+    paths: list[tuple[str, str]],
+    fetch: str,
+) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...

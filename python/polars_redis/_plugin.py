@@ -16,7 +16,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_redis import _predicate
-from polars_redis._dtypes import needs_cast
+from polars_redis._dtypes import instantiate, needs_cast
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -64,6 +64,15 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def require_schema(args: Mapping[str, Any]) -> Any:
+    """The ``schema`` argument of a public ``scan_*`` function, which is required."""
+    schema = args["schema"]
+    if schema is None:
+        msg = "schema is required: pass a mapping of field name to Polars dtype"
+        raise InvalidInputError(msg)
+    return schema
+
+
 def to_bytes(value: str | bytes) -> bytes:
     """Keys and patterns as bytes (str is UTF-8 encoded)."""
     if isinstance(value, bytes):
@@ -86,7 +95,9 @@ def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
     """The Polars schema of a scan: the core's Arrow schema, with declared
     dtypes that Arrow cannot carry (Categorical, Enum) put back."""
     arrow = pl.DataFrame(scanner.empty()).schema
-    return pl.Schema({name: declared.get(name, dtype) for name, dtype in arrow.items()})
+    return pl.Schema(
+        {name: instantiate(declared.get(name, dtype)) for name, dtype in arrow.items()}
+    )
 
 
 def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:

@@ -9,8 +9,14 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
-from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
-from polars_redis.exceptions import InvalidInputError
+from polars_redis._plugin import (
+    bind,
+    iter_batches,
+    lazy_scan,
+    output_schema,
+    require_schema,
+    scan_args,
+)
 
 
 def scan_hashes(
@@ -170,9 +176,6 @@ def iter_hashes(
 
 def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
     """Validate the arguments of :func:`scan_hashes` and make its scanner."""
-    schema = args["schema"]
-    if schema is None:
-        msg = "schema is required: pass a mapping of field name to Polars dtype"
-        raise InvalidInputError(msg)
+    schema = require_schema(args)
     scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"])
     return scanner, output_schema(scanner, dict(schema))

@@ -6,7 +6,7 @@ use arrow_array::RecordBatch;
 use crate::connection::{server_error, Connection};
 use crate::error::{Error, Key, Result};
 use crate::layout::{Layout, RowBuilders};
-use crate::resp::{Cmd, Item, ReplyReader};
+use crate::resp::{write_array, Cmd, Item, ReplyReader};
 
 /// What one key's reply said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +29,24 @@ pub(crate) struct Rows {
     pub(crate) positions: Vec<usize>,
     /// Key positions of the rows whose outcome was [`Outcome::Tentative`].
     pub(crate) tentative: Vec<usize>,
+}
+
+/// Queue, per key, the command `write` encodes and, when the layout has a
+/// TTL column, `TTL key`: the pipeline [`read_rows`] reads.
+pub(crate) fn queue_per_key(
+    conn: &mut Connection,
+    layout: &Layout,
+    keys: &[Vec<u8>],
+    mut write: impl FnMut(&mut Vec<u8>, &[u8]),
+) {
+    let with_ttl = layout.extra.ttl.is_some();
+    let out = conn.write_buf();
+    for key in keys {
+        write(out, key);
+        if with_ttl {
+            write_array(out, [&b"TTL"[..], key], 2);
+        }
+    }
 }
 
 /// Read the replies of a flushed pipeline holding, per key, one `command`

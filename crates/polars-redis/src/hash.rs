@@ -15,7 +15,7 @@ use crate::config::ConnectionConfig;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Result};
-use crate::fetch::{read_rows, read_ttl, unexpected, Outcome};
+use crate::fetch::{queue_per_key, read_rows, read_ttl, unexpected, Outcome};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Cmd, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
@@ -165,24 +165,17 @@ impl HashFetcher {
     }
 
     fn queue(&self, conn: &mut Connection, keys: &[Vec<u8>]) {
-        let with_ttl = self.layout.extra.ttl.is_some();
-        let out = conn.write_buf();
-        for key in keys {
-            match self.command {
-                Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
-                Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
-                Command::Hmget => write_array(
-                    out,
-                    [&b"HMGET"[..], key]
-                        .into_iter()
-                        .chain(self.names.iter().map(Vec::as_slice)),
-                    2 + self.names.len(),
-                ),
-            }
-            if with_ttl {
-                write_array(out, [&b"TTL"[..], key], 2);
-            }
-        }
+        queue_per_key(conn, &self.layout, keys, |out, key| match self.command {
+            Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
+            Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
+            Command::Hmget => write_array(
+                out,
+                [&b"HMGET"[..], key]
+                    .into_iter()
+                    .chain(self.names.iter().map(Vec::as_slice)),
+                2 + self.names.len(),
+            ),
+        });
     }
 
     /// Decode one reply into `rows`.

@@ -28,7 +28,7 @@ use crate::config::ConnectionConfig;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::fetch::{read_rows, unexpected, Outcome};
+use crate::fetch::{queue_per_key, read_rows, unexpected, Outcome};
 use crate::json_text::{JsonCursor, Kind};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Item, ReplyReader};
@@ -337,24 +337,15 @@ impl JsonFetcher {
     }
 
     fn queue(&self, conn: &mut Connection, keys: &[Vec<u8>]) {
-        let with_ttl = self.layout.extra.ttl.is_some();
-        let out = conn.write_buf();
-        for key in keys {
+        queue_per_key(conn, &self.layout, keys, |out, key| {
             if self.paths.is_empty() {
                 write_array(out, [&b"TYPE"[..], key], 2);
             } else {
-                write_array(
-                    out,
-                    [&b"JSON.GET"[..], key]
-                        .into_iter()
-                        .chain(self.paths.iter().map(Vec::as_slice)),
-                    2 + self.paths.len(),
-                );
+                let paths = self.paths.iter().map(Vec::as_slice);
+                let args = [&b"JSON.GET"[..], key].into_iter().chain(paths);
+                write_array(out, args, 2 + self.paths.len());
             }
-            if with_ttl {
-                write_array(out, [&b"TTL"[..], key], 2);
-            }
-        }
+        });
     }
 
     /// Decode one key's reply into `rows`.
