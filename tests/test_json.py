@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-import polars_redis as pr
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from redis_servers import RedisServer
+
+import polars_redis as pr
 
 UTC = dt.timezone.utc
 
@@ -611,6 +612,12 @@ def test_ttl_and_row_index(users: str, stack_client: Any) -> None:
     assert ttl["user:1"] is None and ttl["user:3"] is None
     assert 990 <= ttl["user:2"] <= 1000
     assert lf.head(2).collect()["i"].to_list() == [0, 1]
+
+
+def test_row_index_alone(users: str) -> None:
+    lf = pr.scan_json(users, "user:*", USER_SCHEMA, include_row_index=True)
+    assert collect_both(lf.select("_index"))["_index"].to_list() == [0, 1, 2]
+    assert lf.select(pl.len()).collect().item() == len(USERS)
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,18 @@ from polars_redis.exceptions import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
+    UnsupportedError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 from polars_redis.json import iter_json, read_json, scan_json
 
 __all__ = [
     "AuthenticationError",
+    "FieldInference",
+    "InferredSchema",
     "InvalidInputError",
     "ParseError",
     "PolarsRedisError",
@@ -36,8 +41,11 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
+    "UnsupportedError",
     "WrongTypeError",
     "__version__",
+    "infer_hash_schema",
     "iter_hashes",
     "iter_json",
     "read_hashes",

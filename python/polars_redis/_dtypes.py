@@ -38,9 +38,18 @@ def instantiate(dtype: Any) -> Any:
     return dtype
 
 
-def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
-    """Return the core's spec tuple for one field, or raise naming the field."""
+def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]:
+    """Return the core's spec tuple for one field, or raise naming the field.
+
+    ``nested=False`` rejects List and Struct (hash fields are flat strings).
+    """
     dtype = instantiate(dtype)
+    if not nested and isinstance(dtype, (pl.List, pl.Struct)):
+        msg = (
+            f"field {name!r}: {dtype} is not supported for hashes "
+            "(List and Struct dtypes are for JSON documents)"
+        )
+        raise InvalidInputError(msg)
     if not isinstance(dtype, pl.DataType):
         msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
         raise InvalidInputError(msg)
@@ -85,3 +94,25 @@ def needs_cast(dtype: Any) -> bool:
     if isinstance(dtype, pl.Struct):
         return any(needs_cast(f.dtype) for f in dtype.fields)
     return False
+
+
+def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
+    """The Polars dtype of a core spec tuple (the inverse of :func:`dtype_spec`)."""
+    name, *args = spec
+    if name == "Datetime":
+        return pl.Datetime(args[0], args[1])
+    if name == "Duration":
+        return pl.Duration(args[0])
+    if name == "Decimal":
+        return pl.Decimal(args[0], args[1])
+    if name == "Enum":
+        return pl.Enum(args[0])
+    if name == "List":
+        return pl.List(spec_dtype(args[0]))
+    if name == "Struct":
+        return pl.Struct({field: spec_dtype(inner) for field, inner in args[0]})
+    for dtype, simple in _SIMPLE.items():
+        if simple == name:
+            return dtype()
+    msg = f"unknown dtype spec {spec!r}"
+    raise InvalidInputError(msg)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, StringViewBuilder};
-use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::columns::ColumnBuilder;
@@ -123,6 +123,7 @@ impl Layout {
                 .ttl
                 .as_ref()
                 .map(|_| Int64Builder::with_capacity(capacity)),
+            rows: 0,
         }
     }
 
@@ -180,6 +181,7 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             ttls.append_option(ttl_seconds);
         }
+        rows.rows += 1;
         Ok(())
     }
 
@@ -195,7 +197,10 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        RecordBatch::try_new(self.fetch_schema.clone(), columns)
+        // The row count matters when no column is fetched (only a row index).
+        let options = RecordBatchOptions::new().with_row_count(Some(rows.rows));
+        rows.rows = 0;
+        RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &options)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
 
@@ -225,4 +230,6 @@ pub(crate) struct RowBuilders {
     /// The value columns, in layout order.
     pub(crate) values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
+    /// Rows completed (key and TTL appended) since the last `finish`.
+    rows: usize,
 }
