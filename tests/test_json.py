@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import string
 from collections.abc import Iterator
 from decimal import Decimal
@@ -346,6 +347,17 @@ def test_paths_give_columns_their_own_jsonpath(users: str) -> None:
             "zips": [],
         },
     ]
+
+
+@pytest.mark.parametrize("fetch", ["document", "paths"])
+def test_columns_sharing_a_path(users: str, fetch: str) -> None:
+    schema = {"name": pl.String, "age": pl.Int64, "alias": pl.String, "raw": pl.String}
+    paths = {"alias": "$.name", "raw": "$"}
+    lf = pr.scan_json(users, "user:*", schema, paths=paths, fetch=fetch)  # type: ignore[arg-type]
+    df = collect_both(lf).sort("_key")
+    assert df["alias"].to_list() == df["name"].to_list() == ["Alice", "Bob", None]
+    assert df["age"].to_list() == [36, 7, None]
+    assert [json.loads(raw) for raw in df["raw"]] == [USERS[k] for k in df["_key"]]
 
 
 def test_root_path_reads_members_of_a_nested_object(stack_client: Any, stack_url: str) -> None:
