@@ -152,9 +152,7 @@ def main() -> None:
 
         lf = pr.scan_json(url, PATTERN, SCHEMA, parallelism=args.parallelism)
         runs = {
-            "redis-py (pipelined JSON.GET + json.loads + DataFrame)": lambda: redis_py_read(
-                client
-            ),
+            "redis-py (pipelined JSON.GET + json.loads + DataFrame)": lambda: redis_py_read(client),
             "polars-redis read_json (all fields)": lf.collect,
             "polars-redis 2-field projection": lambda: lf.select("id", "score").collect(),
         }
