@@ -681,6 +681,13 @@ def test_hashes_reject_nested_dtypes(redis_url: str) -> None:
             pr.scan_hashes(redis_url, "h:*", {"nested": dtype})
 
 
+def test_schema_is_required(stack_url: str) -> None:
+    with pytest.raises(pr.InvalidInputError, match="schema is required"):
+        pr.scan_json(stack_url, "x:*")
+    with pytest.raises(pr.InvalidInputError, match="schema is required"):
+        next(pr.iter_json(stack_url, "x:*"))
+
+
 def test_unsupported_nested_dtype_names_the_field(stack_url: str) -> None:
     with pytest.raises(pr.InvalidInputError, match="field 'arr'"):
         pr.scan_json(stack_url, "x:*", {"arr": pl.Array(pl.Int64, 2)})
