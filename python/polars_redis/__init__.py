@@ -29,6 +29,8 @@ from polars_redis.exceptions import (
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
 from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 from polars_redis.json import iter_json, read_json, scan_json
+from polars_redis.streams import iter_streams, read_streams, scan_streams
+from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 
 __all__ = [
     "AuthenticationError",
@@ -48,8 +50,14 @@ __all__ = [
     "infer_hash_schema",
     "iter_hashes",
     "iter_json",
+    "iter_streams",
+    "iter_timeseries",
     "read_hashes",
     "read_json",
+    "read_streams",
+    "read_timeseries",
     "scan_hashes",
     "scan_json",
+    "scan_streams",
+    "scan_timeseries",
 ]

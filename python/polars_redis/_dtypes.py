@@ -31,8 +31,8 @@ _SIMPLE: dict[type[pl.DataType], str] = {
 }
 
 
-def instantiate(dtype: Any) -> Any:
-    """``pl.Categorical`` (the class) as ``pl.Categorical()``; instances as they are."""
+def normalize(dtype: Any) -> Any:
+    """A dtype instance for a dtype class (``pl.Datetime`` -> ``pl.Datetime("us")``)."""
     if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
         return dtype()
     return dtype
@@ -43,7 +43,7 @@ def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]
 
     ``nested=False`` rejects List and Struct (hash fields are flat strings).
     """
-    dtype = instantiate(dtype)
+    dtype = normalize(dtype)
     if not nested and isinstance(dtype, (pl.List, pl.Struct)):
         msg = (
             f"field {name!r}: {dtype} is not supported for hashes "

@@ -1,12 +1,12 @@
-//! What every one-row-per-key fetcher shares: reading one reply (and TTL)
-//! per key into the row builders, and the errors for odd replies.
+//! What every one-row-per-key fetcher shares: queueing one command (and
+//! TTL) per key, and reading the replies into the row builders.
 
 use arrow_array::RecordBatch;
 
-use crate::connection::{server_error, Connection};
-use crate::error::{Error, Key, Result};
+use crate::connection::Connection;
+use crate::error::Result;
 use crate::layout::{Layout, RowBuilders};
-use crate::resp::{write_array, Cmd, Item, ReplyReader};
+use crate::resp::{write_array, ReplyReader};
 
 /// What one key's reply said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub(crate) async fn read_rows(
         }
     }
     if let (Some(position), true) = (wrong_type, wrong_type_is_error) {
-        return Err(wrong_type_error(conn, &keys[position], expected_type).await);
+        return Err(conn.wrong_type_error(&keys[position], expected_type).await);
     }
     Ok(Rows {
         batch: layout.finish(&mut rows)?,
@@ -101,39 +101,8 @@ pub(crate) async fn read_ttl(
     layout: &Layout,
     key: &[u8],
 ) -> Result<Option<i64>> {
-    if layout.extra.ttl.is_none() {
-        return Ok(None);
-    }
-    conn.read_reply("TTL", |r| match r.next()? {
-        Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
-        Item::Int(_) => Ok(None),
-        Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
-        _ => Err(unexpected("TTL", key)),
-    })
-    .await
-}
-
-/// The error for a reply of an unexpected shape.
-pub(crate) fn unexpected(command: &str, key: &[u8]) -> Error {
-    Error::Protocol(format!(
-        "unexpected reply shape to {command} for key {}",
-        Key::from(key)
-    ))
-}
-
-/// The error for a key that is not of `expected` type, naming its actual type.
-pub(crate) async fn wrong_type_error(
-    conn: &mut Connection,
-    key: &[u8],
-    expected: &'static str,
-) -> Error {
-    let actual = match conn.query(Cmd::new("TYPE").arg(key)).await {
-        Ok(value) => value.to_text(),
-        Err(err) => return err,
-    };
-    Error::WrongType {
-        key: Key::from(key),
-        expected,
-        actual,
+    match layout.extra.ttl {
+        Some(_) => conn.read_ttl(key).await,
+        None => Ok(None),
     }
 }

@@ -25,10 +25,10 @@ use std::sync::Arc;
 
 use crate::columns::ColumnBuilder;
 use crate::config::ConnectionConfig;
-use crate::connection::{server_error, Connection};
+use crate::connection::{server_error, unexpected_reply, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::fetch::{queue_per_key, read_rows, unexpected, Outcome};
+use crate::fetch::{queue_per_key, read_rows, Outcome};
 use crate::json_text::{JsonCursor, Kind};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Item, ReplyReader};
@@ -369,7 +369,7 @@ impl JsonFetcher {
                 })
             }
             Item::Bytes(text) => text,
-            _ => return Err(unexpected(self.command_name(), key)),
+            _ => return Err(unexpected_reply(self.command_name(), key)),
         };
         reader.key.clear();
         reader.key.extend_from_slice(key);

@@ -108,6 +108,7 @@ impl Layout {
     /// Fresh builders for one batch of about `capacity` rows.
     pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
         RowBuilders {
+            len: 0,
             keys: self
                 .extra
                 .key
@@ -123,7 +124,6 @@ impl Layout {
                 .ttl
                 .as_ref()
                 .map(|_| Int64Builder::with_capacity(capacity)),
-            rows: 0,
         }
     }
 
@@ -156,7 +156,8 @@ impl Layout {
         Ok(())
     }
 
-    /// Append the key and TTL of a row.
+    /// Append the key and TTL of a row, which completes it (call once per
+    /// row, after its values).
     pub(crate) fn append_key_and_ttl(
         &self,
         rows: &mut RowBuilders,
@@ -181,7 +182,7 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             ttls.append_option(ttl_seconds);
         }
-        rows.rows += 1;
+        rows.len += 1;
         Ok(())
     }
 
@@ -197,9 +198,9 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        // The row count matters when no column is fetched (only a row index).
-        let options = RecordBatchOptions::new().with_row_count(Some(rows.rows));
-        rows.rows = 0;
+        // The row count matters when no column is projected (e.g. only the
+        // row index, or a bare row count).
+        let options = RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.len)));
         RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &options)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
@@ -226,10 +227,10 @@ impl Layout {
 
 /// The builders of one batch under construction.
 pub(crate) struct RowBuilders {
+    /// Completed rows.
+    len: usize,
     keys: Option<StringViewBuilder>,
     /// The value columns, in layout order.
     pub(crate) values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
-    /// Rows completed (key and TTL appended) since the last `finish`.
-    rows: usize,
 }
