@@ -27,7 +27,12 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
-from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.infer import (
+    FieldInference,
+    InferredSchema,
+    infer_hash_schema,
+    infer_json_schema,
+)
 from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
@@ -48,6 +53,7 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "infer_hash_schema",
+    "infer_json_schema",
     "iter_hashes",
     "iter_json",
     "iter_streams",
