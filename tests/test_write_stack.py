@@ -189,3 +189,34 @@ def test_timeseries_round_trip_through_read_timeseries(stack_url: str) -> None:
     assert back.equals(source)
     pr.write_timeseries(back, stack_url)
     assert pr.read_timeseries(stack_url, "s:*").sort("_key", "_ts").equals(source)
+
+
+def test_json_round_trip_through_read_json(stack_url: str) -> None:
+    df = pl.DataFrame(
+        {
+            "_key": ["doc:1", "doc:2", "doc:3"],
+            "name": ["Ann", None, 'quote " and \\ backslash'],
+            "age": pl.Series([36, None, -1], dtype=pl.Int64),
+            "big": pl.Series([2**64 - 1, 0, 7], dtype=pl.UInt64),
+            "score": [0.1, -2.5e-300, None],
+            "ok": [True, False, None],
+            "born": [dt.date(1988, 2, 29), None, dt.date(1, 1, 1)],
+            "seen": pl.Series(
+                [dt.datetime(2024, 1, 1, 12), dt.datetime(1960, 1, 1, 0, 0, 0, 1000), None],
+                dtype=pl.Datetime("ms"),
+            )
+            .dt.replace_time_zone("UTC")
+            .dt.convert_time_zone("Europe/Amsterdam"),
+            "at": [dt.time(8, 0), None, dt.time(23, 59, 59, 999999)],
+            "wait": pl.Series([1, None, -5], dtype=pl.Duration("ms")),
+            "money": pl.Series([Decimal("12.30"), Decimal("-0.01"), None], dtype=pl.Decimal(8, 2)),
+            "bin": [b"utf8 bytes", None, b""],
+            "tags": [["a", "b"], [], None],
+            "addr": [{"city": "Delft", "zip": None}, None, {"city": None, "zip": 2611}],
+        }
+    )
+    result = pr.write_json(df, stack_url)
+    assert result.written == 3
+    schema = {name: dtype for name, dtype in df.schema.items() if name != "_key"}
+    back = pr.read_json(stack_url, "doc:*", schema).sort("_key")
+    assert back.equals(df)

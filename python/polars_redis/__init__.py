@@ -29,7 +29,13 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
-from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.infer import (
+    FieldInference,
+    InferredSchema,
+    infer_hash_schema,
+    infer_json_schema,
+)
+from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 from polars_redis.write import (
@@ -66,13 +72,17 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "infer_hash_schema",
+    "infer_json_schema",
     "iter_hashes",
+    "iter_json",
     "iter_streams",
     "iter_timeseries",
     "read_hashes",
+    "read_json",
     "read_streams",
     "read_timeseries",
     "scan_hashes",
+    "scan_json",
     "scan_streams",
     "scan_timeseries",
     "write_hashes",

@@ -42,6 +42,13 @@ def hash_scanner(
     fields: list[tuple[str, tuple[Any, ...]]],
     fetch: str,
 ) -> Scanner: ...
+def json_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    path: str,
+    paths: list[tuple[str, str]],
+    fetch: str,
+) -> Scanner: ...
 def stream_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],
@@ -64,8 +71,9 @@ def timeseries_scanner(
     value_column: str,
 ) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
-def infer_hashes(
+def infer_schema(
     url: str,
+    kind: str,
     pattern: bytes,
     *,
     sample_size: int = 100,
