@@ -74,6 +74,14 @@ def test_strings_ttl_and_modes(redis_url: str, redis_client: Any) -> None:
     assert redis_client.get("new") == b"v2"
 
 
+def test_strings_append_never_replaces_another_type(redis_url: str, redis_client: Any) -> None:
+    redis_client.hset("h", "f", "v")
+    df = pl.DataFrame({"_key": ["h", "s"], "value": ["x", "y"]})
+    result = pr.write_strings(df, redis_url, if_exists="append", raise_on_error=False)
+    assert [f.key for f in result.failures] == ["h"] and "WRONGTYPE" in result.failures[0].message
+    assert redis_client.hgetall("h") == {b"f": b"v"} and redis_client.get("s") == b"y"
+
+
 def test_strings_reject_null_values_before_sending(redis_url: str, redis_client: Any) -> None:
     df = pl.DataFrame({"_key": ["a", "b"], "value": ["x", None]})
     with pytest.raises(pr.InvalidInputError, match=r"row 1, key \"b\", column `value`"):

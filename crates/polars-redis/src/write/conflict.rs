@@ -9,7 +9,10 @@
 //! | `skip`    | the write script, guarded: it writes nothing when the key exists          |
 //! | `fail`    | first `EXISTS` for every key (any hit: nothing is written), then as `skip`; a key created meanwhile is reported as a conflict, never overwritten |
 //!
-//! Strings use one `SET` with `EX`/`PXAT`/`NX`/`KEEPTTL` in every mode.
+//! Strings use one `SET` with `EX`/`PXAT`/`NX` in replace, skip and fail;
+//! an append runs `STRLEN` (which fails on a key of another type) and
+//! `SET ... KEEPTTL` in the write script, so it never replaces a hash or a
+//! list by a string.
 //!
 //! The write script runs the data commands of one key and then its expiry,
 //! all at once; a command that fails stops it before the expiry, so a key of
@@ -80,14 +83,15 @@ pub(crate) enum Strategy {
 }
 
 impl Strategy {
-    /// The strategy for one key in `mode` (strings always send one `SET`).
+    /// The strategy for one key in `mode` (strings send one `SET`, except
+    /// appends, which check the key's type first).
     pub(crate) fn choose(
         mode: IfExists,
         expiry: Expiry,
         cmds: &Commands,
         single_set: bool,
     ) -> Self {
-        if single_set {
+        if single_set && cmds.commands().len() == 1 {
             return Strategy::Native;
         }
         match mode {

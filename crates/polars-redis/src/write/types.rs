@@ -5,7 +5,7 @@
 //! |--------------------------|--------------|------------------------------------|---------------------------------------------------|
 //! | [`HashWriteBuilder`]     | one          | every other column, one field each | `HSET`: fields updated, other fields kept         |
 //! | [`JsonWriteBuilder`]     | one          | every other column, one attribute each | `JSON.MERGE` (RFC 7396): attributes updated, objects merged, arrays replaced |
-//! | [`StringWriteBuilder`]   | one          | the value column                   | `SET ... KEEPTTL`: value replaced, TTL kept       |
+//! | [`StringWriteBuilder`]   | one          | the value column                   | `SET ... KEEPTTL`: value replaced, TTL kept (a key of another type fails) |
 //! | [`SetWriteBuilder`]      | many         | the member column                  | `SADD`: members added                             |
 //! | [`ListWriteBuilder`]     | many         | the element column (ordered by the order column, else row order) | `RPUSH`: elements added at the tail |
 //! | [`ZSetWriteBuilder`]     | many         | the member and score columns       | `ZADD`: members added, scores of existing ones updated |
@@ -410,8 +410,9 @@ impl Encoder for JsonEncoder {
 writer! {
     /// Writes one string per row from the value column (default `value`),
     /// with one `SET` per key carrying the TTL (`EX`/`PXAT`) and the
-    /// condition (`NX` for `fail`/`skip`, `KEEPTTL` for `append`). Other
-    /// columns are not written.
+    /// condition (`NX` for `fail`/`skip`). `append` replaces the value and
+    /// keeps the TTL (`KEEPTTL`), after checking that the key, if it exists,
+    /// is a string. Other columns are not written.
     StringWriteBuilder, "string", grouped: false, append_idempotent: true, {
         value_column: String = "value".into(),
     }
@@ -436,6 +437,10 @@ struct StringEncoder {
 
 impl Encoder for StringEncoder {
     fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
+        if ctx.mode == IfExists::Append {
+            // WRONGTYPE for a key of another type, before SET could replace it.
+            cmds.start("STRLEN", When::Always);
+        }
         cmds.start("SET", When::Always);
         ctx.text_arg(cmds, ctx.rows[0], self.value, "value")?;
         let mut number = itoa::Buffer::new();
