@@ -385,23 +385,13 @@ impl<'a> Worker<'a> {
     /// whose rows cannot be encoded are failed and not sent. On a connection
     /// error, the keys that may have reached the server and the error.
     async fn send(&mut self, pending: &[usize]) -> std::result::Result<Sent, (Sent, Error)> {
-        if self.conn.is_none() {
-            match reconnect(self.config).await {
-                Ok((conn, sha)) => {
-                    self.conn = Some(conn);
-                    self.sha = sha;
-                }
-                Err(err) => {
-                    let reason = err.to_string();
-                    *self.shared.stopped.lock().expect("lock") = Some(reason.clone());
-                    self.out.extend(
-                        pending
-                            .iter()
-                            .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
-                    );
-                    return Ok(Vec::new());
-                }
-            }
+        if let Err(reason) = self.connected().await {
+            self.out.extend(
+                pending
+                    .iter()
+                    .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
+            );
+            return Ok(Vec::new());
         }
         let conn = self.conn.as_mut().expect("connected");
         let job = self.job;
@@ -476,19 +466,9 @@ impl<'a> Worker<'a> {
             }
             tokio::time::sleep(Duration::from_millis(50 * attempt as u64)).await;
             attempt += 1;
-            if self.conn.is_none() {
-                match reconnect(self.config).await {
-                    Ok((conn, sha)) => {
-                        self.conn = Some(conn);
-                        self.sha = sha;
-                    }
-                    Err(e) => {
-                        let reason = e.to_string();
-                        *self.shared.stopped.lock().expect("lock") = Some(reason.clone());
-                        let why = format!("connection lost and not re-established: {reason}");
-                        return self.unknown(&pending, &why);
-                    }
-                }
+            if let Err(reason) = self.connected().await {
+                let why = format!("connection lost and not re-established: {reason}");
+                return self.unknown(&pending, &why);
             }
             match self.send(&pending).await {
                 Err((sent, e)) => {
@@ -502,6 +482,26 @@ impl<'a> Worker<'a> {
                         err = e;
                     }
                 },
+            }
+        }
+    }
+
+    /// Reconnect if the connection was dropped. When that fails, the write
+    /// stops (later batches are not sent) and the reason is returned.
+    async fn connected(&mut self) -> std::result::Result<(), String> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        match reconnect(self.config).await {
+            Ok((conn, sha)) => {
+                self.conn = Some(conn);
+                self.sha = sha;
+                Ok(())
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                *self.shared.stopped.lock().expect("lock") = Some(reason.clone());
+                Err(reason)
             }
         }
     }
