@@ -374,3 +374,12 @@ def test_ttl_column_as_duration_rounds_up(redis_url: str, redis_client: Any) -> 
     df = pl.DataFrame({"_key": ["a"], "v": [1], "ttl": [dt.timedelta(seconds=99, milliseconds=1)]})
     pr.write_hashes(df, redis_url, ttl_column="ttl")
     assert 95 <= redis_client.ttl("a") <= 100
+
+
+def test_empty_frame_writes_nothing_but_is_still_checked(redis_url: str, redis_client: Any) -> None:
+    empty = pl.DataFrame({"_key": [], "v": []}, schema={"_key": pl.String, "v": pl.Int64})
+    result = pr.write_hashes(empty, redis_url)
+    assert (result.rows, result.written, result.ok) == (0, 0, True)
+    with pytest.raises(pr.InvalidInputError, match="key column `id` is not in the frame"):
+        pr.write_hashes(empty, redis_url, key_column="id")
+    assert redis_client.dbsize() == 0

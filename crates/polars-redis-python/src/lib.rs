@@ -30,7 +30,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_zsets, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_streams, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
-    m.add_function(wrap_pyfunction!(writers::arrow_types, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! released, and the outcome comes back as a dict the facade turns into a
 //! `WriteResult` (raising `WriteError` itself when keys failed).
 
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_schema::ArrowError;
 use polars_redis::{
     ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
     SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
@@ -68,18 +69,25 @@ impl WriteArgs {
     }
 }
 
+/// The frame's batches, collected, with its schema.
+type Frame = RecordBatchIterator<Vec<Result<RecordBatch, ArrowError>>>;
+
 /// Collect the frame's batches (zero-copy) while holding the GIL, then run
-/// `write` without it.
+/// `write` without it. The schema travels with the batches, so an empty
+/// frame is still checked (columns, types).
 fn execute<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
-    write: impl FnOnce(Vec<RecordBatch>) -> polars_redis::Result<WriteResult> + Send,
+    write: impl FnOnce(Frame) -> polars_redis::Result<WriteResult> + Send,
 ) -> PyResult<Bound<'py, PyDict>> {
     let reader = data.into_reader()?;
+    let schema = reader.schema();
     let batches = reader
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| InvalidInputError::new_err(format!("cannot read the frame: {e}")))?;
-    let result = py.detach(|| write(batches)).map_err(to_py)?;
+    let batches: Vec<Result<RecordBatch, ArrowError>> = batches.into_iter().map(Ok).collect();
+    let frame = RecordBatchIterator::new(batches, schema);
+    let result = py.detach(|| write(frame)).map_err(to_py)?;
     result_dict(py, &result)
 }
 
@@ -123,7 +131,7 @@ pub(crate) fn write_hashes<'py>(
     args: WriteArgs,
 ) -> PyResult<Bound<'py, PyDict>> {
     let builder = HashWriteBuilder::new(args.config()?).with_options(args.options()?);
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write JSON documents: one per row, every other column an attribute.
@@ -134,7 +142,7 @@ pub(crate) fn write_json<'py>(
     args: WriteArgs,
 ) -> PyResult<Bound<'py, PyDict>> {
     let builder = JsonWriteBuilder::new(args.config()?).with_options(args.options()?);
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write strings from `value_column`.
@@ -148,7 +156,7 @@ pub(crate) fn write_strings<'py>(
     let builder = StringWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_value_column(value_column);
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write sets from `member_column`, rows grouped by key.
@@ -162,7 +170,7 @@ pub(crate) fn write_sets<'py>(
     let builder = SetWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_member_column(member_column);
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write lists from `element_column`, ordered by `order_column` if given.
@@ -179,7 +187,7 @@ pub(crate) fn write_lists<'py>(
         .with_options(args.options()?)
         .with_element_column(element_column)
         .with_order_column(order_column.as_deref());
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write sorted sets from `member_column` and `score_column`.
@@ -195,7 +203,7 @@ pub(crate) fn write_zsets<'py>(
         .with_options(args.options()?)
         .with_member_column(member_column)
         .with_score_column(score_column);
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write stream entries, one per row.
@@ -213,7 +221,7 @@ pub(crate) fn write_streams<'py>(
         .with_options(args.options()?)
         .with_id_column(id_column.as_deref())
         .with_maxlen(maxlen, approximate);
-    execute(py, data, move |batches| builder.write(batches))
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
 
 /// Write time series samples with `TS.MADD`.
@@ -234,17 +242,5 @@ pub(crate) fn write_timeseries<'py>(
         .with_value_column(value_column)
         .with_retention(retention_ms)
         .with_labels(labels.unwrap_or_default());
-    execute(py, data, move |batches| builder.write(batches))
-}
-
-/// The Arrow types of a frame as the core receives it (for tests and debugging).
-#[pyfunction]
-pub(crate) fn arrow_types(data: PyRecordBatchReader) -> PyResult<Vec<(String, String)>> {
-    let reader = data.into_reader()?;
-    Ok(reader
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.data_type().to_string()))
-        .collect())
+    execute(py, data, move |batches| builder.write_reader(batches))
 }
