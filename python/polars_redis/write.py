@@ -13,16 +13,19 @@ there, by the same text rules the ``read_*`` functions parse.
 Conflict modes (``if_exists``):
 
 ``"replace"`` (default)
-    Each key is replaced atomically (``MULTI``/``DEL``/write/expiry/``EXEC``):
-    the old value is gone, no stale hash field or list element survives.
+    Each key is replaced atomically (``MULTI``/``DEL``/write/expiry/``EXEC``;
+    strings: one ``SET``): the old value is gone, no stale hash field or list
+    element survives, whatever type the key held before.
 ``"append"``
     Merge into the existing value: hash fields are updated (others kept),
     JSON documents are merged (RFC 7396; arrays replaced), string values
-    replaced keeping the existing TTL, set and sorted-set members added
+    replaced keeping the existing TTL (not concatenated), set and sorted-set members added
     (scores updated), list elements pushed at the tail, stream entries and
     time-series samples added. With a TTL the data and the expiry are
     applied by one server-side script, so a key of another type never gets
-    its TTL changed by a failed append.
+    its TTL changed by a failed append. A key of another type fails with
+    ``WRONGTYPE`` and is left as it is. Appends to lists, streams and time
+    series are not retried after a dropped connection (they would add twice).
 ``"skip"``
     Write only keys that do not exist (checked and written atomically per
     key); the others are reported in :attr:`WriteResult.skipped_keys`.
@@ -36,6 +39,11 @@ with ``"append"`` the stored field is left as it is); a null JSON attribute
 is JSON ``null`` (left out with ``"append"``); a row whose values are all
 null, and a null string value, member, element, score, timestamp or sample
 value, is rejected before anything is sent.
+
+A frame read with ``include_ttl=True`` writes back with ``ttl_column="_ttl"``
+(otherwise ``_ttl`` would become a field); ``write_streams`` and
+``write_timeseries`` take the ``_id``/``_ts`` columns of ``read_streams`` and
+``read_timeseries`` by default.
 
 TTL: ``ttl`` sets one TTL (seconds or a ``timedelta``) for every key;
 ``ttl_column`` takes it per row from an integer (seconds), ``Duration`` or
