@@ -15,6 +15,10 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batches::BatchIterator>()?;
     m.add_class::<scanners::Scanner>()?;
     m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::string_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::set_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::list_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::zset_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

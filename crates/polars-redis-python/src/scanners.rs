@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use polars_redis::{ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions};
+use polars_redis::{
+    ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ListScanBuilder, ScanOptions,
+    SetScanBuilder, StringScanBuilder, ValueRange, ZsetScanBuilder,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::{PySchema, PyTable};
@@ -89,8 +92,13 @@ fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
 }
 
 /// A validated scan of one Redis type.
+#[derive(Clone)]
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
+    String(StringScanBuilder),
+    Set(SetScanBuilder),
+    List(ListScanBuilder),
+    Zset(ZsetScanBuilder),
 }
 
 /// Run `$body` with `$b` bound to whichever core builder `$builder` holds.
@@ -98,6 +106,10 @@ macro_rules! with_builder {
     ($builder:expr, $b:ident => $body:expr) => {
         match $builder {
             Builder::Hash($b) => $body,
+            Builder::String($b) => $body,
+            Builder::Set($b) => $body,
+            Builder::List($b) => $body,
+            Builder::Zset($b) => $body,
         }
     };
 }
@@ -136,7 +148,8 @@ impl Scanner {
     }
 
     /// Start a scan of `projection` columns (all when `None`), stopping after
-    /// `limit` rows, reading only keys the serialized predicate can match.
+    /// `limit` rows, reading only keys (and, for sorted sets, scores) the
+    /// serialized predicate can match.
     #[pyo3(signature = (projection=None, limit=None, predicate=None))]
     fn batches(
         &self,
@@ -150,8 +163,15 @@ impl Scanner {
             }
             _ => KeyFilter::Any,
         };
-        let iter = with_builder!(&self.builder, b => {
-            let mut b = b.clone().with_limit(limit).with_key_filter(key_filter);
+        let builder = match (&self.builder, predicate) {
+            (Builder::Zset(b), Some(predicate)) => {
+                let range = ValueRange::from_polars_json(predicate, b.score_column());
+                Builder::Zset(b.clone().with_score_range(range))
+            }
+            (builder, _) => builder.clone(),
+        };
+        let iter = with_builder!(builder, b => {
+            let mut b = b.with_limit(limit).with_key_filter(key_filter);
             if let Some(projection) = projection {
                 b = b.with_projection(projection);
             }
@@ -183,6 +203,65 @@ pub(crate) fn hash_scanner(
         .with_options(args.options()?)
         .with_fetch(fetch);
     Scanner::new(Builder::Hash(builder), &args)
+}
+
+/// A scan of strings: one row per key, the value in `value_column`.
+#[pyfunction]
+pub(crate) fn string_scanner(
+    args: ScanArgs,
+    value_column: String,
+    value_type: Bound<'_, PyTuple>,
+) -> PyResult<Scanner> {
+    let builder = StringScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_value(value_column, dtypes::field_type(&value_type)?);
+    Scanner::new(Builder::String(builder), &args)
+}
+
+/// A scan of sets: one row per member.
+#[pyfunction]
+pub(crate) fn set_scanner(
+    args: ScanArgs,
+    member_column: String,
+    member_type: Bound<'_, PyTuple>,
+) -> PyResult<Scanner> {
+    let builder = SetScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_member(member_column, dtypes::field_type(&member_type)?);
+    Scanner::new(Builder::Set(builder), &args)
+}
+
+/// A scan of lists: one row per element, with an optional position column.
+#[pyfunction]
+pub(crate) fn list_scanner(
+    args: ScanArgs,
+    element_column: String,
+    element_type: Bound<'_, PyTuple>,
+    position_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = ListScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_element(element_column, dtypes::field_type(&element_type)?)
+        .with_position_column(position_column.as_deref());
+    Scanner::new(Builder::List(builder), &args)
+}
+
+/// A scan of sorted sets: one row per member, with its score and an
+/// optional rank column.
+#[pyfunction]
+pub(crate) fn zset_scanner(
+    args: ScanArgs,
+    member_column: String,
+    member_type: Bound<'_, PyTuple>,
+    score_column: String,
+    rank_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = ZsetScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_member(member_column, dtypes::field_type(&member_type)?)
+        .with_score_column(score_column)
+        .with_rank_column(rank_column.as_deref());
+    Scanner::new(Builder::Zset(builder), &args)
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

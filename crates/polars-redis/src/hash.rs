@@ -14,7 +14,8 @@ use arrow_array::{RecordBatch, UInt32Array};
 use crate::config::ConnectionConfig;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
-use crate::error::{Error, Key, Result};
+use crate::error::{Error, Result};
+use crate::fetch::{is_wrong_type, queue_ttl, unexpected, wrong_type_error};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Cmd, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
@@ -181,7 +182,7 @@ impl HashFetcher {
                 ),
             }
             if with_ttl {
-                write_array(out, [&b"TTL"[..], key], 2);
+                queue_ttl(out, key);
             }
         }
     }
@@ -196,9 +197,7 @@ impl HashFetcher {
     ) -> Result<Outcome> {
         let item = r.next()?;
         let fields = match (self.command, item) {
-            (_, Item::Error(msg)) if msg.starts_with(b"WRONGTYPE") => {
-                return Ok(Outcome::WrongType)
-            }
+            (_, Item::Error(msg)) if is_wrong_type(msg) => return Ok(Outcome::WrongType),
             (_, Item::Error(msg)) => return Err(server_error(self.command_name(), Some(key), msg)),
             (Command::Type, Item::Bytes(b"hash")) => return Ok(Outcome::Row),
             (Command::Type, Item::Bytes(b"none")) => return Ok(Outcome::Missing),
@@ -293,16 +292,10 @@ impl HashFetcher {
     }
 
     async fn read_ttl(&self, conn: &mut Connection, key: &[u8]) -> Result<Option<i64>> {
-        if self.layout.extra.ttl.is_none() {
-            return Ok(None);
+        match self.layout.extra.ttl {
+            Some(_) => crate::fetch::read_ttl(conn, key).await,
+            None => Ok(None),
         }
-        conn.read_reply("TTL", |r| match r.next()? {
-            Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
-            Item::Int(_) => Ok(None),
-            Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
-            _ => Err(unexpected("TTL", key)),
-        })
-        .await
     }
 }
 
@@ -351,7 +344,7 @@ impl HashFetcher {
             }
         }
         if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
-            return Err(wrong_type_error(conn, &keys[position]).await);
+            return Err(wrong_type_error(conn, &keys[position], "hash").await);
         }
         let batch = self.layout.finish(&mut rows)?;
         if pending.is_empty() {
@@ -398,25 +391,5 @@ fn expect_queued(r: &mut ReplyReader<'_>, key: &[u8]) -> Result<()> {
         Item::Bytes(_) => Ok(()),
         Item::Error(msg) => Err(server_error("MULTI", Some(key), msg)),
         _ => Err(unexpected("MULTI", key)),
-    }
-}
-
-fn unexpected(command: &str, key: &[u8]) -> Error {
-    Error::Protocol(format!(
-        "unexpected reply shape to {command} for key {}",
-        Key::from(key)
-    ))
-}
-
-/// The error for a key that is not a hash, naming its actual type.
-async fn wrong_type_error(conn: &mut Connection, key: &[u8]) -> Error {
-    let actual = match conn.query(Cmd::new("TYPE").arg(key)).await {
-        Ok(value) => value.to_text(),
-        Err(err) => return err,
-    };
-    Error::WrongType {
-        key: Key::from(key),
-        expected: "hash",
-        actual,
     }
 }

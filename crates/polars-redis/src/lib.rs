@@ -29,23 +29,30 @@
 
 #![warn(missing_docs)]
 
+mod collection;
 mod columns;
 pub mod config;
 mod connection;
 mod engine;
 pub mod error;
+mod fetch;
 mod glob;
 mod hash;
 mod keys;
 mod layout;
+mod list;
 mod output;
 mod parse;
 mod pushdown;
 mod resp;
 mod runtime;
 mod scan;
+mod set;
+mod string;
 pub mod types;
+mod zset;
 
+pub use collection::CollectionScanBuilder;
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use error::{Error, Key, Result};
 pub use glob::glob_match;
@@ -53,9 +60,13 @@ pub use hash::HashFetch;
 pub use hash::HashScanBuilder;
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
+pub use list::{ListKind, ListScanBuilder};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
 pub use pushdown::{Bound, KeyFilter, ValueRange};
 pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+pub use set::{SetKind, SetScanBuilder};
+pub use string::{StringKind, StringScanBuilder};
 pub use types::{FieldType, TimeUnit};
+pub use zset::{ZsetKind, ZsetScanBuilder};
