@@ -25,6 +25,10 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.lists import iter_lists, read_lists, scan_lists
+from polars_redis.sets import iter_sets, read_sets, scan_sets
+from polars_redis.strings import iter_strings, read_strings, scan_strings
+from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
     "AuthenticationError",
@@ -38,6 +42,18 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "iter_hashes",
+    "iter_lists",
+    "iter_sets",
+    "iter_strings",
+    "iter_zsets",
     "read_hashes",
+    "read_lists",
+    "read_sets",
+    "read_strings",
+    "read_zsets",
     "scan_hashes",
+    "scan_lists",
+    "scan_sets",
+    "scan_strings",
+    "scan_zsets",
 ]
