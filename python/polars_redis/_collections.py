@@ -30,6 +30,8 @@ def make_scanner(
     named by ``args[f"{column}_column_name"]`` with dtype ``args[f"{column}_type"]``."""
     name = str(args[f"{column}_column_name"])
     dtype = args[f"{column}_type"]
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        dtype = dtype()  # e.g. pl.Categorical: a schema needs an instance
     scanner = make(scan_args(args), name, dtype_spec(name, dtype), *extra)
     declared = {name: dtype} if needs_cast(dtype) else {}
     return scanner, output_schema(scanner, declared)

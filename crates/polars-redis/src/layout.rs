@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, StringViewBuilder};
-use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::columns::ColumnBuilder;
@@ -108,6 +108,7 @@ impl Layout {
     /// Fresh builders for one batch of about `capacity` rows.
     pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
         RowBuilders {
+            rows: 0,
             keys: self
                 .extra
                 .key
@@ -162,6 +163,7 @@ impl Layout {
         key: &[u8],
         ttl_seconds: Option<i64>,
     ) -> Result<()> {
+        rows.rows += 1;
         if let Some(keys) = &mut rows.keys {
             match std::str::from_utf8(key) {
                 Ok(text) => keys.append_value(text),
@@ -193,7 +195,10 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        RecordBatch::try_new(self.fetch_schema.clone(), columns)
+        // The count matters when no column is fetched (only the row index).
+        let options =
+            RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.rows)));
+        RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &options)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
 
@@ -219,6 +224,8 @@ impl Layout {
 
 /// The builders of one batch under construction.
 pub(crate) struct RowBuilders {
+    /// Rows appended (by `append_key_and_ttl`) since the last `finish`.
+    rows: usize,
     keys: Option<StringViewBuilder>,
     values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
