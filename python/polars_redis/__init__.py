@@ -22,9 +22,12 @@ from polars_redis.exceptions import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
+    UnsupportedError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
+from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 from polars_redis.lists import iter_lists, read_lists, scan_lists
 from polars_redis.sets import iter_sets, read_sets, scan_sets
 from polars_redis.strings import iter_strings, read_strings, scan_strings
@@ -32,6 +35,8 @@ from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
     "AuthenticationError",
+    "FieldInference",
+    "InferredSchema",
     "InvalidInputError",
     "ParseError",
     "PolarsRedisError",
@@ -39,8 +44,11 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
+    "UnsupportedError",
     "WrongTypeError",
     "__version__",
+    "infer_hash_schema",
     "iter_hashes",
     "iter_lists",
     "iter_sets",

@@ -68,3 +68,21 @@ def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
 def needs_cast(dtype: Any) -> bool:
     """Dtypes that cross the Arrow boundary as strings and are cast in Python."""
     return isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,)
+
+
+def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
+    """The Polars dtype of a core spec tuple (the inverse of :func:`dtype_spec`)."""
+    name, *args = spec
+    if name == "Datetime":
+        return pl.Datetime(args[0], args[1])
+    if name == "Duration":
+        return pl.Duration(args[0])
+    if name == "Decimal":
+        return pl.Decimal(args[0], args[1])
+    if name == "Enum":
+        return pl.Enum(args[0])
+    for dtype, simple in _SIMPLE.items():
+        if simple == name:
+            return dtype()
+    msg = f"unknown dtype spec {spec!r}"
+    raise InvalidInputError(msg)

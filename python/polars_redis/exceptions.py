@@ -10,6 +10,8 @@
     ├── RedisServerError       the server replied with an error
     ├── WrongTypeError         a key holds another Redis type
     ├── ParseError             a value does not parse as its declared dtype
+    ├── SchemaInferenceError   nothing to infer a schema from
+    ├── UnsupportedError       something this version does not support
     └── ProtocolError          the server sent invalid RESP
 """
 
@@ -22,6 +24,8 @@ from polars_redis._internal import (
     RedisConnectionError,
     RedisServerError,
     RedisTimeoutError,
+    SchemaInferenceError,
+    UnsupportedError,
     WrongTypeError,
 )
 
@@ -34,5 +38,7 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "SchemaInferenceError",
+    "UnsupportedError",
     "WrongTypeError",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis.exceptions import InvalidInputError
+from polars_redis.infer import InferredSchema, infer_hash_schema
 
 
 def scan_hashes(
@@ -33,6 +35,7 @@ def scan_hashes(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    infer_sample_size: int = 100,
 ) -> pl.LazyFrame:
     """Lazily read Redis hashes into a LazyFrame, one row per hash.
 
@@ -49,7 +52,10 @@ def scan_hashes(
     pattern
         Glob pattern of the keys to read (``*`` when neither it nor ``keys`` is given).
     schema
-        Mapping of hash field name to Polars dtype. Values are parsed from
+        Mapping of hash field name to Polars dtype (an :class:`InferredSchema`
+        works too). ``None`` infers it once, now, from ``infer_sample_size``
+        sampled keys (see :func:`infer_hash_schema`; ``lf.explain()`` shows the
+        result, and a field widened to String by mixed values warns). Values are parsed from
         their text form: integers, floats, booleans (``true/false``, ``1/0``,
         ``yes/no``, ``on/off``, ...), dates, datetimes (ISO-8601 or an epoch
         count in the column's time unit), times, durations, decimals,
@@ -80,6 +86,8 @@ def scan_hashes(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    infer_sample_size
+        Keys sampled when ``schema`` is None.
 
     Returns
     -------
@@ -110,8 +118,11 @@ def scan_hashes(
     │ user:3 ┆ Cleo  │
     └────────┴───────┘
     """
-    scanner, polars_schema = _hash_scanner(locals())
+    args = locals()
+    scanner, polars_schema = _hash_scanner(args)
     detail = f"hashes {'keys' if keys is not None else (pattern or '*')!r}"
+    if isinstance(args["schema"], InferredSchema):
+        detail += f"; schema inferred from {args['schema'].sample_count} keys"
     return lazy_scan(scanner, polars_schema, detail)
 
 
@@ -169,10 +180,28 @@ def iter_hashes(
 
 
 def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
-    """Validate the arguments of :func:`scan_hashes` and make its scanner."""
+    """Validate the arguments of :func:`scan_hashes` and make its scanner.
+
+    When the schema is inferred here, ``args["schema"]`` is replaced by the result.
+    """
+    if args["schema"] is None:
+        if args["keys"] is not None:
+            msg = "schema inference samples a pattern: pass schema= when reading explicit keys"
+            raise InvalidInputError(msg)
+        args["schema"] = _infer_for_scan(args["url"], args["pattern"] or "*", args)
     schema = args["schema"]
-    if schema is None:
-        msg = "schema is required: pass a mapping of field name to Polars dtype"
-        raise InvalidInputError(msg)
+    if isinstance(schema, InferredSchema):
+        args["parse_hint"] = schema.parse_hint()
     scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"])
     return scanner, output_schema(scanner, dict(schema))
+
+
+def _infer_for_scan(url: str, pattern: str | bytes, args: dict[str, Any]) -> InferredSchema:
+    inferred = infer_hash_schema(url, pattern, sample_size=args["infer_sample_size"])
+    for f in inferred.low_confidence():
+        if f.dtype == pl.String and f.note:
+            warnings.warn(
+                f"field {f.name!r} was inferred as String ({f.note}); pass schema= to choose",
+                stacklevel=4,
+            )
+    return inferred

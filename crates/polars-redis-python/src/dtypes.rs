@@ -6,9 +6,29 @@
 
 use polars_redis::{Field, FieldType, TimeUnit};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::{to_py, InvalidInputError};
+
+/// Spec names of the types that take no parameters.
+const SIMPLE: [(&str, FieldType); 16] = [
+    ("String", FieldType::Utf8),
+    ("Binary", FieldType::Binary),
+    ("Boolean", FieldType::Boolean),
+    ("Int8", FieldType::Int8),
+    ("Int16", FieldType::Int16),
+    ("Int32", FieldType::Int32),
+    ("Int64", FieldType::Int64),
+    ("UInt8", FieldType::UInt8),
+    ("UInt16", FieldType::UInt16),
+    ("UInt32", FieldType::UInt32),
+    ("UInt64", FieldType::UInt64),
+    ("Float32", FieldType::Float32),
+    ("Float64", FieldType::Float64),
+    ("Date", FieldType::Date),
+    ("Time", FieldType::Time),
+    ("Categorical", FieldType::Categorical),
+];
 
 pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> PyResult<FieldType> {
     let name: String = spec.get_item(0)?.extract()?;
@@ -16,23 +36,10 @@ pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> PyResult<FieldType> {
     let unit = |i: usize| -> PyResult<TimeUnit> {
         TimeUnit::from_name(&arg(i)?.extract::<String>()?).map_err(to_py)
     };
+    if let Some((_, simple)) = SIMPLE.iter().find(|(n, _)| *n == name) {
+        return Ok(simple.clone());
+    }
     Ok(match name.as_str() {
-        "String" => FieldType::Utf8,
-        "Binary" => FieldType::Binary,
-        "Boolean" => FieldType::Boolean,
-        "Int8" => FieldType::Int8,
-        "Int16" => FieldType::Int16,
-        "Int32" => FieldType::Int32,
-        "Int64" => FieldType::Int64,
-        "UInt8" => FieldType::UInt8,
-        "UInt16" => FieldType::UInt16,
-        "UInt32" => FieldType::UInt32,
-        "UInt64" => FieldType::UInt64,
-        "Float32" => FieldType::Float32,
-        "Float64" => FieldType::Float64,
-        "Date" => FieldType::Date,
-        "Time" => FieldType::Time,
-        "Categorical" => FieldType::Categorical,
         "Datetime" => {
             let tz: Option<String> = arg(2)?.extract()?;
             FieldType::datetime(unit(1)?, tz.as_deref()).map_err(to_py)?
@@ -62,4 +69,27 @@ pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> PyResult<Vec<F
                 })
         })
         .collect()
+}
+
+/// The spec tuple of a field type (the inverse of [`field_type`]).
+pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bound<'py, PyTuple>> {
+    let name = |n: &str| PyTuple::new(py, [n]);
+    match field_type {
+        FieldType::Datetime { unit, tz } => {
+            ("Datetime", unit.name(), tz.as_deref()).into_pyobject(py)
+        }
+        FieldType::Duration { unit } => ("Duration", unit.name()).into_pyobject(py),
+        FieldType::Decimal { precision, scale } => {
+            ("Decimal", *precision, *scale).into_pyobject(py)
+        }
+        FieldType::Enum { categories } => {
+            ("Enum", PyList::new(py, categories.iter())?).into_pyobject(py)
+        }
+        other => match SIMPLE.iter().find(|(_, t)| t == other) {
+            Some((n, _)) => name(n),
+            None => Err(InvalidInputError::new_err(format!(
+                "no dtype spec for {other}"
+            ))),
+        },
+    }
 }

@@ -56,6 +56,18 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    SchemaInferenceError,
+    PolarsRedisError,
+    "Schema inference found nothing to infer from (e.g. no key matches the pattern)."
+);
+create_exception!(
+    polars_redis,
+    UnsupportedError,
+    PolarsRedisError,
+    "The server or the request needs something this version does not support."
+);
+create_exception!(
+    polars_redis,
     ProtocolError,
     PolarsRedisError,
     "The server sent something that is not valid RESP."
@@ -72,6 +84,8 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::Server { .. } => RedisServerError::new_err(message),
         Error::WrongType { .. } => WrongTypeError::new_err(message),
         Error::Parse { .. } => ParseError::new_err(message),
+        Error::Inference(_) => SchemaInferenceError::new_err(message),
+        Error::Unsupported(_) => UnsupportedError::new_err(message),
         Error::Protocol(_) => ProtocolError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
@@ -90,6 +104,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RedisServerError", py.get_type::<RedisServerError>())?;
     m.add("WrongTypeError", py.get_type::<WrongTypeError>())?;
     m.add("ParseError", py.get_type::<ParseError>())?;
+    m.add(
+        "SchemaInferenceError",
+        py.get_type::<SchemaInferenceError>(),
+    )?;
+    m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     Ok(())
 }

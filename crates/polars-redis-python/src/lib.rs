@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod batches;
 mod dtypes;
 mod errors;
+mod inference;
 mod scanners;
 
 #[pymodule]
@@ -20,6 +21,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scanners::list_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::zset_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
+    m.add_function(wrap_pyfunction!(inference::infer_hashes, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -27,6 +27,7 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::layout::Layout;
+use crate::resp::Cmd;
 
 /// Reads the rows of one batch of keys of one Redis type.
 pub(crate) trait Fetcher: Send + Sync + 'static {
@@ -115,8 +116,10 @@ impl<F: Fetcher> ScanJob<F> {
         // how an early stop (limit reached, consumer gone, error) cancels work.
         let mut tasks = JoinSet::new();
         let (key_tx, key_rx) = mpsc::channel(self.parallelism * 2);
+        let mut first = connect().await?;
+        refuse_cluster(&mut first).await?;
         let scan_conn = match self.keys.selection {
-            KeySelection::Pattern(_) => Some(connect().await?),
+            KeySelection::Pattern(_) => Some(first),
             KeySelection::Keys(_) => None,
         };
         tasks.spawn(self.keys.clone().run(scan_conn, key_tx));
@@ -151,6 +154,20 @@ impl<F: Fetcher> ScanJob<F> {
         }
         Ok(())
     }
+}
+
+/// A cluster node's SCAN only sees that node's keys, so scanning one node
+/// would silently return part of the data: refuse instead.
+pub(crate) async fn refuse_cluster(conn: &mut Connection) -> Result<()> {
+    let info = conn.query(Cmd::new("INFO").arg("cluster")).await?.to_text();
+    if info.lines().any(|line| line.trim() == "cluster_enabled:1") {
+        return Err(Error::Unsupported(
+            "this server is a Redis Cluster node; reading a cluster is not supported yet \
+             (a scan of one node would silently miss the other nodes' keys)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Give each key batch a chunk channel: the sender goes with the work to a

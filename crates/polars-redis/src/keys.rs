@@ -89,18 +89,11 @@ impl KeyProducer {
     ) -> Result<()> {
         let mut seen = SeenKeys::default();
         let mut batcher = Batcher::new(self.batch_size);
-        let mut cursor = b"0".to_vec();
-        let count = self.count_hint.to_string();
-        loop {
-            let mut cmd = Cmd::new("SCAN");
-            cmd.arg(&cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(&count);
-            cmd.arg("TYPE").arg(self.redis_type);
-            let reply = conn.query(&cmd).await?;
-            let (next, keys) = parse_scan_reply(reply)?;
+        let mut cursor = ScanCursor::start();
+        while let Some(keys) = cursor
+            .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
+            .await?
+        {
             for key in keys {
                 if seen.first_time(&key) {
                     if let Some(batch) = batcher.push(key) {
@@ -110,15 +103,45 @@ impl KeyProducer {
                     }
                 }
             }
-            if next == b"0" {
-                break;
-            }
-            cursor = next;
         }
         if let Some(batch) = batcher.finish() {
             let _ = tx.send(Ok(batch)).await;
         }
         Ok(())
+    }
+}
+
+/// Position of a `SCAN ... MATCH ... TYPE ...` walk over the keyspace.
+pub(crate) struct ScanCursor(Option<Vec<u8>>);
+
+impl ScanCursor {
+    pub(crate) fn start() -> Self {
+        ScanCursor(Some(b"0".to_vec()))
+    }
+
+    /// The next page of keys (possibly empty, possibly repeating earlier
+    /// keys), or `None` once the walk is complete.
+    pub(crate) async fn next_page(
+        &mut self,
+        conn: &mut Connection,
+        pattern: &[u8],
+        count: usize,
+        redis_type: &str,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
+        let Some(cursor) = self.0.take() else {
+            return Ok(None);
+        };
+        let mut cmd = Cmd::new("SCAN");
+        cmd.arg(&cursor).arg("MATCH").arg(pattern);
+        cmd.arg("COUNT")
+            .arg(count.to_string())
+            .arg("TYPE")
+            .arg(redis_type);
+        let (next, keys) = parse_scan_reply(conn.query(&cmd).await?)?;
+        if next != b"0" {
+            self.0 = Some(next);
+        }
+        Ok(Some(keys))
     }
 }
 

@@ -38,6 +38,7 @@ pub mod error;
 mod fetch;
 mod glob;
 mod hash;
+mod infer;
 mod keys;
 mod layout;
 mod list;
@@ -58,6 +59,9 @@ pub use error::{Error, Key, Result};
 pub use glob::glob_match;
 pub use hash::HashFetch;
 pub use hash::HashScanBuilder;
+pub use infer::{
+    infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
+};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
 pub use list::{ListKind, ListScanBuilder};

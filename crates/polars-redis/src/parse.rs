@@ -58,21 +58,7 @@ pub(crate) fn parse_datetime(bytes: &[u8], unit: TimeUnit, zone: Option<&Tz>) ->
     if let Some(n) = parse_number::<i64>(bytes) {
         return Some(n);
     }
-    let mut cursor = Cursor(bytes);
-    let date = cursor.date()?;
-    let time = if cursor.is_empty() {
-        NaiveTime::MIN
-    } else {
-        match cursor.take_byte()? {
-            b'T' | b't' | b' ' => cursor.time()?,
-            _ => return None,
-        }
-    };
-    let local = NaiveDateTime::new(date, time);
-    let offset_seconds = cursor.offset()?;
-    if !cursor.is_empty() {
-        return None;
-    }
+    let (local, offset_seconds) = parse_iso_datetime(bytes)?;
     let utc = match (offset_seconds, zone) {
         (Some(offset), _) => local - chrono::Duration::seconds(offset as i64),
         (None, Some(zone)) => zone.from_local_datetime(&local).single()?.naive_utc(),
@@ -89,6 +75,25 @@ pub(crate) fn parse_datetime(bytes: &[u8], unit: TimeUnit, zone: Option<&Tz>) ->
     utc.timestamp()
         .checked_mul(per_second)?
         .checked_add((utc.timestamp_subsec_nanos() / nanos_per_step) as i64)
+}
+
+/// An ISO-8601 date or datetime: the wall time and its UTC offset in
+/// seconds, if it has one.
+pub(crate) fn parse_iso_datetime(bytes: &[u8]) -> Option<(NaiveDateTime, Option<i32>)> {
+    let mut cursor = Cursor(bytes);
+    let date = cursor.date()?;
+    let time = if cursor.is_empty() {
+        NaiveTime::MIN
+    } else {
+        match cursor.take_byte()? {
+            b'T' | b't' | b' ' => cursor.time()?,
+            _ => return None,
+        }
+    };
+    let offset = cursor.offset()?;
+    cursor
+        .is_empty()
+        .then_some((NaiveDateTime::new(date, time), offset))
 }
 
 /// Decimals: `[-+]digits[.digits]` or exponent-free scientific forms are not

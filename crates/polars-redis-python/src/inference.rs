@@ -1,0 +1,60 @@
+//! Schema inference for Python: runs the core's sampler with the GIL
+//! released and returns plain dicts that `polars_redis.infer` wraps.
+
+use std::time::Duration;
+
+use polars_redis::{infer_hash_schema, ConnectionConfig, InferOptions, InferredSchema};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::dtypes;
+use crate::errors::{to_py, InvalidInputError};
+
+/// Sample hashes under `pattern` and infer their field types.
+#[pyfunction]
+#[pyo3(signature = (url, pattern, *, sample_size=100, scan_budget=5.0, count_hint=1000))]
+pub(crate) fn infer_hashes<'py>(
+    py: Python<'py>,
+    url: &str,
+    pattern: Vec<u8>,
+    sample_size: usize,
+    scan_budget: f64,
+    count_hint: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let config = ConnectionConfig::from_url(url).map_err(to_py)?;
+    let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
+        InvalidInputError::new_err(format!(
+            "scan_budget must be a number of seconds, got {scan_budget}"
+        ))
+    })?;
+    let options = InferOptions {
+        sample_size,
+        scan_budget,
+        count_hint: count_hint.max(1),
+    };
+    let inferred = py
+        .detach(|| infer_hash_schema(&config, &pattern, &options))
+        .map_err(to_py)?;
+    to_dict(py, &inferred)
+}
+
+fn to_dict<'py>(py: Python<'py>, inferred: &InferredSchema) -> PyResult<Bound<'py, PyDict>> {
+    let fields = PyList::empty(py);
+    for field in &inferred.fields {
+        let entry = PyDict::new(py);
+        entry.set_item("name", &field.name)?;
+        entry.set_item("dtype", dtypes::spec(py, &field.field_type)?)?;
+        entry.set_item("present", field.present)?;
+        entry.set_item("matching", field.matching)?;
+        entry.set_item("candidates", field.candidates.clone())?;
+        entry.set_item("confidence", field.confidence)?;
+        entry.set_item("note", field.note.clone())?;
+        fields.append(entry)?;
+    }
+    let result = PyDict::new(py);
+    result.set_item("fields", fields)?;
+    result.set_item("sample_count", inferred.sample_count)?;
+    result.set_item("keys_seen", inferred.keys_seen)?;
+    result.set_item("complete_scan", inferred.complete_scan)?;
+    Ok(result)
+}

@@ -1,0 +1,210 @@
+"""Schema inference: sample keys and tell which type each field most likely has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import polars as pl
+
+from polars_redis import _internal
+from polars_redis._dtypes import dtype_spec, spec_dtype
+from polars_redis._plugin import to_bytes
+
+
+@dataclass(frozen=True)
+class FieldInference:
+    """What inference concluded about one field.
+
+    Attributes
+    ----------
+    name
+        Field name.
+    dtype
+        The chosen Polars dtype.
+    present
+        Sampled keys that have the field.
+    matching
+        Values whose narrowest type is the chosen one.
+    candidates
+        Every narrowest type seen, with how many values had it.
+    confidence
+        ``matching / present``: 1.0 when every value pointed at the chosen type.
+    note
+        Why a wider type was chosen (``"mixed Int64, Float64 -> Float64"``), or
+        that the user set it.
+    """
+
+    name: str
+    dtype: pl.DataType
+    present: int
+    matching: int
+    candidates: dict[str, int]
+    confidence: float
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class InferredSchema(Mapping[str, pl.DataType]):
+    """The result of :func:`infer_hash_schema`; a mapping of field name to dtype,
+    so it can be passed as ``schema=`` to the scan functions.
+
+    Attributes
+    ----------
+    fields
+        Per-field detail, by name.
+    sample_count
+        Keys actually sampled.
+    keys_seen
+        Distinct matching keys seen while walking the keyspace.
+    complete_scan
+        False when the time budget ended the walk before the keyspace did.
+    """
+
+    fields: dict[str, FieldInference]
+    sample_count: int
+    keys_seen: int
+    complete_scan: bool
+    _schema: pl.Schema = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        schema = pl.Schema({name: f.dtype for name, f in self.fields.items()})
+        object.__setattr__(self, "_schema", schema)
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The inferred schema as a ``pl.Schema``."""
+        return self._schema
+
+    def __getitem__(self, name: str) -> pl.DataType:
+        return self._schema[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schema)
+
+    def __len__(self) -> int:
+        return len(self._schema)
+
+    def low_confidence(self, threshold: float = 1.0) -> list[FieldInference]:
+        """Fields whose confidence is below ``threshold``."""
+        return [f for f in self.fields.values() if f.confidence < threshold]
+
+    def with_overwrite(self, dtypes: Mapping[str, Any]) -> InferredSchema:
+        """A copy with some fields' dtypes set by hand (no re-sampling).
+
+        Unknown field names are added, so a field the sample missed can be declared too.
+        """
+        fields = dict(self.fields)
+        for name, dtype in dtypes.items():
+            dtype_spec(name, dtype)  # validate
+            dtype = dtype() if isinstance(dtype, type) else dtype
+            old = fields.get(name)
+            fields[name] = (
+                replace(old, dtype=dtype, note="type set by the user")
+                if old is not None
+                else FieldInference(name, dtype, 0, 0, {}, 1.0, "added by the user")
+            )
+        return replace(self, fields=fields)
+
+    def describe(self) -> pl.DataFrame:
+        """One row per field: dtype, presence, confidence and notes."""
+        return pl.DataFrame(
+            {
+                "field": list(self.fields),
+                "dtype": [str(f.dtype) for f in self.fields.values()],
+                "present": [f.present for f in self.fields.values()],
+                "confidence": [f.confidence for f in self.fields.values()],
+                "note": [f.note for f in self.fields.values()],
+            },
+            schema_overrides={"present": pl.UInt64},
+        )
+
+    def parse_hint(self) -> str:
+        """Advice appended to parse errors of scans using this schema."""
+        return (
+            f"the dtype was inferred from a sample of {self.sample_count} keys; "
+            "pass schema= or infer_hash_schema(...).with_overwrite({...}) to correct it"
+        )
+
+
+def infer_hash_schema(
+    url: str,
+    pattern: str | bytes = "*",
+    *,
+    sample_size: int = 100,
+    scan_budget: float = 5.0,
+    count_hint: int = 1000,
+) -> InferredSchema:
+    """Infer the field types of the hashes matching ``pattern`` from a sample.
+
+    The keyspace is walked with ``SCAN ... TYPE hash`` and a uniform random sample
+    of ``sample_size`` keys is kept (spread over the whole keyspace, not just the
+    first page); the walk stops after ``scan_budget`` seconds. Each value votes
+    for its narrowest type (Boolean ``true``/``false``, Int64, Float64, Date,
+    Datetime with or without offset, String); a field whose values disagree gets
+    the widest sound type (Int64 + Float64 -> Float64, anything else -> String),
+    with a note and a lower confidence.
+
+    Parameters
+    ----------
+    url
+        Redis URL, as for :func:`scan_hashes`.
+    pattern
+        Glob pattern of the keys to sample.
+    sample_size
+        How many keys to sample.
+    scan_budget
+        Seconds allowed for walking the keyspace.
+    count_hint
+        ``COUNT`` hint for ``SCAN``.
+
+    Returns
+    -------
+    InferredSchema
+        A mapping of field name to dtype with per-field detail.
+
+    Raises
+    ------
+    SchemaInferenceError
+        When no hash matches the pattern.
+
+    Examples
+    --------
+    >>> import polars_redis as redis
+    >>> inferred = redis.infer_hash_schema(url, "user:*")
+    >>> inferred.sample_count
+    3
+    >>> dict(inferred)
+    {'active': Boolean, 'age': Int64, 'name': String}
+    >>> lf = redis.scan_hashes(url, "user:*", schema=inferred.with_overwrite({"age": pl.Int32}))
+    """
+    raw = _internal.infer_hashes(
+        url,
+        to_bytes(pattern),
+        sample_size=sample_size,
+        scan_budget=scan_budget,
+        count_hint=count_hint,
+    )
+    return _from_raw(raw)
+
+
+def _from_raw(raw: dict[str, Any]) -> InferredSchema:
+    fields = {
+        f["name"]: FieldInference(
+            name=f["name"],
+            dtype=spec_dtype(tuple(f["dtype"])),
+            present=f["present"],
+            matching=f["matching"],
+            candidates=dict(f["candidates"]),
+            confidence=f["confidence"],
+            note=f["note"],
+        )
+        for f in raw["fields"]
+    }
+    return InferredSchema(
+        fields=fields,
+        sample_count=raw["sample_count"],
+        keys_seen=raw["keys_seen"],
+        complete_scan=raw["complete_scan"],
+    )
