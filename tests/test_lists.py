@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 import polars as pl
-import polars_redis as redis
 import psutil
 import pytest
 from collection_helpers import (
@@ -20,6 +19,8 @@ from collection_helpers import (
     check_schema_combinations,
     collect_both,
 )
+
+import polars_redis as redis
 
 
 def _truth(client: Any, keys: list[str]) -> list[tuple[str, str, int]]:

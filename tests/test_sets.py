@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 import polars as pl
-import polars_redis as redis
 import pytest
 from collection_helpers import (
     DTYPE_CASES,
@@ -17,6 +16,8 @@ from collection_helpers import (
     collect_both,
     rows_of,
 )
+
+import polars_redis as redis
 
 
 def _pairs(df: pl.DataFrame, member: str = "member") -> Counter[tuple[Any, Any]]:

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 import polars as pl
-import polars_redis as redis
 import pytest
 from collection_helpers import (
     DTYPE_CASES,
@@ -18,6 +17,8 @@ from collection_helpers import (
     collect_both,
     rows_of,
 )
+
+import polars_redis as redis
 
 
 def _seed_mixed(client: Any) -> dict[bytes, bytes]:

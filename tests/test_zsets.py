@@ -7,7 +7,6 @@ from functools import partial, reduce
 from typing import Any, Callable
 
 import polars as pl
-import polars_redis as redis
 import pytest
 from collection_helpers import (
     DTYPE_CASES,
@@ -19,6 +18,8 @@ from collection_helpers import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import polars_redis as redis
 
 INF = float("inf")
 

@@ -22,9 +22,7 @@ include_ttl, ttl_column_name
 include_row_index, row_index_column_name
     Add a UInt32 row number starting at 0 (default ``_index``), first column.
 batch_size
-    Keys fetched per pipeline, and rows per batch. For sets, lists and
-    sorted sets it is also the page size: a key with more members is read
-    in pages of ``batch_size`` members, never as one giant reply.
+    Keys fetched per pipeline, and rows per batch.
 count_hint
     ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
 strict

@@ -27,7 +27,7 @@ use crate::engine::{ChunkSink, Fetcher};
 use crate::error::Result;
 use crate::fetch::{is_wrong_type, queue_ttl, read_ttl, unexpected, wrong_type_error};
 use crate::layout::{Field, Layout, RowBuilders};
-use crate::resp::{Item, ReplyReader};
+use crate::resp::{push_decimal, write_array, Item, ReplyReader};
 use crate::scan::{Plan, ScanOptions};
 
 /// A scan builder of one of the types in this family; use the aliases
@@ -119,6 +119,8 @@ pub(crate) struct Rows<'a> {
     builders: RowBuilders,
     len: usize,
     total: usize,
+    /// Scratch space for ordinals' text.
+    digits: Vec<u8>,
 }
 
 impl<'a> Rows<'a> {
@@ -128,6 +130,7 @@ impl<'a> Rows<'a> {
             builders: layout.builders(capacity),
             len: 0,
             total: 0,
+            digits: Vec::with_capacity(20),
         }
     }
 
@@ -148,21 +151,13 @@ impl<'a> Rows<'a> {
 
     /// Append an ordinal (list position, zset rank) to value column `column`.
     pub(crate) fn ordinal(&mut self, column: Option<usize>, key: &[u8], n: usize) -> Result<()> {
-        if column.is_none() {
+        let Some(column) = column else {
             return Ok(());
-        }
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.value(column, key, &digits[i..])
+        };
+        self.digits.clear();
+        push_decimal(&mut self.digits, n);
+        self.layout
+            .append_value(&mut self.builders, column, key, Some(&self.digits))
     }
 
     /// Rows ever appended.
@@ -207,8 +202,11 @@ pub(crate) trait Pager: Send + Sync + 'static {
     fn reads_nothing(&self) -> bool {
         false
     }
-    /// Queue the command whose integer reply is the key's member count.
-    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]);
+    /// Queue the command whose integer reply is the key's member count
+    /// (by default `COMMANDS[0] key`).
+    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
+        write_array(out, [Self::COMMANDS[0].as_bytes(), key], 2);
+    }
     /// Queue a read of every member of a small key.
     fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]);
     fn first_cursor(&self) -> Self::Cursor;
@@ -249,6 +247,21 @@ pub(crate) fn next_bytes<'a>(
         Item::Bytes(bytes) => Ok(bytes),
         _ => Err(unexpected(command, key)),
     }
+}
+
+/// What every type module of this family imports.
+pub(crate) mod prelude {
+    pub(crate) use super::{
+        next_bytes, reply_head, CollectionFetcher, CollectionScanBuilder, FetchContext, Kind, Page,
+        Pager, Rows,
+    };
+    pub(crate) use crate::config::ConnectionConfig;
+    pub(crate) use crate::error::Result;
+    pub(crate) use crate::fetch::unexpected;
+    pub(crate) use crate::layout::Field;
+    pub(crate) use crate::resp::{write_array, Item, ReplyReader};
+    pub(crate) use crate::scan::scan_builder_methods;
+    pub(crate) use crate::types::FieldType;
 }
 
 /// The fetch skeleton for collections, see the module docs.

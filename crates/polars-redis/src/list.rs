@@ -8,17 +8,7 @@
 //! time each page was read. Elements appended at the tail during the read are
 //! included. Small lists (one page) are read in one command, atomically.
 
-use crate::collection::{
-    next_bytes, reply_head, CollectionFetcher, CollectionScanBuilder, FetchContext, Kind, Page,
-    Pager, Rows,
-};
-use crate::config::ConnectionConfig;
-use crate::error::Result;
-use crate::fetch::unexpected;
-use crate::layout::Field;
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::scan_builder_methods;
-use crate::types::FieldType;
+use crate::collection::prelude::*;
 
 /// Builds a scan of Redis lists, one row per element.
 ///
@@ -103,10 +93,6 @@ impl Pager for ListPager {
     type Cursor = usize;
     const REDIS_TYPE: &'static str = "list";
     const COMMANDS: [&'static str; 3] = ["LLEN", "LRANGE", "LRANGE"];
-
-    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"LLEN"[..], key], 2);
-    }
 
     fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]) {
         write_array(out, [&b"LRANGE"[..], key, b"0", b"-1"], 4);

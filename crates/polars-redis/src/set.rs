@@ -3,18 +3,8 @@
 //! member twice while the set is rehashed, so repeats are dropped by
 //! remembering a 128-bit digest of every member of that key.
 
-use crate::collection::{
-    next_bytes, reply_head, CollectionFetcher, CollectionScanBuilder, FetchContext, Kind, Page,
-    Pager, Rows,
-};
-use crate::config::ConnectionConfig;
-use crate::error::Result;
-use crate::fetch::unexpected;
+use crate::collection::prelude::*;
 use crate::keys::SeenKeys;
-use crate::layout::Field;
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::scan_builder_methods;
-use crate::types::FieldType;
 
 /// Builds a scan of Redis sets, one row per member.
 ///
@@ -81,10 +71,6 @@ impl Pager for SetPager {
     type Cursor = SetCursor;
     const REDIS_TYPE: &'static str = "set";
     const COMMANDS: [&'static str; 3] = ["SCARD", "SMEMBERS", "SSCAN"];
-
-    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"SCARD"[..], key], 2);
-    }
 
     fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]) {
         write_array(out, [&b"SMEMBERS"[..], key], 2);

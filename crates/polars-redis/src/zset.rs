@@ -10,18 +10,8 @@
 //! growing with its offset. The range is ignored when the rank column is
 //! emitted, since a rank must stay the member's rank in the whole set.
 
-use crate::collection::{
-    next_bytes, reply_head, CollectionFetcher, CollectionScanBuilder, FetchContext, Kind, Page,
-    Pager, Rows,
-};
-use crate::config::ConnectionConfig;
-use crate::error::Result;
-use crate::fetch::unexpected;
-use crate::layout::Field;
+use crate::collection::prelude::*;
 use crate::pushdown::{Bound, ValueRange};
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::scan_builder_methods;
-use crate::types::FieldType;
 
 /// Builds a scan of Redis sorted sets, one row per member.
 ///

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, ArrowPrimitiveType, RecordBatch};
 use polars_redis::{
     Bound, ConnectionConfig, Error, FieldType, ListScanBuilder, SetScanBuilder, StringScanBuilder,
     ValueRange, ZsetScanBuilder,
@@ -39,22 +39,13 @@ fn texts(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
         .collect()
 }
 
-fn ints(batches: &[RecordBatch], column: &str) -> Vec<i64> {
+/// One primitive column of all batches.
+fn values<T: ArrowPrimitiveType>(batches: &[RecordBatch], column: &str) -> Vec<T::Native> {
     batches
         .iter()
         .flat_map(|b| {
             let array = b.column_by_name(column).unwrap();
-            array.as_primitive::<Int64Type>().values().to_vec()
-        })
-        .collect()
-}
-
-fn floats(batches: &[RecordBatch], column: &str) -> Vec<f64> {
-    batches
-        .iter()
-        .flat_map(|b| {
-            let array = b.column_by_name(column).unwrap();
-            array.as_primitive::<Float64Type>().values().to_vec()
+            array.as_primitive::<T>().values().to_vec()
         })
         .collect()
 }
@@ -84,7 +75,7 @@ fn strings_by_pattern_and_by_keys() {
     let pairs: BTreeMap<String, i64> = texts(&found, "_key")
         .into_iter()
         .map(Option::unwrap)
-        .zip(ints(&found, "n"))
+        .zip(values::<Int64Type>(&found, "n"))
         .collect();
     let truth: BTreeMap<String, i64> = (0..120).map(|i| (format!("n:{i}"), i * 3)).collect();
     assert_eq!(pairs, truth);
@@ -95,7 +86,7 @@ fn strings_by_pattern_and_by_keys() {
         .build()
         .unwrap();
     let listed = batches(listed).unwrap();
-    assert_eq!(ints(&listed, "n"), vec![21, 6]);
+    assert_eq!(values::<Int64Type>(&listed, "n"), vec![21, 6]);
 
     let err = batches(scan.clone().with_keys(["n:1", "n:list"]).build().unwrap()).unwrap_err();
     assert!(err.is_wrong_type(), "{err}");
@@ -175,13 +166,13 @@ fn lists_keep_order_and_positions_across_pages() {
     );
     assert_eq!(texts(&all, "element"), truth);
     let positions: Vec<i64> = (0..2).chain(0..1234).collect();
-    assert_eq!(ints(&all, "pos"), positions);
+    assert_eq!(values::<Int64Type>(&all, "pos"), positions);
 
     // Projection: only the position column; and a limit inside one key.
     let projected = scan.clone().with_projection(["pos"]).with_limit(Some(5));
     let projected = batches(projected.build().unwrap()).unwrap();
     assert_eq!(projected[0].num_columns(), 1);
-    assert_eq!(ints(&projected, "pos"), vec![0, 1, 0, 1, 2]);
+    assert_eq!(values::<Int64Type>(&projected, "pos"), vec![0, 1, 0, 1, 2]);
 
     let err = batches(scan.with_keys(["l", "plain"]).build().unwrap()).unwrap_err();
     assert_eq!(err.to_string(), "key \"plain\" holds a string, not a list");
@@ -225,7 +216,7 @@ fn zset_score_ranges_match_zrangebyscore() {
             texts(&got, "member"),
             members.into_iter().map(Some).collect::<Vec<_>>()
         );
-        assert_eq!(floats(&got, "score"), scores, "{min} {max}");
+        assert_eq!(values::<Float64Type>(&got, "score"), scores, "{min} {max}");
     }
 
     // With a rank column the range is not pushed: ranks are over the whole set.
@@ -237,8 +228,14 @@ fn zset_score_ranges_match_zrangebyscore() {
             ..ValueRange::default()
         });
     let ranked = batches(ranked.build().unwrap()).unwrap();
-    assert_eq!(ints(&ranked, "rank"), (0..902).collect::<Vec<_>>());
-    assert_eq!(floats(&ranked, "score")[0], f64::NEG_INFINITY);
+    assert_eq!(
+        values::<Int64Type>(&ranked, "rank"),
+        (0..902).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        values::<Float64Type>(&ranked, "score")[0],
+        f64::NEG_INFINITY
+    );
 
     let empty = ValueRange {
         empty: true,
