@@ -202,10 +202,13 @@ pub(crate) trait Pager: Send + Sync + 'static {
     fn reads_nothing(&self) -> bool {
         false
     }
-    /// Queue the command whose integer reply is the key's member count
-    /// (by default `COMMANDS[0] key`).
+    /// The command telling a key's member count (by default `COMMANDS[0]`).
+    fn size_command(&self) -> &'static str {
+        Self::COMMANDS[0]
+    }
+    /// Queue the size command (by default `<size_command> key`).
     fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [Self::COMMANDS[0].as_bytes(), key], 2);
+        write_array(out, [self.size_command().as_bytes(), key], 2);
     }
     /// Queue a read of every member of a small key.
     fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]);
@@ -289,7 +292,7 @@ impl<P: Pager> CollectionFetcher<P> {
             }
         }
         conn.flush().await?;
-        let command = P::COMMANDS[0];
+        let command = self.pager.size_command();
         let mut sizes = Vec::with_capacity(keys.len());
         let mut wrong_type = None;
         for (position, key) in keys.iter().enumerate() {

@@ -198,6 +198,13 @@ impl Pager for ZsetPager {
         self.by_score.as_ref().is_some_and(|s| s.empty)
     }
 
+    fn size_command(&self) -> &'static str {
+        match self.by_score {
+            Some(_) => "ZCOUNT",
+            None => "ZCARD",
+        }
+    }
+
     fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
         match &self.by_score {
             Some(s) => write_array(out, [&b"ZCOUNT"[..], key, &s.min, &s.max], 4),
