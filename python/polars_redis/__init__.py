@@ -30,7 +30,9 @@ from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
 from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 from polars_redis.lists import iter_lists, read_lists, scan_lists
 from polars_redis.sets import iter_sets, read_sets, scan_sets
+from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.strings import iter_strings, read_strings, scan_strings
+from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
@@ -52,16 +54,22 @@ __all__ = [
     "iter_hashes",
     "iter_lists",
     "iter_sets",
+    "iter_streams",
     "iter_strings",
+    "iter_timeseries",
     "iter_zsets",
     "read_hashes",
     "read_lists",
     "read_sets",
+    "read_streams",
     "read_strings",
+    "read_timeseries",
     "read_zsets",
     "scan_hashes",
     "scan_lists",
     "scan_sets",
+    "scan_streams",
     "scan_strings",
+    "scan_timeseries",
     "scan_zsets",
 ]

@@ -61,6 +61,27 @@ def zset_scanner(
     score_column: str,
     rank_column: str | None,
 ) -> Scanner: ...
+def stream_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    start_id: str,
+    end_id: str,
+    count_per_stream: int | None,
+    id_column: str | None,
+    timestamp_column: str | None,
+    sequence_column: str | None,
+) -> Scanner: ...
+def timeseries_scanner(
+    args: dict[str, Any],
+    start: int | None,
+    end: int | None,
+    aggregation: str | None,
+    bucket_size_ms: int | None,
+    filter: list[str] | None,
+    labels: list[str],
+    timestamp_column: str,
+    value_column: str,
+) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
 def infer_hashes(
     url: str,

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use polars_redis::{
-    ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ListScanBuilder, ScanOptions,
-    SetScanBuilder, StringScanBuilder, ValueRange, ZsetScanBuilder,
+    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ListScanBuilder,
+    ScanOptions, SetScanBuilder, StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder,
+    ZsetScanBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -27,10 +28,10 @@ pub(crate) struct ScanArgs {
     key_column: Option<String>,
     ttl_column: Option<String>,
     row_index_column: Option<String>,
-    batch_size: usize,
-    count_hint: Option<usize>,
+    batch_size: i64,
+    count_hint: Option<i64>,
     strict: bool,
-    parallelism: usize,
+    parallelism: i64,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
     deadline: Option<f64>,
@@ -59,13 +60,13 @@ impl ScanArgs {
             .with_key_column(self.key_column.as_deref())
             .with_ttl_column(self.ttl_column.as_deref())
             .with_row_index_column(self.row_index_column.as_deref())
-            .with_batch_size(self.batch_size)
+            .with_batch_size(count("batch_size", self.batch_size)?)
             .with_strict(self.strict)
-            .with_parallelism(self.parallelism)
+            .with_parallelism(count("parallelism", self.parallelism)?)
             .with_deadline(deadline)
             .with_parse_hint(self.parse_hint.clone());
-        if let Some(count) = self.count_hint {
-            options = options.with_count_hint(count);
+        if let Some(hint) = self.count_hint {
+            options = options.with_count_hint(count("count_hint", hint)?);
         }
         Ok(match (&self.pattern, &self.keys) {
             (Some(_), Some(_)) => {
@@ -80,6 +81,12 @@ impl ScanArgs {
     }
 }
 
+/// A count from Python: negative values are invalid input, not a type error.
+pub(crate) fn count(name: &str, value: i64) -> PyResult<usize> {
+    usize::try_from(value)
+        .map_err(|_| InvalidInputError::new_err(format!("{name} must be positive, got {value}")))
+}
+
 fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds)
         .ok()
@@ -92,13 +99,14 @@ fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
 }
 
 /// A validated scan of one Redis type.
-#[derive(Clone)]
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
     String(StringScanBuilder),
     Set(SetScanBuilder),
     List(ListScanBuilder),
     Zset(ZsetScanBuilder),
+    Stream(StreamScanBuilder),
+    TimeSeries(TimeSeriesScanBuilder),
 }
 
 /// Run `$body` with `$b` bound to whichever core builder `$builder` holds.
@@ -110,6 +118,8 @@ macro_rules! with_builder {
             Builder::Set($b) => $body,
             Builder::List($b) => $body,
             Builder::Zset($b) => $body,
+            Builder::Stream($b) => $body,
+            Builder::TimeSeries($b) => $body,
         }
     };
 }
@@ -118,18 +128,13 @@ macro_rules! with_builder {
 #[pyclass(module = "polars_redis._internal", frozen)]
 pub(crate) struct Scanner {
     builder: Builder,
-    /// Name of the key column, for key predicate pushdown.
-    key_column: Option<String>,
 }
 
 impl Scanner {
-    fn new(builder: Builder, args: &ScanArgs) -> PyResult<Self> {
+    fn new(builder: Builder) -> PyResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
         with_builder!(&builder, b => b.output_schema()).map_err(to_py)?;
-        Ok(Scanner {
-            builder,
-            key_column: args.key_column.clone(),
-        })
+        Ok(Scanner { builder })
     }
 }
 
@@ -148,8 +153,9 @@ impl Scanner {
     }
 
     /// Start a scan of `projection` columns (all when `None`), stopping after
-    /// `limit` rows, reading only keys (and, for sorted sets, scores) the
-    /// serialized predicate can match.
+    /// `limit` rows, reading only what the serialized predicate can match
+    /// (each builder interprets it: keys for every type, plus value ranges
+    /// for the types that read ranges).
     #[pyo3(signature = (projection=None, limit=None, predicate=None))]
     fn batches(
         &self,
@@ -157,21 +163,8 @@ impl Scanner {
         limit: Option<usize>,
         predicate: Option<&str>,
     ) -> PyResult<BatchIterator> {
-        let key_filter = match (predicate, &self.key_column) {
-            (Some(predicate), Some(key_column)) => {
-                KeyFilter::from_polars_json(predicate, key_column)
-            }
-            _ => KeyFilter::Any,
-        };
-        let builder = match (&self.builder, predicate) {
-            (Builder::Zset(b), Some(predicate)) => {
-                let range = ValueRange::from_polars_json(predicate, b.score_column());
-                Builder::Zset(b.clone().with_score_range(range))
-            }
-            (builder, _) => builder.clone(),
-        };
-        let iter = with_builder!(builder, b => {
-            let mut b = b.with_limit(limit).with_key_filter(key_filter);
+        let iter = with_builder!(&self.builder, b => {
+            let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
             if let Some(projection) = projection {
                 b = b.with_projection(projection);
             }
@@ -202,7 +195,83 @@ pub(crate) fn hash_scanner(
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_fetch(fetch);
-    Scanner::new(Builder::Hash(builder), &args)
+    Scanner::new(Builder::Hash(builder))
+}
+
+/// A scan of streams: `fields` are `(name, dtype spec)` pairs of entry fields;
+/// each id column name is `None` to leave it out.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stream_scanner(
+    args: ScanArgs,
+    fields: Vec<(String, Bound<'_, PyTuple>)>,
+    start_id: String,
+    end_id: String,
+    count_per_stream: Option<i64>,
+    id_column: Option<String>,
+    timestamp_column: Option<String>,
+    sequence_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = StreamScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
+        .with_options(args.options()?)
+        .with_id_range(start_id, end_id)
+        .with_count_per_stream(
+            count_per_stream
+                .map(|n| count("count_per_stream", n).map(|n| n as u64))
+                .transpose()?,
+        )
+        .with_id_column(id_column.as_deref())
+        .with_timestamp_column(timestamp_column.as_deref())
+        .with_sequence_column(sequence_column.as_deref());
+    Scanner::new(Builder::Stream(builder))
+}
+
+/// A scan of time series. `start`/`end` are milliseconds (`None`: open);
+/// `filter` selects series by label instead of `args`' pattern or keys.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn timeseries_scanner(
+    args: ScanArgs,
+    start: Option<i64>,
+    end: Option<i64>,
+    aggregation: Option<&str>,
+    bucket_size_ms: Option<i64>,
+    filter: Option<Vec<String>>,
+    labels: Vec<String>,
+    timestamp_column: &str,
+    value_column: &str,
+) -> PyResult<Scanner> {
+    let mut builder = TimeSeriesScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_range(start, end)
+        .with_labels(labels)
+        .with_timestamp_column(timestamp_column)
+        .with_value_column(value_column);
+    builder = match (aggregation, bucket_size_ms) {
+        (Some(name), Some(bucket)) => {
+            builder.with_aggregation(Aggregation::from_name(name).map_err(to_py)?, bucket)
+        }
+        (Some(name), None) => {
+            return Err(InvalidInputError::new_err(format!(
+                "aggregation {name:?} needs bucket_size_ms (the bucket width in milliseconds)"
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(InvalidInputError::new_err(
+                "bucket_size_ms needs an aggregation (e.g. aggregation=\"avg\")",
+            ))
+        }
+        (None, None) => builder,
+    };
+    if let Some(filter) = filter {
+        if args.pattern.is_some() || args.keys.is_some() {
+            return Err(InvalidInputError::new_err(
+                "pass one of pattern, keys or filter, not several",
+            ));
+        }
+        builder = builder.with_filter(filter);
+    }
+    Scanner::new(Builder::TimeSeries(builder))
 }
 
 /// A scan of strings: one row per key, the value in `value_column`.
@@ -215,7 +284,7 @@ pub(crate) fn string_scanner(
     let builder = StringScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_value(value_column, dtypes::field_type(&value_type)?);
-    Scanner::new(Builder::String(builder), &args)
+    Scanner::new(Builder::String(builder))
 }
 
 /// A scan of sets: one row per member.
@@ -228,7 +297,7 @@ pub(crate) fn set_scanner(
     let builder = SetScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_member(member_column, dtypes::field_type(&member_type)?);
-    Scanner::new(Builder::Set(builder), &args)
+    Scanner::new(Builder::Set(builder))
 }
 
 /// A scan of lists: one row per element, with an optional position column.
@@ -243,7 +312,7 @@ pub(crate) fn list_scanner(
         .with_options(args.options()?)
         .with_element(element_column, dtypes::field_type(&element_type)?)
         .with_position_column(position_column.as_deref());
-    Scanner::new(Builder::List(builder), &args)
+    Scanner::new(Builder::List(builder))
 }
 
 /// A scan of sorted sets: one row per member, with its score and an
@@ -261,7 +330,7 @@ pub(crate) fn zset_scanner(
         .with_member(member_column, dtypes::field_type(&member_type)?)
         .with_score_column(score_column)
         .with_rank_column(rank_column.as_deref());
-    Scanner::new(Builder::Zset(builder), &args)
+    Scanner::new(Builder::Zset(builder))
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

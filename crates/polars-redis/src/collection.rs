@@ -22,11 +22,12 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 
 use crate::config::ConnectionConfig;
+use crate::connection::unexpected_reply as unexpected;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::Result;
-use crate::fetch::{is_wrong_type, queue_ttl, read_ttl, unexpected, wrong_type_error};
 use crate::layout::{Field, Layout, RowBuilders};
+use crate::paged::is_wrong_type;
 use crate::resp::{push_decimal, write_array, Item, ReplyReader};
 use crate::scan::{Plan, ScanOptions};
 
@@ -61,6 +62,8 @@ pub(crate) struct FetchContext {
     pub(crate) batch_size: usize,
     /// Rows a single key batch can ever need (the scan's row limit).
     pub(crate) limit: Option<usize>,
+    /// The serialized predicate to narrow reads by (see `ScanOptions::predicate_json`).
+    pub(crate) predicate_json: Option<String>,
 }
 
 impl FetchContext {
@@ -108,6 +111,7 @@ impl<K: Kind> Plan for CollectionScanBuilder<K> {
             wrong_type_is_error,
             batch_size: self.options.batch_size,
             limit: self.options.limit,
+            predicate_json: self.options.predicate_json().map(str::to_string),
         })
     }
 }
@@ -259,8 +263,8 @@ pub(crate) mod prelude {
         Pager, Rows,
     };
     pub(crate) use crate::config::ConnectionConfig;
+    pub(crate) use crate::connection::unexpected_reply as unexpected;
     pub(crate) use crate::error::Result;
-    pub(crate) use crate::fetch::unexpected;
     pub(crate) use crate::layout::Field;
     pub(crate) use crate::resp::{write_array, Item, ReplyReader};
     pub(crate) use crate::scan::scan_builder_methods;
@@ -288,7 +292,7 @@ impl<P: Pager> CollectionFetcher<P> {
         for key in keys {
             self.pager.queue_size(out, key);
             if with_ttl {
-                queue_ttl(out, key);
+                write_array(out, [&b"TTL"[..], key], 2);
             }
         }
         conn.flush().await?;
@@ -304,7 +308,7 @@ impl<P: Pager> CollectionFetcher<P> {
                 })
                 .await?;
             let ttl = match with_ttl {
-                true => read_ttl(conn, key).await?,
+                true => conn.read_ttl(key).await?,
                 false => None,
             };
             if size.is_none() {
@@ -313,7 +317,7 @@ impl<P: Pager> CollectionFetcher<P> {
             sizes.push((size.unwrap_or(0), ttl));
         }
         if let (Some(position), true) = (wrong_type, self.context.wrong_type_is_error) {
-            return Err(wrong_type_error(conn, &keys[position], P::REDIS_TYPE).await);
+            return Err(conn.wrong_type_error(&keys[position], P::REDIS_TYPE).await);
         }
         Ok(sizes)
     }
@@ -362,7 +366,7 @@ impl<P: Pager> CollectionFetcher<P> {
         }
         match wrong_type {
             Some(key) if self.context.wrong_type_is_error => {
-                Err(wrong_type_error(conn, key, P::REDIS_TYPE).await)
+                Err(conn.wrong_type_error(key, P::REDIS_TYPE).await)
             }
             _ => Ok(going),
         }
@@ -391,7 +395,7 @@ impl<P: Pager> CollectionFetcher<P> {
                 })
                 .await?;
             if page == Page::WrongType && self.context.wrong_type_is_error {
-                return Err(wrong_type_error(conn, key, P::REDIS_TYPE).await);
+                return Err(conn.wrong_type_error(key, P::REDIS_TYPE).await);
             }
             if !self.emit_full(rows, sink).await? {
                 return Ok(false);

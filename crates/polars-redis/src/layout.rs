@@ -108,7 +108,7 @@ impl Layout {
     /// Fresh builders for one batch of about `capacity` rows.
     pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
         RowBuilders {
-            rows: 0,
+            len: 0,
             keys: self
                 .extra
                 .key
@@ -156,14 +156,14 @@ impl Layout {
         Ok(())
     }
 
-    /// Append the key and TTL of a row.
+    /// Append the key and TTL of a row, which completes it (call once per
+    /// row, after its values).
     pub(crate) fn append_key_and_ttl(
         &self,
         rows: &mut RowBuilders,
         key: &[u8],
         ttl_seconds: Option<i64>,
     ) -> Result<()> {
-        rows.rows += 1;
         if let Some(keys) = &mut rows.keys {
             match std::str::from_utf8(key) {
                 Ok(text) => keys.append_value(text),
@@ -182,6 +182,7 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             ttls.append_option(ttl_seconds);
         }
+        rows.len += 1;
         Ok(())
     }
 
@@ -195,9 +196,9 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        // The count matters when no column is fetched (only the row index).
-        let options =
-            RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.rows)));
+        // The row count matters when no column is projected (e.g. only the
+        // row index, or a bare row count).
+        let options = RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.len)));
         RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &options)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
@@ -224,8 +225,8 @@ impl Layout {
 
 /// The builders of one batch under construction.
 pub(crate) struct RowBuilders {
-    /// Rows appended (by `append_key_and_ttl`) since the last `finish`.
-    rows: usize,
+    /// Completed rows.
+    len: usize,
     keys: Option<StringViewBuilder>,
     values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,

@@ -8,10 +8,10 @@
 
 use crate::collection::{CollectionScanBuilder, FetchContext, Kind, Rows};
 use crate::config::ConnectionConfig;
+use crate::connection::unexpected_reply as unexpected;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::fetch::{queue_ttl, read_ttl, unexpected};
 use crate::layout::Field;
 use crate::resp::{write_array, Item};
 use crate::scan::scan_builder_methods;
@@ -87,7 +87,7 @@ impl Fetcher for StringFetcher {
         let out = conn.write_buf();
         if with_ttl {
             for key in &keys {
-                queue_ttl(out, key);
+                write_array(out, [&b"TTL"[..], key], 2);
             }
         }
         write_array(
@@ -98,7 +98,7 @@ impl Fetcher for StringFetcher {
         conn.flush().await?;
         let mut ttls = Vec::with_capacity(if with_ttl { keys.len() } else { 0 });
         for key in keys.iter().filter(|_| with_ttl) {
-            ttls.push(read_ttl(conn, key).await?);
+            ttls.push(conn.read_ttl(key).await?);
         }
         let mut rows = Rows::new(&self.context.layout, keys.len());
         let mut nils = Vec::new();

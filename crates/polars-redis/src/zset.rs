@@ -108,7 +108,13 @@ impl Kind for ZsetKind {
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
         let rank = self.rank.as_deref().and_then(|r| context.column(r));
-        let range = self.range;
+        let predicate = context.predicate_json.as_deref();
+        let range = match predicate {
+            Some(json) => self
+                .range
+                .and(ValueRange::from_polars_json(json, &self.score)),
+            None => self.range,
+        };
         let limited = range.empty || range.lower.is_some() || range.upper.is_some();
         let by_score = (limited && rank.is_none()).then(|| ByScore {
             min: bound_arg(range.lower, "-inf"),
