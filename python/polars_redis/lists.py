@@ -40,8 +40,8 @@ def scan_lists(
     """Lazily read Redis lists into a LazyFrame, one row per element.
 
     Keys come from ``SCAN ... MATCH pattern TYPE list`` or from an explicit
-    ``keys`` list. Each key's length is asked first (``LLEN``): lists of at
-    most ``batch_size`` elements are read whole with one ``LRANGE``, atomically;
+    ``keys`` list. Each key's length is asked first (``LLEN``): lists of fewer
+    than ``batch_size`` elements are read whole with one ``LRANGE``, atomically;
     longer ones in ``LRANGE start stop`` pages of ``batch_size`` elements, so
     memory stays bounded however long the list is.
 

@@ -38,10 +38,11 @@ def scan_sets(
     """Lazily read Redis sets into a LazyFrame, one row per member.
 
     Keys come from ``SCAN ... MATCH pattern TYPE set`` or from an explicit
-    ``keys`` list. Each key's size is asked first (``SCARD``): sets of at most
-    ``batch_size`` members are read whole (``SMEMBERS``), larger ones in
-    ``SSCAN`` pages whose repeats are dropped, so a huge set never comes back
-    as one reply. Members come in no particular order.
+    ``keys`` list. Each key's size is asked first (``SCARD``): a set of fewer
+    than ``batch_size`` members is read in one ``SSCAN`` reply, a larger one in
+    ``SSCAN`` pages of about ``batch_size`` members (members ``SSCAN`` repeats
+    while the set is rehashed are dropped), so a huge set never comes back as
+    one reply. Members come in no particular order.
 
     Parameters
     ----------

@@ -42,7 +42,7 @@ def scan_zsets(
 
     Keys come from ``SCAN ... MATCH pattern TYPE zset`` or from an explicit
     ``keys`` list. Members come in ascending score order (ties by member),
-    with ``ZRANGE ... WITHSCORES``: whole for sorted sets of at most
+    with ``ZRANGE ... WITHSCORES``: whole for sorted sets of fewer than
     ``batch_size`` members, in pages of ``batch_size`` for larger ones.
 
     A filter on the score column (``>``, ``>=``, ``<``, ``<=``, ``==``,

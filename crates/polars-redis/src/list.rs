@@ -1,6 +1,7 @@
 //! Lists: one row per element, in list order, with an optional 0-based
-//! position. Small lists are read with `LRANGE key 0 -1`, large ones in
-//! `LRANGE key start stop` pages (see [`crate::collection`]).
+//! position. `LLEN` sizes each key; a list that fits in a page is read
+//! with one `LRANGE`, a longer one in `LRANGE key start stop` pages of
+//! `batch_size` elements.
 //!
 //! A list is not read atomically when it takes several pages: an element
 //! pushed or popped at the head between two pages shifts the later pages, so
@@ -65,7 +66,7 @@ impl ListScanBuilder {
 
 impl Kind for ListKind {
     const REDIS_TYPE: &'static str = "list";
-    type Fetcher = CollectionFetcher<ListPager>;
+    type Fetcher = PagedFetcher<ListSource>;
 
     fn fields(&self) -> Vec<Field> {
         let position = self.position.iter();
@@ -75,64 +76,52 @@ impl Kind for ListKind {
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
-        let pager = ListPager {
+        let source = ListSource {
             element: context.column(&self.element.name),
             position: self.position.as_deref().and_then(|p| context.column(p)),
         };
-        Ok(CollectionFetcher::new(context, pager))
+        Ok(context.paged(source))
     }
 }
 
-pub(crate) struct ListPager {
+pub(crate) struct ListSource {
     element: Option<usize>,
     position: Option<usize>,
 }
 
-impl Pager for ListPager {
-    /// Index of the next element to read.
-    type Cursor = usize;
-    const REDIS_TYPE: &'static str = "list";
-    const COMMANDS: [&'static str; 3] = ["LLEN", "LRANGE", "LRANGE"];
+impl PagedSource for ListSource {
+    /// Index of the first element of a page.
+    type Cursor = u64;
+    type Meta = ();
+    const TYPE_NAME: &'static str = "list";
+    const SIZE_COMMAND: &'static str = "LLEN";
+    const PAGE_COMMAND: &'static str = "LRANGE";
 
-    fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"LRANGE"[..], key, b"0", b"-1"], 4);
+    fn first_cursor(&self) -> Option<u64> {
+        Some(0)
     }
 
-    fn first_cursor(&self) -> usize {
-        0
-    }
-
-    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], start: &usize, count: usize) {
+    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], start: &u64, count: u64) {
         let (first, last) = (start.to_string(), (start + count - 1).to_string());
         let args = [&b"LRANGE"[..], key, first.as_bytes(), last.as_bytes()];
         write_array(out, args, 4);
     }
 
-    fn decode(
+    fn read_rows(
         &self,
         r: &mut ReplyReader<'_>,
-        rows: &mut Rows<'_>,
-        key: &[u8],
-        ttl: Option<i64>,
-        cursor: Option<(&mut usize, usize)>,
-    ) -> Result<Page> {
-        let elements = match reply_head(r, "LRANGE", key)? {
-            None => return Ok(Page::WrongType),
-            Some(Item::Array(n)) => n,
-            Some(_) => return Err(unexpected("LRANGE", key)),
-        };
-        let start = cursor.as_ref().map_or(0, |(start, _)| **start);
-        for i in 0..elements {
-            rows.value(self.element, key, next_bytes(r, "LRANGE", key)?)?;
-            rows.ordinal(self.position, key, start + i)?;
-            rows.end_row(key, ttl)?;
+        len: usize,
+        rows: &mut RowSink<'_>,
+        _meta: &(),
+        start: &u64,
+    ) -> Result<Option<u64>> {
+        let mut ordinals = Ordinals::default();
+        for i in 0..len as u64 {
+            let element = next_bytes(r, "LRANGE", rows.key())?;
+            put(rows, self.element, element)?;
+            ordinals.put(rows, self.position, start + i)?;
+            rows.end_row()?;
         }
-        Ok(match cursor {
-            Some((start, count)) if elements >= count => {
-                *start += elements;
-                Page::More
-            }
-            _ => Page::Done,
-        })
+        Ok(Some(start + len as u64))
     }
 }

@@ -1,7 +1,13 @@
-//! Sets: one row per member. Small sets are read with `SMEMBERS`, large ones
-//! with `SSCAN` pages (see [`crate::collection`]); `SSCAN` may return a
-//! member twice while the set is rehashed, so repeats are dropped by
+//! Sets: one row per member, read with `SSCAN` pages.
+//!
+//! `SCARD` sizes each key first. A set that fits in one page is asked for
+//! with `SSCAN key 0 COUNT size+1`, which returns the whole set in one reply
+//! (Redis visits up to ten buckets per unit of `COUNT`). A larger set is read
+//! in pages of about `batch_size` members; `SSCAN` may return a member twice
+//! while the set is rehashed between pages, so those repeats are dropped by
 //! remembering a 128-bit digest of every member of that key.
+
+use std::sync::{Arc, Mutex};
 
 use crate::collection::prelude::*;
 use crate::keys::SeenKeys;
@@ -45,7 +51,7 @@ impl SetScanBuilder {
 
 impl Kind for SetKind {
     const REDIS_TYPE: &'static str = "set";
-    type Fetcher = CollectionFetcher<SetPager>;
+    type Fetcher = PagedFetcher<SetSource>;
 
     fn fields(&self) -> Vec<Field> {
         vec![self.member.clone()]
@@ -53,88 +59,76 @@ impl Kind for SetKind {
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
         let member = context.column(&self.member.name);
-        Ok(CollectionFetcher::new(context, SetPager { member }))
+        Ok(context.paged(SetSource { member }))
     }
 }
 
-pub(crate) struct SetPager {
+pub(crate) struct SetSource {
     member: Option<usize>,
 }
 
-/// An `SSCAN` cursor and the members seen so far.
+/// An `SSCAN` cursor, with the members of the key read so far once it
+/// takes more than one page.
+#[derive(Clone)]
 pub(crate) struct SetCursor {
     cursor: Vec<u8>,
-    seen: SeenKeys,
+    seen: Option<Arc<Mutex<SeenKeys>>>,
 }
 
-impl Pager for SetPager {
+impl PagedSource for SetSource {
     type Cursor = SetCursor;
-    const REDIS_TYPE: &'static str = "set";
-    const COMMANDS: [&'static str; 3] = ["SCARD", "SMEMBERS", "SSCAN"];
+    type Meta = ();
+    const TYPE_NAME: &'static str = "set";
+    const SIZE_COMMAND: &'static str = "SCARD";
+    const PAGE_COMMAND: &'static str = "SSCAN";
+    const SHORT_PAGES_END: bool = false;
 
-    fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"SMEMBERS"[..], key], 2);
-    }
-
-    fn first_cursor(&self) -> SetCursor {
-        SetCursor {
+    fn first_cursor(&self) -> Option<SetCursor> {
+        Some(SetCursor {
             cursor: b"0".to_vec(),
-            seen: SeenKeys::default(),
-        }
+            seen: None,
+        })
     }
 
-    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], cursor: &SetCursor, count: usize) {
+    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], from: &SetCursor, count: u64) {
         let count = count.to_string();
-        let args = [
-            &b"SSCAN"[..],
-            key,
-            &cursor.cursor,
-            b"COUNT",
-            count.as_bytes(),
-        ];
+        let args = [&b"SSCAN"[..], key, &from.cursor, b"COUNT", count.as_bytes()];
         write_array(out, args, 5);
     }
 
-    fn decode(
+    fn read_rows(
         &self,
         r: &mut ReplyReader<'_>,
-        rows: &mut Rows<'_>,
-        key: &[u8],
-        ttl: Option<i64>,
-        cursor: Option<(&mut SetCursor, usize)>,
-    ) -> Result<Page> {
-        let command = if cursor.is_some() {
-            "SSCAN"
-        } else {
-            "SMEMBERS"
+        len: usize,
+        rows: &mut RowSink<'_>,
+        _meta: &(),
+        from: &SetCursor,
+    ) -> Result<Option<SetCursor>> {
+        let key = rows.key().to_vec();
+        let bad = || unexpected_reply("SSCAN", &key);
+        if len != 2 {
+            return Err(bad());
+        }
+        let next = next_bytes(r, "SSCAN", &key)?.to_vec();
+        let Item::Array(members) = r.next()? else {
+            return Err(bad());
         };
-        let bad = || unexpected(command, key);
-        let mut seen = None;
-        let mut page = Page::Done;
-        let members = match (reply_head(r, command, key)?, cursor) {
-            (None, _) => return Ok(Page::WrongType),
-            (Some(Item::Array(n)), None) => n,
-            (Some(Item::Array(2)), Some((cursor, _))) => {
-                let next = next_bytes(r, command, key)?;
-                if next != b"0" {
-                    page = Page::More;
-                }
-                cursor.cursor = next.to_vec();
-                seen = Some(&mut cursor.seen);
-                match r.next()? {
-                    Item::Array(n) => n,
-                    _ => return Err(bad()),
-                }
-            }
-            _ => return Err(bad()),
+        let done = next == b"0";
+        // A set read in one reply has no repeats to drop.
+        let seen = match (&from.seen, done) {
+            (Some(seen), _) => Some(seen.clone()),
+            (None, false) => Some(Arc::new(Mutex::new(SeenKeys::default()))),
+            (None, true) => None,
         };
+        let mut guard = seen.as_ref().map(|s| s.lock().expect("member set lock"));
         for _ in 0..members {
-            let member = next_bytes(r, command, key)?;
-            if seen.as_mut().is_none_or(|seen| seen.first_time(member)) {
-                rows.value(self.member, key, member)?;
-                rows.end_row(key, ttl)?;
+            let member = next_bytes(r, "SSCAN", &key)?;
+            if guard.as_mut().is_none_or(|seen| seen.first_time(member)) {
+                put(rows, self.member, member)?;
+                rows.end_row()?;
             }
         }
-        Ok(page)
+        drop(guard);
+        Ok((!done).then_some(SetCursor { cursor: next, seen }))
     }
 }

@@ -6,7 +6,7 @@
 //! the user listed the keys, the nil keys are asked their `TYPE` in one
 //! pipeline, so a key of another type is reported rather than dropped.
 
-use crate::collection::{CollectionScanBuilder, FetchContext, Kind, Rows};
+use crate::collection::{CollectionScanBuilder, FetchContext, Kind};
 use crate::config::ConnectionConfig;
 use crate::connection::unexpected_reply as unexpected;
 use crate::connection::{server_error, Connection};
@@ -100,7 +100,8 @@ impl Fetcher for StringFetcher {
         for key in keys.iter().filter(|_| with_ttl) {
             ttls.push(conn.read_ttl(key).await?);
         }
-        let mut rows = Rows::new(&self.context.layout, keys.len());
+        let layout = &self.context.layout;
+        let mut rows = layout.builders(keys.len());
         let mut nils = Vec::new();
         let first = keys.first().map_or(&b""[..], Vec::as_slice);
         conn.read_reply("MGET", |r| {
@@ -112,8 +113,11 @@ impl Fetcher for StringFetcher {
             for (position, key) in keys.iter().enumerate() {
                 match r.next()? {
                     Item::Bytes(value) => {
-                        rows.value(self.value, key, value)?;
-                        rows.end_row(key, ttls.get(position).copied().flatten())?;
+                        if let Some(column) = self.value {
+                            layout.append_value(&mut rows, column, key, Some(value))?;
+                        }
+                        let ttl = ttls.get(position).copied().flatten();
+                        layout.append_key_and_ttl(&mut rows, key, ttl)?;
                     }
                     Item::Nil => nils.push(key.as_slice()),
                     _ => return Err(unexpected("MGET", key)),
@@ -125,7 +129,7 @@ impl Fetcher for StringFetcher {
         if self.context.wrong_type_is_error && !nils.is_empty() {
             check_nils_are_missing(conn, &nils).await?;
         }
-        sink.emit(rows.take()?).await;
+        sink.emit(layout.finish(&mut rows)?).await;
         Ok(())
     }
 }

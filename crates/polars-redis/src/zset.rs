@@ -1,8 +1,8 @@
 //! Sorted sets: one row per member, in ascending score order, with the score
 //! (`Float64`) and an optional 0-based rank.
 //!
-//! Small sorted sets are read with one `ZRANGE`, large ones in pages (see
-//! [`crate::collection`]). With a score range (from a predicate on the score
+//! `ZCARD` sizes each key; a sorted set that fits in a page is read with one
+//! `ZRANGE`, a larger one in pages of `batch_size` members. With a score range (from a predicate on the score
 //! column) only members inside it are read: `ZCOUNT` sizes the key and
 //! `ZRANGE key min max BYSCORE [LIMIT offset count] WITHSCORES` reads it.
 //! Pages then continue from the last score read, skipping only the members
@@ -93,7 +93,7 @@ impl ZsetScanBuilder {
 
 impl Kind for ZsetKind {
     const REDIS_TYPE: &'static str = "zset";
-    type Fetcher = CollectionFetcher<ZsetPager>;
+    type Fetcher = PagedFetcher<ZsetSource>;
 
     fn fields(&self) -> Vec<Field> {
         let rank = self.rank.iter().map(|r| Field::new(r, FieldType::Int64));
@@ -108,8 +108,7 @@ impl Kind for ZsetKind {
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
         let rank = self.rank.as_deref().and_then(|r| context.column(r));
-        let predicate = context.predicate_json.as_deref();
-        let range = match predicate {
+        let range = match context.predicate_json.as_deref() {
             Some(json) => self
                 .range
                 .and(ValueRange::from_polars_json(json, &self.score)),
@@ -123,14 +122,14 @@ impl Kind for ZsetKind {
             empty: range.empty,
         });
         let score = context.column(&self.score);
-        let pager = ZsetPager {
+        let source = ZsetSource {
             member: context.column(&self.member.name),
             with_scores: score.is_some() || by_score.is_some(),
             score,
             rank,
             by_score,
         };
-        Ok(CollectionFetcher::new(context, pager))
+        Ok(context.paged(source))
     }
 }
 
@@ -153,7 +152,7 @@ struct ByScore {
     empty: bool,
 }
 
-pub(crate) struct ZsetPager {
+pub(crate) struct ZsetSource {
     member: Option<usize>,
     score: Option<usize>,
     rank: Option<usize>,
@@ -161,55 +160,22 @@ pub(crate) struct ZsetPager {
     by_score: Option<ByScore>,
 }
 
-/// Where the next page starts: a rank, or (by score) a lowest score and how
-/// many members at exactly that score were already read.
+/// Where a page starts: a rank, or (by score) a lowest score and how many
+/// members at exactly that score were already read.
+#[derive(Clone)]
 pub(crate) struct ZsetCursor {
-    start: usize,
+    start: u64,
     min: Vec<u8>,
     min_value: Option<f64>,
-    skip: usize,
+    skip: u64,
 }
 
-impl ZsetPager {
-    /// `ZRANGE key <from> <to> [BYSCORE] [LIMIT ..] [WITHSCORES]`.
-    fn queue_range(&self, out: &mut Vec<u8>, key: &[u8], from: &[u8], to: &[u8], limit: &[&[u8]]) {
-        let by_score: &[&[u8]] = if self.by_score.is_some() {
-            &[b"BYSCORE"]
-        } else {
-            &[]
-        };
-        let scores: &[&[u8]] = if self.with_scores {
-            &[b"WITHSCORES"]
-        } else {
-            &[]
-        };
-        let head = [&b"ZRANGE"[..], key, from, to];
-        let len = head.len() + by_score.len() + limit.len() + scores.len();
-        let args = head.into_iter().chain(by_score.iter().copied());
-        write_array(
-            out,
-            args.chain(limit.iter().copied())
-                .chain(scores.iter().copied()),
-            len,
-        );
-    }
-}
-
-impl Pager for ZsetPager {
+impl PagedSource for ZsetSource {
     type Cursor = ZsetCursor;
-    const REDIS_TYPE: &'static str = "zset";
-    const COMMANDS: [&'static str; 3] = ["ZCARD", "ZRANGE", "ZRANGE"];
-
-    fn reads_nothing(&self) -> bool {
-        self.by_score.as_ref().is_some_and(|s| s.empty)
-    }
-
-    fn size_command(&self) -> &'static str {
-        match self.by_score {
-            Some(_) => "ZCOUNT",
-            None => "ZCARD",
-        }
-    }
+    type Meta = ();
+    const TYPE_NAME: &'static str = "zset";
+    const SIZE_COMMAND: &'static str = "ZCARD";
+    const PAGE_COMMAND: &'static str = "ZRANGE";
 
     fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
         match &self.by_score {
@@ -218,92 +184,90 @@ impl Pager for ZsetPager {
         }
     }
 
-    fn queue_whole(&self, out: &mut Vec<u8>, key: &[u8]) {
+    fn first_cursor(&self) -> Option<ZsetCursor> {
         match &self.by_score {
-            Some(s) => self.queue_range(out, key, &s.min, &s.max, &[]),
-            None => self.queue_range(out, key, b"0", b"-1", &[]),
+            Some(s) if s.empty => None,
+            by_score => Some(ZsetCursor {
+                start: 0,
+                min: by_score.as_ref().map_or(vec![], |s| s.min.clone()),
+                min_value: by_score.as_ref().and_then(|s| s.min_value),
+                skip: 0,
+            }),
         }
     }
 
-    fn first_cursor(&self) -> ZsetCursor {
-        ZsetCursor {
-            start: 0,
-            min: self.by_score.as_ref().map_or(vec![], |s| s.min.clone()),
-            min_value: self.by_score.as_ref().and_then(|s| s.min_value),
-            skip: 0,
-        }
-    }
-
-    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], cursor: &ZsetCursor, count: usize) {
+    /// `ZRANGE key <from> <to> [BYSCORE LIMIT skip count] [WITHSCORES]`.
+    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], from: &ZsetCursor, count: u64) {
+        let (first, last) = (from.start.to_string(), (from.start + count - 1).to_string());
+        let (skip, count) = (from.skip.to_string(), count.to_string());
+        let mut args: Vec<&[u8]> = vec![b"ZRANGE", key];
         match &self.by_score {
-            Some(s) => {
-                let (skip, count) = (cursor.skip.to_string(), count.to_string());
-                let limit = [&b"LIMIT"[..], skip.as_bytes(), count.as_bytes()];
-                self.queue_range(out, key, &cursor.min, &s.max, &limit);
-            }
-            None => {
-                let first = cursor.start.to_string();
-                let last = (cursor.start + count - 1).to_string();
-                self.queue_range(out, key, first.as_bytes(), last.as_bytes(), &[]);
-            }
+            Some(s) => args.extend([
+                &from.min[..],
+                &s.max,
+                b"BYSCORE",
+                b"LIMIT",
+                skip.as_bytes(),
+                count.as_bytes(),
+            ]),
+            None => args.extend([first.as_bytes(), last.as_bytes()]),
         }
+        if self.with_scores {
+            args.push(b"WITHSCORES");
+        }
+        let len = args.len();
+        write_array(out, args, len);
     }
 
-    fn decode(
+    fn read_rows(
         &self,
         r: &mut ReplyReader<'_>,
-        rows: &mut Rows<'_>,
-        key: &[u8],
-        ttl: Option<i64>,
-        cursor: Option<(&mut ZsetCursor, usize)>,
-    ) -> Result<Page> {
-        let bad = || unexpected("ZRANGE", key);
+        len: usize,
+        rows: &mut RowSink<'_>,
+        _meta: &(),
+        from: &ZsetCursor,
+    ) -> Result<Option<ZsetCursor>> {
         let per_member = if self.with_scores { 2 } else { 1 };
-        let members = match reply_head(r, "ZRANGE", key)? {
-            None => return Ok(Page::WrongType),
-            Some(Item::Array(n)) if n % per_member == 0 => n / per_member,
-            Some(_) => return Err(bad()),
-        };
-        let start = cursor.as_ref().map_or(0, |(c, _)| c.start);
-        // The last score read and how many members in a row carried it.
+        if len % per_member != 0 {
+            return Err(unexpected_reply("ZRANGE", rows.key()));
+        }
+        let members = (len / per_member) as u64;
+        let mut ordinals = Ordinals::default();
+        // The last score read, and how many members in a row carried it.
         let mut last: Option<(f64, &[u8])> = None;
         let mut ties = 0;
         for i in 0..members {
-            let member = next_bytes(r, "ZRANGE", key)?;
-            rows.value(self.member, key, member)?;
+            let member = next_bytes(r, "ZRANGE", rows.key())?;
+            put(rows, self.member, member)?;
             if self.with_scores {
-                let score = next_bytes(r, "ZRANGE", key)?;
-                rows.value(self.score, key, score)?;
+                let score = next_bytes(r, "ZRANGE", rows.key())?;
+                put(rows, self.score, score)?;
                 let value = std::str::from_utf8(score)
                     .ok()
                     .and_then(|s| s.parse::<f64>().ok())
-                    .ok_or_else(bad)?;
-                ties = if last.is_some_and(|(v, _)| v == value) {
-                    ties + 1
-                } else {
-                    1
+                    .ok_or_else(|| unexpected_reply("ZRANGE", rows.key()))?;
+                ties = match last {
+                    Some((v, _)) if v == value => ties + 1,
+                    _ => 1,
                 };
                 last = Some((value, score));
             }
-            rows.ordinal(self.rank, key, start + i)?;
-            rows.end_row(key, ttl)?;
+            ordinals.put(rows, self.rank, from.start + i)?;
+            rows.end_row()?;
         }
-        let Some((cursor, count)) = cursor else {
-            return Ok(Page::Done);
-        };
-        if members < count {
-            return Ok(Page::Done);
-        }
-        cursor.start += members;
+        let mut next = from.clone();
+        next.start += members;
+        // By score, the next page starts at the last score read, past the
+        // members already read at exactly that score.
         if let (Some(_), Some((value, bytes))) = (&self.by_score, last) {
-            if cursor.min_value == Some(value) {
-                cursor.skip += ties;
+            if next.min_value == Some(value) {
+                next.skip += ties;
             } else {
-                cursor.min = bytes.to_vec();
-                cursor.min_value = Some(value);
-                cursor.skip = ties;
+                next.min = bytes.to_vec();
+                next.min_value = Some(value);
+                next.skip = ties;
             }
         }
-        Ok(Page::More)
+        Ok(Some(next))
     }
 }
