@@ -112,6 +112,11 @@ def test_schema_agrees_for_every_option(redis_client: Any, redis_url: str) -> No
     )
 
 
+def test_nested_member_types_are_refused(redis_url: str) -> None:
+    with pytest.raises(redis.InvalidInputError, match=r"`member`: Struct.*not supported for set"):
+        redis.scan_sets(redis_url, member_type=pl.Struct({"a": pl.Int64}))
+
+
 def test_empty_database_keeps_schema(redis_url: str) -> None:
     df = collect_both(redis.scan_sets(redis_url, member_type=pl.Int16, include_row_index=True))
     assert df.schema == pl.Schema({"_index": pl.UInt32, "_key": pl.String, "member": pl.Int16})

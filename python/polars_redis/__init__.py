@@ -28,6 +28,7 @@ from polars_redis.exceptions import (
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
 from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.lists import iter_lists, read_lists, scan_lists
 from polars_redis.sets import iter_sets, read_sets, scan_sets
 from polars_redis.streams import iter_streams, read_streams, scan_streams
@@ -52,6 +53,7 @@ __all__ = [
     "__version__",
     "infer_hash_schema",
     "iter_hashes",
+    "iter_json",
     "iter_lists",
     "iter_sets",
     "iter_streams",
@@ -59,6 +61,7 @@ __all__ = [
     "iter_timeseries",
     "iter_zsets",
     "read_hashes",
+    "read_json",
     "read_lists",
     "read_sets",
     "read_streams",
@@ -66,6 +69,7 @@ __all__ = [
     "read_timeseries",
     "read_zsets",
     "scan_hashes",
+    "scan_json",
     "scan_lists",
     "scan_sets",
     "scan_streams",

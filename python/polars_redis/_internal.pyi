@@ -61,6 +61,13 @@ def zset_scanner(
     score_column: str,
     rank_column: str | None,
 ) -> Scanner: ...
+def json_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    path: str,
+    paths: list[tuple[str, str]],
+    fetch: str,
+) -> Scanner: ...
 def stream_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],

@@ -20,6 +20,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scanners::set_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::list_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::zset_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::json_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::stream_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use polars_redis::{
-    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ListScanBuilder,
-    ScanOptions, SetScanBuilder, StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder,
-    ZsetScanBuilder,
+    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
+    KeyFilter, ListScanBuilder, ScanOptions, SetScanBuilder, StreamScanBuilder, StringScanBuilder,
+    TimeSeriesScanBuilder, ZsetScanBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -98,6 +98,20 @@ fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
         })
 }
 
+/// The value of a string option that names one of `choices`.
+fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> PyResult<T> {
+    match choices.iter().find(|(name, _)| *name == value) {
+        Some((_, choice)) => Ok(*choice),
+        None => {
+            let names: Vec<String> = choices.iter().map(|(n, _)| format!("'{n}'")).collect();
+            Err(InvalidInputError::new_err(format!(
+                "{option} must be one of {}, got {value:?}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
 /// A validated scan of one Redis type.
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
@@ -105,6 +119,7 @@ pub(crate) enum Builder {
     Set(SetScanBuilder),
     List(ListScanBuilder),
     Zset(ZsetScanBuilder),
+    Json(JsonScanBuilder),
     Stream(StreamScanBuilder),
     TimeSeries(TimeSeriesScanBuilder),
 }
@@ -118,6 +133,7 @@ macro_rules! with_builder {
             Builder::Set($b) => $body,
             Builder::List($b) => $body,
             Builder::Zset($b) => $body,
+            Builder::Json($b) => $body,
             Builder::Stream($b) => $body,
             Builder::TimeSeries($b) => $body,
         }
@@ -182,16 +198,15 @@ pub(crate) fn hash_scanner(
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     fetch: &str,
 ) -> PyResult<Scanner> {
-    let fetch = match fetch {
-        "auto" => HashFetch::Auto,
-        "hgetall" => HashFetch::All,
-        "hmget" => HashFetch::Fields,
-        other => {
-            return Err(InvalidInputError::new_err(format!(
-                "fetch must be 'auto', 'hgetall' or 'hmget', got {other:?}"
-            )))
-        }
-    };
+    let fetch = choose(
+        "fetch",
+        fetch,
+        &[
+            ("auto", HashFetch::Auto),
+            ("hgetall", HashFetch::All),
+            ("hmget", HashFetch::Fields),
+        ],
+    )?;
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_fetch(fetch);
@@ -331,6 +346,36 @@ pub(crate) fn zset_scanner(
         .with_score_column(score_column)
         .with_rank_column(rank_column.as_deref());
     Scanner::new(Builder::Zset(builder))
+}
+
+/// A scan of JSON documents: `fields` are `(name, dtype spec)` pairs read
+/// from the members of the object at `path`, except the columns `paths`
+/// maps to their own JSONPath.
+#[pyfunction]
+pub(crate) fn json_scanner(
+    args: ScanArgs,
+    fields: Vec<(String, Bound<'_, PyTuple>)>,
+    path: String,
+    paths: Vec<(String, String)>,
+    fetch: &str,
+) -> PyResult<Scanner> {
+    let fetch = choose(
+        "fetch",
+        fetch,
+        &[
+            ("auto", JsonFetch::Auto),
+            ("document", JsonFetch::Document),
+            ("paths", JsonFetch::Paths),
+        ],
+    )?;
+    let mut builder = JsonScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
+        .with_options(args.options()?)
+        .with_root_path(path)
+        .with_fetch(fetch);
+    for (column, path) in paths {
+        builder = builder.with_column_path(column, path);
+    }
+    Scanner::new(Builder::Json(builder))
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

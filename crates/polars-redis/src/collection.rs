@@ -9,7 +9,7 @@ use crate::config::ConnectionConfig;
 use crate::connection::unexpected_reply;
 use crate::engine::Fetcher;
 use crate::error::Result;
-use crate::layout::{Field, Layout};
+use crate::layout::{check_flat, Field, Layout};
 use crate::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::resp::{push_decimal, Item, ReplyReader};
 use crate::scan::{Plan, ScanOptions};
@@ -91,7 +91,9 @@ impl<K: Kind> Plan for CollectionScanBuilder<K> {
     }
 
     fn fields(&self) -> Result<Vec<Field>> {
-        Ok(self.kind.fields())
+        let fields = self.kind.fields();
+        check_flat(&fields, &format!("{} values", K::REDIS_TYPE))?;
+        Ok(fields)
     }
 
     fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<K::Fetcher> {

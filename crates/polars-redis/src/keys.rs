@@ -2,9 +2,8 @@
 //! an explicit list, or the reply of a query command (`TS.QUERYINDEX`).
 //! Either way every key is handed out at most once, in batches.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use tokio::sync::mpsc;
 
@@ -35,52 +34,34 @@ pub(crate) type KeyBatch = Vec<Vec<u8>>;
 /// mid-scan). Remembering each key's 128-bit XXH3 digest rather than the key
 /// keeps memory at 16 bytes a key; two distinct keys collide with probability
 /// about n²/2¹²⁹ (1e-26 for a billion keys).
-///
-/// The digest is already a good hash, so the set uses it as is instead of
-/// hashing it again (SipHash was half of a string scan's client CPU). The
-/// digest is seeded per set, so keys cannot be crafted to collide in it.
-pub(crate) struct SeenKeys {
-    digests: HashSet<u128, BuildHasherDefault<DigestHasher>>,
-    seed: u64,
-}
-
-impl Default for SeenKeys {
-    fn default() -> Self {
-        SeenKeys {
-            digests: HashSet::default(),
-            seed: RandomState::new().hash_one(0u8),
-        }
-    }
-}
-
-impl SeenKeys {
-    /// True the first time a key is offered.
-    pub(crate) fn first_time(&mut self, key: &[u8]) -> bool {
-        let digest = xxhash_rust::xxh3::xxh3_128_with_seed(key, self.seed);
-        self.digests.insert(digest)
-    }
-}
-
-/// Hashes a (random-looking) 128-bit digest by folding it to 64 bits.
 #[derive(Default)]
-struct DigestHasher(u64);
+pub(crate) struct SeenKeys(HashSet<u128, BuildHasherDefault<DigestHasher>>);
+
+/// Hashes a digest by folding its own bits: XXH3 output is already uniform,
+/// so hashing it again (SipHash, the default) only costs time.
+#[derive(Default)]
+pub(crate) struct DigestHasher(u64);
 
 impl Hasher for DigestHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
-    fn write_u128(&mut self, digest: u128) {
-        self.0 ^= (digest as u64) ^ ((digest >> 64) as u64);
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u128`s are hashed with it; fold anything else all the same.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
+    fn write_u128(&mut self, digest: u128) {
+        self.0 = digest as u64 ^ (digest >> 64) as u64;
+    }
+}
+
+impl SeenKeys {
+    /// True the first time a key is offered.
+    pub(crate) fn first_time(&mut self, key: &[u8]) -> bool {
+        self.0.insert(xxhash_rust::xxh3::xxh3_128(key))
     }
 }
 

@@ -30,6 +30,19 @@ impl Field {
     }
 }
 
+/// Reject List and Struct fields for a type whose values are flat strings
+/// (`values`, e.g. `hash values`), naming the first such field.
+pub(crate) fn check_flat(fields: &[Field], values: &str) -> Result<()> {
+    match fields.iter().find(|f| f.field_type.is_nested()) {
+        Some(field) => Err(Error::InvalidArgument(format!(
+            "field `{}`: {} is not supported for {values} (they are flat strings; \
+             List and Struct dtypes are for JSON documents)",
+            field.name, field.field_type
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Names of the optional bookkeeping columns, `None` to leave one out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtraColumns {
@@ -192,7 +205,9 @@ impl Layout {
         if let Some(keys) = &mut rows.keys {
             columns.push(Arc::new(keys.finish()));
         }
-        columns.extend(rows.values.iter_mut().map(ColumnBuilder::finish));
+        for values in &mut rows.values {
+            columns.push(values.finish()?);
+        }
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
@@ -228,6 +243,7 @@ pub(crate) struct RowBuilders {
     /// Completed rows.
     len: usize,
     keys: Option<StringViewBuilder>,
-    values: Vec<ColumnBuilder>,
+    /// The value columns, in layout order.
+    pub(crate) values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
 }
