@@ -27,7 +27,12 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
-from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.infer import (
+    FieldInference,
+    InferredSchema,
+    infer_hash_schema,
+    infer_json_schema,
+)
 from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.lists import iter_lists, read_lists, scan_lists
 from polars_redis.sets import iter_sets, read_sets, scan_sets
@@ -52,6 +57,7 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "infer_hash_schema",
+    "infer_json_schema",
     "iter_hashes",
     "iter_json",
     "iter_lists",

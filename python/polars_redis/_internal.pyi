@@ -90,8 +90,9 @@ def timeseries_scanner(
     value_column: str,
 ) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
-def infer_hashes(
+def infer_schema(
     url: str,
+    kind: str,
     pattern: bytes,
     *,
     sample_size: int = 100,

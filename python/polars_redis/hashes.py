@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -12,8 +11,7 @@ from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
-from polars_redis.exceptions import InvalidInputError
-from polars_redis.infer import InferredSchema, infer_hash_schema
+from polars_redis.infer import explain_detail, schema_for_scan
 
 
 @with_scan_options
@@ -100,10 +98,7 @@ def scan_hashes(
     """
     args = locals()
     scanner, polars_schema = _hash_scanner(args)
-    detail = f"hashes {'keys' if keys is not None else (pattern or '*')!r}"
-    if isinstance(args["schema"], InferredSchema):
-        detail += f"; schema inferred from {args['schema'].sample_count} keys"
-    return lazy_scan(scanner, polars_schema, detail)
+    return lazy_scan(scanner, polars_schema, explain_detail("hashes", args, args["schema"]))
 
 
 def read_hashes(
@@ -164,24 +159,6 @@ def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
 
     When the schema is inferred here, ``args["schema"]`` is replaced by the result.
     """
-    if args["schema"] is None:
-        if args["keys"] is not None:
-            msg = "schema inference samples a pattern: pass schema= when reading explicit keys"
-            raise InvalidInputError(msg)
-        args["schema"] = _infer_for_scan(args["url"], args["pattern"] or "*", args)
-    schema = args["schema"]
-    if isinstance(schema, InferredSchema):
-        args["parse_hint"] = schema.parse_hint()
+    schema = args["schema"] = schema_for_scan("hash", args)
     scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"])
     return scanner, output_schema(scanner, dict(schema))
-
-
-def _infer_for_scan(url: str, pattern: str | bytes, args: dict[str, Any]) -> InferredSchema:
-    inferred = infer_hash_schema(url, pattern, sample_size=args["infer_sample_size"])
-    for f in inferred.low_confidence():
-        if f.dtype == pl.String and f.note:
-            warnings.warn(
-                f"field {f.name!r} was inferred as String ({f.note}); pass schema= to choose",
-                stacklevel=4,
-            )
-    return inferred

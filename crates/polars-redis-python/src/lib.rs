@@ -24,7 +24,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scanners::stream_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
-    m.add_function(wrap_pyfunction!(inference::infer_hashes, m)?)?;
+    m.add_function(wrap_pyfunction!(inference::infer_schema, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

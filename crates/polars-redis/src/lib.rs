@@ -39,6 +39,7 @@ mod fetch;
 mod glob;
 mod hash;
 mod infer;
+mod infer_json;
 mod json;
 mod json_text;
 mod keys;
@@ -67,6 +68,7 @@ pub use hash::HashScanBuilder;
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
 };
+pub use infer_json::{infer_json_schema, infer_json_schema_async};
 pub use json::{JsonFetch, JsonScanBuilder};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
