@@ -36,7 +36,10 @@ from polars_redis.infer import (
     infer_json_schema,
 )
 from polars_redis.json import iter_json, read_json, scan_json
+from polars_redis.lists import iter_lists, read_lists, scan_lists
+from polars_redis.sets import iter_sets, read_sets, scan_sets
 from polars_redis.streams import iter_streams, read_streams, scan_streams
+from polars_redis.strings import iter_strings, read_strings, scan_strings
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 from polars_redis.write import (
     KeyFailure,
@@ -51,6 +54,7 @@ from polars_redis.write import (
     write_timeseries,
     write_zsets,
 )
+from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
     "AuthenticationError",
@@ -75,16 +79,28 @@ __all__ = [
     "infer_json_schema",
     "iter_hashes",
     "iter_json",
+    "iter_lists",
+    "iter_sets",
     "iter_streams",
+    "iter_strings",
     "iter_timeseries",
+    "iter_zsets",
     "read_hashes",
     "read_json",
+    "read_lists",
+    "read_sets",
     "read_streams",
+    "read_strings",
     "read_timeseries",
+    "read_zsets",
     "scan_hashes",
     "scan_json",
+    "scan_lists",
+    "scan_sets",
     "scan_streams",
+    "scan_strings",
     "scan_timeseries",
+    "scan_zsets",
     "write_hashes",
     "write_json",
     "write_lists",

@@ -42,6 +42,25 @@ def hash_scanner(
     fields: list[tuple[str, tuple[Any, ...]]],
     fetch: str,
 ) -> Scanner: ...
+def string_scanner(
+    args: dict[str, Any], value_column: str, value_type: tuple[Any, ...]
+) -> Scanner: ...
+def set_scanner(
+    args: dict[str, Any], member_column: str, member_type: tuple[Any, ...]
+) -> Scanner: ...
+def list_scanner(
+    args: dict[str, Any],
+    element_column: str,
+    element_type: tuple[Any, ...],
+    position_column: str | None,
+) -> Scanner: ...
+def zset_scanner(
+    args: dict[str, Any],
+    member_column: str,
+    member_type: tuple[Any, ...],
+    score_column: str,
+    rank_column: str | None,
+) -> Scanner: ...
 def json_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],

@@ -8,11 +8,13 @@ from typing import Any, Literal
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis.infer import explain_detail, schema_for_scan
 
 
+@with_scan_options
 def scan_hashes(
     url: str,
     pattern: str | bytes | None = None,
@@ -58,37 +60,12 @@ def scan_hashes(
         ``yes/no``, ``on/off``, ...), dates, datetimes (ISO-8601 or an epoch
         count in the column's time unit), times, durations, decimals,
         categoricals, enums, strings and raw bytes (``pl.Binary``).
-    keys
-        Read exactly these keys instead of scanning. Missing keys give no row;
-        a key of another type raises :class:`WrongTypeError`.
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
-    include_ttl, ttl_column_name
-        Add the seconds left before expiry as Int64 (default ``_ttl``);
-        null when the key never expires.
-    include_row_index, row_index_column_name
-        Add a UInt32 row number starting at 0 (default ``_index``), first column.
-        Rows are numbered over the whole scan (in SCAN or ``keys`` order), so a
-        filter keeps the numbers of the full read; key filters are then applied
-        after reading rather than pushed down.
-    batch_size
-        Keys fetched per pipeline, and rows per batch.
-    count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
-    strict
-        If True, a value that does not parse as its dtype raises
-        :class:`ParseError` naming the key, field and value; if False it becomes null.
-    parallelism
-        Pipelines in flight, each on its own connection.
     fetch
         ``"hgetall"`` reads whole hashes, ``"hmget"`` only the needed fields;
         ``"auto"`` uses HMGET when fewer than half of the schema's fields are needed.
-    connect_timeout, command_timeout
-        Seconds allowed to connect (default 10) and to wait for one reply (default 60).
-    deadline
-        Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
     infer_sample_size
         Keys sampled when ``schema`` is None.
+    {scan_options}
 
     Returns
     -------

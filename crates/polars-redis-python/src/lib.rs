@@ -17,6 +17,10 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batches::BatchIterator>()?;
     m.add_class::<scanners::Scanner>()?;
     m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::string_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::set_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::list_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::zset_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::json_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::stream_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;

@@ -8,7 +8,7 @@ use arrow_schema::ArrowError;
 use polars_redis::{
     ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
     SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
-    WriteOptions, WriteResult, ZSetWriteBuilder,
+    WriteOptions, WriteResult, ZsetWriteBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -199,7 +199,7 @@ pub(crate) fn write_zsets<'py>(
     member_column: String,
     score_column: String,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let builder = ZSetWriteBuilder::new(args.config()?)
+    let builder = ZsetWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_member_column(member_column)
         .with_score_column(score_column);

@@ -30,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+mod collection;
 mod columns;
 pub mod config;
 mod connection;
@@ -44,6 +45,7 @@ mod json;
 mod json_text;
 mod keys;
 mod layout;
+mod list;
 mod output;
 mod paged;
 mod parse;
@@ -51,11 +53,15 @@ mod pushdown;
 mod resp;
 mod runtime;
 mod scan;
+mod set;
 mod stream;
+mod string;
 mod timeseries;
 pub mod types;
 pub mod write;
+mod zset;
 
+pub use collection::CollectionScanBuilder;
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use error::{Error, Key, Result};
 pub use glob::glob_match;
@@ -68,16 +74,20 @@ pub use infer_json::{infer_json_schema, infer_json_schema_async};
 pub use json::{JsonFetch, JsonScanBuilder};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
+pub use list::{ListKind, ListScanBuilder};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
 pub use pushdown::{Bound, KeyFilter, ValueRange};
 pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+pub use set::{SetKind, SetScanBuilder};
 pub use stream::StreamScanBuilder;
+pub use string::{StringKind, StringScanBuilder};
 pub use timeseries::{Aggregation, TimeSeriesScanBuilder};
 pub use types::{FieldType, TimeUnit};
 pub use write::{
     HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
     StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteResult,
-    ZSetWriteBuilder,
+    ZsetWriteBuilder,
 };
+pub use zset::{ZsetKind, ZsetScanBuilder};

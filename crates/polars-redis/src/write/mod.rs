@@ -2,7 +2,7 @@
 //!
 //! Every type has a builder ([`HashWriteBuilder`], [`StringWriteBuilder`],
 //! [`JsonWriteBuilder`], [`SetWriteBuilder`], [`ListWriteBuilder`],
-//! [`ZSetWriteBuilder`], [`StreamWriteBuilder`], [`TimeSeriesWriteBuilder`])
+//! [`ZsetWriteBuilder`], [`StreamWriteBuilder`], [`TimeSeriesWriteBuilder`])
 //! with the shared options of [`WriteOptions`] and its own columns.
 //!
 //! A write runs in three steps:
@@ -38,7 +38,7 @@ pub use conflict::IfExists;
 pub use result::{KeyFailure, WriteResult};
 pub use types::{
     HashWriteBuilder, JsonWriteBuilder, ListWriteBuilder, SetWriteBuilder, StreamWriteBuilder,
-    StringWriteBuilder, TimeSeriesWriteBuilder, ZSetWriteBuilder,
+    StringWriteBuilder, TimeSeriesWriteBuilder, ZsetWriteBuilder,
 };
 
 pub(crate) use commands::{Commands, When};

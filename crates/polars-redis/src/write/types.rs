@@ -8,7 +8,7 @@
 //! | [`StringWriteBuilder`]   | one          | the value column                   | `SET ... KEEPTTL`: value replaced, TTL kept (a key of another type fails) |
 //! | [`SetWriteBuilder`]      | many         | the member column                  | `SADD`: members added                             |
 //! | [`ListWriteBuilder`]     | many         | the element column (ordered by the order column, else row order) | `RPUSH`: elements added at the tail |
-//! | [`ZSetWriteBuilder`]     | many         | the member and score columns       | `ZADD`: members added, scores of existing ones updated |
+//! | [`ZsetWriteBuilder`]     | many         | the member and score columns       | `ZADD`: members added, scores of existing ones updated |
 //! | [`StreamWriteBuilder`]   | many         | every other column, one field each (id column optional) | `XADD`: entries added |
 //! | [`TimeSeriesWriteBuilder`] | many       | the timestamp and value columns    | `TS.MADD`: samples added (series created with retention/labels if absent) |
 //!
@@ -649,13 +649,13 @@ writer! {
     /// (default column `member`) and its score (default `score`, numeric,
     /// not NaN), added with `ZADD` in chunks. A member repeated within one
     /// key is rejected (its score would be ambiguous).
-    ZSetWriteBuilder, "zset", grouped: true, append_idempotent: true, {
+    ZsetWriteBuilder, "zset", grouped: true, append_idempotent: true, {
         member_column: String = "member".into(),
         score_column: String = "score".into(),
     }
 }
 
-impl ZSetWriteBuilder {
+impl ZsetWriteBuilder {
     /// The column holding the members. Default `member`.
     pub fn with_member_column(mut self, name: impl Into<String>) -> Self {
         self.member_column = name.into();
@@ -672,16 +672,16 @@ impl ZSetWriteBuilder {
         let member = value_column(frame, reserved, &self.member_column, "member")?;
         let score = value_column(frame, reserved, &self.score_column, "score")?;
         require_numeric(frame, score, "score")?;
-        Ok(Box::new(ZSetEncoder { member, score }))
+        Ok(Box::new(ZsetEncoder { member, score }))
     }
 }
 
-struct ZSetEncoder {
+struct ZsetEncoder {
     member: usize,
     score: usize,
 }
 
-impl Encoder for ZSetEncoder {
+impl Encoder for ZsetEncoder {
     fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
         let mut seen: HashSet<u128> = HashSet::with_capacity(ctx.rows.len());
         let mut member = Vec::new();
