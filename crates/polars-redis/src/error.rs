@@ -97,6 +97,12 @@ pub enum Error {
     /// The server sent bytes that are not valid RESP.
     #[error("protocol error: {0}")]
     Protocol(String),
+
+    /// A RediSearch request cannot be answered completely: no such index,
+    /// the index is still being built, the reply was partial, or the
+    /// target cannot run it (a cluster without a search coordinator).
+    #[error("search: {0}")]
+    Search(String),
 }
 
 impl Error {
@@ -128,6 +134,11 @@ impl Error {
     /// True for malformed URLs, options and arguments.
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Error::InvalidConfig(_) | Error::InvalidArgument(_))
+    }
+
+    /// True for RediSearch refusals (see [`Error::Search`]).
+    pub fn is_search(&self) -> bool {
+        matches!(self, Error::Search(_))
     }
 
     /// True when the server replied with an error.

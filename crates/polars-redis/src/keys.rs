@@ -3,12 +3,14 @@
 //! batches.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::resp::{Cmd, Value};
+use crate::search::SearchSource;
 
 /// Where the keys of a scan come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub(crate) struct KeyProducer {
     pub(crate) redis_type: &'static str,
     pub(crate) batch_size: usize,
     pub(crate) count_hint: usize,
+    /// Keys from a RediSearch index instead of `SCAN` (pattern selections only).
+    pub(crate) search: Option<Arc<SearchSource>>,
 }
 
 impl KeyProducer {
@@ -53,9 +57,12 @@ impl KeyProducer {
     pub(crate) async fn run(self, conn: Option<Connection>, tx: mpsc::Sender<Result<KeyBatch>>) {
         let result = match &self.selection {
             KeySelection::Keys(keys) => self.send_list(keys, &tx).await,
-            KeySelection::Pattern(pattern) => match conn {
-                Some(conn) => self.send_scan(conn, pattern, &tx).await,
-                None => Err(Error::InvalidArgument("SCAN needs a connection".into())),
+            KeySelection::Pattern(pattern) => match (conn, &self.search) {
+                (Some(conn), Some(search)) => {
+                    crate::search::send_keys(&self, search, conn, pattern, &tx).await
+                }
+                (Some(conn), None) => self.send_scan(conn, pattern, &tx).await,
+                (None, _) => Err(Error::InvalidArgument("SCAN needs a connection".into())),
             },
         };
         if let Err(err) = result {
@@ -81,7 +88,7 @@ impl KeyProducer {
         Ok(())
     }
 
-    async fn send_scan(
+    pub(crate) async fn send_scan(
         &self,
         mut conn: Connection,
         pattern: &[u8],
@@ -170,25 +177,25 @@ fn parse_scan_reply(reply: Value) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
 }
 
 /// Cuts a key stream into batches.
-struct Batcher {
+pub(crate) struct Batcher {
     size: usize,
     current: Vec<Vec<u8>>,
 }
 
 impl Batcher {
-    fn new(size: usize) -> Self {
+    pub(crate) fn new(size: usize) -> Self {
         Batcher {
             size,
             current: Vec::with_capacity(size),
         }
     }
 
-    fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
+    pub(crate) fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
         self.current.push(key);
         (self.current.len() >= self.size).then(|| self.take())
     }
 
-    fn finish(&mut self) -> Option<KeyBatch> {
+    pub(crate) fn finish(&mut self) -> Option<KeyBatch> {
         (!self.current.is_empty()).then(|| self.take())
     }
 

@@ -45,6 +45,7 @@ mod pushdown;
 mod resp;
 mod runtime;
 mod scan;
+pub mod search;
 pub mod types;
 
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
