@@ -23,10 +23,23 @@ from polars_redis.exceptions import (
     RedisServerError,
     RedisTimeoutError,
     SchemaInferenceError,
+    SearchError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
 from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.search import (
+    Query,
+    aggregate_hashes,
+    create_index,
+    drop_index,
+    explain_pushdown,
+    field,
+    index_exists,
+    index_info,
+    raw,
+    search_hashes,
+)
 
 __all__ = [
     "AuthenticationError",
@@ -36,14 +49,25 @@ __all__ = [
     "ParseError",
     "PolarsRedisError",
     "ProtocolError",
+    "Query",
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
     "SchemaInferenceError",
+    "SearchError",
     "WrongTypeError",
     "__version__",
+    "aggregate_hashes",
+    "create_index",
+    "drop_index",
+    "explain_pushdown",
+    "field",
+    "index_exists",
+    "index_info",
     "infer_hash_schema",
     "iter_hashes",
+    "raw",
     "read_hashes",
     "scan_hashes",
+    "search_hashes",
 ]

@@ -14,6 +14,7 @@ class WrongTypeError(PolarsRedisError): ...
 class ParseError(PolarsRedisError): ...
 class SchemaInferenceError(PolarsRedisError): ...
 class ProtocolError(PolarsRedisError): ...
+class SearchError(PolarsRedisError): ...
 
 class ArrowTable:
     """An Arrow table exported through ``__arrow_c_stream__``."""
@@ -35,12 +36,53 @@ class Scanner:
         limit: int | None = None,
         predicate: str | None = None,
     ) -> BatchIterator: ...
+    def explain(
+        self,
+        projection: list[str] | None = None,
+        limit: int | None = None,
+        predicate: str | None = None,
+    ) -> str: ...
+
+class Aggregation:
+    def schema(self) -> object: ...
+    def empty(self) -> ArrowTable: ...
+    def batches(
+        self,
+        projection: list[str] | None = None,
+        limit: int | None = None,
+        predicate: str | None = None,
+    ) -> BatchIterator: ...
 
 def hash_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],
     fetch: str,
+    search: dict[str, Any] | None = None,
 ) -> Scanner: ...
+def aggregation(
+    url: str,
+    index: str,
+    query: dict[str, Any],
+    group_by: list[str],
+    reduce: list[tuple[str, list[str], str]],
+    apply: list[tuple[str, str]],
+    sort_by: list[tuple[str, bool]],
+    limit: int | None,
+    dtypes: list[tuple[str, tuple[Any, ...]]],
+    timeout: float,
+) -> Aggregation: ...
+def index_info(url: str, name: str) -> dict[str, Any]: ...
+def index_exists(url: str, name: str) -> bool: ...
+def drop_index(url: str, name: str, delete_documents: bool = False) -> None: ...
+def create_index(
+    url: str,
+    name: str,
+    on: str,
+    prefixes: list[bytes],
+    attributes: list[tuple[str, str | None, str, bool, bool]],
+    wait: float | None = None,
+) -> dict[str, Any]: ...
+def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
 def infer_hashes(
     url: str,

@@ -11,6 +11,8 @@
     ├── WrongTypeError         a key holds another Redis type
     ├── ParseError             a value does not parse as its declared dtype
     ├── SchemaInferenceError   nothing to infer a schema from
+    ├── SearchError            RediSearch cannot answer completely (no index,
+    │                          still indexing, partial reply, cluster without coordinator)
     └── ProtocolError          the server sent invalid RESP
 """
 
@@ -24,6 +26,7 @@ from polars_redis._internal import (
     RedisServerError,
     RedisTimeoutError,
     SchemaInferenceError,
+    SearchError,
     WrongTypeError,
 )
 
@@ -37,5 +40,6 @@ __all__ = [
     "RedisServerError",
     "RedisTimeoutError",
     "SchemaInferenceError",
+    "SearchError",
     "WrongTypeError",
 ]

@@ -36,6 +36,8 @@ def scan_hashes(
     command_timeout: float | None = None,
     deadline: float | None = None,
     infer_sample_size: int = 100,
+    index: str | None = "auto",
+    search_timeout: float = 10.0,
 ) -> pl.LazyFrame:
     """Lazily read Redis hashes into a LazyFrame, one row per hash.
 
@@ -88,6 +90,18 @@ def scan_hashes(
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
     infer_sample_size
         Keys sampled when ``schema`` is None.
+    index
+        RediSearch pushdown. ``"auto"`` (default): when a filter is applied and
+        an index covers the key pattern (same prefixes, no FILTER, fully
+        indexed, no indexing failures), the parts of the filter that an index
+        can answer soundly run inside Redis, and only the matching keys are
+        fetched; otherwise keys come from SCAN. A name: use that index, and
+        raise :class:`SearchError` if it cannot answer completely. ``None``: never.
+        The full filter is always re-applied to the rows, so the result equals
+        a plain scan + filter; :func:`explain_pushdown` shows what was pushed.
+    search_timeout
+        ``TIMEOUT`` (seconds) of each search request; running out raises
+        :class:`RedisTimeoutError` rather than returning a partial result.
 
     Returns
     -------
@@ -184,6 +198,19 @@ def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
 
     When the schema is inferred here, ``args["schema"]`` is replaced by the result.
     """
+    search = {
+        "index": args["index"],
+        "query": None,
+        "timeout": args["search_timeout"],
+        "sort_by": [],
+    }
+    return hash_scanner(args, search)
+
+
+def hash_scanner(
+    args: dict[str, Any], search: dict[str, Any]
+) -> tuple[_internal.Scanner, pl.Schema]:
+    """The scanner of a hash scan or search (``search``: how it uses RediSearch)."""
     if args["schema"] is None:
         if args["keys"] is not None:
             msg = "schema inference samples a pattern: pass schema= when reading explicit keys"
@@ -192,7 +219,7 @@ def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
     schema = args["schema"]
     if isinstance(schema, InferredSchema):
         args["parse_hint"] = schema.parse_hint()
-    scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"])
+    scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"], search)
     return scanner, output_schema(scanner, dict(schema))
 
 

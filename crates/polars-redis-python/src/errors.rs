@@ -62,6 +62,12 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    SearchError,
+    PolarsRedisError,
+    "RediSearch cannot answer completely: no such index, still indexing, a partial reply, or a cluster without a search coordinator."
+);
+create_exception!(
+    polars_redis,
     ProtocolError,
     PolarsRedisError,
     "The server sent something that is not valid RESP."
@@ -80,6 +86,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::Parse { .. } => ParseError::new_err(message),
         Error::Inference(_) => SchemaInferenceError::new_err(message),
         Error::Protocol(_) => ProtocolError::new_err(message),
+        Error::Search(_) => SearchError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
 }
@@ -102,5 +109,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<SchemaInferenceError>(),
     )?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
+    m.add("SearchError", py.get_type::<SearchError>())?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use polars_redis::search::SearchOptions;
 use polars_redis::{ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -77,7 +78,7 @@ impl ScanArgs {
     }
 }
 
-fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
+pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
@@ -108,16 +109,56 @@ pub(crate) struct Scanner {
     builder: Builder,
     /// Name of the key column, for key predicate pushdown.
     key_column: Option<String>,
+    /// How the scan uses RediSearch; each run adds its predicate.
+    search: SearchOptions,
 }
 
 impl Scanner {
-    fn new(builder: Builder, args: &ScanArgs) -> PyResult<Self> {
+    pub(crate) fn new(builder: Builder, args: &ScanArgs, search: SearchOptions) -> PyResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
         with_builder!(&builder, b => b.output_schema()).map_err(to_py)?;
         Ok(Scanner {
             builder,
             key_column: args.key_column.clone(),
+            search,
         })
+    }
+
+    /// The builder of one run: projection, limit, and the predicate pushed
+    /// into the key filter and the search.
+    fn prepared(
+        &self,
+        projection: Option<Vec<String>>,
+        limit: Option<usize>,
+        predicate: Option<&str>,
+    ) -> Builder {
+        let key_filter = match (predicate, &self.key_column) {
+            (Some(predicate), Some(key_column)) => {
+                KeyFilter::from_polars_json(predicate, key_column)
+            }
+            _ => KeyFilter::Any,
+        };
+        let search = self
+            .search
+            .clone()
+            .with_predicate(predicate.map(str::to_string));
+        with_builder!(&self.builder, b => {
+            let mut b = b
+                .clone()
+                .with_limit(limit)
+                .with_key_filter(key_filter)
+                .with_search(search);
+            if let Some(projection) = projection {
+                b = b.with_projection(projection);
+            }
+            Builder::from(b)
+        })
+    }
+}
+
+impl From<HashScanBuilder> for Builder {
+    fn from(b: HashScanBuilder) -> Self {
+        Builder::Hash(b)
     }
 }
 
@@ -144,30 +185,43 @@ impl Scanner {
         limit: Option<usize>,
         predicate: Option<&str>,
     ) -> PyResult<BatchIterator> {
+        let builder = self.prepared(projection, limit, predicate);
+        let iter = with_builder!(builder, b => b.build()).map_err(to_py)?;
+        Ok(BatchIterator::new(iter))
+    }
+
+    /// How a run with these arguments would read its keys: the key filter,
+    /// and the index and FT query it would use (no data is read).
+    #[pyo3(signature = (projection=None, limit=None, predicate=None))]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        projection: Option<Vec<String>>,
+        limit: Option<usize>,
+        predicate: Option<&str>,
+    ) -> PyResult<String> {
         let key_filter = match (predicate, &self.key_column) {
             (Some(predicate), Some(key_column)) => {
-                KeyFilter::from_polars_json(predicate, key_column)
+                format!("{:?}", KeyFilter::from_polars_json(predicate, key_column))
             }
-            _ => KeyFilter::Any,
+            _ => "Any".into(),
         };
-        let iter = with_builder!(&self.builder, b => {
-            let mut b = b.clone().with_limit(limit).with_key_filter(key_filter);
-            if let Some(projection) = projection {
-                b = b.with_projection(projection);
-            }
-            b.build()
-        })
-        .map_err(to_py)?;
-        Ok(BatchIterator::new(iter))
+        let builder = self.prepared(projection, limit, predicate);
+        let plan = py
+            .detach(|| with_builder!(builder, b => b.search_plan()))
+            .map_err(to_py)?;
+        Ok(format!("key filter: {key_filter}\n{plan}"))
     }
 }
 
 /// A scan of hashes: `fields` are `(name, dtype spec)` pairs.
 #[pyfunction]
+#[pyo3(signature = (args, fields, fetch, search=None))]
 pub(crate) fn hash_scanner(
     args: ScanArgs,
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     fetch: &str,
+    search: Option<crate::search::SearchArgs>,
 ) -> PyResult<Scanner> {
     let fetch = match fetch {
         "auto" => HashFetch::Auto,
@@ -182,7 +236,8 @@ pub(crate) fn hash_scanner(
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_fetch(fetch);
-    Scanner::new(Builder::Hash(builder), &args)
+    let search = search.map(|s| s.options()).transpose()?.unwrap_or_default();
+    Scanner::new(Builder::Hash(builder), &args, search)
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).
