@@ -199,6 +199,11 @@ def _read(
             if remaining is not None:
                 df = df.head(remaining)
                 remaining -= df.height
+            if remaining == 0:
+                # Stop the scan before handing over the last rows: Polars may
+                # never resume this generator once it has them, and an open
+                # scan holds connections (and server-side search cursors).
+                batches.close()
             if df.height:
                 yield df
             if remaining == 0:

@@ -177,9 +177,11 @@ pub(crate) fn create_index<'py>(
                 "TAG" => AttributeKind::Tag,
                 "NUMERIC" => AttributeKind::Numeric,
                 "GEO" => AttributeKind::Geo,
-                other => return Err(InvalidInputError::new_err(format!(
+                other => {
+                    return Err(InvalidInputError::new_err(format!(
                     "attribute `{identifier}`: unknown type {other:?} (TEXT, TAG, NUMERIC or GEO)"
-                ))),
+                )))
+                }
             };
             Ok(AttributeSpec {
                 identifier,

@@ -95,8 +95,8 @@ impl Cursor {
             .arg(self.id.to_string())
             .arg("COUNT")
             .arg(self.page.max(1).to_string());
-        // Forget the id first: a failed read must not be deleted again.
-        self.id = 0;
+        // The id is kept while the read is in flight: if this future is
+        // dropped mid-read (the scan was cancelled), the cursor is deleted.
         let (rows, id) = read_page(conn, &self.index, &cmd).await?;
         self.id = id;
         Ok(Some(rows))

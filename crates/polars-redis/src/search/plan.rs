@@ -264,6 +264,7 @@ pub(crate) async fn plan(
                 Err(err) => return Ok(SearchPlan::scan(err.to_string())),
             };
             let mut reasons = Vec::new();
+            let mut tried = None;
             for name in names {
                 let info = match index::info(conn, &name).await {
                     Ok(info) => info,
@@ -279,6 +280,7 @@ pub(crate) async fn plan(
                 let translation = translate(predicate, &Columns::new(&info, &source.fields));
                 let Some(clause) = translation.clause.clone() else {
                     reasons.push(format!("`{name}`: no part of the predicate can be pushed"));
+                    tried = Some(translation);
                     continue;
                 };
                 return Ok(SearchPlan {
@@ -293,10 +295,9 @@ pub(crate) async fn plan(
             if reasons.is_empty() {
                 reasons.push("there is no index".into());
             }
-            Ok(SearchPlan::scan(format!(
-                "no index can answer: {}",
-                reasons.join("; ")
-            )))
+            let mut plan = SearchPlan::scan(format!("no index can answer: {}", reasons.join("; ")));
+            plan.translation = tried;
+            Ok(plan)
         }
     }
 }
