@@ -204,22 +204,26 @@ def _predicates() -> st.SearchStrategy[pl.Expr]:
     )
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(predicate=_predicates(), projected=st.booleans())
-def test_pushdown_equals_scan_and_filter(seeded: str, predicate: pl.Expr, projected: bool) -> None:
-    def run(index: str | None) -> pl.DataFrame:
-        lf = pr.scan_hashes(seeded, "d:*", SCHEMA, strict=False, index=index).filter(predicate)
-        if projected:
-            lf = lf.select("_key", "t")
-        return _sorted(lf.collect())
+def test_pushdown_equals_scan_and_filter(seeded: str) -> None:
+    seen = {"examples": 0, "pushed": 0}
 
-    expected = run(None)
-    assert run("auto").equals(expected), str(predicate)
-    assert run("idx").equals(expected), str(predicate)
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(predicate=_predicates(), projected=st.booleans())
+    def check(predicate: pl.Expr, projected: bool) -> None:
+        def query(index: str | None) -> pl.LazyFrame:
+            lf = pr.scan_hashes(seeded, "d:*", SCHEMA, strict=False, index=index)
+            lf = lf.filter(predicate)
+            return lf.select("_key", "t") if projected else lf
+
+        expected = _sorted(query(None).collect())
+        assert _sorted(query("auto").collect()).equals(expected), str(predicate)
+        assert _sorted(query("idx").collect()).equals(expected), str(predicate)
+        seen["examples"] += 1
+        seen["pushed"] += "FT.AGGREGATE query" in _pushed(query("auto"))
+
+    check()
+    # The comparison means something only if the index really answered.
+    assert seen["pushed"] >= seen["examples"] // 3, seen
 
 
 def test_pushdown_is_used_and_explained(seeded: str) -> None:
