@@ -24,6 +24,7 @@ from polars_redis.exceptions import (
     RedisTimeoutError,
     SchemaInferenceError,
     SearchError,
+    UnsupportedError,
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
@@ -55,6 +56,7 @@ __all__ = [
     "RedisTimeoutError",
     "SchemaInferenceError",
     "SearchError",
+    "UnsupportedError",
     "WrongTypeError",
     "__version__",
     "aggregate_hashes",

@@ -31,10 +31,16 @@ _SIMPLE: dict[type[pl.DataType], str] = {
 }
 
 
+def normalize(dtype: Any) -> Any:
+    """A dtype instance for a dtype class (``pl.Datetime`` -> ``pl.Datetime("us")``)."""
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        return dtype()
+    return dtype
+
+
 def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
     """Return the core's spec tuple for one field, or raise naming the field."""
-    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
-        dtype = dtype()
+    dtype = normalize(dtype)
     if not isinstance(dtype, pl.DataType):
         msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
         raise InvalidInputError(msg)

@@ -17,7 +17,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_redis import _predicate
-from polars_redis._dtypes import needs_cast
+from polars_redis._dtypes import needs_cast, normalize
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -92,7 +92,7 @@ def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
     """The Polars schema of a scan: the core's Arrow schema, with declared
     dtypes that Arrow cannot carry (Categorical, Enum) put back."""
     arrow = pl.DataFrame(scanner.empty()).schema
-    return pl.Schema({name: declared.get(name, dtype) for name, dtype in arrow.items()})
+    return pl.Schema({name: normalize(declared.get(name, dtype)) for name, dtype in arrow.items()})
 
 
 def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:

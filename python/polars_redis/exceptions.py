@@ -13,6 +13,7 @@
     ├── SchemaInferenceError   nothing to infer a schema from
     ├── SearchError            RediSearch cannot answer completely (no index,
     │                          still indexing, partial reply, cluster without coordinator)
+    ├── UnsupportedError       something this version does not support
     └── ProtocolError          the server sent invalid RESP
 """
 
@@ -27,6 +28,7 @@ from polars_redis._internal import (
     RedisTimeoutError,
     SchemaInferenceError,
     SearchError,
+    UnsupportedError,
     WrongTypeError,
 )
 
@@ -41,5 +43,6 @@ __all__ = [
     "RedisTimeoutError",
     "SchemaInferenceError",
     "SearchError",
+    "UnsupportedError",
     "WrongTypeError",
 ]

@@ -72,6 +72,9 @@ def scan_hashes(
         null when the key never expires.
     include_row_index, row_index_column_name
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
+        Rows are numbered over the whole scan (in SCAN or ``keys`` order), so a
+        filter keeps the numbers of the full read; key filters are then applied
+        after reading rather than pushed down.
     batch_size
         Keys fetched per pipeline, and rows per batch.
     count_hint

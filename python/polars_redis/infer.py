@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._dtypes import dtype_spec, spec_dtype
+from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import to_bytes
 
 
@@ -98,7 +98,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
         fields = dict(self.fields)
         for name, dtype in dtypes.items():
             dtype_spec(name, dtype)  # validate
-            dtype = dtype() if isinstance(dtype, type) else dtype
+            dtype = normalize(dtype)
             old = fields.get(name)
             fields[name] = (
                 replace(old, dtype=dtype, note="type set by the user")

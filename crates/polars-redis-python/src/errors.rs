@@ -62,6 +62,12 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    UnsupportedError,
+    PolarsRedisError,
+    "The server or the request needs something this version does not support."
+);
+create_exception!(
+    polars_redis,
     SearchError,
     PolarsRedisError,
     "RediSearch cannot answer completely: no such index, still indexing, a partial reply, or a cluster without a search coordinator."
@@ -85,6 +91,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::WrongType { .. } => WrongTypeError::new_err(message),
         Error::Parse { .. } => ParseError::new_err(message),
         Error::Inference(_) => SchemaInferenceError::new_err(message),
+        Error::Unsupported(_) => UnsupportedError::new_err(message),
         Error::Protocol(_) => ProtocolError::new_err(message),
         Error::Search(_) => SearchError::new_err(message),
         _ => PolarsRedisError::new_err(message),
@@ -108,6 +115,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "SchemaInferenceError",
         py.get_type::<SchemaInferenceError>(),
     )?;
+    m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     m.add("SearchError", py.get_type::<SearchError>())?;
     Ok(())

@@ -9,6 +9,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::dtypes;
 use crate::errors::{to_py, InvalidInputError};
+use crate::scanners::count;
 
 /// Sample hashes under `pattern` and infer their field types.
 #[pyfunction]
@@ -17,9 +18,9 @@ pub(crate) fn infer_hashes<'py>(
     py: Python<'py>,
     url: &str,
     pattern: Vec<u8>,
-    sample_size: usize,
+    sample_size: i64,
     scan_budget: f64,
-    count_hint: usize,
+    count_hint: i64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let config = ConnectionConfig::from_url(url).map_err(to_py)?;
     let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
@@ -28,9 +29,9 @@ pub(crate) fn infer_hashes<'py>(
         ))
     })?;
     let options = InferOptions {
-        sample_size,
+        sample_size: count("sample_size", sample_size)?,
         scan_budget,
-        count_hint: count_hint.max(1),
+        count_hint: count("count_hint", count_hint)?.max(1),
     };
     let inferred = py
         .detach(|| infer_hash_schema(&config, &pattern, &options))

@@ -25,10 +25,10 @@ pub(crate) struct ScanArgs {
     key_column: Option<String>,
     ttl_column: Option<String>,
     row_index_column: Option<String>,
-    batch_size: usize,
-    count_hint: Option<usize>,
+    batch_size: i64,
+    count_hint: Option<i64>,
     strict: bool,
-    parallelism: usize,
+    parallelism: i64,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
     deadline: Option<f64>,
@@ -57,13 +57,13 @@ impl ScanArgs {
             .with_key_column(self.key_column.as_deref())
             .with_ttl_column(self.ttl_column.as_deref())
             .with_row_index_column(self.row_index_column.as_deref())
-            .with_batch_size(self.batch_size)
+            .with_batch_size(count("batch_size", self.batch_size)?)
             .with_strict(self.strict)
-            .with_parallelism(self.parallelism)
+            .with_parallelism(count("parallelism", self.parallelism)?)
             .with_deadline(deadline)
             .with_parse_hint(self.parse_hint.clone());
-        if let Some(count) = self.count_hint {
-            options = options.with_count_hint(count);
+        if let Some(hint) = self.count_hint {
+            options = options.with_count_hint(count("count_hint", hint)?);
         }
         Ok(match (&self.pattern, &self.keys) {
             (Some(_), Some(_)) => {
@@ -76,6 +76,12 @@ impl ScanArgs {
             (None, None) => options,
         })
     }
+}
+
+/// A count from Python: negative values are invalid input, not a type error.
+pub(crate) fn count(name: &str, value: i64) -> PyResult<usize> {
+    usize::try_from(value)
+        .map_err(|_| InvalidInputError::new_err(format!("{name} must be positive, got {value}")))
 }
 
 pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {

@@ -183,13 +183,14 @@ impl ConnectionConfig {
 }
 
 fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
-    let (authority, path) = match rest.split_once('/') {
-        Some((authority, path)) => (authority, path),
-        None => (rest, ""),
+    // The userinfo ends at the last `@`, so a password may hold `/` or `@`.
+    let (userinfo, after) = match rest.rsplit_once('@') {
+        Some((userinfo, after)) => (Some(userinfo), after),
+        None => (None, rest),
     };
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => (Some(userinfo), hostport),
-        None => (None, authority),
+    let (hostport, path) = match after.split_once('/') {
+        Some((hostport, path)) => (hostport, path),
+        None => (after, ""),
     };
     let (host, port) = split_host_port(url, hostport)?;
     let mut config = ConnectionConfig::new(Endpoint::Tcp { host, port });
@@ -261,15 +262,15 @@ fn invalid(url: &str, reason: &str) -> Error {
 }
 
 /// The URL with any userinfo and `password=` query value replaced by `***`.
+///
+/// Everything up to the last `@` counts as userinfo, so even a malformed
+/// URL with `/`, `?` or `@` in its password shows none of it.
 pub fn redact_url(url: &str) -> String {
     let mut out = match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-            match rest[..authority_end].rfind('@') {
-                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-                None => url.to_string(),
-            }
-        }
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+            None => url.to_string(),
+        },
         None => url.to_string(),
     };
     if let Some(start) = out.find("password=") {
@@ -307,6 +308,10 @@ mod tests {
         assert_eq!(c.db, 3);
         assert_eq!(c.tls.unwrap().ca_file, Some(PathBuf::from("/ca.pem")));
 
+        let c = ConnectionConfig::from_url("redis://u:p/w@d@h:7/2").unwrap();
+        assert_eq!(c.password.as_ref().unwrap().expose(), "p/w@d");
+        assert_eq!((c.endpoint, c.db), (tcp("h", 7), 2));
+
         let c = ConnectionConfig::from_url("redis://:only@h:1").unwrap();
         assert_eq!((c.username, c.password.unwrap().expose()), (None, "only"));
     }
@@ -328,6 +333,9 @@ mod tests {
             "redis://:hunter2@h?bogus=1",
             "redis://h?ca_file=/x",
             "redis://:hunter2@",
+            "redis://:hunt/er2@127.0.0.1:99999",
+            "redis://:hunt?er2@127.0.0.1:6380",
+            "redis://alice:hunter2/x@h:99999",
         ] {
             let err = ConnectionConfig::from_url(url).unwrap_err();
             assert!(err.is_invalid_input(), "{url}: {err}");

@@ -27,6 +27,7 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::layout::Layout;
+use crate::resp::{Cmd, Value};
 
 /// Reads the rows of one batch of keys of one Redis type.
 pub(crate) trait Fetcher: Send + Sync + 'static {
@@ -115,8 +116,10 @@ impl<F: Fetcher> ScanJob<F> {
         // how an early stop (limit reached, consumer gone, error) cancels work.
         let mut tasks = JoinSet::new();
         let (key_tx, key_rx) = mpsc::channel(self.parallelism * 2);
+        let mut first = connect().await?;
+        refuse_cluster(&mut first).await?;
         let scan_conn = match self.keys.selection {
-            KeySelection::Pattern(_) => Some(connect().await?),
+            KeySelection::Pattern(_) => Some(first),
             KeySelection::Keys(_) => None,
         };
         tasks.spawn(self.keys.clone().run(scan_conn, key_tx));
@@ -150,6 +153,52 @@ impl<F: Fetcher> ScanJob<F> {
             }
         }
         Ok(())
+    }
+}
+
+/// A cluster node's SCAN only sees that node's keys, so scanning one node
+/// would silently return part of the data: refuse instead.
+pub(crate) async fn refuse_cluster(conn: &mut Connection) -> Result<()> {
+    if server_mode(conn).await?.as_deref() == Some("cluster") {
+        return Err(Error::Unsupported(
+            "this server is a Redis Cluster node; reading a cluster is not supported yet \
+             (a scan of one node would silently miss the other nodes' keys)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `standalone`, `cluster` or `sentinel`, from `HELLO` (allowed for every
+/// user), else from `INFO`; `None` when the server will not say.
+pub(crate) async fn server_mode(conn: &mut Connection) -> Result<Option<String>> {
+    match conn.query(Cmd::new("HELLO").arg("2")).await {
+        Ok(Value::Array(items)) => {
+            let mode = items
+                .chunks(2)
+                .find(|pair| pair[0].as_bytes() == Some(b"mode"))
+                .and_then(|pair| pair.get(1))
+                .map(Value::to_text);
+            return Ok(mode);
+        }
+        Ok(_) => return Ok(None),
+        Err(err) if !err.is_server() => return Err(err),
+        Err(_) => {} // HELLO unknown (Redis < 6): ask INFO.
+    }
+    match conn.query(Cmd::new("INFO").arg("cluster")).await {
+        Ok(info) => Ok(Some(
+            if info
+                .to_text()
+                .lines()
+                .any(|l| l.trim() == "cluster_enabled:1")
+            {
+                "cluster".into()
+            } else {
+                "standalone".into()
+            },
+        )),
+        Err(err) if err.is_server() => Ok(None),
+        Err(err) => Err(err),
     }
 }
 

@@ -90,6 +90,10 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// The server or the request needs something this version does not do.
+    #[error("not supported: {0}")]
+    Unsupported(String),
+
     /// Schema inference had nothing (or too little) to look at.
     #[error("schema inference failed: {0}")]
     Inference(String),

@@ -49,7 +49,8 @@ fn match_class(pattern: &[u8], start: usize, byte: u8) -> Option<usize> {
         if pattern[i] == b'\\' && i + 1 < pattern.len() {
             matched |= pattern[i + 1] == byte;
             i += 2;
-        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
+        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' {
+            // As in Redis, `a-]` is a range ending at `]` (leaving the class unclosed).
             let (lo, hi) = (
                 pattern[i].min(pattern[i + 2]),
                 pattern[i].max(pattern[i + 2]),
@@ -110,6 +111,9 @@ mod tests {
             ("\\*x", "*x", true),
             ("\\*x", "ax", false),
             ("k[\\]]", "k]", true),
+            ("[a-]", "]", true),
+            ("[a-]", "^", true),
+            ("[a-]", "-", false),
         ];
         for (pattern, text, expected) in cases {
             assert_eq!(

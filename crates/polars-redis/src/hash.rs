@@ -2,9 +2,10 @@
 //! into the column builders.
 //!
 //! `HMGET` cannot tell a missing key from a key that has none of the asked
-//! fields: both reply with all nils. Such rows are re-read atomically
-//! (`MULTI`, `HMGET`, `EXISTS`, `EXEC`) before they are emitted, so a key
-//! deleted after SCAN never turns into a phantom all-null row.
+//! fields: both reply with all nils. Such rows are re-read with `HGETALL`
+//! (one atomic command that answers empty only for a missing key, and needs
+//! no transaction rights) before they are emitted, so a key deleted after
+//! SCAN never turns into a phantom all-null row.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -112,6 +113,16 @@ enum Command {
     Type,
 }
 
+impl Command {
+    fn name(self) -> &'static str {
+        match self {
+            Command::Hgetall => "HGETALL",
+            Command::Hmget => "HMGET",
+            Command::Type => "TYPE",
+        }
+    }
+}
+
 /// What a key's reply said.
 enum Outcome {
     Row,
@@ -161,19 +172,11 @@ impl HashFetcher {
         }
     }
 
-    fn command_name(&self) -> &'static str {
-        match self.command {
-            Command::Hgetall => "HGETALL",
-            Command::Hmget => "HMGET",
-            Command::Type => "TYPE",
-        }
-    }
-
-    fn queue(&self, conn: &mut Connection, keys: &[Vec<u8>]) {
+    fn queue(&self, conn: &mut Connection, command: Command, keys: &[Vec<u8>]) {
         let with_ttl = self.layout.extra.ttl.is_some();
         let out = conn.write_buf();
         for key in keys {
-            match self.command {
+            match command {
                 Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
                 Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
                 Command::Hmget => write_array(
@@ -190,20 +193,21 @@ impl HashFetcher {
         }
     }
 
-    /// Decode one reply into `rows`.
+    /// Decode one reply to `command` into `rows`.
     fn decode(
         &self,
+        command: Command,
         r: &mut ReplyReader<'_>,
         rows: &mut RowBuilders,
         filled: &mut [bool],
         key: &[u8],
     ) -> Result<Outcome> {
         let item = r.next()?;
-        let fields = match (self.command, item) {
+        let fields = match (command, item) {
             (_, Item::Error(msg)) if msg.starts_with(b"WRONGTYPE") => {
                 return Ok(Outcome::WrongType)
             }
-            (_, Item::Error(msg)) => return Err(server_error(self.command_name(), Some(key), msg)),
+            (_, Item::Error(msg)) => return Err(server_error(command.name(), Some(key), msg)),
             (Command::Type, Item::Bytes(b"hash")) => return Ok(Outcome::Row),
             (Command::Type, Item::Bytes(b"none")) => return Ok(Outcome::Missing),
             (Command::Type, Item::Bytes(_)) => return Ok(Outcome::WrongType),
@@ -213,22 +217,22 @@ impl HashFetcher {
             (Command::Hgetall, Item::Array(n)) if n % 2 == 0 => n / 2,
             (Command::Hgetall, Item::Map(n)) => n,
             (Command::Hmget, Item::Array(n)) if n == self.names.len() => n,
-            _ => return Err(unexpected(self.command_name(), key)),
+            _ => return Err(unexpected(command.name(), key)),
         };
         filled.fill(false);
         let mut any_value = false;
         for position in 0..fields {
-            let column = match self.command {
+            let column = match command {
                 Command::Hmget => Some(position),
                 _ => match r.next()? {
                     Item::Bytes(name) => self.lookup.get(name).copied(),
-                    _ => return Err(unexpected(self.command_name(), key)),
+                    _ => return Err(unexpected(command.name(), key)),
                 },
             };
             let value = match r.next()? {
                 Item::Bytes(value) => Some(value),
                 Item::Nil => None,
-                _ => return Err(unexpected(self.command_name(), key)),
+                _ => return Err(unexpected(command.name(), key)),
             };
             if let Some(column) = column {
                 any_value |= value.is_some();
@@ -241,54 +245,36 @@ impl HashFetcher {
                 self.layout.append_value(rows, column, key, None)?;
             }
         }
-        Ok(match self.command {
+        Ok(match command {
             Command::Hmget if !any_value => Outcome::AllNil,
             _ => Outcome::Row,
         })
     }
 
-    /// Re-read keys whose `HMGET` returned only nils, each in a transaction
-    /// that checks existence first. Returns the rows of the keys that exist
-    /// and their key positions.
+    /// Re-read keys whose `HMGET` returned only nils with `HGETALL`, which
+    /// answers empty exactly when the key does not exist. Returns the rows of
+    /// the keys that exist and their key positions.
     async fn reread(
         &self,
         conn: &mut Connection,
         keys: &[Vec<u8>],
         positions: &[usize],
     ) -> Result<(RecordBatch, Vec<usize>)> {
-        for &p in positions {
-            conn.queue(&Cmd::new("MULTI"));
-            conn.queue(Cmd::new("EXISTS").arg(&keys[p]));
-            conn.queue(Cmd::new("HMGET").arg(&keys[p]).args(&self.names));
-            conn.queue(&Cmd::new("EXEC"));
-            if self.layout.extra.ttl.is_some() {
-                conn.queue(Cmd::new("TTL").arg(&keys[p]));
-            }
-        }
+        let pending: Vec<Vec<u8>> = positions.iter().map(|&p| keys[p].clone()).collect();
+        self.queue(conn, Command::Hgetall, &pending);
         conn.flush().await?;
         let mut rows = self.layout.builders(positions.len());
         let mut filled = vec![false; self.names.len()];
         let mut existing = Vec::new();
-        for &p in positions {
-            let key = &keys[p];
-            for _ in 0..3 {
-                conn.read_reply("MULTI", |r| expect_queued(r, key)).await?;
-            }
-            let exists = conn
-                .read_reply("EXEC", |r| {
-                    if r.next()? != Item::Array(2) {
-                        return Err(unexpected("EXEC", key));
-                    }
-                    if r.next()? != Item::Int(1) {
-                        return Ok(false);
-                    }
-                    // A key whose type changed meanwhile appends nothing.
-                    let outcome = self.decode(r, &mut rows, &mut filled, key)?;
-                    Ok(matches!(outcome, Outcome::Row | Outcome::AllNil))
+        for (&p, key) in positions.iter().zip(&pending) {
+            let outcome = conn
+                .read_reply("HGETALL", |r| {
+                    self.decode(Command::Hgetall, r, &mut rows, &mut filled, key)
                 })
                 .await?;
             let ttl = self.read_ttl(conn, key).await?;
-            if exists {
+            // Gone, or no longer a hash: no row (nothing was appended).
+            if matches!(outcome, Outcome::Row) {
                 self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
                 existing.push(p);
             }
@@ -325,7 +311,7 @@ impl Fetcher for HashFetcher {
 
 impl HashFetcher {
     async fn fetch_batch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
-        self.queue(conn, &keys);
+        self.queue(conn, self.command, &keys);
         conn.flush().await?;
         let mut rows = self.layout.builders(keys.len());
         let mut filled = vec![false; self.names.len()];
@@ -335,8 +321,8 @@ impl HashFetcher {
         let mut wrong_type = None;
         for (position, key) in keys.iter().enumerate() {
             let outcome = conn
-                .read_reply(self.command_name(), |r| {
-                    self.decode(r, &mut rows, &mut filled, key)
+                .read_reply(self.command.name(), |r| {
+                    self.decode(self.command, r, &mut rows, &mut filled, key)
                 })
                 .await?;
             let ttl = self.read_ttl(conn, key).await?;
@@ -395,14 +381,6 @@ fn merge_in_key_order(
     let indices = UInt32Array::from_iter_values(order.into_iter().map(|(_, row)| row));
     arrow_select::take::take_record_batch(&both, &indices)
         .map_err(|e| Error::Protocol(format!("internal: merge failed: {e}")))
-}
-
-fn expect_queued(r: &mut ReplyReader<'_>, key: &[u8]) -> Result<()> {
-    match r.next()? {
-        Item::Bytes(_) => Ok(()),
-        Item::Error(msg) => Err(server_error("MULTI", Some(key), msg)),
-        _ => Err(unexpected("MULTI", key)),
-    }
 }
 
 fn unexpected(command: &str, key: &[u8]) -> Error {

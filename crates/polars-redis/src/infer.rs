@@ -245,6 +245,7 @@ pub async fn infer_hash_schema_async(
         ));
     }
     let mut conn = Connection::connect(config).await?;
+    crate::engine::refuse_cluster(&mut conn).await?;
     let sample = sample_keys(&mut conn, pattern, "hash", options).await?;
     if sample.keys.is_empty() {
         return Err(Error::Inference(format!(

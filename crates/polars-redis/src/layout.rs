@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, StringViewBuilder};
-use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::columns::ColumnBuilder;
@@ -108,6 +108,7 @@ impl Layout {
     /// Fresh builders for one batch of about `capacity` rows.
     pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
         RowBuilders {
+            len: 0,
             keys: self
                 .extra
                 .key
@@ -155,7 +156,8 @@ impl Layout {
         Ok(())
     }
 
-    /// Append the key and TTL of a row.
+    /// Append the key and TTL of a row, which completes it (call once per
+    /// row, after its values).
     pub(crate) fn append_key_and_ttl(
         &self,
         rows: &mut RowBuilders,
@@ -180,6 +182,7 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             ttls.append_option(ttl_seconds);
         }
+        rows.len += 1;
         Ok(())
     }
 
@@ -193,7 +196,10 @@ impl Layout {
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
-        RecordBatch::try_new(self.fetch_schema.clone(), columns)
+        // The row count matters when no column is projected (e.g. only the
+        // row index, or a bare row count).
+        let options = RecordBatchOptions::new().with_row_count(Some(std::mem::take(&mut rows.len)));
+        RecordBatch::try_new_with_options(self.fetch_schema.clone(), columns, &options)
             .map_err(|e| Error::Protocol(format!("internal: batch assembly failed: {e}")))
     }
 
@@ -219,6 +225,8 @@ impl Layout {
 
 /// The builders of one batch under construction.
 pub(crate) struct RowBuilders {
+    /// Completed rows.
+    len: usize,
     keys: Option<StringViewBuilder>,
     values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,

@@ -123,7 +123,13 @@ impl ScanOptions {
         search: Option<SearchSource>,
     ) -> (KeyProducer, bool) {
         let user_listed = matches!(self.selection, KeySelection::Keys(_));
-        let (selection, derived) = self.key_filter.clone().narrow(self.selection.clone());
+        // The row index numbers the rows of the full scan, so a key filter
+        // cannot narrow what is read when it is requested.
+        let filter = match self.extra.row_index {
+            Some(_) => KeyFilter::Any,
+            None => self.key_filter.clone(),
+        };
+        let (selection, derived) = filter.narrow(self.selection.clone());
         // Never fetch more keys per pipeline than the row limit needs.
         let batch_size = self
             .limit

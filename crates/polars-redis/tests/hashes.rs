@@ -930,3 +930,76 @@ async fn build_stream_with_limit_stops_early() {
     }
     assert_eq!(total, 3);
 }
+
+// --------------------------------------------------------------------------
+// least-privilege users and glob agreement
+// --------------------------------------------------------------------------
+
+#[test]
+fn read_only_acl_user_can_scan_hashes() {
+    let s = server();
+    hset(s, "rs:acl:1", &[("a", b"1")]);
+    s.cmd(&[
+        "ACL",
+        "SETUSER",
+        "rs-reader",
+        "reset",
+        "on",
+        ">rs-reader-Pa55",
+        "~rs:acl:*",
+        "+@read",
+    ])
+    .expect_ok();
+    let url = format!("redis://rs-reader:rs-reader-Pa55@127.0.0.1:{}", s.port());
+    let result = read_all(
+        HashScanBuilder::new(
+            ConnectionConfig::from_url(&url).unwrap(),
+            i64_field(FieldType::Int64),
+        )
+        .with_pattern("rs:acl:*"),
+    );
+    s.cmd(&["ACL", "DELUSER", "rs-reader"]);
+    let batches = result.unwrap();
+    assert_eq!(keys(&batches), ["rs:acl:1"]);
+    assert_eq!(i64s(&batches, "a"), [Some(1)]);
+}
+
+/// `glob_match` decides which keys of a pushed-down `_key == k` filter are
+/// read under a pattern: it must agree with Redis's own SCAN MATCH.
+#[test]
+fn glob_match_agrees_with_scan_match() {
+    let s = RedisServer::builder().name("rs-glob").start().unwrap();
+    let keys = [
+        "a", "b", "-", "]", "^", "\\", "[", "ab", "a-", "-a", "a]", "x", "c", "[a", "a[b", "d",
+    ];
+    for k in keys {
+        hset(&s, k, &[("v", b"1")]);
+    }
+    let patterns = [
+        "[a-]", "[-a]", "[^-]", "[a\\]]", "[]a]", "[a-c-e]", "[c-a]", "[^a-c]", "\\", "a\\", "[",
+        "[a", "a[b", "[^]", "?", "*[", "\\[a", "[\\-]", "*", "a*", "*a*", "[ab]*",
+    ];
+    let mut disagreements = Vec::new();
+    for pattern in patterns {
+        let mut redis_says = BTreeSet::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let reply = s.cmd(&["SCAN", cursor.as_str(), "MATCH", pattern, "COUNT", "1000"]);
+            let parts = reply.as_array().unwrap();
+            cursor = parts[0].as_str().unwrap().to_string();
+            for k in parts[1].as_array().unwrap() {
+                redis_says.insert(k.as_str().unwrap().to_string());
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        for k in keys {
+            let ours = polars_redis::glob_match(pattern.as_bytes(), k.as_bytes());
+            if ours != redis_says.contains(k) {
+                disagreements.push(format!("{pattern:?} ~ {k:?}: redis {} ours {ours}", !ours));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+}

@@ -17,8 +17,7 @@ fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T
 }
 
 async fn connect(config: &ConnectionConfig) -> Result<Connection> {
-    let mut conn = search_connection(config).await?;
-    index::check_target(&mut conn).await?;
+    let conn = search_connection(config).await?;
     if config.db != 0 {
         return Err(Error::Search(format!(
             "RediSearch only indexes database 0, and this connection uses database {}",

@@ -258,7 +258,6 @@ impl AggregateBuilder {
 
     async fn prepare(&self) -> Result<(IndexInfo, Layout)> {
         let mut conn = search_connection(&self.config).await?;
-        index::check_target(&mut conn).await?;
         let info = index::info(&mut conn, &self.index).await?;
         if let Some(why) = info.not_ready() {
             return Err(Error::Search(why));
@@ -370,6 +369,8 @@ async fn run(
                 };
                 layout.append_value(&mut builders, column, origin, text.as_deref())?;
             }
+            // No key or TTL column here: this only completes the row.
+            layout.append_key_and_ttl(&mut builders, origin, None)?;
         }
         let batch = layout.finish(&mut builders)?;
         if batch.num_rows() > 0 && tx.send(Ok(batch)).await.is_err() {

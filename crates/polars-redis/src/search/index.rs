@@ -324,13 +324,9 @@ fn parse_attribute(value: &Value) -> Result<Attribute> {
 
 /// Refuse targets whose indexes cannot answer for the whole keyspace: a
 /// cluster node without a search coordinator only sees its own shard.
+/// (Asks `HELLO 2`: switch to RESP3 only after this check.)
 pub(crate) async fn check_target(conn: &mut Connection) -> Result<()> {
-    let info = conn.query(Cmd::new("INFO").arg("cluster")).await?;
-    let clustered = info
-        .to_text()
-        .lines()
-        .any(|line| line.trim() == "cluster_enabled:1");
-    if !clustered {
+    if crate::engine::server_mode(conn).await?.as_deref() != Some("cluster") {
         return Ok(());
     }
     let reply = conn

@@ -12,6 +12,7 @@
 //! WITHCURSOR`), which the type's own fetcher then reads like any other key
 //! batch: the full predicate is re-applied to every row afterwards.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,12 @@ use crate::glob::glob_match;
 use crate::keys::{Batcher, KeyBatch, KeyProducer};
 use crate::layout::Field;
 use crate::resp::Value;
+
+/// Keys a search-driven scan reads ahead of its consumer (a few MB at most).
+const READ_AHEAD_KEYS: usize = 100_000;
+
+/// Keys per cursor page.
+const PAGE: usize = 5_000;
 
 /// Default `TIMEOUT` sent with every search request.
 pub const DEFAULT_SEARCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -232,9 +239,11 @@ fn key_only() -> Vec<String> {
     vec!["LOAD".into(), "1".into(), "@__key".into()]
 }
 
-/// Open a RESP3 connection for search requests.
+/// Open a connection for search requests: refuse targets that cannot
+/// answer completely, then switch to RESP3.
 pub(crate) async fn search_connection(config: &ConnectionConfig) -> Result<Connection> {
     let mut conn = Connection::connect(config).await?;
+    index::check_target(&mut conn).await?;
     conn.hello3().await?;
     Ok(conn)
 }
@@ -257,6 +266,9 @@ pub(crate) async fn plan(
                 return Ok(SearchPlan::scan("RediSearch only indexes database 0"));
             }
             if let Err(err) = index::check_target(conn).await {
+                return Ok(SearchPlan::scan(err.to_string()));
+            }
+            if let Err(err) = conn.hello3().await {
                 return Ok(SearchPlan::scan(err.to_string()));
             }
             let names = match index::list(conn).await {
@@ -316,6 +328,7 @@ async fn plan_named(
         )));
     }
     index::check_target(conn).await?;
+    conn.hello3().await?;
     let info = index::info(conn, name).await?;
     if let Some(why) = info.not_ready() {
         return Err(Error::Search(why));
@@ -405,7 +418,6 @@ pub(crate) async fn send_keys(
     tx: &mpsc::Sender<Result<KeyBatch>>,
 ) -> Result<()> {
     let mut conn = conn;
-    conn.hello3().await?;
     let plan = plan(&mut conn, source, pattern).await?;
     let (Some(index), Some(query)) = (plan.index, plan.query) else {
         return producer.send_scan(conn, pattern, tx).await;
@@ -414,40 +426,60 @@ pub(crate) async fn send_keys(
         index: index.name.clone(),
         query,
         steps: plan.steps,
-        page: producer.batch_size.max(1000),
+        page: PAGE,
         timeout: source.options.timeout,
     };
     let filter_keys = !plan.explicit;
     let mut cursor = Cursor::open(&mut conn, &source.config, &request).await?;
     let mut batcher = Batcher::new(producer.batch_size);
-    while let Some(rows) = cursor.next_page(&mut conn).await? {
-        for row in rows {
-            let key = row
-                .into_iter()
-                .find(|(name, _)| name == b"__key")
-                .and_then(|(_, value)| match value {
-                    Value::Bytes(key) => Some(key),
-                    _ => None,
-                })
-                .ok_or_else(|| Error::Protocol("FT.AGGREGATE row without __key".into()))?;
-            if filter_keys && !glob_match(pattern, &key) {
-                continue;
-            }
-            if let Some(batch) = batcher.push(key) {
-                if tx.send(Ok(batch)).await.is_err() {
-                    return Ok(());
+    // Keys read ahead of the consumer. Reading ahead lets a result of up to
+    // READ_AHEAD_KEYS keys exhaust (and so free) its server-side cursor at
+    // once, whatever the consumer does; beyond that the cursor stays open
+    // until it is read to the end or dropped (`FT.CURSOR DEL`), and the
+    // server's idle timeout is the last resort.
+    let mut ready: VecDeque<KeyBatch> = VecDeque::new();
+    let mut buffered = 0usize;
+    let mut exhausted = false;
+    loop {
+        while !exhausted && buffered < READ_AHEAD_KEYS {
+            let Some(rows) = cursor.next_page(&mut conn).await? else {
+                exhausted = true;
+                if let Some(batch) = batcher.finish() {
+                    buffered += batch.len();
+                    ready.push_back(batch);
+                }
+                break;
+            };
+            for row in rows {
+                let key = row
+                    .into_iter()
+                    .find(|(name, _)| name == b"__key")
+                    .and_then(|(_, value)| match value {
+                        Value::Bytes(key) => Some(key),
+                        _ => None,
+                    })
+                    .ok_or_else(|| Error::Protocol("FT.AGGREGATE row without __key".into()))?;
+                if filter_keys && !glob_match(pattern, &key) {
+                    continue;
+                }
+                if let Some(batch) = batcher.push(key) {
+                    buffered += batch.len();
+                    ready.push_back(batch);
                 }
             }
         }
+        let Some(batch) = ready.pop_front() else {
+            return Ok(());
+        };
+        buffered -= batch.len();
+        if tx.send(Ok(batch)).await.is_err() {
+            return Ok(());
+        }
     }
-    if let Some(batch) = batcher.finish() {
-        let _ = tx.send(Ok(batch)).await;
-    }
-    Ok(())
 }
 
 /// The plan a scan would follow, without reading any data.
 pub(crate) async fn explain(source: &SearchSource, pattern: &[u8]) -> Result<SearchPlan> {
-    let mut conn = search_connection(&source.config).await?;
+    let mut conn = Connection::connect(&source.config).await?;
     plan(&mut conn, source, pattern).await
 }
