@@ -210,3 +210,50 @@ pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<(Vec<Row>, u64)
     }
     Ok((rows, u64::try_from(id).map_err(|_| bad())?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(warnings: Vec<&str>) -> Value {
+        let b = |s: &str| Value::Bytes(s.as_bytes().to_vec());
+        let row = Value::Map(vec![
+            (
+                b("extra_attributes"),
+                Value::Map(vec![(b("__key"), b("k:1"))]),
+            ),
+            (b("values"), Value::Array(vec![])),
+        ]);
+        Value::Array(vec![
+            Value::Map(vec![
+                (b("results"), Value::Array(vec![row])),
+                (
+                    b("warning"),
+                    Value::Array(warnings.into_iter().map(b).collect()),
+                ),
+            ]),
+            Value::Int(42),
+        ])
+    }
+
+    #[test]
+    fn complete_pages_are_read() {
+        let (rows, id) = parse_page(&page(vec![]), "FT.CURSOR").unwrap();
+        assert_eq!(id, 42);
+        assert_eq!(rows[0][0].0, b"__key");
+    }
+
+    #[test]
+    fn warnings_are_errors_never_partial_pages() {
+        let err = parse_page(&page(vec!["Timeout limit was reached"]), "FT.AGGREGATE").unwrap_err();
+        assert!(
+            err.is_timeout() && err.to_string().contains("partial result"),
+            "{err}"
+        );
+        let err = parse_page(&page(vec!["Something else"]), "FT.AGGREGATE").unwrap_err();
+        assert!(err.is_search(), "{err}");
+        // A RESP2 reply cannot carry warnings: refused.
+        let resp2 = Value::Array(vec![Value::Array(vec![Value::Int(0)]), Value::Int(0)]);
+        assert!(parse_page(&resp2, "FT.AGGREGATE").unwrap_err().is_search());
+    }
+}
