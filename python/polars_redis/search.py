@@ -15,7 +15,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
-from polars_redis._plugin import explain_pushdown, lazy_scan, output_schema
+from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema
 from polars_redis.exceptions import InvalidInputError
 
 __all__ = [
@@ -196,20 +196,8 @@ def search_hashes(
     params: Mapping[str, Any] | None = None,
     sort_by: str | Sequence[str] | None = None,
     descending: bool | Sequence[bool] = False,
-    include_key: bool = True,
-    key_column_name: str = "_key",
-    include_ttl: bool = False,
-    ttl_column_name: str = "_ttl",
-    include_row_index: bool = False,
-    row_index_column_name: str = "_index",
-    batch_size: int = 1000,
-    strict: bool = True,
-    parallelism: int = 3,
-    fetch: Literal["auto", "hgetall", "hmget"] = "auto",
-    connect_timeout: float | None = None,
-    command_timeout: float | None = None,
-    deadline: float | None = None,
     search_timeout: float = 10.0,
+    **options: Any,
 ) -> pl.LazyFrame:
     """Lazily read the hashes a RediSearch query matches, one row per hash.
 
@@ -235,14 +223,15 @@ def search_hashes(
         Values for ``$name`` parameters of a query string (dialect 2).
     sort_by, descending
         Sort by these attributes (and directions) inside Redis.
-    include_key, key_column_name, include_ttl, ttl_column_name, include_row_index,
-    row_index_column_name, batch_size, strict, parallelism, fetch, connect_timeout,
-    command_timeout, deadline
-        As for :func:`scan_hashes`.
     search_timeout
         ``TIMEOUT`` sent with each search request, in seconds. A search that
         runs out of time raises :class:`RedisTimeoutError` instead of returning
         a partial result.
+    **options
+        The reading options of :func:`scan_hashes` (``include_key``,
+        ``include_ttl``, ``batch_size``, ``strict``, ``parallelism``, ``fetch``,
+        timeouts, ...); the keys come from the index, so not ``pattern``,
+        ``keys`` or ``index``.
 
     Returns
     -------
@@ -256,30 +245,15 @@ def search_hashes(
     >>> from polars_redis import field
     >>> redis.search_hashes(url, "users", field("age") > 30, {"name": pl.String}).collect()
     """
-    from polars_redis.hashes import hash_scanner
+    from polars_redis.hashes import hash_scanner, scan_hashes
 
+    for name in ("pattern", "keys", "index"):
+        if name in options:
+            msg = f"search_hashes reads the keys the index returns: {name}= does not apply"
+            raise InvalidInputError(msg)
     if schema is None:
         schema = _index_schema(url, index)
-    args = {
-        "url": url,
-        "pattern": None,
-        "keys": None,
-        "schema": schema,
-        "include_key": include_key,
-        "key_column_name": key_column_name,
-        "include_ttl": include_ttl,
-        "ttl_column_name": ttl_column_name,
-        "include_row_index": include_row_index,
-        "row_index_column_name": row_index_column_name,
-        "batch_size": batch_size,
-        "count_hint": None,
-        "strict": strict,
-        "parallelism": parallelism,
-        "fetch": fetch,
-        "connect_timeout": connect_timeout,
-        "command_timeout": command_timeout,
-        "deadline": deadline,
-    }
+    args = bind(scan_hashes, url, None, schema, **options)
     search = {
         "index": index,
         "query": _query_args(query, params),

@@ -179,6 +179,13 @@ enum Lit {
     Str(String),
 }
 
+/// An indexed column as a comparison reads it.
+struct Operand<'a> {
+    column: ColumnRef<'a>,
+    field_type: &'a FieldType,
+    attribute: &'a Attribute,
+}
+
 /// The column a comparison reads: its name, and whether Polars casts it to
 /// Float64 first.
 struct ColumnRef<'j> {
@@ -259,7 +266,19 @@ fn bound(value: f64, inclusive: bool) -> Option<NumBound> {
     Some(NumBound { value, inclusive })
 }
 
-impl Translator<'_, '_> {
+impl<'a> Translator<'a, '_> {
+    fn operand<'j>(&self, column: ColumnRef<'j>) -> Option<Operand<'j>>
+    where
+        'a: 'j,
+    {
+        let (field_type, attribute) = self.columns.lookup(column.name)?;
+        Some(Operand {
+            column,
+            field_type,
+            attribute,
+        })
+    }
+
     fn not_pushed(&mut self, node: &Json, why: &str) -> Option<Part> {
         let mut text = node.to_string();
         if text.len() > 120 {
@@ -351,12 +370,12 @@ impl Translator<'_, '_> {
         let Some(lit) = lit else {
             return self.not_pushed(node, "literal type not supported");
         };
-        let Some((field_type, attribute)) = self.columns.lookup(column.name) else {
+        let Some(operand) = self.operand(column) else {
             return self.not_pushed(node, "the column is not indexed");
         };
-        match &attribute.kind {
-            AttributeKind::Numeric => self.numeric(node, &column, field_type, attribute, op, &lit),
-            AttributeKind::Tag => self.tag(node, &column, field_type, attribute, op, &[lit]),
+        match &operand.attribute.kind {
+            AttributeKind::Numeric => self.numeric(node, &operand, op, &lit),
+            AttributeKind::Tag => self.tag(node, &operand, op, &[lit]),
             AttributeKind::Text => self.not_pushed(
                 node,
                 "TEXT equality can miss equal values (tokenizing, stopwords)",
@@ -370,15 +389,12 @@ impl Translator<'_, '_> {
 
     /// A numeric comparison, if the column's dtype and the literal allow a
     /// sound one.
-    fn numeric(
-        &mut self,
-        node: &Json,
-        column: &ColumnRef<'_>,
-        field_type: &FieldType,
-        attribute: &Attribute,
-        op: Op,
-        lit: &Lit,
-    ) -> Option<Part> {
+    fn numeric(&mut self, node: &Json, operand: &Operand<'_>, op: Op, lit: &Lit) -> Option<Part> {
+        let Operand {
+            column,
+            field_type,
+            attribute,
+        } = operand;
         let attr = attribute.name.clone();
         let float_domain = match field_type {
             FieldType::Float64 => true,
@@ -442,15 +458,12 @@ impl Translator<'_, '_> {
     }
 
     /// TAG equality with one or more values: a superset.
-    fn tag(
-        &mut self,
-        node: &Json,
-        column: &ColumnRef<'_>,
-        field_type: &FieldType,
-        attribute: &Attribute,
-        op: Op,
-        values: &[Lit],
-    ) -> Option<Part> {
+    fn tag(&mut self, node: &Json, operand: &Operand<'_>, op: Op, values: &[Lit]) -> Option<Part> {
+        let Operand {
+            column,
+            field_type,
+            attribute,
+        } = operand;
         if column.as_float || !is_text(field_type) {
             return self.not_pushed(
                 node,
@@ -498,16 +511,16 @@ impl Translator<'_, '_> {
         let Some(values) = values.filter(|v| !v.is_empty() && v.len() <= MAX_IN_VALUES) else {
             return self.not_pushed(node, "is_in list empty, too long or of unsupported values");
         };
-        let Some((field_type, attribute)) = self.columns.lookup(column.name) else {
+        let Some(operand) = self.operand(column) else {
             return self.not_pushed(node, "the column is not indexed");
         };
-        match attribute.kind {
-            AttributeKind::Tag => self.tag(node, &column, field_type, attribute, Op::Eq, &values),
+        match operand.attribute.kind {
+            AttributeKind::Tag => self.tag(node, &operand, Op::Eq, &values),
             AttributeKind::Numeric => {
                 let mut clauses = Vec::with_capacity(values.len());
                 let mut two_sided = true;
                 for value in &values {
-                    let part = self.numeric(node, &column, field_type, attribute, Op::Eq, value)?;
+                    let part = self.numeric(node, &operand, Op::Eq, value)?;
                     two_sided &= part.two_sided;
                     clauses.push(part.clause);
                 }
@@ -529,10 +542,10 @@ impl Translator<'_, '_> {
         else {
             return self.not_pushed(node, "is_between needs a column and two literals");
         };
-        let Some((field_type, attribute)) = self.columns.lookup(column.name) else {
+        let Some(operand) = self.operand(column) else {
             return self.not_pushed(node, "the column is not indexed");
         };
-        if attribute.kind != AttributeKind::Numeric {
+        if operand.attribute.kind != AttributeKind::Numeric {
             return self.not_pushed(node, "is_between is pushed on NUMERIC attributes only");
         }
         let low_op = if matches!(closed, "Both" | "Left") {
@@ -545,8 +558,8 @@ impl Translator<'_, '_> {
         } else {
             Op::Lt
         };
-        let l = self.numeric(node, &column, field_type, attribute, low_op, &low)?;
-        let h = self.numeric(node, &column, field_type, attribute, high_op, &high)?;
+        let l = self.numeric(node, &operand, low_op, &low)?;
+        let h = self.numeric(node, &operand, high_op, &high)?;
         Some(Part {
             clause: Clause::and(vec![l.clause, h.clause]),
             two_sided: l.two_sided && h.two_sided,
@@ -560,7 +573,7 @@ impl Translator<'_, '_> {
         let Some(column) = column_ref(column) else {
             return self.not_pushed(node, "is_not_null on an expression");
         };
-        let Some((_, attribute)) = self.columns.lookup(column.name) else {
+        let Some(Operand { attribute, .. }) = self.operand(column) else {
             return self.not_pushed(node, "the column is not indexed");
         };
         if !attribute.flags.iter().any(|f| f == "INDEXMISSING") {
