@@ -7,6 +7,7 @@ with redis-py and, for pushdown, is the same scan with pushdown turned off
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -701,3 +702,51 @@ def test_index_info_reads_flags(stack_url: str, stack_client: Any) -> None:
     lf = pr.scan_hashes(stack_url, "a:*", {"n": pl.Int64}).filter(pl.col("n") < 1)
     assert "FILTER" in pr.explain_pushdown(lf)
     assert lf.collect().height == 1
+
+
+def test_aggregate_json_documents(stack_url: str, stack_client: Any) -> None:
+    kinds = ["book", "film", "game"]
+    for n in range(30):
+        doc = {"kind": kinds[n % 3], "price": n + 0.5, "meta": {"year": 2000 + n % 4}}
+        stack_client.execute_command("JSON.SET", f"j:{n}", "$", json.dumps(doc))
+    info = pr.create_index(
+        stack_url,
+        "j",
+        "j:",
+        {"kind": pl.String, "price": pl.Float64},
+        on="json",
+    )
+    assert {a["identifier"] for a in info["attributes"]} == {"$.kind", "$.price"}
+    df = (
+        pr.aggregate_json(
+            stack_url,
+            "j",
+            "@price:[10 +inf]",
+            group_by="kind",
+            reduce={"n": "count", "total": ("sum", "price")},
+        )
+        .collect()
+        .sort("kind")
+    )
+    prices = {k: [n + 0.5 for n in range(30) if kinds[n % 3] == k and n + 0.5 >= 10] for k in kinds}
+    assert df["kind"].to_list() == kinds
+    assert df["n"].to_list() == [len(prices[k]) for k in kinds]
+    assert df["total"].to_list() == pytest.approx([sum(prices[k]) for k in kinds])
+    with pytest.raises(pr.SearchError, match="is on JSON, not HASH"):
+        pr.aggregate_hashes(stack_url, "j", reduce={"n": "count"}).collect()
+    with pytest.raises(pr.SearchError, match="is on JSON, not HASH"):
+        pr.search_hashes(stack_url, "j", "*", {"kind": pl.String}).collect()
+
+
+def test_values_are_the_stored_ones_not_the_index_copies(stack_url: str, stack_client: Any) -> None:
+    # FT.AGGREGATE LOAD would hand back the index's normalized numbers
+    # ("0x10" as 16, 2^53 + 1 as 2^53): rows are fetched from the hashes.
+    stack_client.hset("v:1", mapping={"i": str(BIG + 1), "h": "0x10", "f": "1.50"})
+    _ft_create(stack_client, "v", "v:", "i", "NUMERIC", "h", "NUMERIC", "f", "NUMERIC", "SORTABLE")
+    schema = {"i": pl.Int64, "h": pl.Int64, "f": pl.String}
+    expected = {"_key": "v:1", "i": BIG + 1, "h": None, "f": "1.50"}
+    searched = pr.search_hashes(stack_url, "v", "*", schema, strict=False).collect()
+    assert searched.to_dicts() == [expected]
+    pushed = pr.scan_hashes(stack_url, "v:*", schema, strict=False).filter(pl.col("i") > 0)
+    assert "index `v`" in _pushed(pushed)
+    assert pushed.collect().to_dicts() == [expected]

@@ -32,6 +32,7 @@ from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
 from polars_redis.search import (
     Query,
     aggregate_hashes,
+    aggregate_json,
     create_index,
     drop_index,
     explain_pushdown,
@@ -60,6 +61,7 @@ __all__ = [
     "WrongTypeError",
     "__version__",
     "aggregate_hashes",
+    "aggregate_json",
     "create_index",
     "drop_index",
     "explain_pushdown",

@@ -21,6 +21,7 @@ from polars_redis.exceptions import InvalidInputError
 __all__ = [
     "Query",
     "aggregate_hashes",
+    "aggregate_json",
     "create_index",
     "drop_index",
     "explain_pushdown",
@@ -342,6 +343,37 @@ def aggregate_hashes(
     ...     url, "users", group_by="city", reduce={"n": "count", "avg_age": ("avg", "age")}
     ... ).collect()
     """
+    return _aggregate("hash", **locals())
+
+
+def aggregate_json(url: str, index: str, query: QueryLike = "*", **options: Any) -> pl.LazyFrame:
+    """Aggregate JSON documents inside Redis (``FT.AGGREGATE`` over an index ``ON JSON``).
+
+    Takes the same arguments as :func:`aggregate_hashes`; ``group_by``,
+    ``reduce`` and ``apply`` name the index's attributes (their aliases).
+
+    Examples
+    --------
+    >>> redis.aggregate_json(url, "docs", group_by="kind", reduce={"n": "count"}).collect()
+    """
+    return _aggregate("json", **bind(aggregate_hashes, url, index, query, **options))
+
+
+def _aggregate(
+    on: str,
+    url: str,
+    index: str,
+    query: QueryLike,
+    group_by: str | Sequence[str],
+    reduce: Mapping[str, Reduction] | None,
+    apply: Mapping[str, str | tuple[str, Any]] | None,
+    sort_by: str | Sequence[str] | None,
+    descending: bool | Sequence[bool],
+    limit: int | None,
+    params: Mapping[str, Any] | None,
+    schema: SchemaLike | None,
+    search_timeout: float,
+) -> pl.LazyFrame:
     groups = [group_by] if isinstance(group_by, str) else list(group_by)
     applies: list[tuple[str, str]] = []
     dtypes: dict[str, Any] = dict(schema or {})
@@ -363,6 +395,7 @@ def aggregate_hashes(
         limit,
         field_specs(dtypes),
         search_timeout,
+        on,
     )
     return lazy_scan(aggregation, output_schema(aggregation, dtypes), f"aggregate {index!r}")
 

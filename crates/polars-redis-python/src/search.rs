@@ -244,7 +244,7 @@ impl Aggregation {
 /// An aggregation over `index`. `reduce` items are `(function, args, name)`,
 /// `apply` items `(expression, name)`, `dtypes` `(column, dtype spec)`.
 #[pyfunction]
-#[pyo3(signature = (url, index, query, group_by, reduce, apply, sort_by, limit, dtypes, timeout))]
+#[pyo3(signature = (url, index, query, group_by, reduce, apply, sort_by, limit, dtypes, timeout, on=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn aggregation(
     url: &str,
@@ -257,7 +257,9 @@ pub(crate) fn aggregation(
     limit: Option<usize>,
     dtypes: Vec<(String, Bound<'_, PyTuple>)>,
     timeout: f64,
+    on: Option<&str>,
 ) -> PyResult<Aggregation> {
+    let on = on.map(IndexOn::from_name).transpose().map_err(to_py)?;
     let reducers = reduce
         .into_iter()
         .map(|(function, args, name)| Reducer {
@@ -277,6 +279,7 @@ pub(crate) fn aggregation(
         .with_sort_by(sort_by)
         .with_limit(limit)
         .with_dtypes(dtypes)
+        .with_on(on)
         .with_timeout(seconds_to_duration("timeout", timeout)?);
     Ok(Aggregation { builder })
 }

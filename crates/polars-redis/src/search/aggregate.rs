@@ -15,7 +15,7 @@ use arrow_schema::SchemaRef;
 use tokio::sync::mpsc;
 
 use super::cursor::{AggregateRequest, Cursor};
-use super::index::{self, AttributeKind, IndexInfo};
+use super::index::{self, AttributeKind, IndexInfo, IndexOn};
 use super::plan::{search_connection, SearchQuery, DEFAULT_SEARCH_TIMEOUT};
 use super::query::{Clause, QueryText};
 use crate::config::ConnectionConfig;
@@ -65,6 +65,7 @@ pub struct AggregateBuilder {
     dtypes: Vec<(String, FieldType)>,
     timeout: Duration,
     page: usize,
+    on: Option<IndexOn>,
 }
 
 /// `@name` for an attribute reference given as `name` or `@name`.
@@ -91,6 +92,7 @@ impl AggregateBuilder {
             dtypes: Vec::new(),
             timeout: DEFAULT_SEARCH_TIMEOUT,
             page: 1000,
+            on: None,
         }
     }
 
@@ -127,6 +129,12 @@ impl AggregateBuilder {
     /// Override the dtype of output columns.
     pub fn with_dtypes(mut self, dtypes: Vec<(String, FieldType)>) -> Self {
         self.dtypes = dtypes;
+        self
+    }
+
+    /// Require the index to read this kind of document.
+    pub fn with_on(mut self, on: Option<IndexOn>) -> Self {
+        self.on = on;
         self
     }
 
@@ -261,6 +269,14 @@ impl AggregateBuilder {
         let info = index::info(&mut conn, &self.index).await?;
         if let Some(why) = info.not_ready() {
             return Err(Error::Search(why));
+        }
+        if let Some(on) = self.on.filter(|on| *on != info.on) {
+            return Err(Error::Search(format!(
+                "index `{}` is on {}, not {}",
+                info.name,
+                info.on.name(),
+                on.name()
+            )));
         }
         let extra = ExtraColumns {
             key: None,

@@ -483,3 +483,109 @@ pub(crate) async fn explain(source: &SearchSource, pattern: &[u8]) -> Result<Sea
     let mut conn = Connection::connect(&source.config).await?;
     plan(&mut conn, source, pattern).await
 }
+
+#[cfg(test)]
+mod measurements {
+    //! The design measurement behind the search-driven key source: loading
+    //! the fields with `FT.AGGREGATE ... LOAD` vs loading keys and fetching
+    //! them with the hash fetcher. LOAD measured 15-30% faster at 1% of 1M
+    //! hashes, but it is not exact: for a NUMERIC (or SORTABLE) attribute it
+    //! returns the index's normalized value, not the stored one ("0x10" comes
+    //! back as "16", 9007199254740993 as 9007199254740992), so a scan through
+    //! it would differ from a plain scan. Keys + HMGET is exact; it is used.
+    //! Needs a server seeded by
+    //! `bench/bench_search.py` (index `bench`):
+    //! `POLARS_REDIS_BENCH_URL=redis://... cargo test --release -p polars-redis --lib -- --ignored load_vs_fetch --nocapture`
+
+    use std::time::Instant;
+
+    use super::*;
+    use crate::layout::{ExtraColumns, Layout};
+    use crate::types::FieldType;
+    use crate::HashScanBuilder;
+
+    fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+        let mut best = f64::MAX;
+        let mut out = None;
+        for _ in 0..runs {
+            let start = Instant::now();
+            out = Some(f());
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        (best, out.expect("at least one run"))
+    }
+
+    #[test]
+    #[ignore]
+    fn load_vs_fetch() {
+        let Ok(url) = std::env::var("POLARS_REDIS_BENCH_URL") else {
+            return;
+        };
+        let config = ConnectionConfig::from_url(&url).unwrap();
+        let fields = vec![
+            Field::new("n", FieldType::Int64),
+            Field::new("tag", FieldType::Utf8),
+        ];
+        let query = QueryText::raw("@n:[0 (1000]", vec![]);
+        let fetch = || {
+            let scan = HashScanBuilder::new(config.clone(), fields.clone())
+                .with_pattern("bench:*")
+                .with_search(SearchOptions::search(
+                    "bench",
+                    SearchQuery::Raw(query.clone()),
+                ));
+            scan.build()
+                .unwrap()
+                .map(|b| b.unwrap().num_rows())
+                .sum::<usize>()
+        };
+        let extra = ExtraColumns::default();
+        let layout = Layout::new(extra, fields.clone(), true).unwrap();
+        let load = || {
+            crate::runtime::runtime().block_on(async {
+                let mut conn = search_connection(&config).await.unwrap();
+                let request = AggregateRequest {
+                    index: "bench".into(),
+                    query: query.clone(),
+                    steps: ["LOAD", "3", "@__key", "@n", "@tag"]
+                        .map(String::from)
+                        .to_vec(),
+                    page: PAGE,
+                    timeout: DEFAULT_SEARCH_TIMEOUT,
+                };
+                let mut cursor = Cursor::open(&mut conn, &config, &request).await.unwrap();
+                let mut rows = 0;
+                while let Some(page) = cursor.next_page(&mut conn).await.unwrap() {
+                    let mut builders = layout.builders(page.len());
+                    for row in &page {
+                        let mut key = &b""[..];
+                        for (name, value) in row {
+                            let Value::Bytes(bytes) = value else { continue };
+                            match name.as_slice() {
+                                b"__key" => key = bytes,
+                                b"n" => layout
+                                    .append_value(&mut builders, 0, key, Some(bytes))
+                                    .unwrap(),
+                                b"tag" => layout
+                                    .append_value(&mut builders, 1, key, Some(bytes))
+                                    .unwrap(),
+                                _ => {}
+                            }
+                        }
+                        layout.append_key_and_ttl(&mut builders, key, None).unwrap();
+                    }
+                    rows += layout.finish(&mut builders).unwrap().num_rows();
+                }
+                rows
+            })
+        };
+        let (fetch_s, fetch_rows) = best_of(9, fetch);
+        let (load_s, load_rows) = best_of(9, load);
+        assert_eq!(fetch_rows, load_rows);
+        println!(
+            "{fetch_rows} rows: keys + HMGET {:.2} ms, FT.AGGREGATE LOAD {:.2} ms",
+            fetch_s * 1e3,
+            load_s * 1e3
+        );
+    }
+}
