@@ -42,6 +42,8 @@ from polars_redis.search import (
     raw,
     search_hashes,
 )
+from polars_redis.streams import iter_streams, read_streams, scan_streams
+from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
 
 __all__ = [
     "AuthenticationError",
@@ -70,8 +72,14 @@ __all__ = [
     "index_info",
     "infer_hash_schema",
     "iter_hashes",
+    "iter_streams",
+    "iter_timeseries",
     "raw",
     "read_hashes",
+    "read_streams",
+    "read_timeseries",
     "scan_hashes",
+    "scan_streams",
+    "scan_timeseries",
     "search_hashes",
 ]

@@ -44,7 +44,7 @@ class Scanner:
         predicate: str | None = None,
     ) -> str: ...
 
-class Aggregation:
+class SearchAggregation:
     def schema(self) -> object: ...
     def empty(self) -> ArrowTable: ...
     def batches(
@@ -72,7 +72,7 @@ def aggregation(
     dtypes: list[tuple[str, tuple[Any, ...]]],
     timeout: float,
     on: str | None = None,
-) -> Aggregation: ...
+) -> SearchAggregation: ...
 def index_info(url: str, name: str) -> dict[str, Any]: ...
 def index_exists(url: str, name: str) -> bool: ...
 def drop_index(url: str, name: str, delete_documents: bool = False) -> None: ...
@@ -85,6 +85,27 @@ def create_index(
     wait: float | None = None,
 ) -> dict[str, Any]: ...
 def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
+def stream_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    start_id: str,
+    end_id: str,
+    count_per_stream: int | None,
+    id_column: str | None,
+    timestamp_column: str | None,
+    sequence_column: str | None,
+) -> Scanner: ...
+def timeseries_scanner(
+    args: dict[str, Any],
+    start: int | None,
+    end: int | None,
+    aggregation: str | None,
+    bucket_size_ms: int | None,
+    filter: list[str] | None,
+    labels: list[str],
+    timestamp_column: str,
+    value_column: str,
+) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
 def infer_hashes(
     url: str,

@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
-use polars_redis::search::SearchOptions;
-use polars_redis::{ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions};
+use polars_redis::{
+    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions,
+    StreamScanBuilder, TimeSeriesScanBuilder,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::{PySchema, PyTable};
@@ -98,6 +100,8 @@ pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration
 /// A validated scan of one Redis type.
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
+    Stream(StreamScanBuilder),
+    TimeSeries(TimeSeriesScanBuilder),
 }
 
 /// Run `$body` with `$b` bound to whichever core builder `$builder` holds.
@@ -105,6 +109,8 @@ macro_rules! with_builder {
     ($builder:expr, $b:ident => $body:expr) => {
         match $builder {
             Builder::Hash($b) => $body,
+            Builder::Stream($b) => $body,
+            Builder::TimeSeries($b) => $body,
         }
     };
 }
@@ -113,58 +119,13 @@ macro_rules! with_builder {
 #[pyclass(module = "polars_redis._internal", frozen)]
 pub(crate) struct Scanner {
     builder: Builder,
-    /// Name of the key column, for key predicate pushdown.
-    key_column: Option<String>,
-    /// How the scan uses RediSearch; each run adds its predicate.
-    search: SearchOptions,
 }
 
 impl Scanner {
-    pub(crate) fn new(builder: Builder, args: &ScanArgs, search: SearchOptions) -> PyResult<Self> {
+    fn new(builder: Builder) -> PyResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
         with_builder!(&builder, b => b.output_schema()).map_err(to_py)?;
-        Ok(Scanner {
-            builder,
-            key_column: args.key_column.clone(),
-            search,
-        })
-    }
-
-    /// The builder of one run: projection, limit, and the predicate pushed
-    /// into the key filter and the search.
-    fn prepared(
-        &self,
-        projection: Option<Vec<String>>,
-        limit: Option<usize>,
-        predicate: Option<&str>,
-    ) -> Builder {
-        let key_filter = match (predicate, &self.key_column) {
-            (Some(predicate), Some(key_column)) => {
-                KeyFilter::from_polars_json(predicate, key_column)
-            }
-            _ => KeyFilter::Any,
-        };
-        let search = self
-            .search
-            .clone()
-            .with_predicate(predicate.map(str::to_string));
-        with_builder!(&self.builder, b => {
-            let mut b = b
-                .clone()
-                .with_limit(limit)
-                .with_key_filter(key_filter)
-                .with_search(search);
-            if let Some(projection) = projection {
-                b = b.with_projection(projection);
-            }
-            Builder::from(b)
-        })
-    }
-}
-
-impl From<HashScanBuilder> for Builder {
-    fn from(b: HashScanBuilder) -> Self {
-        Builder::Hash(b)
+        Ok(Scanner { builder })
     }
 }
 
@@ -183,7 +144,9 @@ impl Scanner {
     }
 
     /// Start a scan of `projection` columns (all when `None`), stopping after
-    /// `limit` rows, reading only keys the serialized predicate can match.
+    /// `limit` rows, reading only what the serialized predicate can match
+    /// (each builder interprets it: keys for every type, plus value ranges
+    /// for the types that read ranges).
     #[pyo3(signature = (projection=None, limit=None, predicate=None))]
     fn batches(
         &self,
@@ -191,13 +154,19 @@ impl Scanner {
         limit: Option<usize>,
         predicate: Option<&str>,
     ) -> PyResult<BatchIterator> {
-        let builder = self.prepared(projection, limit, predicate);
-        let iter = with_builder!(builder, b => b.build()).map_err(to_py)?;
+        let iter = with_builder!(&self.builder, b => {
+            let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
+            if let Some(projection) = projection {
+                b = b.with_projection(projection);
+            }
+            b.build()
+        })
+        .map_err(to_py)?;
         Ok(BatchIterator::new(iter))
     }
 
     /// How a run with these arguments would read its keys: the key filter,
-    /// and the index and FT query it would use (no data is read).
+    /// and the RediSearch index and query it would use (no data is read).
     #[pyo3(signature = (projection=None, limit=None, predicate=None))]
     fn explain(
         &self,
@@ -206,21 +175,23 @@ impl Scanner {
         limit: Option<usize>,
         predicate: Option<&str>,
     ) -> PyResult<String> {
-        let key_filter = match (predicate, &self.key_column) {
-            (Some(predicate), Some(key_column)) => {
-                format!("{:?}", KeyFilter::from_polars_json(predicate, key_column))
-            }
-            _ => "Any".into(),
-        };
-        let builder = self.prepared(projection, limit, predicate);
         let plan = py
-            .detach(|| with_builder!(builder, b => b.search_plan()))
+            .detach(|| {
+                with_builder!(&self.builder, b => {
+                    let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
+                    if let Some(projection) = projection {
+                        b = b.with_projection(projection);
+                    }
+                    b.search_plan()
+                })
+            })
             .map_err(to_py)?;
-        Ok(format!("key filter: {key_filter}\n{plan}"))
+        Ok(plan.to_string())
     }
 }
 
 /// A scan of hashes: `fields` are `(name, dtype spec)` pairs.
+/// `search` says how the scan uses RediSearch (see `search::SearchArgs`).
 #[pyfunction]
 #[pyo3(signature = (args, fields, fetch, search=None))]
 pub(crate) fn hash_scanner(
@@ -241,9 +212,85 @@ pub(crate) fn hash_scanner(
     };
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
-        .with_fetch(fetch);
-    let search = search.map(|s| s.options()).transpose()?.unwrap_or_default();
-    Scanner::new(Builder::Hash(builder), &args, search)
+        .with_fetch(fetch)
+        .with_search(search.map(|s| s.options()).transpose()?.unwrap_or_default());
+    Scanner::new(Builder::Hash(builder))
+}
+
+/// A scan of streams: `fields` are `(name, dtype spec)` pairs of entry fields;
+/// each id column name is `None` to leave it out.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stream_scanner(
+    args: ScanArgs,
+    fields: Vec<(String, Bound<'_, PyTuple>)>,
+    start_id: String,
+    end_id: String,
+    count_per_stream: Option<i64>,
+    id_column: Option<String>,
+    timestamp_column: Option<String>,
+    sequence_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = StreamScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
+        .with_options(args.options()?)
+        .with_id_range(start_id, end_id)
+        .with_count_per_stream(
+            count_per_stream
+                .map(|n| count("count_per_stream", n).map(|n| n as u64))
+                .transpose()?,
+        )
+        .with_id_column(id_column.as_deref())
+        .with_timestamp_column(timestamp_column.as_deref())
+        .with_sequence_column(sequence_column.as_deref());
+    Scanner::new(Builder::Stream(builder))
+}
+
+/// A scan of time series. `start`/`end` are milliseconds (`None`: open);
+/// `filter` selects series by label instead of `args`' pattern or keys.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn timeseries_scanner(
+    args: ScanArgs,
+    start: Option<i64>,
+    end: Option<i64>,
+    aggregation: Option<&str>,
+    bucket_size_ms: Option<i64>,
+    filter: Option<Vec<String>>,
+    labels: Vec<String>,
+    timestamp_column: &str,
+    value_column: &str,
+) -> PyResult<Scanner> {
+    let mut builder = TimeSeriesScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_range(start, end)
+        .with_labels(labels)
+        .with_timestamp_column(timestamp_column)
+        .with_value_column(value_column);
+    builder = match (aggregation, bucket_size_ms) {
+        (Some(name), Some(bucket)) => {
+            builder.with_aggregation(Aggregation::from_name(name).map_err(to_py)?, bucket)
+        }
+        (Some(name), None) => {
+            return Err(InvalidInputError::new_err(format!(
+                "aggregation {name:?} needs bucket_size_ms (the bucket width in milliseconds)"
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(InvalidInputError::new_err(
+                "bucket_size_ms needs an aggregation (e.g. aggregation=\"avg\")",
+            ))
+        }
+        (None, None) => builder,
+    };
+    if let Some(filter) = filter {
+        if args.pattern.is_some() || args.keys.is_some() {
+            return Err(InvalidInputError::new_err(
+                "pass one of pattern, keys or filter, not several",
+            ));
+        }
+        builder = builder.with_filter(filter);
+    }
+    Scanner::new(Builder::TimeSeries(builder))
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

@@ -207,12 +207,12 @@ pub(crate) fn default_attribute_type(spec: Bound<'_, PyTuple>) -> PyResult<Optio
 
 /// An aggregation ready to run; `batches()` runs it.
 #[pyclass(module = "polars_redis._internal", frozen)]
-pub(crate) struct Aggregation {
+pub(crate) struct SearchAggregation {
     builder: AggregateBuilder,
 }
 
 #[pymethods]
-impl Aggregation {
+impl SearchAggregation {
     /// The Arrow schema of the result.
     fn schema(&self, py: Python<'_>) -> PyResult<PySchema> {
         let schema = py.detach(|| self.builder.output_schema()).map_err(to_py)?;
@@ -258,7 +258,7 @@ pub(crate) fn aggregation(
     dtypes: Vec<(String, Bound<'_, PyTuple>)>,
     timeout: f64,
     on: Option<&str>,
-) -> PyResult<Aggregation> {
+) -> PyResult<SearchAggregation> {
     let on = on.map(IndexOn::from_name).transpose().map_err(to_py)?;
     let reducers = reduce
         .into_iter()
@@ -281,5 +281,5 @@ pub(crate) fn aggregation(
         .with_dtypes(dtypes)
         .with_on(on)
         .with_timeout(seconds_to_duration("timeout", timeout)?);
-    Ok(Aggregation { builder })
+    Ok(SearchAggregation { builder })
 }

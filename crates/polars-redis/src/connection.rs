@@ -214,6 +214,42 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Read the reply to a queued `TTL key`: the seconds left, `None` when
+    /// the key never expires (or is gone).
+    pub(crate) async fn read_ttl(&mut self, key: &[u8]) -> Result<Option<i64>> {
+        self.read_reply("TTL", |r| match r.next()? {
+            Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
+            Item::Int(_) => Ok(None),
+            Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
+            _ => Err(unexpected_reply("TTL", key)),
+        })
+        .await
+    }
+
+    /// The error for a key that is not a `expected`, naming its actual type
+    /// (asked with `TYPE`; call it with no reply pending).
+    pub(crate) async fn wrong_type_error(&mut self, key: &[u8], expected: &'static str) -> Error {
+        let actual = match self.query(Cmd::new("TYPE").arg(key)).await {
+            Ok(value) => value.to_text(),
+            Err(err) => return err,
+        };
+        Error::WrongType {
+            key: Key::from(key),
+            expected,
+            actual,
+        }
+    }
+}
+
+/// The error for a reply of an unexpected shape.
+pub(crate) fn unexpected_reply(command: &str, key: &[u8]) -> Error {
+    Error::Protocol(format!(
+        "unexpected reply shape to {command} for key {}",
+        Key::from(key)
+    ))
+}
+
 /// Turn an error reply into the matching [`Error`] variant.
 pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) -> Error {
     let message = String::from_utf8_lossy(message).into_owned();

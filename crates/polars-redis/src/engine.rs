@@ -119,7 +119,7 @@ impl<F: Fetcher> ScanJob<F> {
         let mut first = connect().await?;
         refuse_cluster(&mut first).await?;
         let scan_conn = match self.keys.selection {
-            KeySelection::Pattern(_) => Some(first),
+            KeySelection::Pattern(_) | KeySelection::Query(_) => Some(first),
             KeySelection::Keys(_) => None,
         };
         tasks.spawn(self.keys.clone().run(scan_conn, key_tx));

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use arrow_array::{RecordBatch, UInt32Array};
 
 use crate::config::ConnectionConfig;
-use crate::connection::{server_error, Connection};
+use crate::connection::{server_error, unexpected_reply, Connection};
 use crate::engine::{ChunkSink, Fetcher};
-use crate::error::{Error, Key, Result};
+use crate::error::{Error, Result};
 use crate::layout::{Field, Layout, RowBuilders};
-use crate::resp::{write_array, Cmd, Item, ReplyReader};
+use crate::resp::{write_array, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
 
 /// Builds a scan of Redis hashes, one row per hash.
@@ -217,7 +217,7 @@ impl HashFetcher {
             (Command::Hgetall, Item::Array(n)) if n % 2 == 0 => n / 2,
             (Command::Hgetall, Item::Map(n)) => n,
             (Command::Hmget, Item::Array(n)) if n == self.names.len() => n,
-            _ => return Err(unexpected(command.name(), key)),
+            _ => return Err(unexpected_reply(command.name(), key)),
         };
         filled.fill(false);
         let mut any_value = false;
@@ -226,13 +226,13 @@ impl HashFetcher {
                 Command::Hmget => Some(position),
                 _ => match r.next()? {
                     Item::Bytes(name) => self.lookup.get(name).copied(),
-                    _ => return Err(unexpected(command.name(), key)),
+                    _ => return Err(unexpected_reply(command.name(), key)),
                 },
             };
             let value = match r.next()? {
                 Item::Bytes(value) => Some(value),
                 Item::Nil => None,
-                _ => return Err(unexpected(command.name(), key)),
+                _ => return Err(unexpected_reply(command.name(), key)),
             };
             if let Some(column) = column {
                 any_value |= value.is_some();
@@ -286,13 +286,7 @@ impl HashFetcher {
         if self.layout.extra.ttl.is_none() {
             return Ok(None);
         }
-        conn.read_reply("TTL", |r| match r.next()? {
-            Item::Int(ttl) if ttl >= 0 => Ok(Some(ttl)),
-            Item::Int(_) => Ok(None),
-            Item::Error(msg) => Err(server_error("TTL", Some(key), msg)),
-            _ => Err(unexpected("TTL", key)),
-        })
-        .await
+        conn.read_ttl(key).await
     }
 }
 
@@ -341,7 +335,7 @@ impl HashFetcher {
             }
         }
         if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
-            return Err(wrong_type_error(conn, &keys[position]).await);
+            return Err(conn.wrong_type_error(&keys[position], "hash").await);
         }
         let batch = self.layout.finish(&mut rows)?;
         if pending.is_empty() {
@@ -381,24 +375,4 @@ fn merge_in_key_order(
     let indices = UInt32Array::from_iter_values(order.into_iter().map(|(_, row)| row));
     arrow_select::take::take_record_batch(&both, &indices)
         .map_err(|e| Error::Protocol(format!("internal: merge failed: {e}")))
-}
-
-fn unexpected(command: &str, key: &[u8]) -> Error {
-    Error::Protocol(format!(
-        "unexpected reply shape to {command} for key {}",
-        Key::from(key)
-    ))
-}
-
-/// The error for a key that is not a hash, naming its actual type.
-async fn wrong_type_error(conn: &mut Connection, key: &[u8]) -> Error {
-    let actual = match conn.query(Cmd::new("TYPE").arg(key)).await {
-        Ok(value) => value.to_text(),
-        Err(err) => return err,
-    };
-    Error::WrongType {
-        key: Key::from(key),
-        expected: "hash",
-        actual,
-    }
 }

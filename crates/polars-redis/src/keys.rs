@@ -1,6 +1,6 @@
 //! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
-//! or an explicit list. Either way every key is handed out at most once, in
-//! batches.
+//! an explicit list, or the reply of a query command (`TS.QUERYINDEX`).
+//! Either way every key is handed out at most once, in batches.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +19,11 @@ pub enum KeySelection {
     Pattern(Vec<u8>),
     /// Exactly these keys, in this order; duplicates are read once.
     Keys(Vec<Vec<u8>>),
+    /// The keys listed by one command's reply (an array of key names), sent
+    /// when the scan starts, e.g. `TS.QUERYINDEX sensor=temp`. The keys are
+    /// of the scanned type when listed, so a key of another type by the time
+    /// it is fetched is skipped, as for patterns.
+    Query(Vec<Vec<u8>>),
 }
 
 /// One unit of work for a fetch worker.
@@ -63,6 +68,12 @@ impl KeyProducer {
                 }
                 (Some(conn), None) => self.send_scan(conn, pattern, &tx).await,
                 (None, _) => Err(Error::InvalidArgument("SCAN needs a connection".into())),
+            },
+            KeySelection::Query(command) => match conn {
+                Some(conn) => self.send_query(conn, command, &tx).await,
+                None => Err(Error::InvalidArgument(
+                    "a key query needs a connection".into(),
+                )),
             },
         };
         if let Err(err) = result {
@@ -116,6 +127,24 @@ impl KeyProducer {
         }
         Ok(())
     }
+
+    async fn send_query(
+        &self,
+        mut conn: Connection,
+        command: &[Vec<u8>],
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
+        let (name, args) = command
+            .split_first()
+            .ok_or_else(|| Error::InvalidArgument("the key query command is empty".into()))?;
+        let mut cmd = Cmd::new(&String::from_utf8_lossy(name));
+        for arg in args {
+            cmd.arg(arg);
+        }
+        let bad = || Error::Protocol(format!("unexpected reply shape to {}", cmd.name()));
+        let keys = key_names(conn.query(&cmd).await?, bad)?;
+        self.send_list(&keys, tx).await
+    }
 }
 
 /// Position of a `SCAN ... MATCH ... TYPE ...` walk over the keyspace.
@@ -160,20 +189,25 @@ fn parse_scan_reply(reply: Value) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     if parts.len() != 2 {
         return Err(bad());
     }
-    let Value::Array(keys) = parts.pop().ok_or_else(bad)? else {
-        return Err(bad());
-    };
+    let keys = key_names(parts.pop().ok_or_else(bad)?, bad)?;
     let Value::Bytes(cursor) = parts.pop().ok_or_else(bad)? else {
         return Err(bad());
     };
-    let keys = keys
+    Ok((cursor, keys))
+}
+
+/// The key names of an array reply; `bad()` for any other shape.
+fn key_names(reply: Value, bad: impl Fn() -> Error) -> Result<Vec<Vec<u8>>> {
+    let Value::Array(items) = reply else {
+        return Err(bad());
+    };
+    items
         .into_iter()
-        .map(|k| match k {
-            Value::Bytes(k) => Ok(k),
+        .map(|item| match item {
+            Value::Bytes(key) => Ok(key),
             _ => Err(bad()),
         })
-        .collect::<Result<_>>()?;
-    Ok((cursor, keys))
+        .collect()
 }
 
 /// Cuts a key stream into batches.

@@ -36,7 +36,7 @@ impl KeyFilter {
         }
     }
 
-    fn and(self, other: KeyFilter) -> KeyFilter {
+    pub(crate) fn and(self, other: KeyFilter) -> KeyFilter {
         use KeyFilter::*;
         match (self, other) {
             (Nothing, _) | (_, Nothing) => Nothing,
@@ -76,6 +76,8 @@ impl KeyFilter {
     pub fn narrow(self, selection: KeySelection) -> (KeySelection, bool) {
         match (selection, self) {
             (selection, KeyFilter::Any) => (selection, false),
+            // The query's reply is not known yet; the caller filters the rows.
+            (KeySelection::Query(query), _) => (KeySelection::Query(query), false),
             (KeySelection::Keys(keys), filter) => {
                 let keys = keys.into_iter().filter(|k| filter.admits(k)).collect();
                 (KeySelection::Keys(keys), false)
@@ -216,6 +218,36 @@ impl ValueRange {
         match serde_json::from_str::<Json>(json) {
             Ok(tree) => range_of(&tree, column),
             Err(_) => ValueRange::default(),
+        }
+    }
+
+    /// The range as inclusive bounds on an integer column (milliseconds,
+    /// timestamps): the lowest and highest integer a kept row can have
+    /// (`None` ends are open), or `None` when no integer is in range.
+    pub fn integer_bounds(&self) -> Option<(Option<i128>, Option<i128>)> {
+        if self.empty {
+            return None;
+        }
+        // Float to integer `as` conversions saturate, so huge bounds stay huge.
+        let lower = self.lower.map(|b| {
+            let low = b.value.ceil();
+            if b.inclusive || low != b.value {
+                low as i128
+            } else {
+                low as i128 + 1
+            }
+        });
+        let upper = self.upper.map(|b| {
+            let high = b.value.floor();
+            if b.inclusive || high != b.value {
+                high as i128
+            } else {
+                high as i128 - 1
+            }
+        });
+        match (lower, upper) {
+            (Some(l), Some(u)) if l > u => None,
+            bounds => Some(bounds),
         }
     }
 
@@ -483,6 +515,45 @@ mod tests {
         );
         let range = ValueRange::from_polars_json(&ts, "_ts");
         assert_eq!(range.lower, b(1.0, true));
+    }
+
+    #[test]
+    fn integer_bounds_round_inward() {
+        let range = |lower, upper| ValueRange {
+            lower,
+            upper,
+            empty: false,
+        };
+        let b = |value: f64, inclusive: bool| Some(Bound { value, inclusive });
+        assert_eq!(range(None, None).integer_bounds(), Some((None, None)));
+        assert_eq!(
+            range(b(3.0, false), b(9.0, false)).integer_bounds(),
+            Some((Some(4), Some(8)))
+        );
+        assert_eq!(
+            range(b(3.0, true), b(9.0, true)).integer_bounds(),
+            Some((Some(3), Some(9)))
+        );
+        assert_eq!(
+            range(b(2.5, false), b(-0.5, true)).integer_bounds(),
+            None,
+            "3 > -1: no integer"
+        );
+        assert_eq!(
+            range(b(-2.5, true), b(7.5, false)).integer_bounds(),
+            Some((Some(-2), Some(7)))
+        );
+        assert_eq!(range(b(5.0, false), b(5.5, true)).integer_bounds(), None);
+        assert_eq!(
+            range(b(1e300, true), None).integer_bounds(),
+            Some((Some(i128::MAX), None)),
+            "saturates"
+        );
+        let empty = ValueRange {
+            empty: true,
+            ..ValueRange::default()
+        };
+        assert_eq!(empty.integer_bounds(), None);
     }
 
     #[test]

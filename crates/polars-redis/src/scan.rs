@@ -38,6 +38,7 @@ pub struct ScanOptions {
     pub(crate) deadline: Option<Duration>,
     pub(crate) parse_hint: Option<String>,
     pub(crate) key_filter: KeyFilter,
+    pub(crate) predicate: Option<Arc<str>>,
     pub(crate) search: SearchOptions,
 }
 
@@ -55,6 +56,7 @@ impl Default for ScanOptions {
             deadline: None,
             parse_hint: None,
             key_filter: KeyFilter::Any,
+            predicate: None,
             search: SearchOptions::default(),
         }
     }
@@ -114,6 +116,39 @@ impl ScanOptions {
         Ok((projected, fields))
     }
 
+    /// Whether the output has a row index: it numbers the rows of the full
+    /// scan, so nothing may narrow what is read (numbering only the rows a
+    /// narrowed read returns would differ from numbering every row, then
+    /// filtering).
+    fn numbered(&self) -> bool {
+        self.extra.row_index.as_ref().is_some_and(|index| {
+            self.projection
+                .as_ref()
+                .is_none_or(|columns| columns.contains(index))
+        })
+    }
+
+    /// The serialized Polars predicate to narrow reads by, if any (`None`
+    /// when the output has a row index).
+    pub(crate) fn predicate_json(&self) -> Option<&str> {
+        self.predicate.as_deref().filter(|_| !self.numbered())
+    }
+
+    /// The key filter set explicitly, narrowed by what the predicate says
+    /// about the key column; `Any` when the output has a row index.
+    pub(crate) fn effective_key_filter(&self) -> KeyFilter {
+        if self.numbered() {
+            return KeyFilter::Any;
+        }
+        match (self.predicate_json(), &self.extra.key) {
+            (Some(json), Some(key)) => self
+                .key_filter
+                .clone()
+                .and(KeyFilter::from_polars_json(json, key)),
+            _ => self.key_filter.clone(),
+        }
+    }
+
     /// The key producer, after narrowing by the key filter. The flag says
     /// whether a key of another type is an error (keys the user listed) or
     /// skipped (keys found by SCAN, or derived from a pattern).
@@ -123,13 +158,7 @@ impl ScanOptions {
         search: Option<SearchSource>,
     ) -> (KeyProducer, bool) {
         let user_listed = matches!(self.selection, KeySelection::Keys(_));
-        // The row index numbers the rows of the full scan, so a key filter
-        // cannot narrow what is read when it is requested.
-        let filter = match self.extra.row_index {
-            Some(_) => KeyFilter::Any,
-            None => self.key_filter.clone(),
-        };
-        let (selection, derived) = filter.narrow(self.selection.clone());
+        let (selection, derived) = self.effective_key_filter().narrow(self.selection.clone());
         // Never fetch more keys per pipeline than the row limit needs.
         let batch_size = self
             .limit
@@ -137,7 +166,7 @@ impl ScanOptions {
         // An index answers pattern scans only (a key list is read directly).
         let search = match selection {
             KeySelection::Pattern(_) => search.map(Arc::new),
-            KeySelection::Keys(_) => None,
+            KeySelection::Keys(_) | KeySelection::Query(_) => None,
         };
         let producer = KeyProducer {
             selection,
@@ -224,6 +253,7 @@ fn search_source<P: Plan>(plan: &P) -> Result<Option<SearchSource>> {
     Ok(Some(SearchSource {
         config: plan.config().clone(),
         options: options.search.clone(),
+        predicate: options.predicate_json().map(str::to_string),
         on,
         fields: plan.fields()?,
         limit: options.limit,
@@ -237,9 +267,12 @@ pub(crate) fn search_plan<P: Plan>(plan: &P) -> Result<SearchPlan> {
     let Some(source) = search_source(plan)? else {
         return Ok(crate::search::SearchPlan::off());
     };
-    let pattern = match options.key_filter.clone().narrow(options.selection.clone()) {
+    let pattern = match options
+        .effective_key_filter()
+        .narrow(options.selection.clone())
+    {
         (KeySelection::Pattern(pattern), _) => pattern,
-        (KeySelection::Keys(_), _) => return Ok(SearchPlan::keys_listed()),
+        (KeySelection::Keys(_) | KeySelection::Query(_), _) => return Ok(SearchPlan::keys_listed()),
     };
     crate::runtime::runtime().block_on(crate::search::explain(&source, &pattern))
 }
@@ -336,6 +369,16 @@ macro_rules! scan_option_setters {
             self
         }
 
+        /// A serialized Polars predicate (`Expr.meta.serialize(format="json")`,
+        /// see `KeyFilter::from_polars_json`): the scan reads only what it can
+        /// match, e.g. fewer keys, or a narrower range of entries for types
+        /// that read ranges. Rows are not filtered by it: the caller still
+        /// applies the predicate. Ignored when a row index is emitted.
+        pub fn with_predicate_json(mut self, predicate: Option<&str>) -> Self {
+            self$(.$field)?.predicate = predicate.map(std::sync::Arc::from);
+            self
+        }
+
         /// Let a RediSearch index produce the keys (see [`crate::search::SearchOptions`]).
         pub fn with_search(mut self, search: $crate::search::SearchOptions) -> Self {
             self$(.$field)?.search = search;
@@ -387,3 +430,32 @@ macro_rules! scan_builder_methods {
 }
 
 pub(crate) use {scan_builder_methods, scan_option_setters};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    const KEY_IS_A: &str = r#"{"BinaryExpr":{"left":{"Column":"_key"},"op":"Eq","right":{"Literal":{"Scalar":{"String":"a"}}}}}"#;
+
+    #[test]
+    fn predicate_narrows_keys_unless_rows_are_numbered() {
+        let options = ScanOptions::default().with_predicate_json(Some(KEY_IS_A));
+        let a = KeyFilter::Keys(BTreeSet::from(["a".to_string()]));
+        assert_eq!(options.effective_key_filter(), a);
+        let (producer, wrong_type_is_error) = options.key_producer("hash", None);
+        assert_eq!(producer.selection, KeySelection::Keys(vec![b"a".to_vec()]));
+        assert!(!wrong_type_is_error);
+
+        // A row index numbers every row: narrowing would renumber them.
+        let numbered = options.clone().with_row_index_column(Some("_index"));
+        assert_eq!(numbered.predicate_json(), None);
+        assert_eq!(numbered.effective_key_filter(), KeyFilter::Any);
+        // ...unless the index is projected away.
+        let unnumbered = numbered.with_projection(["_key"]);
+        assert_eq!(unnumbered.effective_key_filter(), a);
+        // Without a key column there is nothing to narrow by.
+        let keyless = options.with_key_column(None);
+        assert_eq!(keyless.effective_key_filter(), KeyFilter::Any);
+    }
+}

@@ -92,7 +92,8 @@ fn predicate_pushdown_reads_only_matching_keys() {
     let predicate = r#"{"BinaryExpr":{"left":{"Column":"n"},"op":"Gt","right":{"Literal":{"Scalar":{"Int64":1990}}}}}"#;
     let scan = HashScanBuilder::new(config(), vec![Field::new("n", FieldType::Int64)])
         .with_pattern("rs:a:*")
-        .with_search(SearchOptions::auto().with_predicate(Some(predicate.into())));
+        .with_predicate_json(Some(predicate))
+        .with_search(SearchOptions::auto());
     let plan = scan.search_plan().unwrap();
     assert_eq!(plan.index.as_ref().unwrap().name, "rs_a");
     assert!(plan.query.as_ref().unwrap().text.contains("@n:[("));

@@ -66,7 +66,6 @@ pub enum SearchQuery {
 pub struct SearchOptions {
     pub(crate) choice: IndexChoice,
     pub(crate) query: Option<SearchQuery>,
-    pub(crate) predicate: Option<String>,
     pub(crate) timeout: Duration,
     pub(crate) sort_by: Vec<(String, bool)>,
 }
@@ -76,7 +75,6 @@ impl Default for SearchOptions {
         SearchOptions {
             choice: IndexChoice::Off,
             query: None,
-            predicate: None,
             timeout: DEFAULT_SEARCH_TIMEOUT,
             sort_by: Vec::new(),
         }
@@ -107,12 +105,6 @@ impl SearchOptions {
             query: Some(query),
             ..Default::default()
         }
-    }
-
-    /// The serialized Polars predicate to push down (see `KeyFilter::from_polars_json`).
-    pub fn with_predicate(mut self, predicate: Option<String>) -> Self {
-        self.predicate = predicate;
-        self
     }
 
     /// The `TIMEOUT` of each search request. Default 10 s.
@@ -227,6 +219,8 @@ impl fmt::Display for SearchPlan {
 pub(crate) struct SearchSource {
     pub(crate) config: ConnectionConfig,
     pub(crate) options: SearchOptions,
+    /// The serialized Polars predicate to push (the scan's `predicate_json`).
+    pub(crate) predicate: Option<String>,
     pub(crate) on: IndexOn,
     /// The full (unprojected) value schema: column dtypes for the translator.
     pub(crate) fields: Vec<Field>,
@@ -259,7 +253,7 @@ pub(crate) async fn plan(
         IndexChoice::Off => Ok(SearchPlan::off()),
         IndexChoice::Named(name) => plan_named(conn, source, name, pattern).await,
         IndexChoice::Auto => {
-            let Some(predicate) = &options.predicate else {
+            let Some(predicate) = &source.predicate else {
                 return Ok(SearchPlan::scan("no predicate to push"));
             };
             if source.config.db != 0 {
@@ -354,7 +348,7 @@ async fn plan_named(
         Some(SearchQuery::Raw(query)) => query.clone(),
         Some(SearchQuery::Builder(tree)) => Clause::from_builder_json(&info, tree)?.render("qb"),
     };
-    let translation = options
+    let translation = source
         .predicate
         .as_ref()
         .map(|p| translate(p, &Columns::new(&info, &source.fields)));

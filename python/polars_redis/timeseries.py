@@ -1,0 +1,257 @@
+"""Reading RedisTimeSeries keys: one row per sample (or aggregation bucket)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, Union
+
+import polars as pl
+
+from polars_redis import _internal
+from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._time import TimeLike, epoch_ms
+from polars_redis.exceptions import InvalidInputError
+
+Aggregation = Literal[
+    "avg",
+    "sum",
+    "min",
+    "max",
+    "count",
+    "first",
+    "last",
+    "range",
+    "std.p",
+    "std.s",
+    "var.p",
+    "var.s",
+    "twa",
+]
+
+TimestampLike = Union[Literal["-", "+"], TimeLike]
+
+
+def scan_timeseries(
+    url: str,
+    pattern: str | bytes | None = None,
+    *,
+    keys: Sequence[str | bytes] | None = None,
+    filter: str | Sequence[str] | None = None,
+    start: TimestampLike = "-",
+    end: TimestampLike = "+",
+    aggregation: Aggregation | None = None,
+    bucket_size_ms: int | None = None,
+    include_labels: Literal[False] | Sequence[str] = False,
+    value_column_name: str = "value",
+    timestamp_column_name: str = "_ts",
+    include_key: bool = True,
+    key_column_name: str = "_key",
+    include_ttl: bool = False,
+    ttl_column_name: str = "_ttl",
+    include_row_index: bool = False,
+    row_index_column_name: str = "_index",
+    batch_size: int = 1000,
+    count_hint: int | None = None,
+    strict: bool = True,
+    parallelism: int = 3,
+    connect_timeout: float | None = None,
+    command_timeout: float | None = None,
+    deadline: float | None = None,
+) -> pl.LazyFrame:
+    """Lazily read RedisTimeSeries series into a LazyFrame, one row per sample.
+
+    Series are selected by one of: a key ``pattern`` (``SCAN ... TYPE
+    TSDB-TYPE``, so keys of other types are never fetched), an explicit
+    ``keys`` list, or a label ``filter`` (``TS.QUERYINDEX``); with none of
+    them, every series is read. Samples are read with ``TS.RANGE ... COUNT n``
+    in pages of ``batch_size`` samples, so a long series is never read in one
+    reply. Rows come series by series, each in timestamp order.
+
+    Parameters
+    ----------
+    url
+        ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` (TLS,
+        ``?ca_file=/path/ca.pem`` for a private CA) or ``unix:///path/redis.sock``.
+    pattern
+        Glob pattern of the keys to read.
+    keys
+        Read exactly these keys. Missing keys give no row; a key of another
+        type raises :class:`WrongTypeError`.
+    filter
+        Label expressions as ``TS.QUERYINDEX`` takes them, all of which a
+        series must match: ``"sensor=temp"``, ``"room=(a,b)"``,
+        ``"room!=c"``, ``"owner="`` (label absent), ... At least one must be
+        an ``=`` matcher. A single string is one expression.
+    start, end
+        Read samples with ``start <= timestamp <= end``: milliseconds since
+        the epoch, a ``datetime`` (naive means UTC), or ``"-"`` / ``"+"`` for
+        no limit.
+    aggregation
+        Aggregate server-side per bucket: ``avg``, ``sum``, ``min``, ``max``,
+        ``count``, ``first``, ``last``, ``range``, ``std.p``, ``std.s``,
+        ``var.p``, ``var.s`` or ``twa``. One row per non-empty bucket, stamped
+        with the bucket's start; buckets are aligned to the epoch.
+    bucket_size_ms
+        Bucket width in milliseconds, at least 1; required with ``aggregation``.
+    include_labels
+        Label names to add as String columns (null where a series lacks the
+        label), after the value column.
+    value_column_name
+        Name of the Float64 value column.
+    timestamp_column_name
+        Name of the ``Datetime("ms")`` timestamp column. Filters on it
+        (``>``, ``>=``, ``<``, ``<=``, ``==``, ``is_between``) narrow the
+        ``TS.RANGE`` bounds (to whole buckets when aggregating; not with ``twa``,
+        whose edge buckets depend on the samples around them).
+    include_key, key_column_name
+        Add the key as a String column (default ``_key``).
+    include_ttl, ttl_column_name
+        Add the seconds left before the key expires as Int64 (default
+        ``_ttl``); null when it never expires.
+    include_row_index, row_index_column_name
+        Add a UInt32 row number starting at 0 (default ``_index``), first column.
+        Filters are then not pushed down (every row is numbered).
+    batch_size
+        Keys per pipeline, and samples per page and per batch.
+    count_hint
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+    strict
+        If True, a label value that is not valid UTF-8 raises
+        :class:`ParseError` naming the key and label; if False it becomes null.
+    parallelism
+        Pipelines in flight, each on its own connection.
+    connect_timeout, command_timeout
+        Seconds allowed to connect (default 10) and to wait for one reply (default 60).
+    deadline
+        Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+
+    Returns
+    -------
+    LazyFrame
+        Columns: ``_index`` (if requested), ``_key`` (if included), ``_ts``,
+        ``value``, the labels in the order given, ``_ttl`` (if requested).
+        ``head(n)`` stops after ``n`` samples.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> lf = redis.scan_timeseries(
+    ...     url,
+    ...     filter=["sensor=temp"],
+    ...     aggregation="avg",
+    ...     bucket_size_ms=3_600_000,
+    ...     include_labels=["room"],
+    ... )
+    >>> lf.group_by("room").agg(pl.col("value").max()).sort("room").collect()
+    shape: (2, 2)
+    ┌─────────┬───────┐
+    │ room    ┆ value │
+    │ ---     ┆ ---   │
+    │ str     ┆ f64   │
+    ╞═════════╪═══════╡
+    │ kitchen ┆ 23.5  │
+    │ office  ┆ 21.0  │
+    └─────────┴───────┘
+    """
+    scanner, polars_schema = _timeseries_scanner(locals())
+    if filter is not None:
+        selection = f"filter {filter!r}"
+    else:
+        selection = repr("keys" if keys is not None else (pattern or "*"))
+    return lazy_scan(scanner, polars_schema, f"timeseries {selection}")
+
+
+def read_timeseries(
+    url: str,
+    pattern: str | bytes | None = None,
+    **kwargs: object,
+) -> pl.DataFrame:
+    """Read RedisTimeSeries series into a DataFrame; ``scan_timeseries(...).collect()``.
+
+    Takes the same arguments as :func:`scan_timeseries`.
+
+    Examples
+    --------
+    >>> import polars_redis as redis
+    >>> redis.read_timeseries(url, keys=["temp:kitchen"], start=0, end=1000)
+    shape: (2, 3)
+    ┌──────────────┬─────────────────────────┬───────┐
+    │ _key         ┆ _ts                     ┆ value │
+    │ ---          ┆ ---                     ┆ ---   │
+    │ str          ┆ datetime[ms]            ┆ f64   │
+    ╞══════════════╪═════════════════════════╪═══════╡
+    │ temp:kitchen ┆ 1970-01-01 00:00:00     ┆ 21.5  │
+    │ temp:kitchen ┆ 1970-01-01 00:00:00.500 ┆ 22.0  │
+    └──────────────┴─────────────────────────┴───────┘
+    """
+    return scan_timeseries(url, pattern, **kwargs).collect()  # type: ignore[arg-type]
+
+
+def iter_timeseries(
+    url: str,
+    pattern: str | bytes | None = None,
+    **options: Any,
+) -> Iterator[pl.DataFrame]:
+    """Read RedisTimeSeries series batch by batch, with bounded memory.
+
+    Takes the same arguments as :func:`scan_timeseries` and yields DataFrames
+    of at most ``batch_size`` samples. Only a few batches are read ahead of
+    the consumer, so peak memory follows ``batch_size``, not the length of the
+    series. Closing the generator (or breaking out of the loop) stops the scan.
+
+    Examples
+    --------
+    >>> import polars_redis as redis
+    >>> samples = 0
+    >>> for batch in redis.iter_timeseries(url, "temp:*", batch_size=10_000):
+    ...     samples += batch.height
+    """
+    return iter_batches(*_timeseries_scanner(bind(scan_timeseries, url, pattern, **options)))
+
+
+def _bound(value: TimestampLike, name: str, open_end: str) -> int | None:
+    if isinstance(value, str):
+        if value == open_end:
+            return None
+        msg = f'{name} must be "{open_end}", an int (milliseconds) or a datetime, got {value!r}'
+        raise InvalidInputError(msg)
+    return epoch_ms(value, name)
+
+
+def _labels(include_labels: Any) -> list[str]:
+    if include_labels is False or include_labels is None:
+        return []
+    if include_labels is True:
+        msg = "include_labels=True is not supported: pass the label names to include, as a list"
+        raise InvalidInputError(msg)
+    if isinstance(include_labels, str):
+        return [include_labels]
+    labels = list(include_labels)
+    if not all(isinstance(label, str) for label in labels):
+        msg = f"include_labels must be a list of label names, got {include_labels!r}"
+        raise InvalidInputError(msg)
+    return labels
+
+
+def _timeseries_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
+    """Validate the arguments of :func:`scan_timeseries` and make its scanner."""
+    chosen = [name for name in ("pattern", "keys", "filter") if args[name] is not None]
+    if len(chosen) > 1:
+        msg = f"pass one of pattern, keys or filter, not {' and '.join(chosen)}"
+        raise InvalidInputError(msg)
+    selection = args["filter"]
+    if isinstance(selection, str):
+        selection = [selection]
+    scanner = _internal.timeseries_scanner(
+        scan_args(args),
+        _bound(args["start"], "start", "-"),
+        _bound(args["end"], "end", "+"),
+        args["aggregation"],
+        args["bucket_size_ms"],
+        list(selection) if selection is not None else None,
+        _labels(args["include_labels"]),
+        args["timestamp_column_name"],
+        args["value_column_name"],
+    )
+    return scanner, output_schema(scanner, {})
