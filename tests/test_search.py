@@ -750,3 +750,25 @@ def test_values_are_the_stored_ones_not_the_index_copies(stack_url: str, stack_c
     pushed = pr.scan_hashes(stack_url, "v:*", schema, strict=False).filter(pl.col("i") > 0)
     assert "index `v`" in _pushed(pushed)
     assert pushed.collect().to_dicts() == [expected]
+
+
+def test_key_filters_and_row_numbers_combine_with_the_index(seeded: str) -> None:
+    predicate = pl.col("_key").str.starts_with("d:1") & (pl.col("f") > 1.0)
+    pushed = pr.scan_hashes(seeded, "d:*", SCHEMA, strict=False).filter(predicate)
+    plain = pr.scan_hashes(seeded, "d:*", SCHEMA, strict=False, index=None).filter(predicate)
+    text = _pushed(pushed)
+    assert "index `idx`" in text and "@f:[(" in text
+    got = _sorted(pushed.collect())
+    assert got.equals(_sorted(plain.collect()))
+    assert got.height > 0 and all(k.startswith("d:1") for k in got["_key"])
+    # A row index numbers every row of the scan: nothing narrows what is read.
+    numbered = pr.scan_hashes(seeded, "d:*", SCHEMA, strict=False, include_row_index=True)
+    assert "no predicate to push" in _pushed(numbered.filter(pl.col("f") > 1.0))
+    unnumbered = pr.scan_hashes(
+        seeded, "d:*", SCHEMA, strict=False, include_row_index=True, index=None
+    )
+    assert (
+        numbered.filter(pl.col("f") > 1.0)
+        .collect()
+        .equals(unnumbered.filter(pl.col("f") > 1.0).collect())
+    )
