@@ -772,3 +772,32 @@ def test_key_filters_and_row_numbers_combine_with_the_index(seeded: str) -> None
         .collect()
         .equals(unnumbered.filter(pl.col("f") > 1.0).collect())
     )
+
+
+def test_bad_input_is_a_typed_error(people: tuple[str, pl.DataFrame]) -> None:
+    url, _ = people
+    bad: list[Any] = [
+        lambda: pr.search_hashes(url, "people", 42, PEOPLE),  # type: ignore[arg-type]
+        lambda: pr.search_hashes(url, "people", field("age") > 1, PEOPLE, params={"a": 1}),
+        lambda: pr.search_hashes(url, "people", "*", PEOPLE, search_timeout=0),
+        lambda: pr.search_hashes(url, "people", "*", PEOPLE, pattern="p:*"),
+        lambda: pr.search_hashes(url, "people", "*", PEOPLE, sort_by=["age"], descending=[1, 2]),
+        lambda: pr.search_hashes(url, "people", "*", PEOPLE, sort_by="nope").collect(),
+        lambda: pr.search_hashes(url, "people", field("age") == None, PEOPLE).collect(),  # noqa: E711
+        lambda: pr.search_hashes(url, "people", field("loc").within(1, 2, 3, "parsec")).collect(),  # type: ignore[arg-type]
+        lambda: pr.search_hashes(url, "people", field("age").is_in([]), PEOPLE).collect(),
+        lambda: pr.aggregate_hashes(url, "people", reduce={"n": (1, "age")}).collect(),
+        lambda: pr.aggregate_hashes(url, "people", reduce={"n": ("sum", None)}).collect(),
+        lambda: pr.aggregate_hashes(url, "people", reduce={"n": "count"}, schema={"x": pl.Int64}),
+        lambda: pr.aggregate_hashes(url, "people").collect(),
+        lambda: pr.create_index(url, "x", "x:", {"a": pl.Int64}, types={"a": "VECTOR"}),  # type: ignore[dict-item]
+        lambda: pr.create_index(url, "x", "x:", {"a": pl.Int64}, types={"b": "TAG"}),
+        lambda: pr.create_index(url, "x", "x:", {"a": pl.Int64}, on="zset"),  # type: ignore[arg-type]
+        lambda: pr.create_index(url, "x", "x:", {"a": pl.Int64}, wait=-1),
+        lambda: pr.create_index(url, "x", "x:", {}),
+    ]
+    for n, call in enumerate(bad):
+        with pytest.raises(pr.InvalidInputError):
+            call()
+            pytest.fail(f"bad input #{n} was accepted")
+    assert not pr.index_exists(url, "x")
