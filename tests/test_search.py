@@ -205,26 +205,63 @@ def _predicates() -> st.SearchStrategy[pl.Expr]:
     )
 
 
-def test_pushdown_equals_scan_and_filter(seeded: str) -> None:
+def _json_doc(n: int) -> dict[str, Any]:
+    """`_row(n)` as a JSON document: numbers as JSON numbers, text as strings."""
+    doc: dict[str, Any] = {}
+    for name, text in _row(n).items():
+        if name in ("i", "plain"):
+            doc[name] = float(text) if "." in text else int(text)
+        elif name == "f":
+            doc[name] = float(text)
+        else:
+            doc[name] = text
+    return doc
+
+
+@pytest.fixture
+def seeded_json(stack_url: str, stack_client: Any) -> Iterator[str]:
+    pipe = stack_client.pipeline(transaction=False)
+    for n in range(ROWS):
+        pipe.execute_command("JSON.SET", f"jd:{n}", "$", json.dumps(_json_doc(n)))
+    pipe.execute()
+    stack_client.execute_command(
+        "FT.CREATE", "jidx", "ON", "JSON", "PREFIX", "1", "jd:", "SCHEMA",
+        "$.i", "AS", "i", "NUMERIC", "$.f", "AS", "f", "NUMERIC",
+        "$.t", "AS", "t", "TAG", "$.cs", "AS", "cs", "TAG", "CASESENSITIVE",
+        "$.s", "AS", "s", "TEXT",
+    )  # fmt: skip
+    _wait_indexed(stack_client, "jidx")
+    assert int(_info(stack_client, "jidx")["hash_indexing_failures"]) == 0
+    yield stack_url
+
+
+def _check_equivalence(scan: Any, url: str, pattern: str, index: str) -> None:
     seen = {"examples": 0, "pushed": 0}
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(predicate=_predicates(), projected=st.booleans())
     def check(predicate: pl.Expr, projected: bool) -> None:
-        def query(index: str | None) -> pl.LazyFrame:
-            lf = pr.scan_hashes(seeded, "d:*", SCHEMA, strict=False, index=index)
-            lf = lf.filter(predicate)
+        def query(choice: str | None) -> pl.LazyFrame:
+            lf = scan(url, pattern, SCHEMA, strict=False, index=choice).filter(predicate)
             return lf.select("_key", "t") if projected else lf
 
         expected = _sorted(query(None).collect())
         assert _sorted(query("auto").collect()).equals(expected), str(predicate)
-        assert _sorted(query("idx").collect()).equals(expected), str(predicate)
+        assert _sorted(query(index).collect()).equals(expected), str(predicate)
         seen["examples"] += 1
         seen["pushed"] += "FT.AGGREGATE query" in _pushed(query("auto"))
 
     check()
     # The comparison means something only if the index really answered.
     assert seen["pushed"] >= seen["examples"] // 3, seen
+
+
+def test_pushdown_equals_scan_and_filter(seeded: str) -> None:
+    _check_equivalence(pr.scan_hashes, seeded, "d:*", "idx")
+
+
+def test_pushdown_equals_scan_and_filter_json(seeded_json: str) -> None:
+    _check_equivalence(pr.scan_json, seeded_json, "jd:*", "jidx")
 
 
 def test_pushdown_is_used_and_explained(seeded: str) -> None:
@@ -801,3 +838,61 @@ def test_bad_input_is_a_typed_error(people: tuple[str, pl.DataFrame]) -> None:
             call()
             pytest.fail(f"bad input #{n} was accepted")
     assert not pr.index_exists(url, "x")
+
+
+def test_search_json(stack_url: str, stack_client: Any) -> None:
+    docs = []
+    for n in range(60):
+        doc = {
+            "name": ["Hello World", "The End", "bob"][n % 3],
+            "kind": ["Book", "film", "game"][n % 3],
+            "price": n * 1.5,
+            "meta": {"year": 2000 + n % 5},
+        }
+        docs.append({"_key": f"js:{n}", **doc})
+        stack_client.execute_command("JSON.SET", f"js:{n}", "$", json.dumps(doc))
+    stack_client.execute_command(
+        "FT.CREATE", "js", "ON", "JSON", "PREFIX", "1", "js:", "SCHEMA",
+        "$.name", "AS", "name", "TEXT", "$.kind", "AS", "kind", "TAG",
+        "$.price", "AS", "price", "NUMERIC", "SORTABLE", "$.meta.year", "AS", "year", "NUMERIC",
+    )  # fmt: skip
+    _wait_indexed(stack_client, "js")
+    truth = pl.DataFrame(docs).with_columns(year=pl.col("meta").struct.field("year"))
+    schema = {"name": pl.String, "kind": pl.String, "price": pl.Float64, "year": pl.Int64}
+    paths = {"year": "$.meta.year"}
+
+    def search(query: pr.Query) -> list[str]:
+        return _keys(pr.search_json(stack_url, "js", query, schema, paths=paths).collect())
+
+    assert search(field("kind") == "book") == _keys(truth.filter(pl.col("kind") == "Book"))
+    assert search(field("name") == "hello world") == _keys(
+        truth.filter(pl.col("name") == "Hello World")
+    )
+    assert search((field("price") >= 60) & (field("year") == 2001)) == _keys(
+        truth.filter((pl.col("price") >= 60) & (pl.col("year") == 2001))
+    )
+    # A nested path column is indexed under its alias; filters on it are pushed.
+    lf = pr.scan_json(stack_url, "js:*", schema, paths=paths).filter(pl.col("year") == 2003)
+    assert "index `js`" in pr.explain_pushdown(lf)
+    assert "@year:[$pp0 $pp1]" in pr.explain_pushdown(lf)
+    assert _keys(lf.collect()) == _keys(truth.filter(pl.col("year") == 2003))
+    top = pr.search_json(
+        stack_url, "js", "*", schema, paths=paths, sort_by="price", descending=True
+    )
+    assert top.head(3).collect()["price"].to_list() == [88.5, 87.0, 85.5]
+    # schema=None: root members by name, other paths by attribute name.
+    inferred = pr.search_json(stack_url, "js", "@kind:{film}").collect()
+    assert inferred.schema == pl.Schema(
+        {
+            "_key": pl.String,
+            "name": pl.String,
+            "kind": pl.String,
+            "price": pl.Float64,
+            "year": pl.Float64,
+        }
+    )
+    assert sorted(inferred["year"].to_list()) == sorted(
+        float(y) for y in truth.filter(pl.col("kind") == "film")["year"]
+    )
+    with pytest.raises(pr.InvalidInputError, match="use search_json"):
+        pr.search_hashes(stack_url, "js")

@@ -29,6 +29,7 @@ from polars_redis.exceptions import (
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
 from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.search import (
     Query,
     aggregate_hashes,
@@ -41,6 +42,7 @@ from polars_redis.search import (
     index_info,
     raw,
     search_hashes,
+    search_json,
 )
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
@@ -72,14 +74,18 @@ __all__ = [
     "index_info",
     "infer_hash_schema",
     "iter_hashes",
+    "iter_json",
     "iter_streams",
     "iter_timeseries",
     "raw",
     "read_hashes",
+    "read_json",
     "read_streams",
     "read_timeseries",
     "scan_hashes",
+    "scan_json",
     "scan_streams",
     "scan_timeseries",
     "search_hashes",
+    "search_json",
 ]

@@ -38,9 +38,18 @@ def normalize(dtype: Any) -> Any:
     return dtype
 
 
-def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
-    """Return the core's spec tuple for one field, or raise naming the field."""
+def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]:
+    """Return the core's spec tuple for one field, or raise naming the field.
+
+    ``nested=False`` rejects List and Struct (hash fields are flat strings).
+    """
     dtype = normalize(dtype)
+    if not nested and isinstance(dtype, (pl.List, pl.Struct)):
+        msg = (
+            f"field {name!r}: {dtype} is not supported for hashes "
+            "(List and Struct dtypes are for JSON documents)"
+        )
+        raise InvalidInputError(msg)
     if not isinstance(dtype, pl.DataType):
         msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
         raise InvalidInputError(msg)
@@ -52,12 +61,16 @@ def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
         return ("Decimal", dtype.precision or 38, dtype.scale)
     if isinstance(dtype, pl.Enum):
         return ("Enum", [str(c) for c in dtype.categories.to_list()])
+    if isinstance(dtype, pl.List):
+        return ("List", dtype_spec(name, dtype.inner))
+    if isinstance(dtype, pl.Struct):
+        return ("Struct", [(f.name, dtype_spec(name, f.dtype)) for f in dtype.fields])
     simple = _SIMPLE.get(type(dtype))
     if simple is None:
         msg = (
             f"field {name!r}: dtype {dtype} is not supported for Redis values "
             f"(supported: {', '.join(sorted(set(_SIMPLE.values())))}, Datetime, "
-            "Duration, Decimal, Enum)"
+            "Duration, Decimal, Enum, and for JSON List and Struct)"
         )
         raise InvalidInputError(msg)
     return (simple,)
@@ -72,8 +85,15 @@ def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
 
 
 def needs_cast(dtype: Any) -> bool:
-    """Dtypes that cross the Arrow boundary as strings and are cast in Python."""
-    return isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,)
+    """Dtypes that cross the Arrow boundary as strings and are cast in Python
+    (Categorical and Enum, also inside List and Struct)."""
+    if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,):
+        return True
+    if isinstance(dtype, pl.List):
+        return needs_cast(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(needs_cast(f.dtype) for f in dtype.fields)
+    return False
 
 
 def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
@@ -87,6 +107,10 @@ def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
         return pl.Decimal(args[0], args[1])
     if name == "Enum":
         return pl.Enum(args[0])
+    if name == "List":
+        return pl.List(spec_dtype(args[0]))
+    if name == "Struct":
+        return pl.Struct({field: spec_dtype(inner) for field, inner in args[0]})
     for dtype, simple in _SIMPLE.items():
         if simple == name:
             return dtype()

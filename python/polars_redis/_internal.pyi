@@ -85,6 +85,14 @@ def create_index(
     wait: float | None = None,
 ) -> dict[str, Any]: ...
 def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
+def json_scanner(
+    args: dict[str, Any],
+    fields: list[tuple[str, tuple[Any, ...]]],
+    path: str,
+    paths: list[tuple[str, str]],
+    fetch: str,
+    search: dict[str, Any] | None = None,
+) -> Scanner: ...
 def stream_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],

@@ -70,6 +70,15 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def require_schema(args: Mapping[str, Any]) -> Any:
+    """The ``schema`` argument of a public ``scan_*`` function, which is required."""
+    schema = args["schema"]
+    if schema is None:
+        msg = "schema is required: pass a mapping of field name to Polars dtype"
+        raise InvalidInputError(msg)
+    return schema
+
+
 def to_bytes(value: str | bytes) -> bytes:
     """Keys and patterns as bytes (str is UTF-8 encoded)."""
     if isinstance(value, bytes):

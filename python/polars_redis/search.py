@@ -30,6 +30,7 @@ __all__ = [
     "index_info",
     "raw",
     "search_hashes",
+    "search_json",
 ]
 
 
@@ -177,15 +178,27 @@ def _sort_pairs(
     return list(zip(names, flags))
 
 
-def _index_schema(url: str, index: str) -> dict[str, pl.DataType]:
+def _index_columns(url: str, index: str, on: str) -> tuple[dict[str, pl.DataType], dict[str, str]]:
+    """Every attribute of the index as a column (NUMERIC as Float64, others
+    String), and for JSON the paths of columns that are not root members."""
     info = _internal.index_info(url, index)
-    if info["on"] != "hash":
-        msg = f"index {index!r} is on JSON documents; use search_json"
+    if info["on"] != on:
+        msg = f"index {index!r} is on {info['on']} documents; use search_{info['on']}"
         raise InvalidInputError(msg)
-    return {
-        a["identifier"]: pl.Float64() if a["type"] == "NUMERIC" else pl.String()
-        for a in info["attributes"]
-    }
+    schema: dict[str, pl.DataType] = {}
+    paths: dict[str, str] = {}
+    for attribute in info["attributes"]:
+        identifier = str(attribute["identifier"])
+        member = identifier[2:] if identifier.startswith("$.") else ""
+        if on == "hash":
+            column = identifier
+        elif member and member.replace("_", "").isalnum():
+            column = member
+        else:
+            column = str(attribute["name"])
+            paths[column] = identifier
+        schema[column] = pl.Float64() if attribute["type"] == "NUMERIC" else pl.String()
+    return schema, paths
 
 
 def search_hashes(
@@ -246,22 +259,75 @@ def search_hashes(
     >>> from polars_redis import field
     >>> redis.search_hashes(url, "users", field("age") > 30, {"name": pl.String}).collect()
     """
+    return _search(
+        "hash", url, index, query, schema, params, sort_by, descending, search_timeout, options
+    )
+
+
+def search_json(
+    url: str,
+    index: str,
+    query: QueryLike = "*",
+    schema: SchemaLike | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    sort_by: str | Sequence[str] | None = None,
+    descending: bool | Sequence[bool] = False,
+    search_timeout: float = 10.0,
+    **options: Any,
+) -> pl.LazyFrame:
+    """Lazily read the JSON documents a RediSearch query matches (index ``ON JSON``).
+
+    Like :func:`search_hashes`, with the reading options of :func:`scan_json`
+    (``path``, ``paths``, ``fetch``, ...). ``schema=None`` reads every indexed
+    attribute: a root member ``$.name`` as column ``name``, another path as a
+    column named after the attribute (with ``paths`` set for it); NUMERIC as
+    Float64, others as String.
+
+    Examples
+    --------
+    >>> redis.search_json(url, "docs", field("price") < 10, {"name": pl.String}).collect()
+    """
+    return _search(
+        "json", url, index, query, schema, params, sort_by, descending, search_timeout, options
+    )
+
+
+def _search(
+    on: str,
+    url: str,
+    index: str,
+    query: QueryLike,
+    schema: SchemaLike | None,
+    params: Mapping[str, Any] | None,
+    sort_by: str | Sequence[str] | None,
+    descending: bool | Sequence[bool],
+    search_timeout: float,
+    options: dict[str, Any],
+) -> pl.LazyFrame:
     from polars_redis.hashes import hash_scanner, scan_hashes
+    from polars_redis.json import json_scanner, scan_json
 
     for name in ("pattern", "keys", "index"):
         if name in options:
-            msg = f"search_hashes reads the keys the index returns: {name}= does not apply"
+            msg = f"a search reads the keys the index returns: {name}= does not apply"
             raise InvalidInputError(msg)
     if schema is None:
-        schema = _index_schema(url, index)
-    args = bind(scan_hashes, url, None, schema, **options)
+        schema, paths = _index_columns(url, index, on)
+        if paths:
+            options = {**options, "paths": {**paths, **(options.get("paths") or {})}}
     search = {
         "index": index,
         "query": _query_args(query, params),
         "timeout": search_timeout,
         "sort_by": _sort_pairs(sort_by, descending),
     }
-    scanner, polars_schema = hash_scanner(args, search)
+    if on == "hash":
+        scanner, polars_schema = hash_scanner(
+            bind(scan_hashes, url, None, schema, **options), search
+        )
+    else:
+        scanner, polars_schema = json_scanner(bind(scan_json, url, None, schema, **options), search)
     return lazy_scan(scanner, polars_schema, f"search {index!r}: {query!r}")
 
 

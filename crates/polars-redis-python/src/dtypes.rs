@@ -2,7 +2,8 @@
 //!
 //! A spec is a tuple whose first item names the type: `("Int64",)`,
 //! `("Datetime", "ms", "UTC")`, `("Duration", "us")`, `("Decimal", 10, 2)`,
-//! `("Enum", ["a", "b"])`. `polars_redis._dtypes` builds them.
+//! `("Enum", ["a", "b"])`, `("List", inner_spec)`,
+//! `("Struct", [(name, spec), ...])`. `polars_redis._dtypes` builds them.
 
 use polars_redis::{Field, FieldType, TimeUnit};
 use pyo3::prelude::*;
@@ -49,6 +50,15 @@ pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> PyResult<FieldType> {
         "Enum" => FieldType::Enum {
             categories: arg(1)?.extract::<Vec<String>>()?.into(),
         },
+        "List" => FieldType::List(Box::new(field_type(arg(1)?.cast()?)?)),
+        "Struct" => {
+            let specs: Vec<(String, Bound<'_, PyTuple>)> = arg(1)?.extract()?;
+            let fields = specs
+                .into_iter()
+                .map(|(name, spec)| Ok(Field::new(name, field_type(&spec)?)))
+                .collect::<PyResult<Vec<_>>>()?;
+            FieldType::structure(fields).map_err(to_py)?
+        }
         other => {
             return Err(InvalidInputError::new_err(format!(
                 "unsupported dtype spec `{other}`"
@@ -84,6 +94,14 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
         }
         FieldType::Enum { categories } => {
             ("Enum", PyList::new(py, categories.iter())?).into_pyobject(py)
+        }
+        FieldType::List(inner) => ("List", spec(py, inner)?).into_pyobject(py),
+        FieldType::Struct(fields) => {
+            let fields = fields
+                .iter()
+                .map(|f| Ok((f.name.as_str(), spec(py, &f.field_type)?)))
+                .collect::<PyResult<Vec<_>>>()?;
+            ("Struct", PyList::new(py, fields)?).into_pyobject(py)
         }
         other => match SIMPLE.iter().find(|(_, t)| t == other) {
             Some((n, _)) => name(n),

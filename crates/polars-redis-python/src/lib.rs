@@ -17,6 +17,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batches::BatchIterator>()?;
     m.add_class::<scanners::Scanner>()?;
     m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::json_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::stream_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;

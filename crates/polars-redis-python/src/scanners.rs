@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use polars_redis::{
-    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, KeyFilter, ScanOptions,
-    StreamScanBuilder, TimeSeriesScanBuilder,
+    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
+    KeyFilter, ScanOptions, StreamScanBuilder, TimeSeriesScanBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -97,9 +97,24 @@ pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration
         })
 }
 
+/// The value of a string option that names one of `choices`.
+fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> PyResult<T> {
+    match choices.iter().find(|(name, _)| *name == value) {
+        Some((_, choice)) => Ok(*choice),
+        None => {
+            let names: Vec<String> = choices.iter().map(|(n, _)| format!("'{n}'")).collect();
+            Err(InvalidInputError::new_err(format!(
+                "{option} must be one of {}, got {value:?}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
 /// A validated scan of one Redis type.
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
+    Json(JsonScanBuilder),
     Stream(StreamScanBuilder),
     TimeSeries(TimeSeriesScanBuilder),
 }
@@ -109,6 +124,7 @@ macro_rules! with_builder {
     ($builder:expr, $b:ident => $body:expr) => {
         match $builder {
             Builder::Hash($b) => $body,
+            Builder::Json($b) => $body,
             Builder::Stream($b) => $body,
             Builder::TimeSeries($b) => $body,
         }
@@ -200,16 +216,15 @@ pub(crate) fn hash_scanner(
     fetch: &str,
     search: Option<crate::search::SearchArgs>,
 ) -> PyResult<Scanner> {
-    let fetch = match fetch {
-        "auto" => HashFetch::Auto,
-        "hgetall" => HashFetch::All,
-        "hmget" => HashFetch::Fields,
-        other => {
-            return Err(InvalidInputError::new_err(format!(
-                "fetch must be 'auto', 'hgetall' or 'hmget', got {other:?}"
-            )))
-        }
-    };
+    let fetch = choose(
+        "fetch",
+        fetch,
+        &[
+            ("auto", HashFetch::Auto),
+            ("hgetall", HashFetch::All),
+            ("hmget", HashFetch::Fields),
+        ],
+    )?;
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_fetch(fetch)
@@ -291,6 +306,39 @@ pub(crate) fn timeseries_scanner(
         builder = builder.with_filter(filter);
     }
     Scanner::new(Builder::TimeSeries(builder))
+}
+
+/// A scan of JSON documents: `fields` are `(name, dtype spec)` pairs read
+/// from the members of the object at `path`, except the columns `paths`
+/// maps to their own JSONPath.
+#[pyfunction]
+#[pyo3(signature = (args, fields, path, paths, fetch, search=None))]
+pub(crate) fn json_scanner(
+    args: ScanArgs,
+    fields: Vec<(String, Bound<'_, PyTuple>)>,
+    path: String,
+    paths: Vec<(String, String)>,
+    fetch: &str,
+    search: Option<crate::search::SearchArgs>,
+) -> PyResult<Scanner> {
+    let fetch = choose(
+        "fetch",
+        fetch,
+        &[
+            ("auto", JsonFetch::Auto),
+            ("document", JsonFetch::Document),
+            ("paths", JsonFetch::Paths),
+        ],
+    )?;
+    let mut builder = JsonScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
+        .with_options(args.options()?)
+        .with_root_path(path)
+        .with_fetch(fetch)
+        .with_search(search.map(|s| s.options()).transpose()?.unwrap_or_default());
+    for (column, path) in paths {
+        builder = builder.with_column_path(column, path);
+    }
+    Scanner::new(Builder::Json(builder))
 }
 
 /// What a serialized predicate says about `key_column` (for `explain` and tests).

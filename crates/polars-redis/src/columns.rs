@@ -1,4 +1,11 @@
 //! Arrow column builders that parse Redis bytes as they append.
+//!
+//! Scalar columns parse text with the rules of `parse.rs`. List and struct
+//! columns (JSON only) are filled by their reader through their children:
+//! append to [`ColumnBuilder::list_child`] then call
+//! [`ColumnBuilder::end_list`], or give each of
+//! [`ColumnBuilder::struct_children`] one value then call
+//! [`ColumnBuilder::end_struct`].
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,9 +15,12 @@ use arrow_array::builder::{
     Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringViewBuilder, UInt16Builder,
     UInt32Builder, UInt64Builder, UInt8Builder,
 };
-use arrow_array::{make_array, Array, ArrayRef};
+use arrow_array::{make_array, Array, ArrayRef, ListArray, StructArray};
+use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, FieldRef};
 use chrono_tz::Tz;
 
+use crate::error::{Error, Result};
 use crate::parse;
 use crate::types::{FieldType, TimeUnit};
 
@@ -18,6 +28,22 @@ use crate::types::{FieldType, TimeUnit};
 pub(crate) struct ColumnBuilder {
     field_type: FieldType,
     storage: Storage,
+    /// Values appended since the last `finish` (nulls included).
+    rows: usize,
+}
+
+/// The builder of a list column: offsets into one child column.
+struct ListStorage {
+    item: FieldRef,
+    offsets: Vec<i32>,
+    validity: NullBufferBuilder,
+    child: ColumnBuilder,
+}
+
+/// The builder of a struct column: one child column per field.
+struct StructStorage {
+    validity: NullBufferBuilder,
+    children: Vec<ColumnBuilder>,
 }
 
 /// The physical builder; temporal types are stored as integers and relabelled
@@ -42,6 +68,8 @@ enum Storage {
     Duration(Int64Builder),
     Decimal(Decimal128Builder, u8, i8),
     Enum(StringViewBuilder, Arc<HashSet<String>>),
+    List(Box<ListStorage>),
+    Struct(Box<StructStorage>),
 }
 
 /// Append `parsed` if the text followed the rule; report whether it did.
@@ -95,10 +123,31 @@ impl ColumnBuilder {
                 StringViewBuilder::with_capacity(capacity),
                 Arc::new(categories.iter().cloned().collect()),
             ),
+            FieldType::List(inner) => {
+                let DataType::List(item) = field_type.arrow_type() else {
+                    unreachable!("a list field type has a list Arrow type")
+                };
+                let mut offsets = Vec::with_capacity(capacity + 1);
+                offsets.push(0);
+                Storage::List(Box::new(ListStorage {
+                    item,
+                    offsets,
+                    validity: NullBufferBuilder::new(capacity),
+                    child: ColumnBuilder::new(inner, capacity),
+                }))
+            }
+            FieldType::Struct(fields) => Storage::Struct(Box::new(StructStorage {
+                validity: NullBufferBuilder::new(capacity),
+                children: fields
+                    .iter()
+                    .map(|f| ColumnBuilder::new(&f.field_type, capacity))
+                    .collect(),
+            })),
         };
         ColumnBuilder {
             field_type: field_type.clone(),
             storage,
+            rows: 0,
         }
     }
 
@@ -106,9 +155,62 @@ impl ColumnBuilder {
         &self.field_type
     }
 
+    /// Values appended since the last `finish`, nulls included.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The element column of a list column (`None` for other types).
+    pub(crate) fn list_child(&mut self) -> Option<&mut ColumnBuilder> {
+        match &mut self.storage {
+            Storage::List(list) => Some(&mut list.child),
+            _ => None,
+        }
+    }
+
+    /// Close one list value: the elements appended to the child since the
+    /// previous value belong to it.
+    pub(crate) fn end_list(&mut self) -> Result<()> {
+        let Storage::List(list) = &mut self.storage else {
+            return Err(Error::Protocol("internal: end_list on a non-list".into()));
+        };
+        let end = i32::try_from(list.child.rows).map_err(|_| {
+            Error::InvalidArgument(
+                "a list column holds more than 2^31 elements in one batch: lower batch_size".into(),
+            )
+        })?;
+        list.offsets.push(end);
+        list.validity.append_non_null();
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The field columns of a struct column (`None` for other types).
+    pub(crate) fn struct_children(&mut self) -> Option<&mut [ColumnBuilder]> {
+        match &mut self.storage {
+            Storage::Struct(s) => Some(&mut s.children),
+            _ => None,
+        }
+    }
+
+    /// Close one struct value; every child must have had exactly one value
+    /// appended since the previous one.
+    pub(crate) fn end_struct(&mut self) {
+        if let Storage::Struct(s) = &mut self.storage {
+            s.validity.append_non_null();
+            self.rows += 1;
+        }
+    }
+
     /// Parse and append one value. Returns `false`, appending nothing, when
-    /// the bytes do not follow the type's rule.
+    /// the bytes do not follow the type's rule (always for lists and structs).
     pub(crate) fn append(&mut self, bytes: &[u8]) -> bool {
+        let appended = self.append_scalar(bytes);
+        self.rows += appended as usize;
+        appended
+    }
+
+    fn append_scalar(&mut self, bytes: &[u8]) -> bool {
         match &mut self.storage {
             Storage::Utf8(b) => push!(b, std::str::from_utf8(bytes).ok()),
             Storage::Binary(b) => {
@@ -141,10 +243,12 @@ impl ColumnBuilder {
                     .ok()
                     .filter(|s| categories.contains(*s))
             ),
+            Storage::List(_) | Storage::Struct(_) => false,
         }
     }
 
     pub(crate) fn append_null(&mut self) {
+        self.rows += 1;
         match &mut self.storage {
             Storage::Utf8(b) | Storage::Enum(b, _) => b.append_null(),
             Storage::Binary(b) => b.append_null(),
@@ -163,12 +267,22 @@ impl ColumnBuilder {
             Storage::Float32(b) => b.append_null(),
             Storage::Float64(b) => b.append_null(),
             Storage::Decimal(b, ..) => b.append_null(),
+            Storage::List(list) => {
+                let end = *list.offsets.last().expect("offsets start with 0");
+                list.offsets.push(end);
+                list.validity.append_null();
+            }
+            Storage::Struct(s) => {
+                s.children.iter_mut().for_each(ColumnBuilder::append_null);
+                s.validity.append_null();
+            }
         }
     }
 
     /// Finish the column as an Arrow array of `field_type.arrow_type()`, and
     /// leave the builder empty for the next batch.
-    pub(crate) fn finish(&mut self) -> ArrayRef {
+    pub(crate) fn finish(&mut self) -> Result<ArrayRef> {
+        self.rows = 0;
         let array: ArrayRef = match &mut self.storage {
             Storage::Utf8(b) | Storage::Enum(b, _) => Arc::new(b.finish()),
             Storage::Binary(b) => Arc::new(b.finish()),
@@ -187,9 +301,35 @@ impl ColumnBuilder {
             Storage::Float32(b) => Arc::new(b.finish()),
             Storage::Float64(b) => Arc::new(b.finish()),
             Storage::Decimal(b, ..) => Arc::new(b.finish()),
+            Storage::List(list) => {
+                let offsets = std::mem::replace(&mut list.offsets, vec![0]);
+                let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+                let values = list.child.finish()?;
+                let nulls = list.validity.finish();
+                return ListArray::try_new(list.item.clone(), offsets, values, nulls)
+                    .map(|a| Arc::new(a) as ArrayRef)
+                    .map_err(assembly_failed);
+            }
+            Storage::Struct(s) => {
+                let DataType::Struct(fields) = self.field_type.arrow_type() else {
+                    unreachable!("a struct field type has a struct Arrow type")
+                };
+                let children = s
+                    .children
+                    .iter_mut()
+                    .map(ColumnBuilder::finish)
+                    .collect::<Result<Vec<_>>>()?;
+                return StructArray::try_new(fields, children, s.validity.finish())
+                    .map(|a| Arc::new(a) as ArrayRef)
+                    .map_err(assembly_failed);
+            }
         };
-        relabel(array, &self.field_type.arrow_type())
+        Ok(relabel(array, &self.field_type.arrow_type()))
     }
+}
+
+fn assembly_failed(err: arrow_schema::ArrowError) -> Error {
+    Error::Protocol(format!("internal: column assembly failed: {err}"))
 }
 
 /// Give an integer array its logical type (Date32, Timestamp, Decimal precision...).
@@ -218,14 +358,14 @@ mod tests {
         assert!(ints.append(b"42"));
         assert!(!ints.append(b"forty"));
         ints.append_null();
-        let array = ints.finish();
+        let array = ints.finish().unwrap();
         let ints = array.as_primitive::<Int64Type>();
         assert_eq!((ints.len(), ints.value(0), ints.is_null(1)), (2, 42, true));
 
         let ts = FieldType::datetime(TimeUnit::Millisecond, Some("UTC")).unwrap();
         let mut col = ColumnBuilder::new(&ts, 1);
         assert!(col.append(b"1970-01-01T00:00:01Z"));
-        let array = col.finish();
+        let array = col.finish().unwrap();
         assert_eq!(array.data_type(), &ts.arrow_type());
         assert_eq!(
             array.as_primitive::<TimestampMillisecondType>().value(0),
@@ -235,7 +375,7 @@ mod tests {
         let dec = FieldType::decimal(5, 2).unwrap();
         let mut col = ColumnBuilder::new(&dec, 1);
         assert!(col.append(b"1.5"));
-        assert_eq!(col.finish().data_type(), &dec.arrow_type());
+        assert_eq!(col.finish().unwrap().data_type(), &dec.arrow_type());
 
         let e = FieldType::Enum {
             categories: vec!["a".to_string()].into(),

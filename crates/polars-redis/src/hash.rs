@@ -16,6 +16,7 @@ use crate::config::ConnectionConfig;
 use crate::connection::{server_error, unexpected_reply, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Result};
+use crate::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
 use crate::layout::{Field, Layout, RowBuilders};
 use crate::resp::{write_array, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
@@ -77,6 +78,13 @@ impl Plan for HashScanBuilder {
     }
 
     fn fields(&self) -> Result<Vec<Field>> {
+        if let Some(field) = self.schema.iter().find(|f| f.field_type.is_nested()) {
+            return Err(Error::InvalidArgument(format!(
+                "field `{}`: {} is not supported for hashes (hash values are flat \
+                 strings; List and Struct dtypes are for JSON documents)",
+                field.name, field.field_type
+            )));
+        }
         Ok(self.schema.clone())
     }
 
@@ -123,15 +131,6 @@ impl Command {
     }
 }
 
-/// What a key's reply said.
-enum Outcome {
-    Row,
-    Missing,
-    /// `HMGET` returned only nils: missing key or no such fields; re-read.
-    AllNil,
-    WrongType,
-}
-
 pub(crate) struct HashFetcher {
     layout: Arc<Layout>,
     command: Command,
@@ -173,24 +172,17 @@ impl HashFetcher {
     }
 
     fn queue(&self, conn: &mut Connection, command: Command, keys: &[Vec<u8>]) {
-        let with_ttl = self.layout.extra.ttl.is_some();
-        let out = conn.write_buf();
-        for key in keys {
-            match command {
-                Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
-                Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
-                Command::Hmget => write_array(
-                    out,
-                    [&b"HMGET"[..], key]
-                        .into_iter()
-                        .chain(self.names.iter().map(Vec::as_slice)),
-                    2 + self.names.len(),
-                ),
-            }
-            if with_ttl {
-                write_array(out, [&b"TTL"[..], key], 2);
-            }
-        }
+        queue_per_key(conn, &self.layout, keys, |out, key| match command {
+            Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
+            Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
+            Command::Hmget => write_array(
+                out,
+                [&b"HMGET"[..], key]
+                    .into_iter()
+                    .chain(self.names.iter().map(Vec::as_slice)),
+                2 + self.names.len(),
+            ),
+        });
     }
 
     /// Decode one reply to `command` into `rows`.
@@ -245,8 +237,10 @@ impl HashFetcher {
                 self.layout.append_value(rows, column, key, None)?;
             }
         }
+        // `HMGET` returning only nils means a missing key or no such
+        // fields: the row is re-read before it is emitted.
         Ok(match command {
-            Command::Hmget if !any_value => Outcome::AllNil,
+            Command::Hmget if !any_value => Outcome::Tentative,
             _ => Outcome::Row,
         })
     }
@@ -272,7 +266,7 @@ impl HashFetcher {
                     self.decode(Command::Hgetall, r, &mut rows, &mut filled, key)
                 })
                 .await?;
-            let ttl = self.read_ttl(conn, key).await?;
+            let ttl = read_ttl(conn, &self.layout, key).await?;
             // Gone, or no longer a hash: no row (nothing was appended).
             if matches!(outcome, Outcome::Row) {
                 self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
@@ -280,13 +274,6 @@ impl HashFetcher {
             }
         }
         Ok((self.layout.finish(&mut rows)?, existing))
-    }
-
-    async fn read_ttl(&self, conn: &mut Connection, key: &[u8]) -> Result<Option<i64>> {
-        if self.layout.extra.ttl.is_none() {
-            return Ok(None);
-        }
-        conn.read_ttl(key).await
     }
 }
 
@@ -307,42 +294,28 @@ impl HashFetcher {
     async fn fetch_batch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
         self.queue(conn, self.command, &keys);
         conn.flush().await?;
-        let mut rows = self.layout.builders(keys.len());
         let mut filled = vec![false; self.names.len()];
-        // Per appended row: its key position, and whether it awaits a re-read.
-        let mut row_positions = Vec::with_capacity(keys.len());
-        let mut pending = Vec::new();
-        let mut wrong_type = None;
-        for (position, key) in keys.iter().enumerate() {
-            let outcome = conn
-                .read_reply(self.command.name(), |r| {
-                    self.decode(self.command, r, &mut rows, &mut filled, key)
-                })
-                .await?;
-            let ttl = self.read_ttl(conn, key).await?;
-            match outcome {
-                Outcome::Row | Outcome::AllNil => {
-                    self.layout.append_key_and_ttl(&mut rows, key, ttl)?;
-                    row_positions.push(position);
-                    if matches!(outcome, Outcome::AllNil) {
-                        pending.push(position);
-                    }
-                }
-                Outcome::Missing => {}
-                Outcome::WrongType => {
-                    wrong_type.get_or_insert(position);
-                }
-            }
+        let rows = read_rows(
+            conn,
+            &self.layout,
+            &keys,
+            self.command.name(),
+            "hash",
+            self.wrong_type_is_error,
+            |r, rows, key| self.decode(self.command, r, rows, &mut filled, key),
+        )
+        .await?;
+        if rows.tentative.is_empty() {
+            return Ok(rows.batch);
         }
-        if let (Some(position), true) = (wrong_type, self.wrong_type_is_error) {
-            return Err(conn.wrong_type_error(&keys[position], "hash").await);
-        }
-        let batch = self.layout.finish(&mut rows)?;
-        if pending.is_empty() {
-            return Ok(batch);
-        }
-        let (reread, reread_positions) = self.reread(conn, &keys, &pending).await?;
-        merge_in_key_order(&batch, &row_positions, &pending, &reread, &reread_positions)
+        let (reread, reread_positions) = self.reread(conn, &keys, &rows.tentative).await?;
+        merge_in_key_order(
+            &rows.batch,
+            &rows.positions,
+            &rows.tentative,
+            &reread,
+            &reread_positions,
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 //! Either way every key is handed out at most once, in batches.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -36,7 +37,28 @@ pub(crate) type KeyBatch = Vec<Vec<u8>>;
 /// keeps memory at 16 bytes a key; two distinct keys collide with probability
 /// about n²/2¹²⁹ (1e-26 for a billion keys).
 #[derive(Default)]
-pub(crate) struct SeenKeys(HashSet<u128>);
+pub(crate) struct SeenKeys(HashSet<u128, BuildHasherDefault<DigestHasher>>);
+
+/// Hashes a digest by folding its own bits: XXH3 output is already uniform,
+/// so hashing it again (SipHash, the default) only costs time.
+#[derive(Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, digest: u128) {
+        self.0 = digest as u64 ^ (digest >> 64) as u64;
+    }
+}
 
 impl SeenKeys {
     /// True the first time a key is offered.

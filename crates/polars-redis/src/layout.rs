@@ -192,7 +192,9 @@ impl Layout {
         if let Some(keys) = &mut rows.keys {
             columns.push(Arc::new(keys.finish()));
         }
-        columns.extend(rows.values.iter_mut().map(ColumnBuilder::finish));
+        for values in &mut rows.values {
+            columns.push(values.finish()?);
+        }
         if let Some(ttls) = &mut rows.ttls {
             columns.push(Arc::new(ttls.finish()));
         }
@@ -228,6 +230,7 @@ pub(crate) struct RowBuilders {
     /// Completed rows.
     len: usize,
     keys: Option<StringViewBuilder>,
-    values: Vec<ColumnBuilder>,
+    /// The value columns, in layout order.
+    pub(crate) values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
 }

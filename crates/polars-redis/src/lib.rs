@@ -34,9 +34,12 @@ pub mod config;
 mod connection;
 mod engine;
 pub mod error;
+mod fetch;
 mod glob;
 mod hash;
 mod infer;
+mod json;
+mod json_text;
 mod keys;
 mod layout;
 mod output;
@@ -59,6 +62,7 @@ pub use hash::HashScanBuilder;
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
 };
+pub use json::{JsonFetch, JsonScanBuilder};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};

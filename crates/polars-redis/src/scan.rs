@@ -196,6 +196,12 @@ pub(crate) trait Plan {
         None
     }
 
+    /// The identifiers an index attribute holding `column`'s value may have:
+    /// the hash field (the default), or the JSONPaths of a JSON column.
+    fn index_identifiers(&self, column: &str) -> Vec<String> {
+        vec![column.to_string()]
+    }
+
     /// The fetcher for a validated, projected layout. `wrong_type_is_error`
     /// is true when the user listed the keys (a key of another type is then
     /// reported rather than skipped).
@@ -250,12 +256,18 @@ fn search_source<P: Plan>(plan: &P) -> Result<Option<SearchSource>> {
     let on = plan.index_on().ok_or_else(|| {
         Error::InvalidArgument(format!("RediSearch cannot index {} keys", P::REDIS_TYPE))
     })?;
+    let fields = plan.fields()?;
+    let identifiers = fields
+        .iter()
+        .map(|f| (f.name.clone(), plan.index_identifiers(&f.name)))
+        .collect();
     Ok(Some(SearchSource {
+        identifiers,
         config: plan.config().clone(),
         options: options.search.clone(),
         predicate: options.predicate_json().map(str::to_string),
         on,
-        fields: plan.fields()?,
+        fields,
         limit: options.limit,
     }))
 }

@@ -20,16 +20,37 @@
 //! | `Categorical`               | `Utf8View` (Python casts)    | any valid UTF-8                                             |
 //! | `Enum { categories }`       | `Utf8View` (Python casts)    | one of the categories                                       |
 //!
+//! | `List(inner)`               | `List(inner)`                | JSON only: an array, each element read as `inner`           |
+//! | `Struct(fields)`            | `Struct(fields)`             | JSON only: an object, each member read as its field's type  |
+//!
 //! Datetime values with an offset are instants; naive values are wall time in
 //! the column's time zone (UTC when it has none). A naive time that does not
 //! exist or is ambiguous in that zone is unparsable rather than guessed.
+//!
+//! ## JSON values
+//!
+//! RedisJSON documents carry typed values; each JSON kind is read by the
+//! column types below, the text rules above applying to its text. Any other
+//! pairing is unparsable (a strict-mode error naming key, field and value,
+//! or a null for that one value).
+//!
+//! | JSON value        | read by                                                                 |
+//! |-------------------|-------------------------------------------------------------------------|
+//! | number            | `Int*`, `UInt*` (an integer in range: `1.5` is unparsable, never truncated), `Float*`, `Decimal` (its exact text, never rounded), `Date`, `Datetime`, `Time`, `Duration` (integer counts, as for hashes) |
+//! | string            | `Utf8`, `Categorical`, `Enum`, `Binary` (its UTF-8 bytes), `Date`, `Datetime`, `Time`, `Decimal` (its text) |
+//! | `true` / `false`  | `Boolean`                                                               |
+//! | `null`            | null, for every type                                                    |
+//! | array             | `List` (element by element; a bad element is one null in non-strict mode) |
+//! | object            | `Struct` (member by member; members not in the struct are ignored, missing ones are null) |
+//! | anything          | `Utf8` and `Binary` read a non-string value as its JSON text, e.g. `[1,2]` or `true` |
 
 use std::fmt;
 use std::sync::Arc;
 
-use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
+use arrow_schema::{DataType, Field as ArrowField, TimeUnit as ArrowTimeUnit};
 
 use crate::error::{Error, Result};
+use crate::layout::Field;
 
 /// Time resolution of datetimes and durations (the units Polars supports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -133,6 +154,10 @@ pub enum FieldType {
         /// The allowed values.
         categories: Arc<[String]>,
     },
+    /// A variable-length list of values of one type (JSON arrays only).
+    List(Box<FieldType>),
+    /// Named fields, each of its own type (JSON objects only).
+    Struct(Vec<Field>),
 }
 
 impl FieldType {
@@ -179,7 +204,41 @@ impl FieldType {
             FieldType::Time => DataType::Time64(ArrowTimeUnit::Nanosecond),
             FieldType::Duration { unit } => DataType::Duration(unit.to_arrow()),
             FieldType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
+            FieldType::List(inner) => DataType::List(Arc::new(ArrowField::new_list_field(
+                inner.arrow_type(),
+                true,
+            ))),
+            FieldType::Struct(fields) => DataType::Struct(
+                fields
+                    .iter()
+                    .map(|f| ArrowField::new(&f.name, f.field_type.arrow_type(), true))
+                    .collect(),
+            ),
         }
+    }
+
+    /// True for `List` and `Struct`, which only JSON documents can fill.
+    pub fn is_nested(&self) -> bool {
+        matches!(self, FieldType::List(_) | FieldType::Struct(_))
+    }
+
+    /// A struct type, rejecting an empty or duplicate field list.
+    pub fn structure(fields: Vec<Field>) -> Result<Self> {
+        if fields.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a struct needs at least one field".into(),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for field in &fields {
+            if !names.insert(field.name.as_str()) {
+                return Err(Error::InvalidArgument(format!(
+                    "struct field `{}` appears twice",
+                    field.name
+                )));
+            }
+        }
+        Ok(FieldType::Struct(fields))
     }
 }
 
@@ -194,6 +253,15 @@ impl fmt::Display for FieldType {
             FieldType::Duration { unit } => write!(f, "Duration({})", unit.name()),
             FieldType::Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
             FieldType::Enum { categories } => write!(f, "Enum({} categories)", categories.len()),
+            FieldType::List(inner) => write!(f, "List({inner})"),
+            FieldType::Struct(fields) => {
+                f.write_str("Struct(")?;
+                for (i, field) in fields.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{}: {}", field.name, field.field_type)?;
+                }
+                f.write_str(")")
+            }
             other => write!(f, "{other:?}"),
         }
     }

@@ -224,6 +224,8 @@ pub(crate) struct SearchSource {
     pub(crate) on: IndexOn,
     /// The full (unprojected) value schema: column dtypes for the translator.
     pub(crate) fields: Vec<Field>,
+    /// Per column, the identifiers an index attribute over it may have.
+    pub(crate) identifiers: Vec<(String, Vec<String>)>,
     /// The scan's row limit, applied by the server when nothing is filtered afterwards.
     pub(crate) limit: Option<usize>,
 }
@@ -283,7 +285,10 @@ pub(crate) async fn plan(
                     reasons.push(format!("`{name}`: {why}"));
                     continue;
                 }
-                let translation = translate(predicate, &Columns::new(&info, &source.fields));
+                let translation = translate(
+                    predicate,
+                    &Columns::new(&info, &source.fields, &source.identifiers),
+                );
                 let Some(clause) = translation.clause.clone() else {
                     reasons.push(format!("`{name}`: no part of the predicate can be pushed"));
                     tried = Some(translation);
@@ -351,7 +356,7 @@ async fn plan_named(
     let translation = source
         .predicate
         .as_ref()
-        .map(|p| translate(p, &Columns::new(&info, &source.fields)));
+        .map(|p| translate(p, &Columns::new(&info, &source.fields, &source.identifiers)));
     let pushed = translation
         .as_ref()
         .and_then(|t| t.clause.as_ref())

@@ -50,15 +50,26 @@ pub struct Translation {
 pub(crate) struct Columns<'a> {
     index: &'a IndexInfo,
     types: HashMap<&'a str, &'a FieldType>,
+    identifiers: HashMap<&'a str, &'a [String]>,
 }
 
 impl<'a> Columns<'a> {
-    pub(crate) fn new(index: &'a IndexInfo, fields: &'a [crate::layout::Field]) -> Self {
+    /// `identifiers`: per column, the attribute identifiers that hold its
+    /// value (the hash field, or the column's JSONPaths).
+    pub(crate) fn new(
+        index: &'a IndexInfo,
+        fields: &'a [crate::layout::Field],
+        identifiers: &'a [(String, Vec<String>)],
+    ) -> Self {
         Columns {
             index,
             types: fields
                 .iter()
                 .map(|f| (f.name.as_str(), &f.field_type))
+                .collect(),
+            identifiers: identifiers
+                .iter()
+                .map(|(c, ids)| (c.as_str(), ids.as_slice()))
                 .collect(),
         }
     }
@@ -66,17 +77,11 @@ impl<'a> Columns<'a> {
     /// The column's dtype and the attribute indexing it, if both exist.
     fn lookup(&self, column: &str) -> Option<(&'a FieldType, &'a Attribute)> {
         let field_type = self.types.get(column)?;
-        let attribute = match self.index.on {
-            IndexOn::Hash => self.index.attribute_for(column),
-            IndexOn::Json => {
-                let paths = [
-                    format!("$.{column}"),
-                    format!("$[\"{column}\"]"),
-                    format!("$['{column}']"),
-                ];
-                paths.iter().find_map(|p| self.index.attribute_for(p))
-            }
-        }?;
+        let attribute = self
+            .identifiers
+            .get(column)?
+            .iter()
+            .find_map(|id| self.index.attribute_for(id))?;
         Some((field_type, attribute))
     }
 }
@@ -254,11 +259,19 @@ fn is_text(t: &FieldType) -> bool {
     )
 }
 
-/// A value that, stored on its own, is exactly one tag equal to itself.
-fn tag_safe(value: &str, attribute: &Attribute) -> bool {
+/// A value that, stored on its own, is exactly one tag equal to itself. In
+/// a JSON document a String column also shows other values as their JSON
+/// text (`5`, `true`, `["a"]`): a value that could be such text is not
+/// pushed, since the index holds the value, not its text.
+fn tag_safe(value: &str, attribute: &Attribute, on: IndexOn) -> bool {
     let trimmed = value.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+    let json_text = on == IndexOn::Json
+        && (matches!(value, "true" | "false" | "null")
+            || value.starts_with(['[', '{', '"'])
+            || serde_json::from_str::<f64>(value).is_ok());
     !value.is_empty()
         && trimmed.len() == value.len()
+        && !json_text
         && attribute.separator.is_none_or(|sep| !value.contains(sep))
 }
 
@@ -476,7 +489,9 @@ impl<'a> Translator<'a, '_> {
         let mut tags = Vec::with_capacity(values.len());
         for value in values {
             match value {
-                Lit::Str(s) if tag_safe(s, attribute) => tags.push(s.clone()),
+                Lit::Str(s) if tag_safe(s, attribute, self.columns.index.on) => {
+                    tags.push(s.clone())
+                }
                 _ => {
                     return self.not_pushed(
                         node,
@@ -633,7 +648,11 @@ mod tests {
     fn run(json: &str) -> (Option<String>, bool) {
         let index = index();
         let fields = fields();
-        let t = translate(json, &Columns::new(&index, &fields));
+        let ids: Vec<(String, Vec<String>)> = fields
+            .iter()
+            .map(|f| (f.name.clone(), vec![f.name.clone()]))
+            .collect();
+        let t = translate(json, &Columns::new(&index, &fields, &ids));
         let text = t.clause.map(|c| {
             let q = c.render("p");
             let mut text = q.text;
