@@ -28,7 +28,9 @@ class BatchIterator:
     def read_all(self) -> ArrowTable: ...
     def close(self) -> None: ...
 
-class Scanner:
+class _Source:
+    """What a LazyFrame source provides (no such class at run time)."""
+
     def schema(self) -> object: ...
     def empty(self) -> ArrowTable: ...
     def batches(
@@ -37,6 +39,8 @@ class Scanner:
         limit: int | None = None,
         predicate: str | None = None,
     ) -> BatchIterator: ...
+
+class Scanner(_Source):
     def explain(
         self,
         projection: list[str] | None = None,
@@ -44,15 +48,7 @@ class Scanner:
         predicate: str | None = None,
     ) -> str: ...
 
-class SearchAggregation:
-    def schema(self) -> object: ...
-    def empty(self) -> ArrowTable: ...
-    def batches(
-        self,
-        projection: list[str] | None = None,
-        limit: int | None = None,
-        predicate: str | None = None,
-    ) -> BatchIterator: ...
+class SearchAggregation(_Source): ...
 
 def hash_scanner(
     args: dict[str, Any],

@@ -79,6 +79,12 @@ def require_schema(args: Mapping[str, Any]) -> Any:
     return schema
 
 
+def scan_search(args: Mapping[str, Any]) -> dict[str, Any]:
+    """How a ``scan_*`` call uses RediSearch (its ``index`` and ``search_timeout``),
+    in the form ``_internal`` reads it."""
+    return {"index": args["index"], "query": None, "timeout": args["search_timeout"], "sort_by": []}
+
+
 def to_bytes(value: str | bytes) -> bytes:
     """Keys and patterns as bytes (str is UTF-8 encoded)."""
     if isinstance(value, bytes):

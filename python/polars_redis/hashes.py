@@ -10,7 +10,14 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
-from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._plugin import (
+    bind,
+    iter_batches,
+    lazy_scan,
+    output_schema,
+    scan_args,
+    scan_search,
+)
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import InferredSchema, infer_hash_schema
 
@@ -201,13 +208,7 @@ def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
 
     When the schema is inferred here, ``args["schema"]`` is replaced by the result.
     """
-    search = {
-        "index": args["index"],
-        "query": None,
-        "timeout": args["search_timeout"],
-        "sort_by": [],
-    }
-    return hash_scanner(args, search)
+    return hash_scanner(args, scan_search(args))
 
 
 def hash_scanner(

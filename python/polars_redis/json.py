@@ -16,6 +16,7 @@ from polars_redis._plugin import (
     output_schema,
     require_schema,
     scan_args,
+    scan_search,
 )
 from polars_redis.exceptions import InvalidInputError
 
@@ -214,13 +215,7 @@ def iter_json(
 
 def _json_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
     """Validate the arguments of :func:`scan_json` and make its scanner."""
-    search = {
-        "index": args["index"],
-        "query": None,
-        "timeout": args["search_timeout"],
-        "sort_by": [],
-    }
-    return json_scanner(args, search)
+    return json_scanner(args, scan_search(args))
 
 
 def json_scanner(

@@ -265,32 +265,21 @@ def search_hashes(
 
 
 def search_json(
-    url: str,
-    index: str,
-    query: QueryLike = "*",
-    schema: SchemaLike | None = None,
-    *,
-    params: Mapping[str, Any] | None = None,
-    sort_by: str | Sequence[str] | None = None,
-    descending: bool | Sequence[bool] = False,
-    search_timeout: float = 10.0,
-    **options: Any,
+    url: str, index: str, query: QueryLike = "*", schema: SchemaLike | None = None, **options: Any
 ) -> pl.LazyFrame:
     """Lazily read the JSON documents a RediSearch query matches (index ``ON JSON``).
 
-    Like :func:`search_hashes`, with the reading options of :func:`scan_json`
-    (``path``, ``paths``, ``fetch``, ...). ``schema=None`` reads every indexed
-    attribute: a root member ``$.name`` as column ``name``, another path as a
-    column named after the attribute (with ``paths`` set for it); NUMERIC as
-    Float64, others as String.
+    Takes the arguments of :func:`search_hashes`, with the reading options of
+    :func:`scan_json` (``path``, ``paths``, ``fetch``, ...). ``schema=None``
+    reads every indexed attribute: a root member ``$.name`` as column
+    ``name``, another path as a column named after the attribute (with
+    ``paths`` set for it); NUMERIC as Float64, others as String.
 
     Examples
     --------
     >>> redis.search_json(url, "docs", field("price") < 10, {"name": pl.String}).collect()
     """
-    return _search(
-        "json", url, index, query, schema, params, sort_by, descending, search_timeout, options
-    )
+    return _search("json", **bind(search_hashes, url, index, query, schema, **options))
 
 
 def _search(
