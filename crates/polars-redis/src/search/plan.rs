@@ -487,11 +487,12 @@ pub(crate) async fn explain(source: &SearchSource, pattern: &[u8]) -> Result<Sea
 mod measurements {
     //! The design measurement behind the search-driven key source: loading
     //! the fields with `FT.AGGREGATE ... LOAD` vs loading keys and fetching
-    //! them with the hash fetcher. LOAD measured 15-30% faster at 1% of 1M
-    //! hashes, but it is not exact: for a NUMERIC (or SORTABLE) attribute it
-    //! returns the index's normalized value, not the stored one ("0x10" comes
-    //! back as "16", 9007199254740993 as 9007199254740992), so a scan through
-    //! it would differ from a plain scan. Keys + HMGET is exact; it is used.
+    //! them with the hash fetcher. At 1% of 1M hashes the two are on par
+    //! (48-104 ms vs 52-87 ms over six runs, each ahead in some), and LOAD is
+    //! not exact: for a NUMERIC (or SORTABLE) attribute it returns the index's
+    //! normalized value, not the stored one ("0x10" comes back as "16",
+    //! 9007199254740993 as 9007199254740992), so a scan through it would
+    //! differ from a plain scan. Keys + HMGET is exact; it is used.
     //! Needs a server seeded by
     //! `bench/bench_search.py` (index `bench`):
     //! `POLARS_REDIS_BENCH_URL=redis://... cargo test --release -p polars-redis --lib -- --ignored load_vs_fetch --nocapture`
