@@ -681,10 +681,10 @@ def test_hashes_reject_nested_dtypes(redis_url: str) -> None:
             pr.scan_hashes(redis_url, "h:*", {"nested": dtype})
 
 
-def test_schema_is_required(stack_url: str) -> None:
-    with pytest.raises(pr.InvalidInputError, match="schema is required"):
+def test_without_a_schema_nothing_to_infer_is_a_clear_error(stack_url: str) -> None:
+    with pytest.raises(pr.SchemaInferenceError, match=r'no JSON document matches pattern "x:\*"'):
         pr.scan_json(stack_url, "x:*")
-    with pytest.raises(pr.InvalidInputError, match="schema is required"):
+    with pytest.raises(pr.SchemaInferenceError):
         next(pr.iter_json(stack_url, "x:*"))
 
 

@@ -28,8 +28,14 @@ from polars_redis.exceptions import (
     WrongTypeError,
 )
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
-from polars_redis.infer import FieldInference, InferredSchema, infer_hash_schema
+from polars_redis.infer import (
+    FieldInference,
+    InferredSchema,
+    infer_hash_schema,
+    infer_json_schema,
+)
 from polars_redis.json import iter_json, read_json, scan_json
+from polars_redis.lists import iter_lists, read_lists, scan_lists
 from polars_redis.search import (
     Query,
     aggregate_hashes,
@@ -44,8 +50,11 @@ from polars_redis.search import (
     search_hashes,
     search_json,
 )
+from polars_redis.sets import iter_sets, read_sets, scan_sets
 from polars_redis.streams import iter_streams, read_streams, scan_streams
+from polars_redis.strings import iter_strings, read_strings, scan_strings
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
+from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
     "AuthenticationError",
@@ -73,19 +82,32 @@ __all__ = [
     "index_exists",
     "index_info",
     "infer_hash_schema",
+    "infer_json_schema",
     "iter_hashes",
     "iter_json",
+    "iter_lists",
+    "iter_sets",
     "iter_streams",
+    "iter_strings",
     "iter_timeseries",
+    "iter_zsets",
     "raw",
     "read_hashes",
     "read_json",
+    "read_lists",
+    "read_sets",
     "read_streams",
+    "read_strings",
     "read_timeseries",
+    "read_zsets",
     "scan_hashes",
     "scan_json",
+    "scan_lists",
+    "scan_sets",
     "scan_streams",
+    "scan_strings",
     "scan_timeseries",
+    "scan_zsets",
     "search_hashes",
     "search_json",
 ]

@@ -81,6 +81,25 @@ def create_index(
     wait: float | None = None,
 ) -> dict[str, Any]: ...
 def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
+def string_scanner(
+    args: dict[str, Any], value_column: str, value_type: tuple[Any, ...]
+) -> Scanner: ...
+def set_scanner(
+    args: dict[str, Any], member_column: str, member_type: tuple[Any, ...]
+) -> Scanner: ...
+def list_scanner(
+    args: dict[str, Any],
+    element_column: str,
+    element_type: tuple[Any, ...],
+    position_column: str | None,
+) -> Scanner: ...
+def zset_scanner(
+    args: dict[str, Any],
+    member_column: str,
+    member_type: tuple[Any, ...],
+    score_column: str,
+    rank_column: str | None,
+) -> Scanner: ...
 def json_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],
@@ -111,8 +130,9 @@ def timeseries_scanner(
     value_column: str,
 ) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
-def infer_hashes(
+def infer_schema(
     url: str,
+    kind: str,
     pattern: bytes,
     *,
     sample_size: int = 100,

@@ -70,15 +70,6 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def require_schema(args: Mapping[str, Any]) -> Any:
-    """The ``schema`` argument of a public ``scan_*`` function, which is required."""
-    schema = args["schema"]
-    if schema is None:
-        msg = "schema is required: pass a mapping of field name to Polars dtype"
-        raise InvalidInputError(msg)
-    return schema
-
-
 def scan_search(args: Mapping[str, Any]) -> dict[str, Any]:
     """How a ``scan_*`` call uses RediSearch (its ``index`` and ``search_timeout``),
     in the form ``_internal`` reads it."""

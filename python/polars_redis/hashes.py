@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._plugin import (
     bind,
@@ -18,10 +18,10 @@ from polars_redis._plugin import (
     scan_args,
     scan_search,
 )
-from polars_redis.exceptions import InvalidInputError
-from polars_redis.infer import InferredSchema, infer_hash_schema
+from polars_redis.infer import explain_detail, schema_for_scan
 
 
+@with_scan_options
 def scan_hashes(
     url: str,
     pattern: str | bytes | None = None,
@@ -69,37 +69,12 @@ def scan_hashes(
         ``yes/no``, ``on/off``, ...), dates, datetimes (ISO-8601 or an epoch
         count in the column's time unit), times, durations, decimals,
         categoricals, enums, strings and raw bytes (``pl.Binary``).
-    keys
-        Read exactly these keys instead of scanning. Missing keys give no row;
-        a key of another type raises :class:`WrongTypeError`.
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
-    include_ttl, ttl_column_name
-        Add the seconds left before expiry as Int64 (default ``_ttl``);
-        null when the key never expires.
-    include_row_index, row_index_column_name
-        Add a UInt32 row number starting at 0 (default ``_index``), first column.
-        Rows are numbered over the whole scan (in SCAN or ``keys`` order), so a
-        filter keeps the numbers of the full read; key filters are then applied
-        after reading rather than pushed down.
-    batch_size
-        Keys fetched per pipeline, and rows per batch.
-    count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
-    strict
-        If True, a value that does not parse as its dtype raises
-        :class:`ParseError` naming the key, field and value; if False it becomes null.
-    parallelism
-        Pipelines in flight, each on its own connection.
     fetch
         ``"hgetall"`` reads whole hashes, ``"hmget"`` only the needed fields;
         ``"auto"`` uses HMGET when fewer than half of the schema's fields are needed.
-    connect_timeout, command_timeout
-        Seconds allowed to connect (default 10) and to wait for one reply (default 60).
-    deadline
-        Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
     infer_sample_size
         Keys sampled when ``schema`` is None.
+    {scan_options}
     index
         RediSearch pushdown. ``"auto"`` (default): when a filter is applied and
         an index covers the key pattern (same prefixes, no FILTER, fully
@@ -144,10 +119,7 @@ def scan_hashes(
     """
     args = locals()
     scanner, polars_schema = _hash_scanner(args)
-    detail = f"hashes {'keys' if keys is not None else (pattern or '*')!r}"
-    if isinstance(args["schema"], InferredSchema):
-        detail += f"; schema inferred from {args['schema'].sample_count} keys"
-    return lazy_scan(scanner, polars_schema, detail)
+    return lazy_scan(scanner, polars_schema, explain_detail("hashes", args, args["schema"]))
 
 
 def read_hashes(
@@ -215,24 +187,6 @@ def hash_scanner(
     args: dict[str, Any], search: dict[str, Any]
 ) -> tuple[_internal.Scanner, pl.Schema]:
     """The scanner of a hash scan or search (``search``: how it uses RediSearch)."""
-    if args["schema"] is None:
-        if args["keys"] is not None:
-            msg = "schema inference samples a pattern: pass schema= when reading explicit keys"
-            raise InvalidInputError(msg)
-        args["schema"] = _infer_for_scan(args["url"], args["pattern"] or "*", args)
-    schema = args["schema"]
-    if isinstance(schema, InferredSchema):
-        args["parse_hint"] = schema.parse_hint()
+    schema = args["schema"] = schema_for_scan("hash", args)
     scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"], search)
     return scanner, output_schema(scanner, dict(schema))
-
-
-def _infer_for_scan(url: str, pattern: str | bytes, args: dict[str, Any]) -> InferredSchema:
-    inferred = infer_hash_schema(url, pattern, sample_size=args["infer_sample_size"])
-    for f in inferred.low_confidence():
-        if f.dtype == pl.String and f.note:
-            warnings.warn(
-                f"field {f.name!r} was inferred as String ({f.note}); pass schema= to choose",
-                stacklevel=4,
-            )
-    return inferred

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,6 +12,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import to_bytes
+from polars_redis.exceptions import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
         """Advice appended to parse errors of scans using this schema."""
         return (
             f"the dtype was inferred from a sample of {self.sample_count} keys; "
-            "pass schema= or infer_hash_schema(...).with_overwrite({...}) to correct it"
+            "pass schema= or the inferred schema's .with_overwrite({...}) to correct it"
         )
 
 
@@ -179,8 +181,69 @@ def infer_hash_schema(
     {'active': Boolean, 'age': Int64, 'name': String}
     >>> lf = redis.scan_hashes(url, "user:*", schema=inferred.with_overwrite({"age": pl.Int32}))
     """
-    raw = _internal.infer_hashes(
+    raw = _internal.infer_schema(
         url,
+        "hash",
+        to_bytes(pattern),
+        sample_size=sample_size,
+        scan_budget=scan_budget,
+        count_hint=count_hint,
+    )
+    return _from_raw(raw)
+
+
+def infer_json_schema(
+    url: str,
+    pattern: str | bytes = "*",
+    *,
+    sample_size: int = 100,
+    scan_budget: float = 5.0,
+    count_hint: int = 1000,
+) -> InferredSchema:
+    """Infer the types of the top-level members of the JSON documents matching ``pattern``.
+
+    Sampling works as for :func:`infer_hash_schema` (``SCAN ... TYPE ReJSON-RL``).
+    JSON values carry their own types: numbers are Int64 or Float64, booleans
+    Boolean, strings String (or Date / Datetime when every sampled string is
+    ISO-8601; digits in quotes stay String), nested objects Struct and arrays
+    List with their element type. Nulls make a field nullable without choosing
+    its type. Disagreeing values widen (Int64 + Float64 -> Float64, anything
+    else -> String, which reads any JSON value as its text), with a note and a
+    lower confidence.
+
+    Parameters
+    ----------
+    url
+        Redis URL, as for :func:`scan_json`.
+    pattern
+        Glob pattern of the keys to sample.
+    sample_size
+        How many documents to sample.
+    scan_budget
+        Seconds allowed for walking the keyspace.
+    count_hint
+        ``COUNT`` hint for ``SCAN``.
+
+    Returns
+    -------
+    InferredSchema
+        A mapping of member name to dtype with per-member detail.
+
+    Raises
+    ------
+    SchemaInferenceError
+        When no JSON document matches the pattern, or a document's root is not an object.
+
+    Examples
+    --------
+    >>> import polars_redis as redis
+    >>> inferred = redis.infer_json_schema(url, "doc:*")
+    >>> inferred["address"]
+    Struct({'city': String, 'zip': String})
+    """
+    raw = _internal.infer_schema(
+        url,
+        "json",
         to_bytes(pattern),
         sample_size=sample_size,
         scan_budget=scan_budget,
@@ -208,3 +271,34 @@ def _from_raw(raw: dict[str, Any]) -> InferredSchema:
         keys_seen=raw["keys_seen"],
         complete_scan=raw["complete_scan"],
     )
+
+
+def schema_for_scan(kind: str, args: dict[str, Any]) -> Mapping[str, Any]:
+    """The schema a ``scan_*`` call reads with: the given one, or one inferred
+    now (once) from ``args["infer_sample_size"]`` keys of the pattern. Sets
+    ``args["parse_hint"]`` when the schema was inferred, so parse errors say so."""
+    schema = args["schema"]
+    if schema is None:
+        if args["keys"] is not None:
+            msg = "schema inference samples a pattern: pass schema= when reading explicit keys"
+            raise InvalidInputError(msg)
+        infer = {"hash": infer_hash_schema, "json": infer_json_schema}[kind]
+        schema = infer(args["url"], args["pattern"] or "*", sample_size=args["infer_sample_size"])
+        for f in schema.low_confidence():
+            if f.dtype == pl.String and f.note:
+                warnings.warn(
+                    f"field {f.name!r} was inferred as String ({f.note}); pass schema= to choose",
+                    stacklevel=5,
+                )
+    if isinstance(schema, InferredSchema):
+        args["parse_hint"] = schema.parse_hint()
+    return schema  # type: ignore[no-any-return]
+
+
+def explain_detail(what: str, args: dict[str, Any], schema: Mapping[str, Any]) -> str:
+    """The ``explain()`` line of a scan: what it reads, and where its schema came from."""
+    keys, pattern = args["keys"], args["pattern"]
+    detail = f"{what} {'keys' if keys is not None else (pattern or '*')!r}"
+    if isinstance(schema, InferredSchema):
+        detail += f"; schema inferred from {schema.sample_count} keys"
+    return detail

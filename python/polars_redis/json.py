@@ -14,11 +14,11 @@ from polars_redis._plugin import (
     iter_batches,
     lazy_scan,
     output_schema,
-    require_schema,
     scan_args,
     scan_search,
 )
 from polars_redis.exceptions import InvalidInputError
+from polars_redis.infer import explain_detail, schema_for_scan
 
 
 def scan_json(
@@ -43,6 +43,7 @@ def scan_json(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    infer_sample_size: int = 100,
     index: str | None = "auto",
     search_timeout: float = 10.0,
 ) -> pl.LazyFrame:
@@ -61,7 +62,9 @@ def scan_json(
     pattern
         Glob pattern of the keys to read (``*`` when neither it nor ``keys`` is given).
     schema
-        Mapping of column name to Polars dtype, in output order. A column reads
+        Mapping of column name to Polars dtype, in output order; ``None`` infers
+        it once, now, from ``infer_sample_size`` sampled documents (see
+        :func:`infer_json_schema`; ``lf.explain()`` shows it). A column reads
         the member of that name of the object at ``path`` (missing members are
         null, members not in the schema are ignored), or the JSONPath that
         ``paths`` gives it. Nested objects read as ``pl.Struct({...})`` and
@@ -114,6 +117,8 @@ def scan_json(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    infer_sample_size
+        Documents sampled when ``schema`` is None (see :func:`infer_json_schema`).
     index, search_timeout
         RediSearch pushdown, as for :func:`scan_hashes`: with an index ``ON
         JSON`` covering the pattern, filters on columns it indexes (a column's
@@ -155,9 +160,9 @@ def scan_json(
     │ Bob   ┆ null │
     └───────┴──────┘
     """
-    scanner, polars_schema = _json_scanner(locals())
-    detail = f"json {'keys' if keys is not None else (pattern or '*')!r}"
-    return lazy_scan(scanner, polars_schema, detail)
+    args = locals()
+    scanner, polars_schema = _json_scanner(args)
+    return lazy_scan(scanner, polars_schema, explain_detail("json", args, args["schema"]))
 
 
 def read_json(
@@ -222,7 +227,7 @@ def json_scanner(
     args: dict[str, Any], search: dict[str, Any]
 ) -> tuple[_internal.Scanner, pl.Schema]:
     """The scanner of a JSON scan or search (``search``: how it uses RediSearch)."""
-    schema = require_schema(args)
+    schema = args["schema"] = schema_for_scan("json", args)
     paths = args["paths"] or {}
     if not isinstance(paths, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in paths.items()

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use polars_redis::{infer_hash_schema, ConnectionConfig, InferOptions, InferredSchema};
+use polars_redis::{
+    infer_hash_schema, infer_json_schema, ConnectionConfig, InferOptions, InferredSchema,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -11,12 +13,15 @@ use crate::dtypes;
 use crate::errors::{to_py, InvalidInputError};
 use crate::scanners::count;
 
-/// Sample hashes under `pattern` and infer their field types.
+/// Sample the keys of `kind` (`"hash"` or `"json"`) under `pattern` and
+/// infer their field types.
 #[pyfunction]
-#[pyo3(signature = (url, pattern, *, sample_size=100, scan_budget=5.0, count_hint=1000))]
-pub(crate) fn infer_hashes<'py>(
+#[pyo3(signature = (url, kind, pattern, *, sample_size=100, scan_budget=5.0, count_hint=1000))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn infer_schema<'py>(
     py: Python<'py>,
     url: &str,
+    kind: &str,
     pattern: Vec<u8>,
     sample_size: i64,
     scan_budget: f64,
@@ -33,8 +38,17 @@ pub(crate) fn infer_hashes<'py>(
         scan_budget,
         count_hint: count("count_hint", count_hint)?.max(1),
     };
+    let infer = match kind {
+        "hash" => infer_hash_schema,
+        "json" => infer_json_schema,
+        other => {
+            return Err(InvalidInputError::new_err(format!(
+                "cannot infer the schema of `{other}` keys (hash or json)"
+            )))
+        }
+    };
     let inferred = py
-        .detach(|| infer_hash_schema(&config, &pattern, &options))
+        .detach(|| infer(&config, &pattern, &options))
         .map_err(to_py)?;
     to_dict(py, &inferred)
 }

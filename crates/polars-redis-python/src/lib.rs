@@ -17,11 +17,15 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batches::BatchIterator>()?;
     m.add_class::<scanners::Scanner>()?;
     m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::string_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::set_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::list_scanner, m)?)?;
+    m.add_function(wrap_pyfunction!(scanners::zset_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::json_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::stream_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
-    m.add_function(wrap_pyfunction!(inference::infer_hashes, m)?)?;
+    m.add_function(wrap_pyfunction!(inference::infer_schema, m)?)?;
     m.add_class::<search::SearchAggregation>()?;
     m.add_function(wrap_pyfunction!(search::aggregation, m)?)?;
     m.add_function(wrap_pyfunction!(search::index_info, m)?)?;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use polars_redis::{
     Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
-    KeyFilter, ScanOptions, StreamScanBuilder, TimeSeriesScanBuilder,
+    KeyFilter, ListScanBuilder, ScanOptions, SetScanBuilder, StreamScanBuilder, StringScanBuilder,
+    TimeSeriesScanBuilder, ZsetScanBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -114,6 +115,10 @@ fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> PyResult
 /// A validated scan of one Redis type.
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
+    String(StringScanBuilder),
+    Set(SetScanBuilder),
+    List(ListScanBuilder),
+    Zset(ZsetScanBuilder),
     Json(JsonScanBuilder),
     Stream(StreamScanBuilder),
     TimeSeries(TimeSeriesScanBuilder),
@@ -124,6 +129,10 @@ macro_rules! with_builder {
     ($builder:expr, $b:ident => $body:expr) => {
         match $builder {
             Builder::Hash($b) => $body,
+            Builder::String($b) => $body,
+            Builder::Set($b) => $body,
+            Builder::List($b) => $body,
+            Builder::Zset($b) => $body,
             Builder::Json($b) => $body,
             Builder::Stream($b) => $body,
             Builder::TimeSeries($b) => $body,
@@ -306,6 +315,65 @@ pub(crate) fn timeseries_scanner(
         builder = builder.with_filter(filter);
     }
     Scanner::new(Builder::TimeSeries(builder))
+}
+
+/// A scan of strings: one row per key, the value in `value_column`.
+#[pyfunction]
+pub(crate) fn string_scanner(
+    args: ScanArgs,
+    value_column: String,
+    value_type: Bound<'_, PyTuple>,
+) -> PyResult<Scanner> {
+    let builder = StringScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_value(value_column, dtypes::field_type(&value_type)?);
+    Scanner::new(Builder::String(builder))
+}
+
+/// A scan of sets: one row per member.
+#[pyfunction]
+pub(crate) fn set_scanner(
+    args: ScanArgs,
+    member_column: String,
+    member_type: Bound<'_, PyTuple>,
+) -> PyResult<Scanner> {
+    let builder = SetScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_member(member_column, dtypes::field_type(&member_type)?);
+    Scanner::new(Builder::Set(builder))
+}
+
+/// A scan of lists: one row per element, with an optional position column.
+#[pyfunction]
+pub(crate) fn list_scanner(
+    args: ScanArgs,
+    element_column: String,
+    element_type: Bound<'_, PyTuple>,
+    position_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = ListScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_element(element_column, dtypes::field_type(&element_type)?)
+        .with_position_column(position_column.as_deref());
+    Scanner::new(Builder::List(builder))
+}
+
+/// A scan of sorted sets: one row per member, with its score and an
+/// optional rank column.
+#[pyfunction]
+pub(crate) fn zset_scanner(
+    args: ScanArgs,
+    member_column: String,
+    member_type: Bound<'_, PyTuple>,
+    score_column: String,
+    rank_column: Option<String>,
+) -> PyResult<Scanner> {
+    let builder = ZsetScanBuilder::new(args.connection()?)
+        .with_options(args.options()?)
+        .with_member(member_column, dtypes::field_type(&member_type)?)
+        .with_score_column(score_column)
+        .with_rank_column(rank_column.as_deref());
+    Scanner::new(Builder::Zset(builder))
 }
 
 /// A scan of JSON documents: `fields` are `(name, dtype spec)` pairs read

@@ -17,7 +17,7 @@ use crate::connection::{server_error, unexpected_reply, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Result};
 use crate::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
-use crate::layout::{Field, Layout, RowBuilders};
+use crate::layout::{check_flat, Field, Layout, RowBuilders};
 use crate::resp::{write_array, Item, ReplyReader};
 use crate::scan::{scan_builder_methods, Plan, ScanOptions};
 
@@ -78,13 +78,7 @@ impl Plan for HashScanBuilder {
     }
 
     fn fields(&self) -> Result<Vec<Field>> {
-        if let Some(field) = self.schema.iter().find(|f| f.field_type.is_nested()) {
-            return Err(Error::InvalidArgument(format!(
-                "field `{}`: {} is not supported for hashes (hash values are flat \
-                 strings; List and Struct dtypes are for JSON documents)",
-                field.name, field.field_type
-            )));
-        }
+        check_flat(&self.schema, "hash values")?;
         Ok(self.schema.clone())
     }
 

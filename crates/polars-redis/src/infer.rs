@@ -57,7 +57,7 @@ impl Default for InferOptions {
 
 /// The narrowest type a single text value fits, in preference order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     Boolean,
     Int,
     Float,
@@ -68,7 +68,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(bytes: &[u8]) -> Kind {
+    pub(crate) fn of(bytes: &[u8]) -> Kind {
         if bytes.eq_ignore_ascii_case(b"true") || bytes.eq_ignore_ascii_case(b"false") {
             Kind::Boolean
         } else if parse::parse_number::<i64>(bytes).is_some() {
@@ -85,7 +85,7 @@ impl Kind {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Boolean => "Boolean",
             Kind::Int => "Int64",
@@ -200,7 +200,7 @@ impl FieldStats {
 
 /// The widest sound type for a set of kinds, the kinds that point at it
 /// exactly, and a note when it had to widen.
-fn choose(kinds: &[Kind]) -> (FieldType, Vec<Kind>, Option<String>) {
+pub(crate) fn choose(kinds: &[Kind]) -> (FieldType, Vec<Kind>, Option<String>) {
     use Kind::*;
     let datetime_us = |tz: Option<&str>| {
         FieldType::datetime(TimeUnit::Microsecond, tz).expect("UTC is a valid zone")
@@ -302,15 +302,15 @@ fn fold_hash(
     Ok(true)
 }
 
-struct Sample {
-    keys: Vec<Vec<u8>>,
-    seen: usize,
-    complete: bool,
+pub(crate) struct Sample {
+    pub(crate) keys: Vec<Vec<u8>>,
+    pub(crate) seen: usize,
+    pub(crate) complete: bool,
 }
 
 /// A uniform reservoir sample of the keys a SCAN walk yields, within the
 /// time budget.
-async fn sample_keys(
+pub(crate) async fn sample_keys(
     conn: &mut Connection,
     pattern: &[u8],
     redis_type: &str,

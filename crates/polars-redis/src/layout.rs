@@ -30,6 +30,19 @@ impl Field {
     }
 }
 
+/// Reject List and Struct fields for a type whose values are flat strings
+/// (`values`, e.g. `hash values`), naming the first such field.
+pub(crate) fn check_flat(fields: &[Field], values: &str) -> Result<()> {
+    match fields.iter().find(|f| f.field_type.is_nested()) {
+        Some(field) => Err(Error::InvalidArgument(format!(
+            "field `{}`: {} is not supported for {values} (they are flat strings; \
+             List and Struct dtypes are for JSON documents)",
+            field.name, field.field_type
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Names of the optional bookkeeping columns, `None` to leave one out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtraColumns {

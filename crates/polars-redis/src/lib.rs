@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+mod collection;
 mod columns;
 pub mod config;
 mod connection;
@@ -38,10 +39,12 @@ mod fetch;
 mod glob;
 mod hash;
 mod infer;
+mod infer_json;
 mod json;
 mod json_text;
 mod keys;
 mod layout;
+mod list;
 mod output;
 mod paged;
 mod parse;
@@ -50,10 +53,14 @@ mod resp;
 mod runtime;
 mod scan;
 pub mod search;
+mod set;
 mod stream;
+mod string;
 mod timeseries;
 pub mod types;
+mod zset;
 
+pub use collection::CollectionScanBuilder;
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use error::{Error, Key, Result};
 pub use glob::glob_match;
@@ -62,14 +69,19 @@ pub use hash::HashScanBuilder;
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
 };
+pub use infer_json::{infer_json_schema, infer_json_schema_async};
 pub use json::{JsonFetch, JsonScanBuilder};
 pub use keys::{escape_glob, KeySelection};
 pub use layout::{ExtraColumns, Field};
+pub use list::{ListKind, ListScanBuilder};
 pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
 pub use pushdown::{Bound, KeyFilter, ValueRange};
 pub use resp::Value;
 pub use runtime::runtime;
 pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+pub use set::{SetKind, SetScanBuilder};
 pub use stream::StreamScanBuilder;
+pub use string::{StringKind, StringScanBuilder};
 pub use timeseries::{Aggregation, TimeSeriesScanBuilder};
 pub use types::{FieldType, TimeUnit};
+pub use zset::{ZsetKind, ZsetScanBuilder};

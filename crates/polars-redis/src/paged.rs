@@ -29,36 +29,55 @@ pub(crate) trait PagedSource: Send + Sync + 'static {
     /// Where a range read starts (the first one, or the one after a page).
     type Cursor: Clone + Send + Sync;
     /// What the size probe learns about a key besides its size (e.g. labels).
-    type Meta: Send + Sync;
+    type Meta: Send + Sync + Default;
     /// What the keys should hold, for wrong-type errors (`stream`, ...).
     const TYPE_NAME: &'static str;
     /// The size probe command, for messages.
     const SIZE_COMMAND: &'static str;
     /// The range command, for messages.
     const PAGE_COMMAND: &'static str;
+    /// Whether a page with fewer rows than asked for proves the key was read
+    /// to the end. True for ranged reads; false for cursor scans like
+    /// `SSCAN`, whose `COUNT` is only a hint: `read_rows` returning `None`
+    /// is then the only end.
+    const SHORT_PAGES_END: bool = true;
 
     /// Queue the size probe of `key`.
-    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]);
+    ///
+    /// By default `<SIZE_COMMAND> key`.
+    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
+        write_array(out, [Self::SIZE_COMMAND.as_bytes(), key], 2);
+    }
     /// Decode a size probe reply (not an error reply): an upper bound on the
     /// rows the key can give, with its meta; `None` when the key is missing.
+    ///
+    /// By default an integer reply (`XLEN`, `LLEN`, ...) with no meta: a
+    /// missing key has size 0, like an empty one, and gives no rows.
     fn read_size(
         &self,
-        r: &mut ReplyReader<'_>,
+        _r: &mut ReplyReader<'_>,
         item: Item<'_>,
         key: &[u8],
-    ) -> Result<Option<(u64, Self::Meta)>>;
+    ) -> Result<Option<(u64, Self::Meta)>> {
+        match item {
+            Item::Int(len) => Ok(Some((len.max(0) as u64, Self::Meta::default()))),
+            _ => Err(unexpected_reply(Self::SIZE_COMMAND, key)),
+        }
+    }
     /// Where every key's read starts; `None` when the range is empty.
     fn first_cursor(&self) -> Option<Self::Cursor>;
     /// Queue a range read of at most `count` rows of `key` from `from`.
     fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], from: &Self::Cursor, count: u64);
-    /// Decode the `len` rows of a range reply into `rows`; returns where the
-    /// next page would start (`None` when no row can follow).
+    /// Decode a range reply of `len` items, read from `from`, into `rows`;
+    /// returns where the next page would start (`None` when no row can
+    /// follow).
     fn read_rows(
         &self,
         r: &mut ReplyReader<'_>,
         len: usize,
         rows: &mut RowSink<'_>,
         meta: &Self::Meta,
+        from: &Self::Cursor,
     ) -> Result<Option<Self::Cursor>>;
     /// Error replies that mean the key is gone (besides an empty reply).
     fn is_missing(&self, _message: &[u8]) -> bool {
@@ -67,7 +86,7 @@ pub(crate) trait PagedSource: Send + Sync + 'static {
 }
 
 /// A wrong-type error reply (modules prefix it with `ERR `).
-fn is_wrong_type(message: &[u8]) -> bool {
+pub(crate) fn is_wrong_type(message: &[u8]) -> bool {
     message.starts_with(b"WRONGTYPE") || message.starts_with(b"ERR WRONGTYPE")
 }
 
@@ -77,6 +96,8 @@ pub(crate) struct RowSink<'a> {
     rows: &'a mut RowBuilders,
     key: &'a [u8],
     ttl: Option<i64>,
+    /// Rows completed so far.
+    count: u64,
 }
 
 impl RowSink<'_> {
@@ -92,6 +113,7 @@ impl RowSink<'_> {
 
     /// Complete the current row (key and TTL columns).
     pub(crate) fn end_row(&mut self) -> Result<()> {
+        self.count += 1;
         self.layout
             .append_key_and_ttl(self.rows, self.key, self.ttl)
     }
@@ -164,6 +186,12 @@ impl<S: PagedSource> PagedFetcher<S> {
     /// read `read` of it and with `budget` rows left for the batch.
     fn ask(&self, up_to: u64, read: u64, budget: u64) -> u64 {
         up_to.min(self.page).min(self.per_key - read).min(budget)
+    }
+
+    /// Whether a key may hold more rows after a page of `count` rows of
+    /// the `ask`ed.
+    fn may_continue(&self, count: u64, ask: u64) -> bool {
+        count == ask || !S::SHORT_PAGES_END
     }
 
     /// Rows the first request of a key of this size asks for: one more than
@@ -239,13 +267,13 @@ impl<S: PagedSource> PagedFetcher<S> {
         asks
     }
 
-    /// Decode one range reply of `key` into `rows`.
+    /// Decode one range reply of `key`, read from `from`, into `rows`.
     async fn read_page(
         &self,
         conn: &mut Connection,
         rows: &mut RowBuilders,
         key: &[u8],
-        found: &Found<S::Meta>,
+        (found, from): (&Found<S::Meta>, &S::Cursor),
     ) -> Result<Page<S::Cursor>> {
         conn.read_reply(S::PAGE_COMMAND, |r| {
             let len = match r.next()? {
@@ -261,10 +289,13 @@ impl<S: PagedSource> PagedFetcher<S> {
                 rows,
                 key,
                 ttl: found.ttl,
+                count: 0,
             };
-            let next = self.source.read_rows(r, len, &mut sink, &found.meta)?;
+            let next = self
+                .source
+                .read_rows(r, len, &mut sink, &found.meta, from)?;
             Ok(Page::Rows {
-                count: len as u64,
+                count: sink.count,
                 next,
             })
         })
@@ -297,11 +328,11 @@ impl<S: PagedSource> PagedFetcher<S> {
         let mut wrong_type = None;
         for (found, &ask) in group.iter().zip(asks) {
             let key = &keys[found.position];
-            let more = match self.read_page(conn, &mut rows, key, found).await? {
+            let more = match self.read_page(conn, &mut rows, key, (found, first)).await? {
                 Page::Rows { count, next } => {
                     appended += count as usize;
                     *budget = budget.saturating_sub(count);
-                    next.filter(|_| count == ask && count < self.per_key)
+                    next.filter(|_| self.may_continue(count, ask) && count < self.per_key)
                         .map(|next| (next, count))
                 }
                 Page::Missing => None,
@@ -355,7 +386,7 @@ impl<S: PagedSource> PagedFetcher<S> {
             self.source.queue_page(conn.write_buf(), key, &from, ask);
             conn.flush().await?;
             let mut rows = self.layout.builders(ask as usize);
-            match self.read_page(conn, &mut rows, key, found).await? {
+            match self.read_page(conn, &mut rows, key, (found, &from)).await? {
                 Page::Rows { count, next } => {
                     if !sink.emit(self.layout.finish(&mut rows)?).await {
                         return Ok(false);
@@ -363,7 +394,7 @@ impl<S: PagedSource> PagedFetcher<S> {
                     read += count;
                     *budget = budget.saturating_sub(count);
                     match next {
-                        Some(next) if count == ask => from = next,
+                        Some(next) if self.may_continue(count, ask) => from = next,
                         _ => return Ok(true),
                     }
                 }

@@ -255,7 +255,7 @@ impl ValueRange {
         !self.empty && self.lower.is_none() && self.upper.is_none()
     }
 
-    fn and(self, other: ValueRange) -> ValueRange {
+    pub(crate) fn and(self, other: ValueRange) -> ValueRange {
         let lower = tighter(self.lower, other.lower, |a, b| a > b);
         let upper = tighter(self.upper, other.upper, |a, b| a < b);
         let crossed = match (lower, upper) {

@@ -247,23 +247,6 @@ impl PagedSource for StreamSource {
     const SIZE_COMMAND: &'static str = "XLEN";
     const PAGE_COMMAND: &'static str = "XRANGE";
 
-    fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"XLEN"[..], key], 2);
-    }
-
-    fn read_size(
-        &self,
-        _r: &mut ReplyReader<'_>,
-        item: Item<'_>,
-        key: &[u8],
-    ) -> Result<Option<(u64, ())>> {
-        match item {
-            // A missing key has length 0, like an empty stream: no rows.
-            Item::Int(len) => Ok(Some((len.max(0) as u64, ()))),
-            _ => Err(unexpected_reply("XLEN", key)),
-        }
-    }
-
     fn first_cursor(&self) -> Option<Vec<u8>> {
         self.interval
             .map(|(start, _)| start.to_string().into_bytes())
@@ -293,6 +276,7 @@ impl PagedSource for StreamSource {
         len: usize,
         rows: &mut RowSink<'_>,
         _meta: &(),
+        _from: &Vec<u8>,
     ) -> Result<Option<Vec<u8>>> {
         let bad = |key: &[u8]| unexpected_reply("XRANGE", key);
         let mut values: Vec<Option<&[u8]>> = vec![None; self.roles.len()];

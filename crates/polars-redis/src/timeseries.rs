@@ -478,6 +478,7 @@ impl PagedSource for TimeSeriesSource {
         len: usize,
         rows: &mut RowSink<'_>,
         labels: &Self::Meta,
+        _from: &u64,
     ) -> Result<Option<u64>> {
         let mut last = None;
         let mut text = [0u8; 24];

@@ -63,7 +63,8 @@ pub(crate) fn write_array<'a>(
     }
 }
 
-fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+/// Append `n` in decimal ASCII.
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

@@ -1,0 +1,164 @@
+//! Strings: one row per key, its value parsed as one column, fetched with one
+//! `MGET` per key batch.
+//!
+//! `MGET` answers nil both for a missing key and for a key of another type.
+//! For a pattern scan (SCAN already filtered by type) a nil is skipped. When
+//! the user listed the keys, the nil keys are asked their `TYPE` in one
+//! pipeline, so a key of another type is reported rather than dropped.
+
+use crate::collection::{CollectionScanBuilder, FetchContext, Kind};
+use crate::config::ConnectionConfig;
+use crate::connection::unexpected_reply as unexpected;
+use crate::connection::{server_error, Connection};
+use crate::engine::{ChunkSink, Fetcher};
+use crate::error::{Error, Key, Result};
+use crate::layout::Field;
+use crate::resp::{write_array, Item};
+use crate::scan::scan_builder_methods;
+use crate::types::FieldType;
+
+/// Builds a scan of Redis strings, one row per key.
+///
+/// ```no_run
+/// use polars_redis::{ConnectionConfig, FieldType, StringScanBuilder};
+///
+/// let config = ConnectionConfig::from_url("redis://localhost:6379")?;
+/// let reader = StringScanBuilder::new(config)
+///     .with_value("visits", FieldType::Int64)
+///     .with_pattern("counter:*")
+///     .build()?;
+/// for batch in reader {
+///     println!("{} rows", batch?.num_rows());
+/// }
+/// # Ok::<(), polars_redis::Error>(())
+/// ```
+pub type StringScanBuilder = CollectionScanBuilder<StringKind>;
+
+/// The settings of a [`StringScanBuilder`].
+#[derive(Clone, Debug)]
+pub struct StringKind {
+    value: Field,
+}
+
+impl StringScanBuilder {
+    /// A scan of every string (pattern `*`), values as UTF-8 in column `value`.
+    pub fn new(config: ConnectionConfig) -> Self {
+        let value = Field::new("value", FieldType::Utf8);
+        CollectionScanBuilder::with_kind(config, StringKind { value })
+    }
+
+    scan_builder_methods!();
+
+    /// Name and type of the value column. Default `value`, `Utf8`.
+    pub fn with_value(mut self, name: impl Into<String>, field_type: FieldType) -> Self {
+        self.kind.value = Field::new(name, field_type);
+        self
+    }
+}
+
+impl Kind for StringKind {
+    const REDIS_TYPE: &'static str = "string";
+    type Fetcher = StringFetcher;
+
+    fn fields(&self) -> Vec<Field> {
+        vec![self.value.clone()]
+    }
+
+    fn fetcher(&self, context: FetchContext) -> Result<StringFetcher> {
+        let value = context.column(&self.value.name);
+        Ok(StringFetcher { context, value })
+    }
+}
+
+pub(crate) struct StringFetcher {
+    context: FetchContext,
+    /// The value column, if projected.
+    value: Option<usize>,
+}
+
+impl Fetcher for StringFetcher {
+    async fn fetch(
+        &self,
+        conn: &mut Connection,
+        keys: Vec<Vec<u8>>,
+        sink: &ChunkSink,
+    ) -> Result<()> {
+        let with_ttl = self.context.layout.extra.ttl.is_some();
+        let out = conn.write_buf();
+        if with_ttl {
+            for key in &keys {
+                write_array(out, [&b"TTL"[..], key], 2);
+            }
+        }
+        write_array(
+            out,
+            std::iter::once(&b"MGET"[..]).chain(keys.iter().map(Vec::as_slice)),
+            1 + keys.len(),
+        );
+        conn.flush().await?;
+        let mut ttls = Vec::with_capacity(if with_ttl { keys.len() } else { 0 });
+        for key in keys.iter().filter(|_| with_ttl) {
+            ttls.push(conn.read_ttl(key).await?);
+        }
+        let layout = &self.context.layout;
+        let mut rows = layout.builders(keys.len());
+        let mut nils = Vec::new();
+        let first = keys.first().map_or(&b""[..], Vec::as_slice);
+        conn.read_reply("MGET", |r| {
+            match r.next()? {
+                Item::Array(n) if n == keys.len() => {}
+                Item::Error(msg) => return Err(server_error("MGET", Some(first), msg)),
+                _ => return Err(unexpected("MGET", first)),
+            }
+            for (position, key) in keys.iter().enumerate() {
+                match r.next()? {
+                    Item::Bytes(value) => {
+                        if let Some(column) = self.value {
+                            layout.append_value(&mut rows, column, key, Some(value))?;
+                        }
+                        let ttl = ttls.get(position).copied().flatten();
+                        layout.append_key_and_ttl(&mut rows, key, ttl)?;
+                    }
+                    Item::Nil => nils.push(key.as_slice()),
+                    _ => return Err(unexpected("MGET", key)),
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        if self.context.wrong_type_is_error && !nils.is_empty() {
+            check_nils_are_missing(conn, &nils).await?;
+        }
+        sink.emit(layout.finish(&mut rows)?).await;
+        Ok(())
+    }
+}
+
+/// Ask the `TYPE` of keys `MGET` answered nil for: a key of another type is
+/// an error; a missing key (or one that became a string since) is not.
+async fn check_nils_are_missing(conn: &mut Connection, keys: &[&[u8]]) -> Result<()> {
+    let out = conn.write_buf();
+    for key in keys {
+        write_array(out, [&b"TYPE"[..], key], 2);
+    }
+    conn.flush().await?;
+    let mut wrong = None;
+    for key in keys {
+        let actual = conn
+            .read_reply("TYPE", |r| match r.next()? {
+                Item::Bytes(b"none" | b"string") => Ok(None),
+                Item::Bytes(other) => Ok(Some(String::from_utf8_lossy(other).into_owned())),
+                Item::Error(msg) => Err(server_error("TYPE", Some(key), msg)),
+                _ => Err(unexpected("TYPE", key)),
+            })
+            .await?;
+        if let (None, Some(actual)) = (&wrong, actual) {
+            wrong = Some(Error::WrongType {
+                key: Key::from(*key),
+                expected: "string",
+                actual,
+            });
+        }
+    }
+    wrong.map_or(Ok(()), Err)
+}

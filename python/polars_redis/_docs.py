@@ -1,0 +1,55 @@
+"""Docstring pieces shared by the ``scan_*`` functions.
+
+A docstring line holding only ``{scan_options}`` is replaced by
+:data:`SCAN_OPTIONS`, indented like that line.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., object])
+
+SCAN_OPTIONS = """\
+keys
+    Read exactly these keys instead of scanning. Missing keys give no row;
+    a key of another type raises :class:`WrongTypeError`.
+include_key, key_column_name
+    Add the key as a String column (default ``_key``).
+include_ttl, ttl_column_name
+    Add the seconds left before expiry as Int64 (default ``_ttl``);
+    null when the key never expires.
+include_row_index, row_index_column_name
+    Add a UInt32 row number starting at 0 (default ``_index``), first column.
+    Rows are numbered over the whole scan (in SCAN or ``keys`` order), so a
+    filter keeps the numbers of the full read; key filters are then applied
+    after reading rather than pushed down.
+batch_size
+    Keys fetched per pipeline, and rows per batch.
+count_hint
+    ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+strict
+    If True, a value that does not parse as its dtype raises
+    :class:`ParseError` naming the key, field and value; if False it becomes null.
+parallelism
+    Pipelines in flight, each on its own connection.
+connect_timeout, command_timeout
+    Seconds allowed to connect (default 10) and to wait for one reply (default 60).
+deadline
+    Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`."""
+
+_PLACEHOLDER = "{scan_options}"
+
+
+def with_scan_options(function: F) -> F:
+    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says ``{scan_options}``."""
+    doc = function.__doc__ or ""
+    lines = []
+    for line in doc.splitlines():
+        if line.strip() == _PLACEHOLDER:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + text if text else text for text in SCAN_OPTIONS.splitlines()]
+        else:
+            lines.append(line)
+    function.__doc__ = "\n".join(lines)
+    return function
