@@ -11,10 +11,19 @@ TAG field, and times, best of several runs:
   the fields itself vs loading keys and fetching with pipelined ``HMGET``
   (both through redis-py, so only their ratio means something).
 
-Run::
+Self-contained (``bench/_common.py`` did not exist when it was written).
+Build the extension in release mode first, then run::
 
+    VIRTUAL_ENV=$PWD/.venv PATH=$PWD/.venv/bin:$PATH maturin develop --release
+    source .redis/env.sh
     .venv/bin/python bench/bench_search.py            # starts a throw-away Redis Stack
     .venv/bin/python bench/bench_search.py --rows 200000 --url redis://127.0.0.1:6380
+
+The Rust-side LOAD-vs-fetch measurement runs against the server of a
+``--url`` run (it keeps the data)::
+
+    POLARS_REDIS_BENCH_URL=redis://127.0.0.1:6380 cargo test --release -p polars-redis \
+        --lib -- --ignored load_vs_fetch --nocapture
 
 Measurements on a shared 2-core machine are noisy: check ``uptime`` first.
 """
