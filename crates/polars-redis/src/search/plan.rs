@@ -466,6 +466,20 @@ pub(crate) async fn send_keys(
                     ready.push_back(batch);
                 }
             }
+            // Hand over what the consumer can take now, without waiting.
+            while let Some(batch) = ready.pop_front() {
+                let len = batch.len();
+                match tx.try_send(Ok(batch)) {
+                    Ok(()) => buffered -= len,
+                    Err(mpsc::error::TrySendError::Full(item)) => {
+                        if let Ok(batch) = item {
+                            ready.push_front(batch);
+                        }
+                        break;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                }
+            }
         }
         let Some(batch) = ready.pop_front() else {
             return Ok(());
