@@ -181,15 +181,7 @@ def infer_hash_schema(
     {'active': Boolean, 'age': Int64, 'name': String}
     >>> lf = redis.scan_hashes(url, "user:*", schema=inferred.with_overwrite({"age": pl.Int32}))
     """
-    raw = _internal.infer_schema(
-        url,
-        "hash",
-        to_bytes(pattern),
-        sample_size=sample_size,
-        scan_budget=scan_budget,
-        count_hint=count_hint,
-    )
-    return _from_raw(raw)
+    return _infer("hash", url, pattern, sample_size, scan_budget, count_hint)
 
 
 def infer_json_schema(
@@ -241,9 +233,20 @@ def infer_json_schema(
     >>> inferred["address"]
     Struct({'city': String, 'zip': String})
     """
+    return _infer("json", url, pattern, sample_size, scan_budget, count_hint)
+
+
+def _infer(
+    kind: str,
+    url: str,
+    pattern: str | bytes,
+    sample_size: int,
+    scan_budget: float,
+    count_hint: int,
+) -> InferredSchema:
     raw = _internal.infer_schema(
         url,
-        "json",
+        kind,
         to_bytes(pattern),
         sample_size=sample_size,
         scan_budget=scan_budget,

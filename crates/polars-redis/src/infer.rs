@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::keys::{ScanCursor, SeenKeys};
 use crate::layout::Field;
 use crate::parse;
-use crate::resp::{write_array, Item};
+use crate::resp::{write_array, Item, ReplyReader};
 use crate::types::{FieldType, TimeUnit};
 
 /// How to sample.
@@ -223,6 +223,66 @@ pub(crate) fn choose(kinds: &[Kind]) -> (FieldType, Vec<Kind>, Option<String>) {
     }
 }
 
+/// What one Redis type contributes to inference: the command that reads a
+/// sampled key, and how its reply is folded into per-field statistics.
+pub(crate) trait SampleFolder: Default {
+    /// `SCAN ... TYPE` name.
+    const REDIS_TYPE: &'static str;
+    /// What a key holds, for messages (`hash`, `JSON document`).
+    const WHAT: &'static str;
+    /// Command name, for messages.
+    const COMMAND: &'static str;
+
+    /// Queue the command that reads `key`.
+    fn queue(out: &mut Vec<u8>, key: &[u8]);
+    /// Fold one reply in; false when the key is gone (or changed type).
+    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool>;
+    /// The per-field conclusions, sorted by name.
+    fn conclude(self) -> Vec<InferredField>;
+}
+
+/// Sample keys of one type under `pattern`, read them in pipelines and fold
+/// their values into a schema.
+pub(crate) async fn infer_sampled<F: SampleFolder>(
+    config: &ConnectionConfig,
+    pattern: &[u8],
+    options: &InferOptions,
+) -> Result<InferredSchema> {
+    if options.sample_size == 0 {
+        return Err(Error::InvalidArgument(
+            "sample_size must be at least 1".into(),
+        ));
+    }
+    let mut conn = Connection::connect(config).await?;
+    crate::engine::refuse_cluster(&mut conn).await?;
+    let sample = sample_keys(&mut conn, pattern, F::REDIS_TYPE, options).await?;
+    if sample.keys.is_empty() {
+        return Err(Error::Inference(format!(
+            "no {} matches pattern {}; pass a schema instead",
+            F::WHAT,
+            crate::error::Key(pattern.to_vec())
+        )));
+    }
+    let mut folder = F::default();
+    let mut sample_count = 0;
+    for chunk in sample.keys.chunks(1000) {
+        for key in chunk {
+            F::queue(conn.write_buf(), key);
+        }
+        conn.flush().await?;
+        for key in chunk {
+            let found = conn.read_reply(F::COMMAND, |r| folder.fold(r, key)).await?;
+            sample_count += usize::from(found);
+        }
+    }
+    Ok(InferredSchema {
+        fields: folder.conclude(),
+        sample_count,
+        keys_seen: sample.seen,
+        complete_scan: sample.complete,
+    })
+}
+
 /// Sample hashes matching `pattern` and infer their field types
 /// (blocking; runs on the shared runtime).
 pub fn infer_hash_schema(
@@ -239,51 +299,37 @@ pub async fn infer_hash_schema_async(
     pattern: &[u8],
     options: &InferOptions,
 ) -> Result<InferredSchema> {
-    if options.sample_size == 0 {
-        return Err(Error::InvalidArgument(
-            "sample_size must be at least 1".into(),
-        ));
+    infer_sampled::<HashFolder>(config, pattern, options).await
+}
+
+/// Field statistics of sampled hashes.
+#[derive(Default)]
+struct HashFolder(BTreeMap<String, FieldStats>);
+
+impl SampleFolder for HashFolder {
+    const REDIS_TYPE: &'static str = "hash";
+    const WHAT: &'static str = "hash";
+    const COMMAND: &'static str = "HGETALL";
+
+    fn queue(out: &mut Vec<u8>, key: &[u8]) {
+        write_array(out, [&b"HGETALL"[..], key], 2);
     }
-    let mut conn = Connection::connect(config).await?;
-    crate::engine::refuse_cluster(&mut conn).await?;
-    let sample = sample_keys(&mut conn, pattern, "hash", options).await?;
-    if sample.keys.is_empty() {
-        return Err(Error::Inference(format!(
-            "no hash matches pattern {}; pass a schema instead",
-            crate::error::Key(pattern.to_vec())
-        )));
+
+    fn fold(&mut self, r: &mut ReplyReader<'_>, _key: &[u8]) -> Result<bool> {
+        fold_hash(r, &mut self.0)
     }
-    let mut fields: BTreeMap<String, FieldStats> = BTreeMap::new();
-    let mut sample_count = 0;
-    for chunk in sample.keys.chunks(1000) {
-        for key in chunk {
-            write_array(conn.write_buf(), [&b"HGETALL"[..], key], 2);
-        }
-        conn.flush().await?;
-        for _ in chunk {
-            let found = conn
-                .read_reply("HGETALL", |r| fold_hash(r, &mut fields))
-                .await?;
-            sample_count += usize::from(found);
-        }
-    }
-    Ok(InferredSchema {
-        fields: fields
+
+    fn conclude(self) -> Vec<InferredField> {
+        self.0
             .into_iter()
             .map(|(name, stats)| stats.conclude(name))
-            .collect(),
-        sample_count,
-        keys_seen: sample.seen,
-        complete_scan: sample.complete,
-    })
+            .collect()
+    }
 }
 
 /// Add one `HGETALL` reply to the field counters; false when the key is gone
 /// (or no longer a hash).
-fn fold_hash(
-    r: &mut crate::resp::ReplyReader<'_>,
-    fields: &mut BTreeMap<String, FieldStats>,
-) -> Result<bool> {
+fn fold_hash(r: &mut ReplyReader<'_>, fields: &mut BTreeMap<String, FieldStats>) -> Result<bool> {
     let pairs = match r.next()? {
         Item::Array(n) if n > 0 => n / 2,
         Item::Map(n) if n > 0 => n,

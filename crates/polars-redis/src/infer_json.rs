@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use crate::config::ConnectionConfig;
-use crate::connection::Connection;
 use crate::error::{Error, Key, Result};
-use crate::infer::{choose, sample_keys, InferOptions, InferredField, InferredSchema, Kind};
+use crate::infer::{
+    choose, infer_sampled, InferOptions, InferredField, InferredSchema, Kind, SampleFolder,
+};
 use crate::layout::Field;
-use crate::resp::{write_array, Item};
+use crate::resp::{write_array, Item, ReplyReader};
 use crate::types::FieldType;
 
 /// The merged shape of the values seen at one place in the documents.
@@ -207,53 +208,44 @@ pub async fn infer_json_schema_async(
     pattern: &[u8],
     options: &InferOptions,
 ) -> Result<InferredSchema> {
-    if options.sample_size == 0 {
-        return Err(Error::InvalidArgument(
-            "sample_size must be at least 1".into(),
-        ));
+    infer_sampled::<JsonFolder>(config, pattern, options).await
+}
+
+/// Member statistics of sampled documents.
+#[derive(Default)]
+struct JsonFolder(BTreeMap<String, MemberStats>);
+
+impl SampleFolder for JsonFolder {
+    const REDIS_TYPE: &'static str = "ReJSON-RL";
+    const WHAT: &'static str = "JSON document";
+    const COMMAND: &'static str = "JSON.GET";
+
+    fn queue(out: &mut Vec<u8>, key: &[u8]) {
+        write_array(out, [&b"JSON.GET"[..], key, b"$"], 3);
     }
-    let mut conn = Connection::connect(config).await?;
-    crate::engine::refuse_cluster(&mut conn).await?;
-    let sample = sample_keys(&mut conn, pattern, "ReJSON-RL", options).await?;
-    if sample.keys.is_empty() {
-        return Err(Error::Inference(format!(
-            "no JSON document matches pattern {}; pass a schema instead",
-            Key(pattern.to_vec())
-        )));
-    }
-    let mut members: BTreeMap<String, MemberStats> = BTreeMap::new();
-    let mut sample_count = 0;
-    for chunk in sample.keys.chunks(1000) {
-        for key in chunk {
-            write_array(conn.write_buf(), [&b"JSON.GET"[..], key, b"$"], 3);
+
+    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool> {
+        let Some(document) = root_document(r, key)? else {
+            return Ok(false);
+        };
+        for (name, value) in document {
+            self.0.entry(name).or_default().add(&value);
         }
-        conn.flush().await?;
-        for key in chunk {
-            let document = conn
-                .read_reply("JSON.GET", |r| root_document(r, key))
-                .await?;
-            let Some(document) = document else { continue };
-            sample_count += 1;
-            for (name, value) in document {
-                members.entry(name).or_default().add(&value);
-            }
-        }
+        Ok(true)
     }
-    Ok(InferredSchema {
-        fields: members
+
+    fn conclude(self) -> Vec<InferredField> {
+        self.0
             .into_iter()
             .map(|(name, stats)| stats.conclude(name))
-            .collect(),
-        sample_count,
-        keys_seen: sample.seen,
-        complete_scan: sample.complete,
-    })
+            .collect()
+    }
 }
 
 /// The root object of one `JSON.GET key $` reply; `None` when the key is
 /// gone or no longer a document.
 fn root_document(
-    r: &mut crate::resp::ReplyReader<'_>,
+    r: &mut ReplyReader<'_>,
     key: &[u8],
 ) -> Result<Option<serde_json::Map<String, Json>>> {
     let text = match r.next()? {
