@@ -15,6 +15,7 @@ class ParseError(PolarsRedisError): ...
 class SchemaInferenceError(PolarsRedisError): ...
 class UnsupportedError(PolarsRedisError): ...
 class ProtocolError(PolarsRedisError): ...
+class SearchError(PolarsRedisError): ...
 
 class ArrowTable:
     """An Arrow table exported through ``__arrow_c_stream__``."""
@@ -27,7 +28,9 @@ class BatchIterator:
     def read_all(self) -> ArrowTable: ...
     def close(self) -> None: ...
 
-class Scanner:
+class _Source:
+    """What a LazyFrame source provides (no such class at run time)."""
+
     def schema(self) -> object: ...
     def empty(self) -> ArrowTable: ...
     def batches(
@@ -37,11 +40,47 @@ class Scanner:
         predicate: str | None = None,
     ) -> BatchIterator: ...
 
+class Scanner(_Source):
+    def explain(
+        self,
+        projection: list[str] | None = None,
+        limit: int | None = None,
+        predicate: str | None = None,
+    ) -> str: ...
+
+class SearchAggregation(_Source): ...
+
 def hash_scanner(
     args: dict[str, Any],
     fields: list[tuple[str, tuple[Any, ...]]],
     fetch: str,
+    search: dict[str, Any] | None = None,
 ) -> Scanner: ...
+def aggregation(
+    url: str,
+    index: str,
+    query: dict[str, Any],
+    group_by: list[str],
+    reduce: list[tuple[str, list[str], str]],
+    apply: list[tuple[str, str]],
+    sort_by: list[tuple[str, bool]],
+    limit: int | None,
+    dtypes: list[tuple[str, tuple[Any, ...]]],
+    timeout: float,
+    on: str | None = None,
+) -> SearchAggregation: ...
+def index_info(url: str, name: str) -> dict[str, Any]: ...
+def index_exists(url: str, name: str) -> bool: ...
+def drop_index(url: str, name: str, delete_documents: bool = False) -> None: ...
+def create_index(
+    url: str,
+    name: str,
+    on: str,
+    prefixes: list[bytes],
+    attributes: list[tuple[str, str | None, str, bool, bool]],
+    wait: float | None = None,
+) -> dict[str, Any]: ...
+def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
 def string_scanner(
     args: dict[str, Any], value_column: str, value_type: tuple[Any, ...]
 ) -> Scanner: ...
@@ -67,6 +106,7 @@ def json_scanner(
     path: str,
     paths: list[tuple[str, str]],
     fetch: str,
+    search: dict[str, Any] | None = None,
 ) -> Scanner: ...
 def stream_scanner(
     args: dict[str, Any],

@@ -9,6 +9,7 @@ The ``batch_size`` hint is ignored in favour of the user's own.
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
@@ -25,6 +26,11 @@ class _Batches(Protocol):
     def __next__(self) -> Any: ...
     def read_all(self) -> Any: ...
     def close(self) -> None: ...
+
+
+# While `explain_pushdown` runs, sources record their plans here instead of reading.
+_explain_lock = threading.Lock()
+_explained: list[str] | None = None
 
 
 class Scanner(Protocol):
@@ -62,6 +68,12 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
         "deadline": args["deadline"],
         "parse_hint": args.get("parse_hint"),
     }
+
+
+def scan_search(args: Mapping[str, Any]) -> dict[str, Any]:
+    """How a ``scan_*`` call uses RediSearch (its ``index`` and ``search_timeout``),
+    in the form ``_internal`` reads it."""
+    return {"index": args["index"], "query": None, "timeout": args["search_timeout"], "sort_by": []}
 
 
 def to_bytes(value: str | bytes) -> bytes:
@@ -105,6 +117,9 @@ def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:
         n_rows: int | None,
         _batch_size: int | None,
     ) -> Iterator[pl.DataFrame]:
+        if _explained is not None:
+            _explained.append(_explain(scanner, detail, schema, with_columns, predicate, n_rows))
+            return iter([])
         return _read(scanner, schema, with_columns, predicate, n_rows)
 
     return register_io_source(
@@ -114,6 +129,55 @@ def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:
         explain_name="polars_redis",
         explain_detail=detail,
     )
+
+
+def explain_pushdown(lf: pl.LazyFrame) -> str:
+    """What each polars-redis source of ``lf`` would ask Redis, without reading data.
+
+    Runs the query plan with every polars-redis source switched to "explain"
+    and returns, per source: the predicate Polars hands over, the key filter,
+    the RediSearch index and ``FT.AGGREGATE`` query pushed (or why none is),
+    what was not pushed, and that the full predicate is re-applied
+    client-side. Calls are serialized; sources of other threads' queries
+    running at the same time would be explained too, so use it for
+    inspection, not in concurrent production code.
+
+    Examples
+    --------
+    >>> lf = redis.scan_hashes(url, "user:*", schema).filter(pl.col("age") > 30)
+    >>> print(redis.explain_pushdown(lf))
+    """
+    global _explained
+    with _explain_lock:
+        _explained = []
+        try:
+            lf.collect()
+            return "\n".join(_explained)
+        finally:
+            _explained = None
+
+
+def _explain(
+    scanner: Scanner,
+    detail: str,
+    schema: pl.Schema,
+    with_columns: list[str] | None,
+    predicate: pl.Expr | None,
+    n_rows: int | None,
+) -> str:
+    lines = [f"polars_redis source: {detail}"]
+    lines.append(
+        f"  predicate from Polars: {predicate}" if predicate is not None else "  no predicate"
+    )
+    explain = getattr(scanner, "explain", None)
+    if explain is not None:
+        plan = explain(
+            projection=_needed_columns(schema, with_columns, predicate),
+            limit=n_rows if predicate is None else None,
+            predicate=_predicate.serialize(predicate) if predicate is not None else None,
+        )
+        lines += ["  " + line for line in plan.splitlines()]
+    return "\n".join(lines)
 
 
 def _read(
@@ -141,6 +205,11 @@ def _read(
             if remaining is not None:
                 df = df.head(remaining)
                 remaining -= df.height
+            if remaining == 0:
+                # Stop the scan before handing over the last rows: Polars may
+                # never resume this generator once it has them, and an open
+                # scan holds connections (and server-side search cursors).
+                batches.close()
             if df.height:
                 yield df
             if remaining == 0:

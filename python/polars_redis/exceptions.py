@@ -11,6 +11,8 @@
     ├── WrongTypeError         a key holds another Redis type
     ├── ParseError             a value does not parse as its declared dtype
     ├── SchemaInferenceError   nothing to infer a schema from
+    ├── SearchError            RediSearch cannot answer completely (no index,
+    │                          still indexing, partial reply, cluster without coordinator)
     ├── UnsupportedError       something this version does not support
     ├── ProtocolError          the server sent invalid RESP
     └── WriteError             a write left keys failed or unknown (carries ``.result``)
@@ -30,6 +32,7 @@ from polars_redis._internal import (
     RedisServerError,
     RedisTimeoutError,
     SchemaInferenceError,
+    SearchError,
     UnsupportedError,
     WrongTypeError,
 )
@@ -62,6 +65,7 @@ __all__ = [
     "RedisServerError",
     "RedisTimeoutError",
     "SchemaInferenceError",
+    "SearchError",
     "UnsupportedError",
     "WriteError",
     "WrongTypeError",

@@ -10,7 +10,14 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
-from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._plugin import (
+    bind,
+    iter_batches,
+    lazy_scan,
+    output_schema,
+    scan_args,
+    scan_search,
+)
 from polars_redis.infer import explain_detail, schema_for_scan
 
 
@@ -36,6 +43,8 @@ def scan_hashes(
     command_timeout: float | None = None,
     deadline: float | None = None,
     infer_sample_size: int = 100,
+    index: str | None = "auto",
+    search_timeout: float = 10.0,
 ) -> pl.LazyFrame:
     """Lazily read Redis hashes into a LazyFrame, one row per hash.
 
@@ -66,6 +75,18 @@ def scan_hashes(
     infer_sample_size
         Keys sampled when ``schema`` is None.
     {scan_options}
+    index
+        RediSearch pushdown. ``"auto"`` (default): when a filter is applied and
+        an index covers the key pattern (same prefixes, no FILTER, fully
+        indexed, no indexing failures), the parts of the filter that an index
+        can answer soundly run inside Redis, and only the matching keys are
+        fetched; otherwise keys come from SCAN. A name: use that index, and
+        raise :class:`SearchError` if it cannot answer completely. ``None``: never.
+        The full filter is always re-applied to the rows, so the result equals
+        a plain scan + filter; :func:`explain_pushdown` shows what was pushed.
+    search_timeout
+        ``TIMEOUT`` (seconds) of each search request; running out raises
+        :class:`RedisTimeoutError` rather than returning a partial result.
 
     Returns
     -------
@@ -159,6 +180,13 @@ def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
 
     When the schema is inferred here, ``args["schema"]`` is replaced by the result.
     """
+    return hash_scanner(args, scan_search(args))
+
+
+def hash_scanner(
+    args: dict[str, Any], search: dict[str, Any]
+) -> tuple[_internal.Scanner, pl.Schema]:
+    """The scanner of a hash scan or search (``search``: how it uses RediSearch)."""
     schema = args["schema"] = schema_for_scan("hash", args)
-    scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"])
+    scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"], search)
     return scanner, output_schema(scanner, dict(schema))

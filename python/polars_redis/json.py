@@ -15,6 +15,7 @@ from polars_redis._plugin import (
     lazy_scan,
     output_schema,
     scan_args,
+    scan_search,
 )
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
@@ -43,6 +44,8 @@ def scan_json(
     command_timeout: float | None = None,
     deadline: float | None = None,
     infer_sample_size: int = 100,
+    index: str | None = "auto",
+    search_timeout: float = 10.0,
 ) -> pl.LazyFrame:
     """Lazily read RedisJSON documents into a LazyFrame, one row per document.
 
@@ -116,6 +119,11 @@ def scan_json(
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
     infer_sample_size
         Documents sampled when ``schema`` is None (see :func:`infer_json_schema`).
+    index, search_timeout
+        RediSearch pushdown, as for :func:`scan_hashes`: with an index ``ON
+        JSON`` covering the pattern, filters on columns it indexes (a column's
+        path, or ``$.name`` for root members) run inside Redis; the full filter
+        is always re-applied to the rows.
 
     Returns
     -------
@@ -212,6 +220,13 @@ def iter_json(
 
 def _json_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
     """Validate the arguments of :func:`scan_json` and make its scanner."""
+    return json_scanner(args, scan_search(args))
+
+
+def json_scanner(
+    args: dict[str, Any], search: dict[str, Any]
+) -> tuple[_internal.Scanner, pl.Schema]:
+    """The scanner of a JSON scan or search (``search``: how it uses RediSearch)."""
     schema = args["schema"] = schema_for_scan("json", args)
     paths = args["paths"] or {}
     if not isinstance(paths, Mapping) or not all(
@@ -223,6 +238,11 @@ def _json_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
         msg = f"path must be a JSONPath string, got {type(args['path']).__name__}"
         raise InvalidInputError(msg)
     scanner = _internal.json_scanner(
-        scan_args(args), field_specs(schema), args["path"], list(paths.items()), args["fetch"]
+        scan_args(args),
+        field_specs(schema),
+        args["path"],
+        list(paths.items()),
+        args["fetch"],
+        search,
     )
     return scanner, output_schema(scanner, dict(schema))

@@ -68,6 +68,12 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    SearchError,
+    PolarsRedisError,
+    "RediSearch cannot answer completely: no such index, still indexing, a partial reply, or a cluster without a search coordinator."
+);
+create_exception!(
+    polars_redis,
     ProtocolError,
     PolarsRedisError,
     "The server sent something that is not valid RESP."
@@ -88,6 +94,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::Unsupported(_) => UnsupportedError::new_err(message),
         Error::Protocol(_) => ProtocolError::new_err(message),
         Error::WriteFailed(_) => RedisServerError::new_err(message),
+        Error::Search(_) => SearchError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
 }
@@ -111,5 +118,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
+    m.add("SearchError", py.get_type::<SearchError>())?;
     Ok(())
 }

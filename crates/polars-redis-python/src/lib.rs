@@ -9,6 +9,7 @@ mod dtypes;
 mod errors;
 mod inference;
 mod scanners;
+mod search;
 mod writers;
 
 #[pymodule]
@@ -26,6 +27,13 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
     m.add_function(wrap_pyfunction!(inference::infer_schema, m)?)?;
+    m.add_class::<search::SearchAggregation>()?;
+    m.add_function(wrap_pyfunction!(search::aggregation, m)?)?;
+    m.add_function(wrap_pyfunction!(search::index_info, m)?)?;
+    m.add_function(wrap_pyfunction!(search::index_exists, m)?)?;
+    m.add_function(wrap_pyfunction!(search::drop_index, m)?)?;
+    m.add_function(wrap_pyfunction!(search::create_index, m)?)?;
+    m.add_function(wrap_pyfunction!(search::default_attribute_type, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_json, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_strings, m)?)?;

@@ -96,7 +96,7 @@ pub(crate) fn count(name: &str, value: i64) -> PyResult<usize> {
         .map_err(|_| InvalidInputError::new_err(format!("{name} must be positive, got {value}")))
 }
 
-fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
+pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
@@ -198,14 +198,41 @@ impl Scanner {
         .map_err(to_py)?;
         Ok(BatchIterator::new(iter))
     }
+
+    /// How a run with these arguments would read its keys: the key filter,
+    /// and the RediSearch index and query it would use (no data is read).
+    #[pyo3(signature = (projection=None, limit=None, predicate=None))]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        projection: Option<Vec<String>>,
+        limit: Option<usize>,
+        predicate: Option<&str>,
+    ) -> PyResult<String> {
+        let plan = py
+            .detach(|| {
+                with_builder!(&self.builder, b => {
+                    let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
+                    if let Some(projection) = projection {
+                        b = b.with_projection(projection);
+                    }
+                    b.search_plan()
+                })
+            })
+            .map_err(to_py)?;
+        Ok(plan.to_string())
+    }
 }
 
 /// A scan of hashes: `fields` are `(name, dtype spec)` pairs.
+/// `search` says how the scan uses RediSearch (see `search::SearchArgs`).
 #[pyfunction]
+#[pyo3(signature = (args, fields, fetch, search=None))]
 pub(crate) fn hash_scanner(
     args: ScanArgs,
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     fetch: &str,
+    search: Option<crate::search::SearchArgs>,
 ) -> PyResult<Scanner> {
     let fetch = choose(
         "fetch",
@@ -218,7 +245,8 @@ pub(crate) fn hash_scanner(
     )?;
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
-        .with_fetch(fetch);
+        .with_fetch(fetch)
+        .with_search(search.map(|s| s.options()).transpose()?.unwrap_or_default());
     Scanner::new(Builder::Hash(builder))
 }
 
@@ -361,12 +389,14 @@ pub(crate) fn zset_scanner(
 /// from the members of the object at `path`, except the columns `paths`
 /// maps to their own JSONPath.
 #[pyfunction]
+#[pyo3(signature = (args, fields, path, paths, fetch, search=None))]
 pub(crate) fn json_scanner(
     args: ScanArgs,
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     path: String,
     paths: Vec<(String, String)>,
     fetch: &str,
+    search: Option<crate::search::SearchArgs>,
 ) -> PyResult<Scanner> {
     let fetch = choose(
         "fetch",
@@ -380,7 +410,8 @@ pub(crate) fn json_scanner(
     let mut builder = JsonScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_root_path(path)
-        .with_fetch(fetch);
+        .with_fetch(fetch)
+        .with_search(search.map(|s| s.options()).transpose()?.unwrap_or_default());
     for (column, path) in paths {
         builder = builder.with_column_path(column, path);
     }

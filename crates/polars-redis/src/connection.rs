@@ -100,6 +100,24 @@ impl Connection {
         Ok(conn)
     }
 
+    /// Switch this connection to RESP3 (`HELLO 3`): RediSearch reports
+    /// timeouts and partial results only in RESP3 replies.
+    pub(crate) async fn hello3(&mut self) -> Result<()> {
+        self.query(Cmd::new("HELLO").arg("3")).await.map_err(|err| match err {
+            Error::Server { message, .. } => Error::Search(format!(
+                "the server at {} does not speak RESP3 (HELLO 3: {message}); search needs Redis 6 or later",
+                self.addr
+            )),
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    /// `host:port` or socket path, for messages.
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
+    }
+
     /// Fail any later read that would end after `deadline`.
     pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;

@@ -106,6 +106,12 @@ pub enum Error {
     /// (with the Redis error) and which have an unknown outcome.
     #[error("write incomplete: {0}")]
     WriteFailed(Box<crate::write::WriteResult>),
+
+    /// A RediSearch request cannot be answered completely: no such index,
+    /// the index is still being built, the reply was partial, or the
+    /// target cannot run it (a cluster without a search coordinator).
+    #[error("search: {0}")]
+    Search(String),
 }
 
 impl Error {
@@ -142,6 +148,11 @@ impl Error {
     /// True when a write left keys failed or with an unknown outcome.
     pub fn is_write_failed(&self) -> bool {
         matches!(self, Error::WriteFailed(_))
+    }
+
+    /// True for RediSearch refusals (see [`Error::Search`]).
+    pub fn is_search(&self) -> bool {
+        matches!(self, Error::Search(_))
     }
 
     /// True when the server replied with an error.

@@ -82,6 +82,10 @@ impl Plan for HashScanBuilder {
         Ok(self.schema.clone())
     }
 
+    fn index_on(&self) -> Option<crate::search::IndexOn> {
+        Some(crate::search::IndexOn::Hash)
+    }
+
     fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<HashFetcher> {
         Ok(HashFetcher::new(
             layout,

@@ -130,6 +130,24 @@ impl Plan for JsonScanBuilder {
     type Fetcher = JsonFetcher;
     const REDIS_TYPE: &'static str = REDIS_TYPE;
 
+    fn index_on(&self) -> Option<crate::search::IndexOn> {
+        Some(crate::search::IndexOn::Json)
+    }
+
+    /// The column's own path, or its member of the root object, in the
+    /// spellings `FT.CREATE ... ON JSON` identifiers commonly take.
+    fn index_identifiers(&self, column: &str) -> Vec<String> {
+        if let Some((_, path)) = self.column_paths.iter().find(|(c, _)| c == column) {
+            return vec![path.clone()];
+        }
+        let root = self.root.trim_end_matches('.');
+        vec![
+            format!("{root}.{column}"),
+            format!("{root}[\"{column}\"]"),
+            format!("{root}['{column}']"),
+        ]
+    }
+
     fn config(&self) -> &ConnectionConfig {
         &self.config
     }

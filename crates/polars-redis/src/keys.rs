@@ -4,12 +4,14 @@
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::resp::{Cmd, Value};
+use crate::search::SearchSource;
 
 /// Where the keys of a scan come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +75,8 @@ pub(crate) struct KeyProducer {
     pub(crate) redis_type: &'static str,
     pub(crate) batch_size: usize,
     pub(crate) count_hint: usize,
+    /// Keys from a RediSearch index instead of `SCAN` (pattern selections only).
+    pub(crate) search: Option<Arc<SearchSource>>,
 }
 
 impl KeyProducer {
@@ -80,9 +84,12 @@ impl KeyProducer {
     pub(crate) async fn run(self, conn: Option<Connection>, tx: mpsc::Sender<Result<KeyBatch>>) {
         let result = match &self.selection {
             KeySelection::Keys(keys) => self.send_list(keys, &tx).await,
-            KeySelection::Pattern(pattern) => match conn {
-                Some(conn) => self.send_scan(conn, pattern, &tx).await,
-                None => Err(Error::InvalidArgument("SCAN needs a connection".into())),
+            KeySelection::Pattern(pattern) => match (conn, &self.search) {
+                (Some(conn), Some(search)) => {
+                    crate::search::send_keys(&self, search, conn, pattern, &tx).await
+                }
+                (Some(conn), None) => self.send_scan(conn, pattern, &tx).await,
+                (None, _) => Err(Error::InvalidArgument("SCAN needs a connection".into())),
             },
             KeySelection::Query(command) => match conn {
                 Some(conn) => self.send_query(conn, command, &tx).await,
@@ -114,7 +121,7 @@ impl KeyProducer {
         Ok(())
     }
 
-    async fn send_scan(
+    pub(crate) async fn send_scan(
         &self,
         mut conn: Connection,
         pattern: &[u8],
@@ -226,25 +233,25 @@ fn key_names(reply: Value, bad: impl Fn() -> Error) -> Result<Vec<Vec<u8>>> {
 }
 
 /// Cuts a key stream into batches.
-struct Batcher {
+pub(crate) struct Batcher {
     size: usize,
     current: Vec<Vec<u8>>,
 }
 
 impl Batcher {
-    fn new(size: usize) -> Self {
+    pub(crate) fn new(size: usize) -> Self {
         Batcher {
             size,
             current: Vec::with_capacity(size),
         }
     }
 
-    fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
+    pub(crate) fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
         self.current.push(key);
         (self.current.len() >= self.size).then(|| self.take())
     }
 
-    fn finish(&mut self) -> Option<KeyBatch> {
+    pub(crate) fn finish(&mut self) -> Option<KeyBatch> {
         (!self.current.is_empty()).then(|| self.take())
     }
 

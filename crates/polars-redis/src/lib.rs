@@ -53,6 +53,7 @@ mod pushdown;
 mod resp;
 mod runtime;
 mod scan;
+pub mod search;
 mod set;
 mod stream;
 mod string;

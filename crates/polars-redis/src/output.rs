@@ -27,6 +27,14 @@ impl RecordBatchIter {
         RecordBatchIter { rx, schema }
     }
 
+    /// Batches produced by some other task.
+    pub(crate) fn from_receiver(
+        rx: mpsc::Receiver<Result<RecordBatch>>,
+        schema: SchemaRef,
+    ) -> Self {
+        RecordBatchIter { rx, schema }
+    }
+
     /// The schema of every batch.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::keys::{KeyProducer, KeySelection};
 use crate::layout::{ExtraColumns, Field, Layout};
 use crate::pushdown::KeyFilter;
+use crate::search::{IndexOn, SearchOptions, SearchPlan, SearchSource};
 
 /// Default number of keys fetched per pipeline (and rows per batch for hashes).
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
@@ -38,6 +39,7 @@ pub struct ScanOptions {
     pub(crate) parse_hint: Option<String>,
     pub(crate) key_filter: KeyFilter,
     pub(crate) predicate: Option<Arc<str>>,
+    pub(crate) search: SearchOptions,
 }
 
 impl Default for ScanOptions {
@@ -55,6 +57,7 @@ impl Default for ScanOptions {
             parse_hint: None,
             key_filter: KeyFilter::Any,
             predicate: None,
+            search: SearchOptions::default(),
         }
     }
 }
@@ -73,6 +76,7 @@ impl ScanOptions {
                 "parallelism must be at least 1".into(),
             ));
         }
+        self.search.validate()?;
         if self.count_hint == Some(0) {
             return Err(Error::InvalidArgument(
                 "count_hint must be at least 1".into(),
@@ -132,7 +136,7 @@ impl ScanOptions {
 
     /// The key filter set explicitly, narrowed by what the predicate says
     /// about the key column; `Any` when the output has a row index.
-    fn effective_key_filter(&self) -> KeyFilter {
+    pub(crate) fn effective_key_filter(&self) -> KeyFilter {
         if self.numbered() {
             return KeyFilter::Any;
         }
@@ -148,18 +152,28 @@ impl ScanOptions {
     /// The key producer, after narrowing by the key filter. The flag says
     /// whether a key of another type is an error (keys the user listed) or
     /// skipped (keys found by SCAN, or derived from a pattern).
-    pub(crate) fn key_producer(&self, redis_type: &'static str) -> (KeyProducer, bool) {
+    pub(crate) fn key_producer(
+        &self,
+        redis_type: &'static str,
+        search: Option<SearchSource>,
+    ) -> (KeyProducer, bool) {
         let user_listed = matches!(self.selection, KeySelection::Keys(_));
         let (selection, derived) = self.effective_key_filter().narrow(self.selection.clone());
         // Never fetch more keys per pipeline than the row limit needs.
         let batch_size = self
             .limit
             .map_or(self.batch_size, |l| l.clamp(1, self.batch_size));
+        // An index answers pattern scans only (a key list is read directly).
+        let search = match selection {
+            KeySelection::Pattern(_) => search.map(Arc::new),
+            KeySelection::Keys(_) | KeySelection::Query(_) => None,
+        };
         let producer = KeyProducer {
             selection,
             redis_type,
             batch_size,
             count_hint: self.count_hint.unwrap_or(batch_size.max(100)),
+            search,
         };
         (producer, user_listed && !derived)
     }
@@ -176,6 +190,18 @@ pub(crate) trait Plan {
     fn options(&self) -> &ScanOptions;
     /// Every value column this scan can emit, before projection.
     fn fields(&self) -> Result<Vec<Field>>;
+    /// The kind of document an index over this type reads, if any type of
+    /// index can (hashes and JSON).
+    fn index_on(&self) -> Option<IndexOn> {
+        None
+    }
+
+    /// The identifiers an index attribute holding `column`'s value may have:
+    /// the hash field (the default), or the JSONPaths of a JSON column.
+    fn index_identifiers(&self, column: &str) -> Vec<String> {
+        vec![column.to_string()]
+    }
+
     /// The fetcher for a validated, projected layout. `wrong_type_is_error`
     /// is true when the user listed the keys (a key of another type is then
     /// reported rather than skipped).
@@ -206,7 +232,7 @@ pub(crate) fn layout<P: Plan>(plan: &P) -> Result<Layout> {
 pub(crate) fn job<P: Plan>(plan: &P) -> Result<(ScanJob<P::Fetcher>, SchemaRef)> {
     let layout = Arc::new(layout(plan)?);
     let options = plan.options();
-    let (keys, wrong_type_is_error) = options.key_producer(P::REDIS_TYPE);
+    let (keys, wrong_type_is_error) = options.key_producer(P::REDIS_TYPE, search_source(plan)?);
     let fetcher = plan.fetcher(layout.clone(), wrong_type_is_error)?;
     let schema = layout.output_schema.clone();
     let job = ScanJob {
@@ -219,6 +245,48 @@ pub(crate) fn job<P: Plan>(plan: &P) -> Result<(ScanJob<P::Fetcher>, SchemaRef)>
         deadline: options.deadline,
     };
     Ok((job, schema))
+}
+
+/// The search-driven key source of a plan, when its options ask for one.
+fn search_source<P: Plan>(plan: &P) -> Result<Option<SearchSource>> {
+    let options = plan.options();
+    if options.search.is_off() {
+        return Ok(None);
+    }
+    let on = plan.index_on().ok_or_else(|| {
+        Error::InvalidArgument(format!("RediSearch cannot index {} keys", P::REDIS_TYPE))
+    })?;
+    let fields = plan.fields()?;
+    let identifiers = fields
+        .iter()
+        .map(|f| (f.name.clone(), plan.index_identifiers(&f.name)))
+        .collect();
+    Ok(Some(SearchSource {
+        identifiers,
+        config: plan.config().clone(),
+        options: options.search.clone(),
+        predicate: options.predicate_json().map(str::to_string),
+        on,
+        fields,
+        limit: options.limit,
+    }))
+}
+
+/// How a plan would use RediSearch, without reading any data.
+pub(crate) fn search_plan<P: Plan>(plan: &P) -> Result<SearchPlan> {
+    layout(plan)?;
+    let options = plan.options();
+    let Some(source) = search_source(plan)? else {
+        return Ok(crate::search::SearchPlan::off());
+    };
+    let pattern = match options
+        .effective_key_filter()
+        .narrow(options.selection.clone())
+    {
+        (KeySelection::Pattern(pattern), _) => pattern,
+        (KeySelection::Keys(_) | KeySelection::Query(_), _) => return Ok(SearchPlan::keys_listed()),
+    };
+    crate::runtime::runtime().block_on(crate::search::explain(&source, &pattern))
 }
 
 /// The shared option setters, for [`ScanOptions`] itself (no argument) and
@@ -323,6 +391,12 @@ macro_rules! scan_option_setters {
             self
         }
 
+        /// Let a RediSearch index produce the keys (see [`crate::search::SearchOptions`]).
+        pub fn with_search(mut self, search: $crate::search::SearchOptions) -> Self {
+            self$(.$field)?.search = search;
+            self
+        }
+
         /// Extra advice appended to parse errors (e.g. that the schema was inferred).
         pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
             self$(.$field)?.parse_hint = hint;
@@ -352,6 +426,11 @@ macro_rules! scan_builder_methods {
             Ok($crate::scan::layout(self)?.output_schema.clone())
         }
 
+        /// How the scan would use RediSearch (which index, which query), without reading data.
+        pub fn search_plan(&self) -> $crate::error::Result<$crate::search::SearchPlan> {
+            $crate::scan::search_plan(self)
+        }
+
         /// Replace every shared option at once.
         pub fn with_options(mut self, options: $crate::scan::ScanOptions) -> Self {
             self.options = options;
@@ -376,7 +455,7 @@ mod tests {
         let options = ScanOptions::default().with_predicate_json(Some(KEY_IS_A));
         let a = KeyFilter::Keys(BTreeSet::from(["a".to_string()]));
         assert_eq!(options.effective_key_filter(), a);
-        let (producer, wrong_type_is_error) = options.key_producer("hash");
+        let (producer, wrong_type_is_error) = options.key_producer("hash", None);
         assert_eq!(producer.selection, KeySelection::Keys(vec![b"a".to_vec()]));
         assert!(!wrong_type_is_error);
 

@@ -23,6 +23,17 @@ impl Cmd {
         self
     }
 
+    pub(crate) fn args<I, A>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<[u8]>,
+    {
+        for arg in args {
+            self.arg(arg);
+        }
+        self
+    }
+
     /// The command name, for messages.
     pub(crate) fn name(&self) -> String {
         String::from_utf8_lossy(&self.args[0]).to_uppercase()

@@ -1,0 +1,29 @@
+//! RediSearch: predicates that run inside Redis, explicit searches,
+//! aggregations and index management.
+//!
+//! | module | job |
+//! |---|---|
+//! | `index` | `FT._LIST` / `FT.INFO` into [`IndexInfo`]; coverage and readiness checks; `FT.CREATE` |
+//! | `query` | the query tree, rendered with `PARAMS` (dialect 2) or a tested escaper; the query builder |
+//! | `translate` | Polars predicate JSON → sound query (exact or superset) |
+//! | `cursor` | `FT.AGGREGATE ... WITHCURSOR` paging over RESP3; timeouts and partial replies are errors |
+//! | `plan` | which index answers a scan, and the search-driven key source |
+//! | `aggregate` | `aggregate_*`: GROUPBY / REDUCE / APPLY / SORTBY into typed columns |
+//! | `admin` | create / drop / info / exists, blocking API |
+
+mod admin;
+mod aggregate;
+mod cursor;
+mod index;
+mod plan;
+mod query;
+mod translate;
+
+pub use admin::{create_index, drop_index, index_exists, index_info};
+pub use aggregate::{AggregateBuilder, Reducer};
+pub use index::{Attribute, AttributeKind, AttributeSpec, IndexInfo, IndexOn};
+pub use plan::{IndexChoice, SearchOptions, SearchPlan, SearchQuery, DEFAULT_SEARCH_TIMEOUT};
+pub use query::{escape, QueryText, DIALECT};
+pub use translate::Translation;
+
+pub(crate) use plan::{explain, send_keys, SearchSource};

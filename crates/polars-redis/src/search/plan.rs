@@ -1,0 +1,605 @@
+//! Deciding how a scan uses an index, and producing its keys from one.
+//!
+//! A scan with [`SearchOptions`] asks, when it starts, which index may
+//! answer it ([`IndexChoice`]): with `Auto`, the first index that covers
+//! the key pattern (`FT._LIST` + `FT.INFO`: same key type, prefixes that
+//! cover the pattern, no `FILTER`, no indexing failures, fully indexed) and
+//! to which part of the predicate can be pushed; when none qualifies the
+//! scan falls back to `SCAN`, which is never wrong, only slower. A `Named`
+//! index must qualify, or the scan fails with [`Error::Search`].
+//!
+//! The chosen index produces the keys (`FT.AGGREGATE ... LOAD 1 @__key
+//! WITHCURSOR`), which the type's own fetcher then reads like any other key
+//! batch: the full predicate is re-applied to every row afterwards.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::cursor::{AggregateRequest, Cursor};
+use super::index::{self, IndexInfo, IndexOn};
+use super::query::{Clause, QueryText};
+use super::translate::{translate, Columns, Translation};
+use crate::config::ConnectionConfig;
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::glob::glob_match;
+use crate::keys::{Batcher, KeyBatch, KeyProducer};
+use crate::layout::Field;
+use crate::resp::Value;
+
+/// Keys a search-driven scan reads ahead of its consumer (a few MB at most).
+const READ_AHEAD_KEYS: usize = 100_000;
+
+/// Keys per cursor page.
+const PAGE: usize = 5_000;
+
+/// Default `TIMEOUT` sent with every search request.
+pub const DEFAULT_SEARCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which index may answer a scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IndexChoice {
+    /// Never use an index.
+    #[default]
+    Off,
+    /// Use an index that covers the key pattern, if there is one.
+    Auto,
+    /// Use this index; fail if it cannot answer completely.
+    Named(String),
+}
+
+/// The query of an explicit search (`search_hashes`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SearchQuery {
+    /// RediSearch query text with its own `PARAMS`.
+    Raw(QueryText),
+    /// The query builder's JSON tree, rendered against the index's attribute types.
+    Builder(serde_json::Value),
+}
+
+/// How a scan uses RediSearch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchOptions {
+    pub(crate) choice: IndexChoice,
+    pub(crate) query: Option<SearchQuery>,
+    pub(crate) timeout: Duration,
+    pub(crate) sort_by: Vec<(String, bool)>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            choice: IndexChoice::Off,
+            query: None,
+            timeout: DEFAULT_SEARCH_TIMEOUT,
+            sort_by: Vec::new(),
+        }
+    }
+}
+
+impl SearchOptions {
+    /// Push predicates into an index covering the key pattern, when one exists.
+    pub fn auto() -> Self {
+        SearchOptions {
+            choice: IndexChoice::Auto,
+            ..Default::default()
+        }
+    }
+
+    /// Push predicates into this index (an error if it cannot answer).
+    pub fn index(name: impl Into<String>) -> Self {
+        SearchOptions {
+            choice: IndexChoice::Named(name.into()),
+            ..Default::default()
+        }
+    }
+
+    /// An explicit search: the rows are the documents `query` matches in `index`.
+    pub fn search(index: impl Into<String>, query: SearchQuery) -> Self {
+        SearchOptions {
+            choice: IndexChoice::Named(index.into()),
+            query: Some(query),
+            ..Default::default()
+        }
+    }
+
+    /// The `TIMEOUT` of each search request. Default 10 s.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sort an explicit search by these attributes (`true`: descending).
+    pub fn with_sort_by(mut self, sort_by: Vec<(String, bool)>) -> Self {
+        self.sort_by = sort_by;
+        self
+    }
+
+    pub(crate) fn is_off(&self) -> bool {
+        self.choice == IndexChoice::Off
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.timeout.is_zero() {
+            return Err(Error::InvalidArgument(
+                "the search timeout must be positive".into(),
+            ));
+        }
+        if self.query.is_some() && !matches!(self.choice, IndexChoice::Named(_)) {
+            return Err(Error::InvalidArgument(
+                "an explicit search needs an index name".into(),
+            ));
+        }
+        if !self.sort_by.is_empty() && self.query.is_none() {
+            return Err(Error::InvalidArgument(
+                "sort_by applies to explicit searches only".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a scan will ask the index, or why it scans instead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchPlan {
+    /// The index used, if any.
+    pub index: Option<IndexInfo>,
+    /// The full query sent (`None`: the scan reads keys with `SCAN`).
+    pub query: Option<QueryText>,
+    /// What the predicate translation pushed and left out.
+    pub translation: Option<Translation>,
+    /// Why no index is used.
+    pub fallback: Option<String>,
+    /// The steps sent after the query (`LOAD`, `SORTBY`, `LIMIT`).
+    pub steps: Vec<String>,
+    explicit: bool,
+}
+
+impl SearchPlan {
+    pub(crate) fn off() -> Self {
+        SearchPlan::scan("search pushdown is off")
+    }
+
+    pub(crate) fn keys_listed() -> Self {
+        SearchPlan::scan("the keys are listed, so they are read directly")
+    }
+
+    fn scan(reason: impl Into<String>) -> Self {
+        SearchPlan {
+            index: None,
+            query: None,
+            translation: None,
+            fallback: Some(reason.into()),
+            steps: Vec::new(),
+            explicit: false,
+        }
+    }
+}
+
+impl fmt::Display for SearchPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.index, &self.query) {
+            (Some(index), Some(query)) => {
+                writeln!(f, "search: {index}")?;
+                writeln!(f, "  FT.AGGREGATE query: {}", query.display())?;
+                writeln!(f, "  steps: {}", self.steps.join(" "))?;
+            }
+            _ => writeln!(
+                f,
+                "search: not used ({}); keys come from SCAN",
+                self.fallback.as_deref().unwrap_or("no index")
+            )?,
+        }
+        if let Some(t) = &self.translation {
+            match &t.clause {
+                Some(_) if t.two_sided => writeln!(f, "  predicate: pushed, exact")?,
+                Some(_) => writeln!(f, "  predicate: pushed as a superset")?,
+                None => writeln!(f, "  predicate: nothing pushed")?,
+            }
+            for note in &t.notes {
+                writeln!(f, "  {note}")?;
+            }
+        }
+        if self.explicit || self.translation.is_some() {
+            writeln!(
+                f,
+                "  client-side: the full predicate is applied to every row"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A search-driven key source: everything [`plan`] needs, fixed at build time.
+#[derive(Clone, Debug)]
+pub(crate) struct SearchSource {
+    pub(crate) config: ConnectionConfig,
+    pub(crate) options: SearchOptions,
+    /// The serialized Polars predicate to push (the scan's `predicate_json`).
+    pub(crate) predicate: Option<String>,
+    pub(crate) on: IndexOn,
+    /// The full (unprojected) value schema: column dtypes for the translator.
+    pub(crate) fields: Vec<Field>,
+    /// Per column, the identifiers an index attribute over it may have.
+    pub(crate) identifiers: Vec<(String, Vec<String>)>,
+    /// The scan's row limit, applied by the server when nothing is filtered afterwards.
+    pub(crate) limit: Option<usize>,
+}
+
+/// The steps of a key-only search.
+fn key_only() -> Vec<String> {
+    vec!["LOAD".into(), "1".into(), "@__key".into()]
+}
+
+/// Open a connection for search requests: refuse targets that cannot
+/// answer completely, then switch to RESP3.
+pub(crate) async fn search_connection(config: &ConnectionConfig) -> Result<Connection> {
+    let mut conn = Connection::connect(config).await?;
+    index::check_target(&mut conn).await?;
+    conn.hello3().await?;
+    Ok(conn)
+}
+
+/// Decide how `source` reads the keys matching `pattern`.
+pub(crate) async fn plan(
+    conn: &mut Connection,
+    source: &SearchSource,
+    pattern: &[u8],
+) -> Result<SearchPlan> {
+    let options = &source.options;
+    match &options.choice {
+        IndexChoice::Off => Ok(SearchPlan::off()),
+        IndexChoice::Named(name) => plan_named(conn, source, name, pattern).await,
+        IndexChoice::Auto => {
+            let Some(predicate) = &source.predicate else {
+                return Ok(SearchPlan::scan("no predicate to push"));
+            };
+            if source.config.db != 0 {
+                return Ok(SearchPlan::scan("RediSearch only indexes database 0"));
+            }
+            if let Err(err) = index::check_target(conn).await {
+                return Ok(SearchPlan::scan(err.to_string()));
+            }
+            if let Err(err) = conn.hello3().await {
+                return Ok(SearchPlan::scan(err.to_string()));
+            }
+            let names = match index::list(conn).await {
+                Ok(names) => names,
+                Err(err) => return Ok(SearchPlan::scan(err.to_string())),
+            };
+            let mut reasons = Vec::new();
+            let mut tried = None;
+            for name in names {
+                let info = match index::info(conn, &name).await {
+                    Ok(info) => info,
+                    Err(err) => {
+                        reasons.push(format!("`{name}`: {err}"));
+                        continue;
+                    }
+                };
+                if let Some(why) = info.cannot_cover(source.on, pattern) {
+                    reasons.push(format!("`{name}`: {why}"));
+                    continue;
+                }
+                let translation = translate(
+                    predicate,
+                    &Columns::new(&info, &source.fields, &source.identifiers),
+                );
+                let Some(clause) = translation.clause.clone() else {
+                    reasons.push(format!("`{name}`: no part of the predicate can be pushed"));
+                    tried = Some(translation);
+                    continue;
+                };
+                return Ok(SearchPlan {
+                    query: Some(clause.render("pp")),
+                    index: Some(info),
+                    translation: Some(translation),
+                    fallback: None,
+                    steps: key_only(),
+                    explicit: false,
+                });
+            }
+            if reasons.is_empty() {
+                reasons.push("there is no index".into());
+            }
+            let mut plan = SearchPlan::scan(format!("no index can answer: {}", reasons.join("; ")));
+            plan.translation = tried;
+            Ok(plan)
+        }
+    }
+}
+
+async fn plan_named(
+    conn: &mut Connection,
+    source: &SearchSource,
+    name: &str,
+    pattern: &[u8],
+) -> Result<SearchPlan> {
+    let options = &source.options;
+    if source.config.db != 0 {
+        return Err(Error::Search(format!(
+            "RediSearch only indexes database 0, and this connection uses database {}",
+            source.config.db
+        )));
+    }
+    index::check_target(conn).await?;
+    conn.hello3().await?;
+    let info = index::info(conn, name).await?;
+    if let Some(why) = info.not_ready() {
+        return Err(Error::Search(why));
+    }
+    if info.on != source.on {
+        return Err(Error::Search(format!(
+            "index `{name}` is on {}, not {}",
+            info.on.name(),
+            source.on.name()
+        )));
+    }
+    let explicit = options.query.is_some();
+    if !explicit {
+        if let Some(why) = info.cannot_cover(source.on, pattern) {
+            return Err(Error::Search(format!(
+                "index `{name}` cannot answer a scan of {}: {why}",
+                crate::error::Key(pattern.to_vec())
+            )));
+        }
+    }
+    let base = match &options.query {
+        None => QueryText::raw("*", Vec::new()),
+        Some(SearchQuery::Raw(query)) => query.clone(),
+        Some(SearchQuery::Builder(tree)) => Clause::from_builder_json(&info, tree)?.render("qb"),
+    };
+    let translation = source
+        .predicate
+        .as_ref()
+        .map(|p| translate(p, &Columns::new(&info, &source.fields, &source.identifiers)));
+    let pushed = translation
+        .as_ref()
+        .and_then(|t| t.clause.as_ref())
+        .map(|c| c.render("pp"))
+        .unwrap_or_else(|| QueryText::raw("*", Vec::new()));
+    let query = base.and(pushed)?;
+    let mut load = vec!["@__key".to_string()];
+    let mut steps = Vec::new();
+    if explicit {
+        if !options.sort_by.is_empty() {
+            steps.push("SORTBY".into());
+            steps.push((options.sort_by.len() * 2).to_string());
+            for (attr, descending) in &options.sort_by {
+                let attribute = info
+                    .attribute_named(attr)
+                    .or_else(|| info.attribute_for(attr))
+                    .ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "cannot sort by `{attr}`: index `{name}` has no such attribute"
+                        ))
+                    })?;
+                let field = format!("@{}", attribute.name);
+                if !attribute.sortable {
+                    // Unsortable attributes must be loaded before SORTBY.
+                    load.push(field.clone());
+                }
+                steps.push(field);
+                steps.push(if *descending { "DESC" } else { "ASC" }.into());
+            }
+            if let Some(limit) = source.limit {
+                steps.push("MAX".into());
+                steps.push(limit.max(1).to_string());
+            }
+        }
+        if let Some(limit) = source.limit {
+            steps.extend(["LIMIT".into(), "0".into(), limit.max(1).to_string()]);
+        }
+    }
+    let mut all = vec!["LOAD".to_string(), load.len().to_string()];
+    all.extend(load);
+    all.extend(steps);
+    Ok(SearchPlan {
+        index: Some(info),
+        query: Some(query),
+        translation,
+        fallback: None,
+        steps: all,
+        explicit,
+    })
+}
+
+/// Produce the keys of a search-driven scan, or fall back to `SCAN`.
+pub(crate) async fn send_keys(
+    producer: &KeyProducer,
+    source: &Arc<SearchSource>,
+    conn: Connection,
+    pattern: &[u8],
+    tx: &mpsc::Sender<Result<KeyBatch>>,
+) -> Result<()> {
+    let mut conn = conn;
+    let plan = plan(&mut conn, source, pattern).await?;
+    let (Some(index), Some(query)) = (plan.index, plan.query) else {
+        return producer.send_scan(conn, pattern, tx).await;
+    };
+    let request = AggregateRequest {
+        index: index.name.clone(),
+        query,
+        steps: plan.steps,
+        page: PAGE,
+        timeout: source.options.timeout,
+    };
+    let filter_keys = !plan.explicit;
+    let mut cursor = Cursor::open(&mut conn, &source.config, &request).await?;
+    let mut batcher = Batcher::new(producer.batch_size);
+    // Keys read ahead of the consumer. Reading ahead lets a result of up to
+    // READ_AHEAD_KEYS keys exhaust (and so free) its server-side cursor at
+    // once, whatever the consumer does; beyond that the cursor stays open
+    // until it is read to the end or dropped (`FT.CURSOR DEL`), and the
+    // server's idle timeout is the last resort.
+    let mut ready: VecDeque<KeyBatch> = VecDeque::new();
+    let mut buffered = 0usize;
+    let mut exhausted = false;
+    loop {
+        while !exhausted && buffered < READ_AHEAD_KEYS {
+            let Some(rows) = cursor.next_page(&mut conn).await? else {
+                exhausted = true;
+                if let Some(batch) = batcher.finish() {
+                    buffered += batch.len();
+                    ready.push_back(batch);
+                }
+                break;
+            };
+            for row in rows {
+                let key = row
+                    .into_iter()
+                    .find(|(name, _)| name == b"__key")
+                    .and_then(|(_, value)| match value {
+                        Value::Bytes(key) => Some(key),
+                        _ => None,
+                    })
+                    .ok_or_else(|| Error::Protocol("FT.AGGREGATE row without __key".into()))?;
+                if filter_keys && !glob_match(pattern, &key) {
+                    continue;
+                }
+                if let Some(batch) = batcher.push(key) {
+                    buffered += batch.len();
+                    ready.push_back(batch);
+                }
+            }
+            // Hand over what the consumer can take now, without waiting.
+            while let Some(batch) = ready.pop_front() {
+                let len = batch.len();
+                match tx.try_send(Ok(batch)) {
+                    Ok(()) => buffered -= len,
+                    Err(mpsc::error::TrySendError::Full(item)) => {
+                        if let Ok(batch) = item {
+                            ready.push_front(batch);
+                        }
+                        break;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                }
+            }
+        }
+        let Some(batch) = ready.pop_front() else {
+            return Ok(());
+        };
+        buffered -= batch.len();
+        if tx.send(Ok(batch)).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// The plan a scan would follow, without reading any data.
+pub(crate) async fn explain(source: &SearchSource, pattern: &[u8]) -> Result<SearchPlan> {
+    let mut conn = Connection::connect(&source.config).await?;
+    plan(&mut conn, source, pattern).await
+}
+
+#[cfg(test)]
+mod measurements {
+    //! The design measurement behind the search-driven key source: loading
+    //! the fields with `FT.AGGREGATE ... LOAD` vs loading keys and fetching
+    //! them with the hash fetcher. At 1% of 1M hashes the two are on par
+    //! (48-104 ms vs 52-87 ms over six runs, each ahead in some), and LOAD is
+    //! not exact: for a NUMERIC (or SORTABLE) attribute it returns the index's
+    //! normalized value, not the stored one ("0x10" comes back as "16",
+    //! 9007199254740993 as 9007199254740992), so a scan through it would
+    //! differ from a plain scan. Keys + HMGET is exact; it is used.
+    //! Needs a server seeded by
+    //! `bench/bench_search.py` (index `bench`):
+    //! `POLARS_REDIS_BENCH_URL=redis://... cargo test --release -p polars-redis --lib -- --ignored load_vs_fetch --nocapture`
+
+    use std::time::Instant;
+
+    use super::*;
+    use crate::layout::{ExtraColumns, Layout};
+    use crate::types::FieldType;
+    use crate::HashScanBuilder;
+
+    fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+        let mut best = f64::MAX;
+        let mut out = None;
+        for _ in 0..runs {
+            let start = Instant::now();
+            out = Some(f());
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        (best, out.expect("at least one run"))
+    }
+
+    #[test]
+    #[ignore]
+    fn load_vs_fetch() {
+        let Ok(url) = std::env::var("POLARS_REDIS_BENCH_URL") else {
+            return;
+        };
+        let config = ConnectionConfig::from_url(&url).unwrap();
+        let fields = vec![
+            Field::new("n", FieldType::Int64),
+            Field::new("tag", FieldType::Utf8),
+        ];
+        let query = QueryText::raw("@n:[0 (1000]", vec![]);
+        let fetch = || {
+            let scan = HashScanBuilder::new(config.clone(), fields.clone())
+                .with_pattern("bench:*")
+                .with_search(SearchOptions::search(
+                    "bench",
+                    SearchQuery::Raw(query.clone()),
+                ));
+            scan.build()
+                .unwrap()
+                .map(|b| b.unwrap().num_rows())
+                .sum::<usize>()
+        };
+        let extra = ExtraColumns::default();
+        let layout = Layout::new(extra, fields.clone(), true).unwrap();
+        let load = || {
+            crate::runtime::runtime().block_on(async {
+                let mut conn = search_connection(&config).await.unwrap();
+                let request = AggregateRequest {
+                    index: "bench".into(),
+                    query: query.clone(),
+                    steps: ["LOAD", "3", "@__key", "@n", "@tag"]
+                        .map(String::from)
+                        .to_vec(),
+                    page: PAGE,
+                    timeout: DEFAULT_SEARCH_TIMEOUT,
+                };
+                let mut cursor = Cursor::open(&mut conn, &config, &request).await.unwrap();
+                let mut rows = 0;
+                while let Some(page) = cursor.next_page(&mut conn).await.unwrap() {
+                    let mut builders = layout.builders(page.len());
+                    for row in &page {
+                        let mut key = &b""[..];
+                        for (name, value) in row {
+                            let Value::Bytes(bytes) = value else { continue };
+                            match name.as_slice() {
+                                b"__key" => key = bytes,
+                                b"n" => layout
+                                    .append_value(&mut builders, 0, key, Some(bytes))
+                                    .unwrap(),
+                                b"tag" => layout
+                                    .append_value(&mut builders, 1, key, Some(bytes))
+                                    .unwrap(),
+                                _ => {}
+                            }
+                        }
+                        layout.append_key_and_ttl(&mut builders, key, None).unwrap();
+                    }
+                    rows += layout.finish(&mut builders).unwrap().num_rows();
+                }
+                rows
+            })
+        };
+        let (fetch_s, fetch_rows) = best_of(9, fetch);
+        let (load_s, load_rows) = best_of(9, load);
+        assert_eq!(fetch_rows, load_rows);
+        println!(
+            "{fetch_rows} rows: keys + HMGET {:.2} ms, FT.AGGREGATE LOAD {:.2} ms",
+            fetch_s * 1e3,
+            load_s * 1e3
+        );
+    }
+}

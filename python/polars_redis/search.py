@@ -1,0 +1,555 @@
+"""RediSearch: explicit searches, aggregations, a query builder and index management.
+
+Filters on :func:`scan_hashes` already run inside Redis when an index covers
+the key pattern; this module is for when you want to name the index and the
+query yourself, aggregate inside Redis, or manage indexes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, Union
+
+import polars as pl
+
+from polars_redis import _internal
+from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema
+from polars_redis.exceptions import InvalidInputError
+
+__all__ = [
+    "Query",
+    "aggregate_hashes",
+    "aggregate_json",
+    "create_index",
+    "drop_index",
+    "explain_pushdown",
+    "field",
+    "index_exists",
+    "index_info",
+    "raw",
+    "search_hashes",
+    "search_json",
+]
+
+
+class Query:
+    """A RediSearch query built from comparisons; combine with ``&``, ``|``, ``~``.
+
+    The core renders it against the index's attribute types: ``==`` is a tag
+    match on a TAG attribute, a phrase match on a TEXT attribute and an exact
+    range on a NUMERIC one. Values always travel as query parameters (or
+    escaped), so they can never change the query's shape.
+
+    Examples
+    --------
+    >>> from polars_redis import field
+    >>> q = (field("age") >= 30) & field("city").is_in(["ams", "ber"]) & ~(field("name") == "bob")
+    """
+
+    def __init__(self, tree: dict[str, Any]) -> None:
+        self._tree = tree
+
+    def to_json(self) -> str:
+        """The tree the core reads."""
+        return json.dumps(self._tree)
+
+    def __and__(self, other: Query) -> Query:
+        return Query({"and": [self._tree, _tree(other)]})
+
+    def __or__(self, other: Query) -> Query:
+        return Query({"or": [self._tree, _tree(other)]})
+
+    def __invert__(self) -> Query:
+        return Query({"not": self._tree})
+
+    def __repr__(self) -> str:
+        return f"Query({self.to_json()})"
+
+
+def _tree(query: object) -> dict[str, Any]:
+    if not isinstance(query, Query):
+        msg = f"expected a Query, got {type(query).__name__}"
+        raise InvalidInputError(msg)
+    return query._tree
+
+
+class field:
+    """One index attribute, by its query name or its hash field / JSON path.
+
+    Lower-case because it reads like a function: ``field("age") > 3``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _op(self, op: str, value: Any = None, **extra: Any) -> Query:
+        return Query({"field": self.name, "op": op, "value": value, **extra})
+
+    def __eq__(self, value: object) -> Query:  # type: ignore[override]
+        return self._op("eq", value)
+
+    def __ne__(self, value: object) -> Query:  # type: ignore[override]
+        return self._op("ne", value)
+
+    def __gt__(self, value: float) -> Query:
+        return self._op("gt", value)
+
+    def __ge__(self, value: float) -> Query:
+        return self._op("ge", value)
+
+    def __lt__(self, value: float) -> Query:
+        return self._op("lt", value)
+
+    def __le__(self, value: float) -> Query:
+        return self._op("le", value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def between(
+        self,
+        low: float,
+        high: float,
+        closed: Literal["both", "left", "right", "none"] = "both",
+    ) -> Query:
+        """A NUMERIC range."""
+        return self._op("between", None, low=low, high=high, closed=closed)
+
+    def is_in(self, values: Iterable[Any]) -> Query:
+        """Any of these values (tags, phrases or numbers)."""
+        return self._op("in", list(values))
+
+    def prefix(self, text: str) -> Query:
+        """Tags or words starting with ``text`` (RediSearch caps the expansion)."""
+        return self._op("prefix", text)
+
+    def is_missing(self) -> Query:
+        """Documents without this attribute (it needs ``INDEXMISSING``)."""
+        return self._op("missing")
+
+    def within(
+        self, lon: float, lat: float, radius: float, unit: Literal["m", "km", "mi", "ft"] = "km"
+    ) -> Query:
+        """GEO points within ``radius`` of ``(lon, lat)``."""
+        return Query(
+            {
+                "field": self.name,
+                "op": "geo",
+                "lon": lon,
+                "lat": lat,
+                "radius": radius,
+                "unit": unit,
+            }
+        )
+
+
+def raw(text: str) -> Query:
+    """Query text used as written (combine it with builder clauses)."""
+    return Query({"raw": text})
+
+
+QueryLike = Union[str, Query]
+
+
+def _query_args(query: QueryLike, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    if isinstance(query, Query):
+        if params:
+            msg = "params apply to query strings; the query builder passes its own values"
+            raise InvalidInputError(msg)
+        return {"query": None, "builder": query.to_json(), "params": []}
+    if not isinstance(query, str):
+        msg = f"query must be a string or a Query, got {type(query).__name__}"
+        raise InvalidInputError(msg)
+    pairs = [(str(k), str(v)) for k, v in (params or {}).items()]
+    return {"query": query, "builder": None, "params": pairs}
+
+
+def _sort_pairs(
+    sort_by: str | Sequence[str] | None, descending: bool | Sequence[bool]
+) -> list[tuple[str, bool]]:
+    if sort_by is None:
+        return []
+    names = [sort_by] if isinstance(sort_by, str) else list(sort_by)
+    flags = [descending] * len(names) if isinstance(descending, bool) else list(descending)
+    if len(flags) != len(names):
+        msg = "descending must be a bool or one bool per sort_by column"
+        raise InvalidInputError(msg)
+    return list(zip(names, flags))
+
+
+def _index_columns(url: str, index: str, on: str) -> tuple[dict[str, pl.DataType], dict[str, str]]:
+    """Every attribute of the index as a column (NUMERIC as Float64, others
+    String), and for JSON the paths of columns that are not root members."""
+    info = _internal.index_info(url, index)
+    if info["on"] != on:
+        msg = f"index {index!r} is on {info['on']} documents; use search_{info['on']}"
+        raise InvalidInputError(msg)
+    schema: dict[str, pl.DataType] = {}
+    paths: dict[str, str] = {}
+    for attribute in info["attributes"]:
+        identifier = str(attribute["identifier"])
+        member = identifier[2:] if identifier.startswith("$.") else ""
+        if on == "hash":
+            column = identifier
+        elif member and member.replace("_", "").isalnum():
+            column = member
+        else:
+            column = str(attribute["name"])
+            paths[column] = identifier
+        schema[column] = pl.Float64() if attribute["type"] == "NUMERIC" else pl.String()
+    return schema, paths
+
+
+def search_hashes(
+    url: str,
+    index: str,
+    query: QueryLike = "*",
+    schema: SchemaLike | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    sort_by: str | Sequence[str] | None = None,
+    descending: bool | Sequence[bool] = False,
+    search_timeout: float = 10.0,
+    **options: Any,
+) -> pl.LazyFrame:
+    """Lazily read the hashes a RediSearch query matches, one row per hash.
+
+    The documents come from ``FT.AGGREGATE ... WITHCURSOR`` (so results are not
+    capped by ``MAXSEARCHRESULTS``), then their fields are fetched like
+    :func:`scan_hashes` does. Filters added to the LazyFrame are pushed into the
+    query where that is sound, and always re-applied to the rows; ``head(n)``
+    becomes ``LIMIT`` (and ``SORTBY ... MAX n`` with ``sort_by``).
+
+    Parameters
+    ----------
+    url
+        Connection URL, as for :func:`scan_hashes`.
+    index
+        The index to search.
+    query
+        RediSearch query text (with ``$name`` parameters from ``params``), or a
+        :class:`Query` built with :func:`field`.
+    schema
+        Hash field name to Polars dtype. ``None`` reads every indexed attribute:
+        NUMERIC as Float64, others as String.
+    params
+        Values for ``$name`` parameters of a query string (dialect 2).
+    sort_by, descending
+        Sort by these attributes (and directions) inside Redis.
+    search_timeout
+        ``TIMEOUT`` sent with each search request, in seconds. A search that
+        runs out of time raises :class:`RedisTimeoutError` instead of returning
+        a partial result.
+    **options
+        The reading options of :func:`scan_hashes` (``include_key``,
+        ``include_ttl``, ``batch_size``, ``strict``, ``parallelism``, ``fetch``,
+        timeouts, ...); the keys come from the index, so not ``pattern``,
+        ``keys`` or ``index``.
+
+    Returns
+    -------
+    LazyFrame
+        The key column (if included), the schema fields, and TTL / row index
+        columns when requested.
+
+    Examples
+    --------
+    >>> import polars_redis as redis
+    >>> from polars_redis import field
+    >>> redis.search_hashes(url, "users", field("age") > 30, {"name": pl.String}).collect()
+    """
+    return _search(
+        "hash", url, index, query, schema, params, sort_by, descending, search_timeout, options
+    )
+
+
+def search_json(
+    url: str, index: str, query: QueryLike = "*", schema: SchemaLike | None = None, **options: Any
+) -> pl.LazyFrame:
+    """Lazily read the JSON documents a RediSearch query matches (index ``ON JSON``).
+
+    Takes the arguments of :func:`search_hashes`, with the reading options of
+    :func:`scan_json` (``path``, ``paths``, ``fetch``, ...). ``schema=None``
+    reads every indexed attribute: a root member ``$.name`` as column
+    ``name``, another path as a column named after the attribute (with
+    ``paths`` set for it); NUMERIC as Float64, others as String.
+
+    Examples
+    --------
+    >>> redis.search_json(url, "docs", field("price") < 10, {"name": pl.String}).collect()
+    """
+    return _search("json", **bind(search_hashes, url, index, query, schema, **options))
+
+
+def _search(
+    on: str,
+    url: str,
+    index: str,
+    query: QueryLike,
+    schema: SchemaLike | None,
+    params: Mapping[str, Any] | None,
+    sort_by: str | Sequence[str] | None,
+    descending: bool | Sequence[bool],
+    search_timeout: float,
+    options: dict[str, Any],
+) -> pl.LazyFrame:
+    from polars_redis.hashes import hash_scanner, scan_hashes
+    from polars_redis.json import json_scanner, scan_json
+
+    for name in ("pattern", "keys", "index"):
+        if name in options:
+            msg = f"a search reads the keys the index returns: {name}= does not apply"
+            raise InvalidInputError(msg)
+    if schema is None:
+        schema, paths = _index_columns(url, index, on)
+        if paths:
+            options = {**options, "paths": {**paths, **(options.get("paths") or {})}}
+    search = {
+        "index": index,
+        "query": _query_args(query, params),
+        "timeout": search_timeout,
+        "sort_by": _sort_pairs(sort_by, descending),
+    }
+    if on == "hash":
+        scanner, polars_schema = hash_scanner(
+            bind(scan_hashes, url, None, schema, **options), search
+        )
+    else:
+        scanner, polars_schema = json_scanner(bind(scan_json, url, None, schema, **options), search)
+    return lazy_scan(scanner, polars_schema, f"search {index!r}: {query!r}")
+
+
+Reduction = Union[str, Sequence[Any]]
+
+
+def _reducers(reduce: Mapping[str, Reduction]) -> list[tuple[str, list[str], str]]:
+    out = []
+    for name, spec in reduce.items():
+        function, *args = [spec] if isinstance(spec, str) else list(spec)
+        if not isinstance(function, str):
+            msg = f"reducer {name!r}: the function name must be a string, got {function!r}"
+            raise InvalidInputError(msg)
+        texts = []
+        for arg in args:
+            if isinstance(arg, bool) or not isinstance(arg, (str, int, float)):
+                msg = f"reducer {name!r}: arguments are attribute names or numbers, got {arg!r}"
+                raise InvalidInputError(msg)
+            if isinstance(arg, str):
+                texts.append(arg if arg.startswith("@") else f"@{arg}")
+            else:
+                texts.append(repr(arg))
+        out.append((function, texts, str(name)))
+    return out
+
+
+def aggregate_hashes(
+    url: str,
+    index: str,
+    query: QueryLike = "*",
+    *,
+    group_by: str | Sequence[str] = (),
+    reduce: Mapping[str, Reduction] | None = None,
+    apply: Mapping[str, str | tuple[str, Any]] | None = None,
+    sort_by: str | Sequence[str] | None = None,
+    descending: bool | Sequence[bool] = False,
+    limit: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    schema: SchemaLike | None = None,
+    search_timeout: float = 10.0,
+) -> pl.LazyFrame:
+    """Aggregate hashes inside Redis (``FT.AGGREGATE``) into typed columns.
+
+    Parameters
+    ----------
+    url
+        Connection URL.
+    index
+        The index to aggregate over.
+    query
+        Which documents: query text or a :class:`Query`.
+    group_by
+        Attributes to group by (none: one group of every matching document).
+    reduce
+        Output column -> reducer: ``"count"``, or ``(function, *args)`` with
+        attribute names and numbers as arguments, e.g. ``("avg", "age")`` or
+        ``("quantile", "age", 0.5)``. Counts are Int64; sum, min, max, avg,
+        stddev and quantile Float64; first_value String.
+    apply
+        Output column -> ``APPLY`` expression (Float64), or ``(expression, dtype)``.
+    sort_by, descending, limit
+        ``SORTBY`` (with ``MAX limit``) and ``LIMIT`` inside Redis.
+    params
+        Values for ``$name`` parameters of a query string.
+    schema
+        Dtype overrides for output columns; a grouped attribute is Float64 when
+        NUMERIC and String otherwise.
+    search_timeout
+        ``TIMEOUT`` in seconds; running out raises instead of returning a partial result.
+
+    Returns
+    -------
+    LazyFrame
+        Group columns, then reducer columns, then APPLY columns.
+
+    Examples
+    --------
+    >>> redis.aggregate_hashes(
+    ...     url, "users", group_by="city", reduce={"n": "count", "avg_age": ("avg", "age")}
+    ... ).collect()
+    """
+    return _aggregate("hash", **locals())
+
+
+def aggregate_json(url: str, index: str, query: QueryLike = "*", **options: Any) -> pl.LazyFrame:
+    """Aggregate JSON documents inside Redis (``FT.AGGREGATE`` over an index ``ON JSON``).
+
+    Takes the same arguments as :func:`aggregate_hashes`; ``group_by``,
+    ``reduce`` and ``apply`` name the index's attributes (their aliases).
+
+    Examples
+    --------
+    >>> redis.aggregate_json(url, "docs", group_by="kind", reduce={"n": "count"}).collect()
+    """
+    return _aggregate("json", **bind(aggregate_hashes, url, index, query, **options))
+
+
+def _aggregate(
+    on: str,
+    url: str,
+    index: str,
+    query: QueryLike,
+    group_by: str | Sequence[str],
+    reduce: Mapping[str, Reduction] | None,
+    apply: Mapping[str, str | tuple[str, Any]] | None,
+    sort_by: str | Sequence[str] | None,
+    descending: bool | Sequence[bool],
+    limit: int | None,
+    params: Mapping[str, Any] | None,
+    schema: SchemaLike | None,
+    search_timeout: float,
+) -> pl.LazyFrame:
+    groups = [group_by] if isinstance(group_by, str) else list(group_by)
+    applies: list[tuple[str, str]] = []
+    dtypes: dict[str, Any] = dict(schema or {})
+    for name, spec in (apply or {}).items():
+        if isinstance(spec, tuple):
+            expression, dtype = spec
+            dtypes[name] = dtype
+        else:
+            expression = spec
+        applies.append((str(expression), str(name)))
+    aggregation = _internal.aggregation(
+        url,
+        index,
+        _query_args(query, params),
+        groups,
+        _reducers(reduce or {}),
+        applies,
+        _sort_pairs(sort_by, descending),
+        limit,
+        field_specs(dtypes),
+        search_timeout,
+        on,
+    )
+    return lazy_scan(aggregation, output_schema(aggregation, dtypes), f"aggregate {index!r}")
+
+
+_TYPES = ("TEXT", "TAG", "NUMERIC", "GEO")
+
+
+def create_index(
+    url: str,
+    name: str,
+    prefix: str | Sequence[str],
+    schema: SchemaLike | pl.DataFrame,
+    on: Literal["hash", "json"] = "hash",
+    *,
+    types: Mapping[str, Literal["TEXT", "TAG", "NUMERIC", "GEO"]] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    sortable: Sequence[str] = (),
+    case_sensitive: Sequence[str] = (),
+    wait: bool | float = True,
+) -> dict[str, Any]:
+    """Create a RediSearch index over hashes (or JSON documents) from a Polars schema.
+
+    Numeric columns become NUMERIC attributes, string / categorical / enum
+    columns TAG (exact match; ask for ``TEXT`` in ``types`` for full-text
+    search). Other dtypes need an explicit type in ``types``.
+
+    Parameters
+    ----------
+    url
+        Connection URL.
+    name
+        Index name.
+    prefix
+        Key prefix(es) to index (``""`` for every key).
+    schema
+        Column -> dtype mapping, a ``pl.Schema``, or a DataFrame (its schema).
+    on
+        ``"hash"`` or ``"json"`` (columns become ``$.column``).
+    types
+        Column -> ``TEXT`` / ``TAG`` / ``NUMERIC`` / ``GEO``, overriding the default.
+    aliases
+        Column -> attribute name used in queries.
+    sortable, case_sensitive
+        Columns to make ``SORTABLE`` / TAG columns to make ``CASESENSITIVE``.
+    wait
+        Wait until existing keys are indexed: True (up to 60 s), False, or seconds.
+
+    Returns
+    -------
+    dict
+        :func:`index_info` of the new index.
+    """
+    if isinstance(schema, pl.DataFrame):
+        schema = schema.schema
+    types = dict(types or {})
+    aliases = dict(aliases or {})
+    specs = field_specs(schema)
+    attributes = []
+    for column, spec in specs:
+        kind = types.pop(column, None) or _internal.default_attribute_type(spec)
+        if kind is None:
+            msg = (
+                f"column {column!r}: no default index type for dtype {spec[0]}; "
+                "pass types={column: 'TEXT' | 'TAG' | 'NUMERIC' | 'GEO'} or leave it out"
+            )
+            raise InvalidInputError(msg)
+        if kind.upper() not in _TYPES:
+            msg = f"column {column!r}: unknown index type {kind!r} (one of {', '.join(_TYPES)})"
+            raise InvalidInputError(msg)
+        attributes.append(
+            (
+                column,
+                aliases.get(column),
+                kind.upper(),
+                column in sortable,
+                column in case_sensitive,
+            )
+        )
+    if types:
+        msg = f"types given for columns not in the schema: {sorted(types)}"
+        raise InvalidInputError(msg)
+    prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
+    seconds = (60.0 if wait else None) if isinstance(wait, bool) else float(wait)
+    return _internal.create_index(
+        url, name, on, [p.encode() for p in prefixes if p], attributes, seconds
+    )
+
+
+def drop_index(url: str, name: str, *, delete_documents: bool = False) -> None:
+    """Drop an index; with ``delete_documents`` also delete the keys it indexes."""
+    _internal.drop_index(url, name, delete_documents)
+
+
+def index_info(url: str, name: str) -> dict[str, Any]:
+    """What ``FT.INFO`` says: key type, prefixes, attributes (identifier,
+    name, type, flags), document count, indexing progress and failures."""
+    return _internal.index_info(url, name)
+
+
+def index_exists(url: str, name: str) -> bool:
+    """Whether an index of this name exists."""
+    return _internal.index_exists(url, name)
