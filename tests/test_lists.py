@@ -113,8 +113,11 @@ def test_million_elements_with_bounded_memory(redis_client: Any, redis_url: str)
     # Read in 10 000-element LRANGE pages (and an empty one proving the end).
     assert lrange == total // 10_000 + 1
     growth = peak - baseline
-    # About 6 MB here (a few 1 MB batches in flight) for 100 MB of elements.
-    assert growth < data_size / 8, f"RSS grew {growth / 1e6:.1f} MB for {data_size / 1e6} MB"
+    # The design keeps at most ~10 batches of ~1.1 MB in flight (3 workers x 2
+    # chunks ahead, 2 in the output queue, 1 being consumed, read buffers),
+    # plus allocator slack per thread: 6-20 MB measured here, under load.
+    # Reading the whole list at once would need > 100 MB.
+    assert growth < data_size / 4, f"RSS grew {growth / 1e6:.1f} MB for {data_size / 1e6} MB"
 
 
 @pytest.mark.parametrize(("dtype", "texts", "expected"), DTYPE_CASES, ids=DTYPE_IDS)
