@@ -1528,6 +1528,7 @@ def test_head_stops_scanning_early(observed: Observed) -> None:
     ("fetch", "columns", "command", "fields"),
     [
         ("auto", ["_key", "s"], "HMGET", ["s"]),
+        ("auto", ["_key", "n", "s"], "HMGET", ["n", "s"]),  # half of the fields
         ("auto", ["_key", "n", "s", "t"], "HGETALL", []),
         ("hgetall", ["_key", "s"], "HGETALL", []),
         ("hmget", ["_key", "n", "s", "t", "u"], "HMGET", ["n", "s", "t", "u"]),

@@ -71,7 +71,8 @@ def scan_hashes(
         categoricals, enums, strings and raw bytes (``pl.Binary``).
     fetch
         ``"hgetall"`` reads whole hashes, ``"hmget"`` only the needed fields;
-        ``"auto"`` uses HMGET when fewer than half of the schema's fields are needed.
+        ``"auto"`` uses HMGET when at most half of the schema's fields are needed
+        (the measured crossover).
     infer_sample_size
         Keys sampled when ``schema`` is None.
     {scan_options}
