@@ -5,11 +5,14 @@ Session-scoped servers (started once, on free loopback ports):
 * ``redis_server``   plain Debian redis-server            (:class:`RedisServer`)
 * ``stack_server``   Redis Stack with JSON/Search/TimeSeries (:class:`RedisServer`)
 * ``redis_cluster``  3-master cluster                     (:class:`RedisCluster`)
+* ``redis_stack_cluster``  3-master cluster of Redis Stack servers (JSON, TimeSeries)
 
 Function-scoped helpers, each starting from an empty database (FLUSHALL):
 
-* ``redis_url`` / ``stack_url`` / ``cluster_url``   ``redis://127.0.0.1:PORT``
-* ``redis_client`` / ``stack_client`` / ``cluster_client``   redis-py clients
+* ``redis_url`` / ``stack_url`` / ``cluster_url`` / ``stack_cluster_url``
+  ``redis://127.0.0.1:PORT`` (a cluster's first node)
+* ``redis_client`` / ``stack_client`` / ``cluster_client`` /
+  ``stack_cluster_client``   redis-py clients
   (``decode_responses=False``)
 
 If a binary or module is missing the fixture skips, except when the ``CI``
@@ -82,6 +85,15 @@ def redis_cluster() -> Iterator[RedisCluster]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_stack_cluster() -> Iterator[RedisCluster]:
+    cluster = _start("Redis Stack cluster", lambda: RedisCluster(stack=True))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     redis_server.flushall()
@@ -98,6 +110,12 @@ def stack_url(stack_server: RedisServer) -> str:
 def cluster_url(redis_cluster: RedisCluster) -> str:
     redis_cluster.flushall()
     return redis_cluster.url
+
+
+@pytest.fixture
+def stack_cluster_url(redis_stack_cluster: RedisCluster) -> str:
+    redis_stack_cluster.flushall()
+    return redis_stack_cluster.url
 
 
 @pytest.fixture
@@ -121,6 +139,17 @@ def stack_client(stack_server: RedisServer, stack_url: str) -> Iterator[Any]:
 @pytest.fixture
 def cluster_client(redis_cluster: RedisCluster, cluster_url: str) -> Iterator[Any]:
     client = redis_cluster.client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def stack_cluster_client(
+    redis_stack_cluster: RedisCluster, stack_cluster_url: str
+) -> Iterator[Any]:
+    client = redis_stack_cluster.client()
     try:
         yield client
     finally:

@@ -1,22 +1,233 @@
-"""Redis Cluster: until cluster reads exist, scanning one node must not pass for the whole."""
+"""Redis Cluster reads: every master is scanned, every key is read from the
+node that holds it, and a cluster whose slots move during a read raises
+ClusterError instead of returning part of the data.
+
+Ground truth is written and read back with redis-py's cluster client.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 import pytest
+from redis_servers import RedisCluster
 
 import polars_redis as pr
-from polars_redis.exceptions import UnsupportedError
+
+N = 600
 
 
-def test_scans_of_a_cluster_are_refused_not_partial(cluster_url: str, cluster_client: Any) -> None:
-    for i in range(100):
-        cluster_client.hset(f"user:{i}", mapping={"age": i})
-    with pytest.raises(UnsupportedError, match="Redis Cluster"):
-        pr.read_hashes(cluster_url, "user:*", schema={"age": pl.Int64})
-    with pytest.raises(UnsupportedError, match="Redis Cluster"):
-        pr.read_hashes(cluster_url, keys=["user:1"], schema={"age": pl.Int64})
-    with pytest.raises(UnsupportedError, match="Redis Cluster"):
-        pr.infer_hash_schema(cluster_url, "user:*")
+def _per_node_counts(cluster: RedisCluster) -> list[int]:
+    return [node.client().dbsize() for node in cluster.nodes]
+
+
+@pytest.fixture
+def users(cluster_client: Any, redis_cluster: RedisCluster) -> dict[str, dict[str, str]]:
+    rows = {f"user:{i}": {"name": f"n{i}", "age": str(i % 90)} for i in range(N)}
+    for key, mapping in rows.items():
+        cluster_client.hset(key, mapping=mapping)
+    cluster_client.set("user:not-a-hash", "x")
+    # The keys really are spread over every master.
+    assert all(count > N // 10 for count in _per_node_counts(redis_cluster))
+    return rows
+
+
+def test_read_hashes_reads_every_master(cluster_url: str, users: dict[str, Any]) -> None:
+    df = pr.read_hashes(
+        cluster_url, "user:*", {"name": pl.String, "age": pl.Int64}, include_ttl=True
+    )
+    truth = pl.DataFrame(
+        {
+            "_key": list(users),
+            "name": [row["name"] for row in users.values()],
+            "age": [int(row["age"]) for row in users.values()],
+        }
+    )
+    assert df.height == N
+    assert df["_key"].n_unique() == N
+    assert df.drop("_ttl").sort("_key").equals(truth.sort("_key"))
+    assert df["_ttl"].null_count() == N
+
+
+def test_listed_keys_are_routed_to_their_nodes(cluster_url: str, users: dict[str, Any]) -> None:
+    wanted = [f"user:{i}" for i in range(0, N, 7)] + ["user:missing"]
+    df = pr.read_hashes(cluster_url, keys=wanted, schema={"age": pl.Int64})
+    assert sorted(df["_key"]) == sorted(wanted[:-1])
+    assert dict(zip(df["_key"], df["age"])) == {k: int(users[k]["age"]) for k in wanted[:-1]}
+    with pytest.raises(pr.WrongTypeError, match="user:not-a-hash"):
+        pr.read_hashes(cluster_url, keys=["user:1", "user:not-a-hash"], schema={"age": pl.Int64})
+
+
+def test_filters_limits_and_batches(cluster_url: str, users: dict[str, Any]) -> None:
+    lf = pr.scan_hashes(cluster_url, "user:*", {"age": pl.Int64}, batch_size=50)
+    older = lf.filter(pl.col("age") >= 80).collect()
+    assert sorted(older["_key"]) == sorted(k for k, r in users.items() if int(r["age"]) >= 80)
+    assert lf.head(25).collect().height == 25
+    batches = list(pr.iter_hashes(cluster_url, "user:*", {"age": pl.Int64}, batch_size=64))
+    assert sum(b.height for b in batches) == N
+    assert max(b.height for b in batches) <= 64
+
+
+def test_strings_use_single_slot_commands(cluster_url: str, cluster_client: Any) -> None:
+    values = {f"s:{i}": str(i * 3) for i in range(N)}
+    for key, value in values.items():
+        cluster_client.set(key, value)
+    cluster_client.hset("s:hash", "f", "v")
+    df = pr.read_strings(cluster_url, "s:*", value_type=pl.Int64)
+    assert dict(zip(df["_key"], df["value"])) == {k: int(v) for k, v in values.items()}
+    listed = pr.read_strings(cluster_url, keys=["s:1", "s:missing", "s:2"])
+    assert sorted(listed["_key"]) == ["s:1", "s:2"]
+    with pytest.raises(pr.WrongTypeError, match="s:hash"):
+        pr.read_strings(cluster_url, keys=["s:1", "s:hash"])
+
+
+def test_collections(cluster_url: str, cluster_client: Any) -> None:
+    for i in range(60):
+        cluster_client.sadd(f"set:{i}", *[f"m{j}" for j in range(i % 5 + 1)])
+        cluster_client.rpush(f"list:{i}", *[str(j) for j in range(i % 4 + 1)])
+        cluster_client.zadd(f"z:{i}", {f"m{j}": j / 2 for j in range(i % 3 + 1)})
+        cluster_client.xadd(f"st:{i}", {"v": str(i)}, id=f"{1000 + i}-0")
+    sets = pr.read_sets(cluster_url, "set:*")
+    assert sets.height == sum(i % 5 + 1 for i in range(60))
+    assert set(sets.filter(pl.col("_key") == "set:4")["member"]) == {f"m{j}" for j in range(5)}
+    lists = pr.read_lists(cluster_url, "list:*", include_position=True)
+    assert lists.height == sum(i % 4 + 1 for i in range(60))
+    assert lists.filter(pl.col("_key") == "list:3").sort("position")["element"].to_list() == [
+        "0",
+        "1",
+        "2",
+        "3",
+    ]
+    zsets = pr.read_zsets(cluster_url, "z:*")
+    assert zsets.height == sum(i % 3 + 1 for i in range(60))
+    streams = pr.read_streams(cluster_url, "st:*", {"v": pl.Int64})
+    assert sorted(streams["v"]) == list(range(60))
+    assert set(streams["_key"]) == {f"st:{i}" for i in range(60)}
+
+
+def test_schema_inference_samples_every_master(cluster_url: str, users: dict[str, Any]) -> None:
+    schema = pr.infer_hash_schema(cluster_url, "user:*", sample_size=N)
+    assert schema.keys_seen == N
+    assert schema.sample_count == N
+    assert dict(schema) == {"age": pl.Int64, "name": pl.String}
+
+
+def test_json_and_timeseries_on_a_stack_cluster(
+    stack_cluster_url: str, stack_cluster_client: Any
+) -> None:
+    client = stack_cluster_client
+    for i in range(200):
+        client.json().set(f"doc:{i}", "$", {"id": i, "tags": ["a", str(i % 3)]})
+    for i in range(30):
+        key = f"ts:{i}"
+        client.ts().create(key, labels={"kind": "temp" if i % 2 else "hum"})
+        for t in range(5):
+            client.ts().add(key, 1000 + t, float(i * 10 + t))
+    docs = pr.read_json(stack_cluster_url, "doc:*", {"id": pl.Int64, "tags": pl.List(pl.String)})
+    assert sorted(docs["id"]) == list(range(200))
+    assert docs.filter(pl.col("id") == 4)["tags"].to_list() == [["a", "1"]]
+    series = pr.read_timeseries(stack_cluster_url, "ts:*")
+    assert series.height == 150
+    # A label filter is asked of every master (each indexes its own series).
+    temp = pr.read_timeseries(stack_cluster_url, filter="kind=temp")
+    assert set(temp["_key"]) == {f"ts:{i}" for i in range(1, 30, 2)}
+    assert temp.height == 75
+
+
+def test_writes_and_search_stay_refused(cluster_url: str, cluster_client: Any) -> None:
+    with pytest.raises(pr.UnsupportedError, match="Redis Cluster"):
+        pr.write_hashes(pl.DataFrame({"_key": ["a"], "v": [1]}), cluster_url)
+    assert cluster_client.dbsize() == 0
+
+
+# --------------------------------------------------------------------------
+# the slot layout changing under a read
+# --------------------------------------------------------------------------
+
+
+def _node_ids(cluster: RedisCluster) -> list[str]:
+    return [node.client().execute_command("CLUSTER", "MYID").decode() for node in cluster.nodes]
+
+
+def _slot_owners(cluster: RedisCluster, node: int = 0) -> list[tuple[int, int, int]]:
+    """(first, last, owner's index in ``cluster.nodes``) as node ``node`` sees them."""
+    index = {n.port: i for i, n in enumerate(cluster.nodes)}
+    reply = cluster.nodes[node].client().execute_command("CLUSTER", "SLOTS")
+    return sorted(
+        (int(first), int(last), index[int(master[1])]) for first, last, master, *_ in reply
+    )
+
+
+def _owner(cluster: RedisCluster, slot: int) -> int:
+    return next(owner for first, last, owner in _slot_owners(cluster) if first <= slot <= last)
+
+
+def _empty_slot(client: Any) -> int:
+    for slot in range(16384):
+        if client.cluster_countkeysinslot(slot) == 0:
+            return slot
+    raise AssertionError("no empty slot")
+
+
+def _assign(cluster: RedisCluster, slot: int, owner: int) -> None:
+    """Hand an empty slot to node ``owner`` and wait until every node agrees."""
+    owner_id = _node_ids(cluster)[owner]
+    for node in cluster.nodes:
+        node.client().execute_command("CLUSTER", "SETSLOT", slot, "NODE", owner_id)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        views = {tuple(_slot_owners(cluster, i)) for i in range(len(cluster.nodes))}
+        if len(views) == 1 and _owner(cluster, slot) == owner:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the nodes did not agree on the slot layout")
+
+
+@pytest.fixture
+def spare_slot(redis_cluster: RedisCluster, users: dict[str, Any]) -> Iterator[tuple[int, int]]:
+    """An empty slot and its owner; the layout is restored afterwards."""
+    client = redis_cluster.client()
+    slot = _empty_slot(client)
+    client.close()
+    owner = _owner(redis_cluster, slot)
+    try:
+        yield slot, owner
+    finally:
+        for node in redis_cluster.nodes:
+            node.client().execute_command("CLUSTER", "SETSLOT", slot, "STABLE")
+        _assign(redis_cluster, slot, owner)
+
+
+def test_a_migrating_slot_is_refused(
+    cluster_url: str, redis_cluster: RedisCluster, spare_slot: tuple[int, int]
+) -> None:
+    slot, owner = spare_slot
+    target = (owner + 1) % len(redis_cluster.nodes)
+    target_id = _node_ids(redis_cluster)[target]
+    redis_cluster.nodes[owner].client().execute_command(
+        "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id
+    )
+    with pytest.raises(pr.ClusterError, match=f"slot {slot}->-"):
+        pr.read_hashes(cluster_url, "user:*", {"age": pl.Int64})
+
+
+def test_a_slot_moved_during_the_read_fails_it(
+    cluster_url: str, cluster_client: Any, redis_cluster: RedisCluster, spare_slot: tuple[int, int]
+) -> None:
+    slot, owner = spare_slot
+    # Enough keys that the listing is still held back by unread batches.
+    pipe = cluster_client.pipeline()
+    for i in range(5000):
+        pipe.hset(f"user:extra:{i}", "age", i)
+    pipe.execute()
+    batches = pr.iter_hashes(cluster_url, "user:*", {"age": pl.Int64}, batch_size=10)
+    first = next(batches)
+    assert first.height == 10
+    # The read is under way (held back by the unread batches); move a slot.
+    _assign(redis_cluster, slot, (owner + 1) % len(redis_cluster.nodes))
+    with pytest.raises(pr.ClusterError, match="slot layout changed"):
+        for _ in batches:
+            pass

@@ -540,9 +540,12 @@ def test_cluster_without_coordinator_is_refused(cluster_url: str) -> None:
         pr.aggregate_hashes(cluster_url, "idx", reduce={"n": "count"}).collect()
     with pytest.raises(pr.SearchError, match="without a search coordinator"):
         pr.create_index(cluster_url, "idx", "d:", {"n": pl.Int64})
-    # Reading hashes from a cluster is refused before any search starts.
-    with pytest.raises(pr.UnsupportedError, match="Cluster"):
+    with pytest.raises(pr.SearchError, match="without a search coordinator"):
         pr.search_hashes(cluster_url, "idx", "*", {"n": pl.Int64}).collect()
+    # A named index is refused too; "auto" scans the masters instead.
+    with pytest.raises(pr.SearchError, match="without a search coordinator"):
+        pr.read_hashes(cluster_url, "d:*", {"n": pl.Int64}, index="idx")
+    assert pr.read_hashes(cluster_url, "d:*", {"n": pl.Int64}, index="auto").height == 0
 
 
 def test_named_index_must_be_usable(seeded: str, stack_client: Any) -> None:

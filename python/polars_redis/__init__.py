@@ -16,6 +16,7 @@ Examples
 from polars_redis._internal import __version__
 from polars_redis.exceptions import (
     AuthenticationError,
+    ClusterError,
     InvalidInputError,
     ParseError,
     PolarsRedisError,
@@ -73,6 +74,7 @@ from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
     "AuthenticationError",
+    "ClusterError",
     "FieldInference",
     "InferredSchema",
     "InvalidInputError",

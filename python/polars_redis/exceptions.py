@@ -13,6 +13,8 @@
     ├── SchemaInferenceError   nothing to infer a schema from
     ├── SearchError            RediSearch cannot answer completely (no index,
     │                          still indexing, partial reply, cluster without coordinator)
+    ├── ClusterError           a cluster's slots moved or migrated during a read
+    │                          (nothing partial is returned; retry)
     ├── UnsupportedError       something this version does not support
     ├── ProtocolError          the server sent invalid RESP
     └── WriteError             a write left keys failed or unknown (carries ``.result``)
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from polars_redis._internal import (
     AuthenticationError,
+    ClusterError,
     InvalidInputError,
     ParseError,
     PolarsRedisError,
@@ -57,6 +60,7 @@ class WriteError(PolarsRedisError):
 
 __all__ = [
     "AuthenticationError",
+    "ClusterError",
     "InvalidInputError",
     "ParseError",
     "PolarsRedisError",

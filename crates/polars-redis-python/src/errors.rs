@@ -74,6 +74,12 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    ClusterError,
+    PolarsRedisError,
+    "A Redis Cluster changed under a read (a slot moved or is migrating) or cannot serve every slot; nothing partial was returned, so retrying is safe."
+);
+create_exception!(
+    polars_redis,
     ProtocolError,
     PolarsRedisError,
     "The server sent something that is not valid RESP."
@@ -95,6 +101,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::Protocol(_) => ProtocolError::new_err(message),
         Error::WriteFailed(_) => RedisServerError::new_err(message),
         Error::Search(_) => SearchError::new_err(message),
+        Error::Cluster(_) => ClusterError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
 }
@@ -119,5 +126,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     m.add("SearchError", py.get_type::<SearchError>())?;
+    m.add("ClusterError", py.get_type::<ClusterError>())?;
     Ok(())
 }

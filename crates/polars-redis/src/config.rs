@@ -171,6 +171,14 @@ impl ConnectionConfig {
         self
     }
 
+    /// The same settings for another server (a cluster node).
+    pub(crate) fn with_endpoint(&self, endpoint: Endpoint) -> Self {
+        ConnectionConfig {
+            endpoint,
+            ..self.clone()
+        }
+    }
+
     /// The server endpoint.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint

@@ -28,6 +28,8 @@ pub(crate) struct Connection {
     scanner: FrameScanner,
     command_timeout: Option<Duration>,
     deadline: Option<Instant>,
+    /// Talks to a cluster node: commands must not span hash slots.
+    cluster: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -78,6 +80,7 @@ impl Connection {
             scanner: FrameScanner::default(),
             command_timeout: config.command_timeout,
             deadline: None,
+            cluster: false,
         };
         if let Some(password) = &config.password {
             let mut auth = Cmd::new("AUTH");
@@ -121,6 +124,17 @@ impl Connection {
     /// Fail any later read that would end after `deadline`.
     pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+    }
+
+    /// Mark this connection as talking to a cluster node.
+    pub(crate) fn set_cluster(&mut self, cluster: bool) {
+        self.cluster = cluster;
+    }
+
+    /// True for a connection to a cluster node, where a multi-key command
+    /// (`MGET`) fails unless all its keys share a hash slot.
+    pub(crate) fn in_cluster(&self) -> bool {
+        self.cluster
     }
 
     /// Queue a command in the write buffer (sent by [`Connection::flush`]).
@@ -259,6 +273,14 @@ pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) ->
             addr: String::new(),
             message,
         };
+    }
+    if crate::cluster::is_redirect(&message) {
+        return Error::Cluster(format!(
+            "`{command}`{} answered `{message}`: the slot moved during the read \
+             (the cluster is resharding or failing over); retry",
+            key.map(|key| format!(" on key {}", Key::from(key)))
+                .unwrap_or_default()
+        ));
     }
     Error::Server {
         command: command.to_string(),

@@ -12,6 +12,10 @@
 //! stops the workers and the SCAN (backpressure), and a fetcher that turns one
 //! key into millions of rows (a long list or stream) emits them in chunks, so
 //! memory follows `batch_size x parallelism`, never the size of the data.
+//!
+//! On a Redis Cluster every master is scanned at once, each key batch holds
+//! keys of one master, and each worker keeps one connection per master, so
+//! `parallelism` pipelines can be in flight on every master.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +26,7 @@ use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::cluster::Topology;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -54,7 +59,7 @@ impl ChunkSink {
 }
 
 /// A key batch with the sink for its chunks.
-type Work = (Vec<Vec<u8>>, ChunkSink);
+type Work = (KeyBatch, ChunkSink);
 
 /// Everything a running scan needs.
 pub(crate) struct ScanJob<F> {
@@ -107,30 +112,29 @@ impl<F: Fetcher> ScanJob<F> {
         if self.limit == Some(0) {
             return Ok(());
         }
-        let connect = || async {
-            let mut conn = Connection::connect(&self.config).await?;
-            conn.set_deadline(deadline);
-            Ok::<_, Error>(conn)
-        };
         // The JoinSet aborts every task when this function returns, which is
         // how an early stop (limit reached, consumer gone, error) cancels work.
         let mut tasks = JoinSet::new();
-        let (key_tx, key_rx) = mpsc::channel(self.parallelism * 2);
-        let mut first = connect().await?;
-        refuse_cluster(&mut first).await?;
+        let mut first = Connection::connect(&self.config).await?;
+        first.set_deadline(deadline);
+        let topology = Arc::new(Topology::discover(&mut first, &self.config).await?);
+        let workers = self.parallelism * topology.nodes().len();
+        let (key_tx, key_rx) = mpsc::channel(workers * 2);
         let scan_conn = match self.keys.selection {
-            KeySelection::Pattern(_) | KeySelection::Query(_) => Some(first),
-            KeySelection::Keys(_) => None,
+            KeySelection::Pattern(_) | KeySelection::Query(_) if !topology.is_cluster() => {
+                Some(first)
+            }
+            _ => None,
         };
-        tasks.spawn(self.keys.clone().run(scan_conn, key_tx));
+        tasks.spawn(self.keys.clone().run(topology.clone(), scan_conn, key_tx));
 
-        let (work_tx, work_rx) = mpsc::channel::<Work>(self.parallelism);
-        let (order_tx, mut order_rx) = mpsc::channel(self.parallelism + 1);
+        let (work_tx, work_rx) = mpsc::channel::<Work>(workers);
+        let (order_tx, mut order_rx) = mpsc::channel(workers + 1);
         tasks.spawn(dispatch(key_rx, work_tx, order_tx));
         let work_rx = Arc::new(Mutex::new(work_rx));
-        for _ in 0..self.parallelism {
-            let conn = connect().await?;
-            tasks.spawn(fetch_worker(conn, self.fetcher.clone(), work_rx.clone()));
+        for _ in 0..workers {
+            let conns = NodeConnections::new(topology.clone(), deadline);
+            tasks.spawn(fetch_worker(conns, self.fetcher.clone(), work_rx.clone()));
         }
 
         let mut emitted = 0usize;
@@ -154,19 +158,6 @@ impl<F: Fetcher> ScanJob<F> {
         }
         Ok(())
     }
-}
-
-/// A cluster node's SCAN only sees that node's keys, so scanning one node
-/// would silently return part of the data: refuse instead.
-pub(crate) async fn refuse_cluster(conn: &mut Connection) -> Result<()> {
-    if server_mode(conn).await?.as_deref() == Some("cluster") {
-        return Err(Error::Unsupported(
-            "this server is a Redis Cluster node; reading a cluster is not supported yet \
-             (a scan of one node would silently miss the other nodes' keys)"
-                .into(),
-        ));
-    }
-    Ok(())
 }
 
 /// `standalone`, `cluster` or `sentinel`, from `HELLO` (allowed for every
@@ -231,17 +222,51 @@ async fn dispatch(
 }
 
 async fn fetch_worker<F: Fetcher>(
-    mut conn: Connection,
+    mut conns: NodeConnections,
     fetcher: Arc<F>,
     work: Arc<Mutex<mpsc::Receiver<Work>>>,
 ) {
     loop {
         let next = work.lock().await.recv().await;
-        let Some((keys, sink)) = next else { return };
-        if let Err(err) = fetcher.fetch(&mut conn, keys, &sink).await {
+        let Some((batch, sink)) = next else { return };
+        let result = match conns.get(batch.node).await {
+            Ok(conn) => fetcher.fetch(conn, batch.keys, &sink).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = result {
             // The connection may be mid-reply: stop this worker after reporting.
             let _ = sink.0.send(Err(err)).await;
             return;
+        }
+    }
+}
+
+/// A worker's connections, one per node, opened when first needed.
+struct NodeConnections {
+    topology: Arc<Topology>,
+    deadline: Option<Instant>,
+    conns: Vec<Option<Connection>>,
+}
+
+impl NodeConnections {
+    fn new(topology: Arc<Topology>, deadline: Option<Instant>) -> Self {
+        let conns = topology.nodes().iter().map(|_| None).collect();
+        NodeConnections {
+            topology,
+            deadline,
+            conns,
+        }
+    }
+
+    async fn get(&mut self, node: usize) -> Result<&mut Connection> {
+        match &mut self.conns[node] {
+            Some(conn) => Ok(conn),
+            slot => {
+                let mut conn = Connection::connect(&self.topology.nodes()[node].config).await?;
+                conn.set_deadline(self.deadline);
+                conn.set_cluster(self.topology.is_cluster());
+                Ok(slot.insert(conn))
+            }
         }
     }
 }

@@ -112,6 +112,12 @@ pub enum Error {
     /// target cannot run it (a cluster without a search coordinator).
     #[error("search: {0}")]
     Search(String),
+
+    /// A Redis Cluster changed under a read (a slot moved or is migrating, a
+    /// node answered `MOVED`/`ASK`) or cannot serve every slot. The read is
+    /// abandoned rather than returned partially; retrying is safe.
+    #[error("cluster: {0}")]
+    Cluster(String),
 }
 
 impl Error {
@@ -153,6 +159,12 @@ impl Error {
     /// True for RediSearch refusals (see [`Error::Search`]).
     pub fn is_search(&self) -> bool {
         matches!(self, Error::Search(_))
+    }
+
+    /// True when a cluster's slot layout changed or was incomplete during a
+    /// read (see [`Error::Cluster`]).
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Error::Cluster(_))
     }
 
     /// True when the server replied with an error.

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::cluster::Topology;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -254,8 +255,15 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
         ));
     }
     let mut conn = Connection::connect(config).await?;
-    crate::engine::refuse_cluster(&mut conn).await?;
-    let sample = sample_keys(&mut conn, pattern, F::REDIS_TYPE, options).await?;
+    let topology = Topology::discover(&mut conn, config).await?;
+    let mut conns = vec![conn];
+    if topology.is_cluster() {
+        conns.clear();
+        for node in topology.nodes() {
+            conns.push(Connection::connect(&node.config).await?);
+        }
+    }
+    let sample = sample_keys(&mut conns, pattern, F::REDIS_TYPE, options).await?;
     if sample.keys.is_empty() {
         return Err(Error::Inference(format!(
             "no {} matches pattern {}; pass a schema instead",
@@ -265,14 +273,21 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
     }
     let mut folder = F::default();
     let mut sample_count = 0;
-    for chunk in sample.keys.chunks(1000) {
-        for key in chunk {
-            F::queue(conn.write_buf(), key);
-        }
-        conn.flush().await?;
-        for key in chunk {
-            let found = conn.read_reply(F::COMMAND, |r| folder.fold(r, key)).await?;
-            sample_count += usize::from(found);
+    for (node, conn) in conns.iter_mut().enumerate() {
+        let keys: Vec<&Vec<u8>> = sample
+            .keys
+            .iter()
+            .filter(|key| topology.node_of(key) == node)
+            .collect();
+        for chunk in keys.chunks(1000) {
+            for key in chunk {
+                F::queue(conn.write_buf(), key);
+            }
+            conn.flush().await?;
+            for key in chunk {
+                let found = conn.read_reply(F::COMMAND, |r| folder.fold(r, key)).await?;
+                sample_count += usize::from(found);
+            }
         }
     }
     Ok(InferredSchema {
@@ -354,10 +369,12 @@ pub(crate) struct Sample {
     pub(crate) complete: bool,
 }
 
-/// A uniform reservoir sample of the keys a SCAN walk yields, within the
-/// time budget.
+/// A uniform reservoir sample of the keys the SCAN walks of `conns` (one
+/// per cluster master, or the one server) yield, within the time budget.
+/// The walks take turns page by page, so a budget that runs out leaves no
+/// node unsampled.
 pub(crate) async fn sample_keys(
-    conn: &mut Connection,
+    conns: &mut [Connection],
     pattern: &[u8],
     redis_type: &str,
     options: &InferOptions,
@@ -367,29 +384,37 @@ pub(crate) async fn sample_keys(
     let mut reservoir: Vec<Vec<u8>> = Vec::new();
     let mut seen_keys = SeenKeys::default();
     let mut seen = 0usize;
-    let mut cursor = ScanCursor::start();
+    let mut cursors: Vec<ScanCursor> = conns.iter().map(|_| ScanCursor::start()).collect();
+    let mut walking = conns.len();
     let mut complete = true;
-    while let Some(page) = cursor
-        .next_page(conn, pattern, options.count_hint, redis_type)
-        .await?
-    {
-        for key in page {
-            if !seen_keys.first_time(&key) {
+    'walk: while walking > 0 {
+        walking = 0;
+        for (conn, cursor) in conns.iter_mut().zip(&mut cursors) {
+            let Some(page) = cursor
+                .next_page(conn, pattern, options.count_hint, redis_type)
+                .await?
+            else {
                 continue;
-            }
-            seen += 1;
-            if reservoir.len() < options.sample_size {
-                reservoir.push(key);
-            } else {
-                let slot = rng.below(seen as u64) as usize;
-                if slot < options.sample_size {
-                    reservoir[slot] = key;
+            };
+            walking += 1;
+            for key in page {
+                if !seen_keys.first_time(&key) {
+                    continue;
+                }
+                seen += 1;
+                if reservoir.len() < options.sample_size {
+                    reservoir.push(key);
+                } else {
+                    let slot = rng.below(seen as u64) as usize;
+                    if slot < options.sample_size {
+                        reservoir[slot] = key;
+                    }
                 }
             }
-        }
-        if Instant::now() >= deadline {
-            complete = false;
-            break;
+            if Instant::now() >= deadline {
+                complete = false;
+                break 'walk;
+            }
         }
     }
     Ok(Sample {

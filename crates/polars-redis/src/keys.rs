@@ -1,13 +1,17 @@
 //! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
 //! an explicit list, or the reply of a query command (`TS.QUERYINDEX`).
-//! Either way every key is handed out at most once, in batches.
+//! Either way every key is handed out at most once, in batches whose keys
+//! all live on one server (on a cluster: one `SCAN` per master, listed keys
+//! routed by hash slot).
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
+use crate::cluster::Topology;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::resp::{Cmd, Value};
@@ -27,8 +31,13 @@ pub enum KeySelection {
     Query(Vec<Vec<u8>>),
 }
 
-/// One unit of work for a fetch worker.
-pub(crate) type KeyBatch = Vec<Vec<u8>>;
+/// One unit of work for a fetch worker: keys that all live on one node.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct KeyBatch {
+    /// Index of the node (see [`Topology::nodes`]).
+    pub(crate) node: usize,
+    pub(crate) keys: Vec<Vec<u8>>,
+}
 
 /// Remembers which keys were already handed out.
 ///
@@ -81,31 +90,70 @@ pub(crate) struct KeyProducer {
 
 impl KeyProducer {
     /// Send key batches until the keys run out or the receiver goes away.
-    pub(crate) async fn run(self, conn: Option<Connection>, tx: mpsc::Sender<Result<KeyBatch>>) {
-        let result = match &self.selection {
-            KeySelection::Keys(keys) => self.send_list(keys, &tx).await,
-            KeySelection::Pattern(pattern) => match (conn, &self.search) {
-                (Some(conn), Some(search)) => {
-                    crate::search::send_keys(&self, search, conn, pattern, &tx).await
-                }
-                (Some(conn), None) => self.send_scan(conn, pattern, &tx).await,
-                (None, _) => Err(Error::InvalidArgument("SCAN needs a connection".into())),
-            },
-            KeySelection::Query(command) => match conn {
-                Some(conn) => self.send_query(conn, command, &tx).await,
-                None => Err(Error::InvalidArgument(
-                    "a key query needs a connection".into(),
-                )),
-            },
-        };
+    /// `conn` is a connection to the (standalone) server, reused for `SCAN`.
+    pub(crate) async fn run(
+        self,
+        topology: Arc<Topology>,
+        conn: Option<Connection>,
+        tx: mpsc::Sender<Result<KeyBatch>>,
+    ) {
+        let result = self.send_all(&topology, conn, &tx).await;
         if let Err(err) = result {
             let _ = tx.send(Err(err)).await;
         }
     }
 
-    async fn send_list(&self, keys: &[Vec<u8>], tx: &mpsc::Sender<Result<KeyBatch>>) -> Result<()> {
+    async fn send_all(
+        &self,
+        topology: &Arc<Topology>,
+        conn: Option<Connection>,
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
+        let search = self
+            .search
+            .as_ref()
+            .filter(|search| !(topology.is_cluster() && search.options.is_auto()));
+        match (&self.selection, search) {
+            (KeySelection::Keys(keys), _) => return self.send_list(topology, keys, tx).await,
+            (KeySelection::Pattern(pattern), Some(search)) => {
+                let conn = connection(conn, topology, 0).await?;
+                return crate::search::send_keys(self, topology, search, conn, pattern, tx).await;
+            }
+            (KeySelection::Pattern(_) | KeySelection::Query(_), _) => {}
+        }
+        // Every master lists its own keys, all at once.
+        let mut nodes = JoinSet::new();
+        let mut conn = conn;
+        for node in 0..topology.nodes().len() {
+            let producer = self.clone();
+            let (topology, tx) = (topology.clone(), tx.clone());
+            let conn = conn.take().filter(|_| !topology.is_cluster());
+            nodes.spawn(async move {
+                let conn = connection(conn, &topology, node).await?;
+                match &producer.selection {
+                    KeySelection::Query(command) => {
+                        producer.send_query(&topology, conn, command, &tx).await
+                    }
+                    _ => producer.send_scan(conn, node, &tx).await,
+                }
+            });
+        }
+        while let Some(done) = nodes.join_next().await {
+            done.map_err(|err| Error::Protocol(format!("key listing task failed: {err}")))??;
+        }
+        // Keys that moved between nodes while they were listed could have
+        // been missed (or seen twice): only a layout that held still counts.
+        topology.check_unchanged().await
+    }
+
+    async fn send_list(
+        &self,
+        topology: &Arc<Topology>,
+        keys: &[Vec<u8>],
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
         let mut seen = SeenKeys::default();
-        let mut batcher = Batcher::new(self.batch_size);
+        let mut batcher = Batcher::routed(self.batch_size, topology.clone());
         for key in keys {
             if seen.first_time(key) {
                 if let Some(batch) = batcher.push(key.clone()) {
@@ -115,20 +163,29 @@ impl KeyProducer {
                 }
             }
         }
-        if let Some(batch) = batcher.finish() {
-            let _ = tx.send(Ok(batch)).await;
+        for batch in batcher.finish() {
+            if tx.send(Ok(batch)).await.is_err() {
+                break;
+            }
         }
         Ok(())
     }
 
+    /// `SCAN` one node (`conn`) for the selection's pattern.
     pub(crate) async fn send_scan(
         &self,
         mut conn: Connection,
-        pattern: &[u8],
+        node: usize,
         tx: &mpsc::Sender<Result<KeyBatch>>,
     ) -> Result<()> {
+        let pattern = match &self.selection {
+            KeySelection::Pattern(pattern) => pattern.as_slice(),
+            _ => b"*",
+        };
+        // Each key lives on one node, so each node's keys are deduplicated
+        // on their own (SCAN repeats keys when the keyspace is rehashed).
         let mut seen = SeenKeys::default();
-        let mut batcher = Batcher::new(self.batch_size);
+        let mut batcher = Batcher::new(self.batch_size, node);
         let mut cursor = ScanCursor::start();
         while let Some(keys) = cursor
             .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
@@ -144,14 +201,17 @@ impl KeyProducer {
                 }
             }
         }
-        if let Some(batch) = batcher.finish() {
+        for batch in batcher.finish() {
             let _ = tx.send(Ok(batch)).await;
         }
         Ok(())
     }
 
+    /// Send the keys listed by `command` on one node (every master of a
+    /// cluster answers for its own keys).
     async fn send_query(
         &self,
+        topology: &Arc<Topology>,
         mut conn: Connection,
         command: &[Vec<u8>],
         tx: &mpsc::Sender<Result<KeyBatch>>,
@@ -165,7 +225,19 @@ impl KeyProducer {
         }
         let bad = || Error::Protocol(format!("unexpected reply shape to {}", cmd.name()));
         let keys = key_names(conn.query(&cmd).await?, bad)?;
-        self.send_list(&keys, tx).await
+        self.send_list(topology, &keys, tx).await
+    }
+}
+
+/// `conn` if given, else a new connection to node `node`.
+async fn connection(
+    conn: Option<Connection>,
+    topology: &Topology,
+    node: usize,
+) -> Result<Connection> {
+    match conn {
+        Some(conn) => Ok(conn),
+        None => Connection::connect(&topology.nodes()[node].config).await,
     }
 }
 
@@ -232,31 +304,65 @@ fn key_names(reply: Value, bad: impl Fn() -> Error) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// Cuts a key stream into batches.
+/// Cuts a key stream into batches of keys that live on one node.
 pub(crate) struct Batcher {
     size: usize,
-    current: Vec<Vec<u8>>,
+    /// Where each key lives; `None` when every key is on node `node`.
+    topology: Option<Arc<Topology>>,
+    node: usize,
+    /// The keys waiting for a batch, per node.
+    pending: Vec<Vec<Vec<u8>>>,
 }
 
 impl Batcher {
-    pub(crate) fn new(size: usize) -> Self {
+    /// Batches of `size` keys, all for node `node`.
+    pub(crate) fn new(size: usize, node: usize) -> Self {
+        let mut pending = vec![Vec::new(); node + 1];
+        pending[node] = Vec::with_capacity(size);
         Batcher {
             size,
-            current: Vec::with_capacity(size),
+            topology: None,
+            node,
+            pending,
         }
     }
 
+    /// Batches of up to `size` keys, each key routed to the node holding it.
+    pub(crate) fn routed(size: usize, topology: Arc<Topology>) -> Self {
+        let pending = vec![Vec::new(); topology.nodes().len()];
+        Batcher {
+            size,
+            topology: Some(topology),
+            node: 0,
+            pending,
+        }
+    }
+
+    /// Add a key; a batch is returned when its node's batch is full.
     pub(crate) fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
-        self.current.push(key);
-        (self.current.len() >= self.size).then(|| self.take())
+        let node = match &self.topology {
+            Some(topology) => topology.node_of(&key),
+            None => self.node,
+        };
+        let pending = &mut self.pending[node];
+        pending.push(key);
+        (pending.len() >= self.size).then(|| KeyBatch {
+            node,
+            keys: std::mem::replace(pending, Vec::with_capacity(self.size)),
+        })
     }
 
-    pub(crate) fn finish(&mut self) -> Option<KeyBatch> {
-        (!self.current.is_empty()).then(|| self.take())
-    }
-
-    fn take(&mut self) -> KeyBatch {
-        std::mem::replace(&mut self.current, Vec::with_capacity(self.size))
+    /// The partly filled batches, once the keys run out.
+    pub(crate) fn finish(&mut self) -> Vec<KeyBatch> {
+        self.pending
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, keys)| !keys.is_empty())
+            .map(|(node, keys)| KeyBatch {
+                node,
+                keys: std::mem::take(keys),
+            })
+            .collect()
     }
 }
 
@@ -280,12 +386,17 @@ mod tests {
     fn seen_keys_and_batcher() {
         let mut seen = SeenKeys::default();
         assert!(seen.first_time(b"a") && !seen.first_time(b"a") && seen.first_time(b"b"));
-        let mut b = Batcher::new(2);
+        let mut b = Batcher::new(2, 1);
         assert!(b.push(b"a".to_vec()).is_none());
-        assert_eq!(b.push(b"b".to_vec()).unwrap().len(), 2);
+        let full = b.push(b"b".to_vec()).unwrap();
+        assert_eq!((full.node, full.keys.len()), (1, 2));
         b.push(b"c".to_vec());
-        assert_eq!(b.finish().unwrap(), vec![b"c".to_vec()]);
-        assert!(b.finish().is_none());
+        let rest = KeyBatch {
+            node: 1,
+            keys: vec![b"c".to_vec()],
+        };
+        assert_eq!(b.finish(), vec![rest]);
+        assert!(b.finish().is_empty());
     }
 
     #[test]

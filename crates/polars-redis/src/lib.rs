@@ -30,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+mod cluster;
 mod collection;
 mod columns;
 pub mod config;
@@ -62,6 +63,7 @@ pub mod types;
 pub mod write;
 mod zset;
 
+pub use cluster::key_slot;
 pub use collection::CollectionScanBuilder;
 pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use error::{Error, Key, Result};

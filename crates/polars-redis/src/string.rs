@@ -1,6 +1,9 @@
 //! Strings: one row per key, its value parsed as one column, fetched with one
 //! `MGET` per key batch.
 //!
+//! On a cluster node, where `MGET` must not span hash slots, each key gets
+//! its own `GET` in the pipeline instead.
+//!
 //! `MGET` answers nil both for a missing key and for a key of another type.
 //! For a pattern scan (SCAN already filtered by type) a nil is skipped. When
 //! the user listed the keys, the nil keys are asked their `TYPE` in one
@@ -12,7 +15,7 @@ use crate::connection::unexpected_reply as unexpected;
 use crate::connection::{server_error, Connection};
 use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::layout::Field;
+use crate::layout::{Field, RowBuilders};
 use crate::resp::{write_array, Item};
 use crate::scan::scan_builder_methods;
 use crate::types::FieldType;
@@ -84,59 +87,107 @@ impl Fetcher for StringFetcher {
         sink: &ChunkSink,
     ) -> Result<()> {
         let with_ttl = self.context.layout.extra.ttl.is_some();
+        let per_key = conn.in_cluster();
         let out = conn.write_buf();
         if with_ttl {
             for key in &keys {
                 write_array(out, [&b"TTL"[..], key], 2);
             }
         }
-        write_array(
-            out,
-            std::iter::once(&b"MGET"[..]).chain(keys.iter().map(Vec::as_slice)),
-            1 + keys.len(),
-        );
+        if per_key {
+            for key in &keys {
+                write_array(out, [&b"GET"[..], key], 2);
+            }
+        } else {
+            write_array(
+                out,
+                std::iter::once(&b"MGET"[..]).chain(keys.iter().map(Vec::as_slice)),
+                1 + keys.len(),
+            );
+        }
         conn.flush().await?;
         let mut ttls = Vec::with_capacity(if with_ttl { keys.len() } else { 0 });
         for key in keys.iter().filter(|_| with_ttl) {
             ttls.push(conn.read_ttl(key).await?);
         }
-        let layout = &self.context.layout;
-        let mut rows = layout.builders(keys.len());
-        let mut nils = Vec::new();
-        let first = keys.first().map_or(&b""[..], Vec::as_slice);
-        conn.read_reply("MGET", |r| {
-            match r.next()? {
-                Item::Array(n) if n == keys.len() => {}
-                Item::Error(msg) => return Err(server_error("MGET", Some(first), msg)),
-                _ => return Err(unexpected("MGET", first)),
-            }
+        let mut rows = Rows {
+            fetcher: self,
+            builders: self.context.layout.builders(keys.len()),
+            ttls,
+            nils: Vec::new(),
+        };
+        if per_key {
             for (position, key) in keys.iter().enumerate() {
-                match r.next()? {
-                    Item::Bytes(value) => {
-                        if let Some(column) = self.value {
-                            layout.append_value(&mut rows, column, key, Some(value))?;
-                        }
-                        let ttl = ttls.get(position).copied().flatten();
-                        layout.append_key_and_ttl(&mut rows, key, ttl)?;
+                conn.read_reply("GET", |r| match r.next()? {
+                    // A key that became another type since it was listed.
+                    Item::Error(msg) if msg.starts_with(b"WRONGTYPE") => {
+                        rows.add(position, key, None)
                     }
-                    Item::Nil => nils.push(key.as_slice()),
-                    _ => return Err(unexpected("MGET", key)),
-                }
+                    Item::Error(msg) => Err(server_error("GET", Some(key), msg)),
+                    item => rows.add(position, key, Some(item)),
+                })
+                .await?;
             }
-            Ok(())
-        })
-        .await?;
+        } else {
+            let first = keys.first().map_or(&b""[..], Vec::as_slice);
+            conn.read_reply("MGET", |r| {
+                match r.next()? {
+                    Item::Array(n) if n == keys.len() => {}
+                    Item::Error(msg) => return Err(server_error("MGET", Some(first), msg)),
+                    _ => return Err(unexpected("MGET", first)),
+                }
+                for (position, key) in keys.iter().enumerate() {
+                    rows.add(position, key, Some(r.next()?))?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        let Rows {
+            mut builders, nils, ..
+        } = rows;
         if self.context.wrong_type_is_error && !nils.is_empty() {
             check_nils_are_missing(conn, &nils).await?;
         }
-        sink.emit(layout.finish(&mut rows)?).await;
+        sink.emit(self.context.layout.finish(&mut builders)?).await;
         Ok(())
+    }
+}
+
+/// The rows of one key batch, built as the values arrive.
+struct Rows<'a> {
+    fetcher: &'a StringFetcher,
+    builders: RowBuilders,
+    ttls: Vec<Option<i64>>,
+    /// Keys without a string value (missing, or of another type).
+    nils: Vec<Vec<u8>>,
+}
+
+impl Rows<'_> {
+    /// Add the row of the key at `position` from its value reply (`None`
+    /// for a key of another type).
+    fn add(&mut self, position: usize, key: &[u8], value: Option<Item<'_>>) -> Result<()> {
+        let layout = &self.fetcher.context.layout;
+        match value {
+            Some(Item::Bytes(value)) => {
+                if let Some(column) = self.fetcher.value {
+                    layout.append_value(&mut self.builders, column, key, Some(value))?;
+                }
+                let ttl = self.ttls.get(position).copied().flatten();
+                layout.append_key_and_ttl(&mut self.builders, key, ttl)
+            }
+            Some(Item::Nil) | None => {
+                self.nils.push(key.to_vec());
+                Ok(())
+            }
+            Some(_) => Err(unexpected("GET", key)),
+        }
     }
 }
 
 /// Ask the `TYPE` of keys `MGET` answered nil for: a key of another type is
 /// an error; a missing key (or one that became a string since) is not.
-async fn check_nils_are_missing(conn: &mut Connection, keys: &[&[u8]]) -> Result<()> {
+async fn check_nils_are_missing(conn: &mut Connection, keys: &[Vec<u8>]) -> Result<()> {
     let out = conn.write_buf();
     for key in keys {
         write_array(out, [&b"TYPE"[..], key], 2);
@@ -154,7 +205,7 @@ async fn check_nils_are_missing(conn: &mut Connection, keys: &[&[u8]]) -> Result
             .await?;
         if let (None, Some(actual)) = (&wrong, actual) {
             wrong = Some(Error::WrongType {
-                key: Key::from(*key),
+                key: Key::from(key.as_slice()),
                 expected: "string",
                 actual,
             });

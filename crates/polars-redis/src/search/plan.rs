@@ -23,6 +23,7 @@ use super::cursor::{AggregateRequest, Cursor};
 use super::index::{self, IndexInfo, IndexOn};
 use super::query::{Clause, QueryText};
 use super::translate::{translate, Columns, Translation};
+use crate::cluster::Topology;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -121,6 +122,10 @@ impl SearchOptions {
 
     pub(crate) fn is_off(&self) -> bool {
         self.choice == IndexChoice::Off
+    }
+
+    pub(crate) fn is_auto(&self) -> bool {
+        self.choice == IndexChoice::Auto
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
@@ -411,6 +416,7 @@ async fn plan_named(
 /// Produce the keys of a search-driven scan, or fall back to `SCAN`.
 pub(crate) async fn send_keys(
     producer: &KeyProducer,
+    topology: &Arc<Topology>,
     source: &Arc<SearchSource>,
     conn: Connection,
     pattern: &[u8],
@@ -419,7 +425,7 @@ pub(crate) async fn send_keys(
     let mut conn = conn;
     let plan = plan(&mut conn, source, pattern).await?;
     let (Some(index), Some(query)) = (plan.index, plan.query) else {
-        return producer.send_scan(conn, pattern, tx).await;
+        return producer.send_scan(conn, 0, tx).await;
     };
     let request = AggregateRequest {
         index: index.name.clone(),
@@ -430,7 +436,8 @@ pub(crate) async fn send_keys(
     };
     let filter_keys = !plan.explicit;
     let mut cursor = Cursor::open(&mut conn, &source.config, &request).await?;
-    let mut batcher = Batcher::new(producer.batch_size);
+    // A search coordinator lists the keys of every shard: route each key.
+    let mut batcher = Batcher::routed(producer.batch_size, topology.clone());
     // Keys read ahead of the consumer. Reading ahead lets a result of up to
     // READ_AHEAD_KEYS keys exhaust (and so free) its server-side cursor at
     // once, whatever the consumer does; beyond that the cursor stays open
@@ -443,8 +450,8 @@ pub(crate) async fn send_keys(
         while !exhausted && buffered < READ_AHEAD_KEYS {
             let Some(rows) = cursor.next_page(&mut conn).await? else {
                 exhausted = true;
-                if let Some(batch) = batcher.finish() {
-                    buffered += batch.len();
+                for batch in batcher.finish() {
+                    buffered += batch.keys.len();
                     ready.push_back(batch);
                 }
                 break;
@@ -462,13 +469,13 @@ pub(crate) async fn send_keys(
                     continue;
                 }
                 if let Some(batch) = batcher.push(key) {
-                    buffered += batch.len();
+                    buffered += batch.keys.len();
                     ready.push_back(batch);
                 }
             }
             // Hand over what the consumer can take now, without waiting.
             while let Some(batch) = ready.pop_front() {
-                let len = batch.len();
+                let len = batch.keys.len();
                 match tx.try_send(Ok(batch)) {
                     Ok(()) => buffered -= len,
                     Err(mpsc::error::TrySendError::Full(item)) => {
@@ -484,7 +491,7 @@ pub(crate) async fn send_keys(
         let Some(batch) = ready.pop_front() else {
             return Ok(());
         };
-        buffered -= batch.len();
+        buffered -= batch.keys.len();
         if tx.send(Ok(batch)).await.is_err() {
             return Ok(());
         }

@@ -1,0 +1,391 @@
+//! Where keys live: one standalone server, or the masters of a Redis Cluster
+//! and the hash slots each of them serves.
+//!
+//! A cluster is read node by node (each master's `SCAN` sees only its own
+//! keys) with every key batch sent to the node that holds it. A read is only
+//! complete if the slot layout held still while it ran, so the layout is
+//! checked on every master when a read starts and again once its keys are
+//! listed: a slot that moved or is migrating between the two checks makes
+//! the read fail with [`Error::Cluster`] instead of returning a partial
+//! answer.
+
+use crate::config::{ConnectionConfig, Endpoint};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::resp::Cmd;
+
+/// Number of hash slots of a Redis Cluster.
+pub const SLOTS: usize = 16384;
+
+/// The hash slot of `key`: CRC16 (XMODEM) of the key, or of its hash tag
+/// (the text between the first `{` and the next `}`, when not empty), mod 16384.
+///
+/// ```
+/// use polars_redis::key_slot;
+/// assert_eq!(key_slot(b"foo"), 12182);
+/// // Keys sharing a hash tag share a slot.
+/// assert_eq!(key_slot(b"{user:1}:name"), key_slot(b"{user:1}:email"));
+/// ```
+pub fn key_slot(key: &[u8]) -> u16 {
+    crc16(hash_tag(key)) % SLOTS as u16
+}
+
+fn hash_tag(key: &[u8]) -> &[u8] {
+    let Some(open) = key.iter().position(|&b| b == b'{') else {
+        return key;
+    };
+    match key[open + 1..].iter().position(|&b| b == b'}') {
+        Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+        _ => key,
+    }
+}
+
+const CRC16_TABLE: [u16; 256] = crc16_table();
+
+const fn crc16_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0u16, |crc, &b| {
+        (crc << 8) ^ CRC16_TABLE[((crc >> 8) as u8 ^ b) as usize]
+    })
+}
+
+/// The servers a read talks to and which of them holds each key.
+#[derive(Debug)]
+pub(crate) struct Topology {
+    /// One entry per server: the standalone server, or each master that
+    /// serves slots (sorted by node id).
+    nodes: Vec<ClusterNode>,
+    /// The slot layout, empty for a standalone server.
+    layout: SlotLayout,
+}
+
+/// One server of a [`Topology`].
+#[derive(Debug)]
+pub(crate) struct ClusterNode {
+    /// The cluster node id (empty for a standalone server).
+    pub(crate) id: String,
+    /// How to connect to it (the seed's credentials, TLS and timeouts).
+    pub(crate) config: ConnectionConfig,
+}
+
+impl Topology {
+    /// The one server `config` points at.
+    pub(crate) fn standalone(config: &ConnectionConfig) -> Self {
+        Topology {
+            nodes: vec![ClusterNode {
+                id: String::new(),
+                config: config.clone(),
+            }],
+            layout: SlotLayout::default(),
+        }
+    }
+
+    /// What `conn` (opened with `seed`) is part of. For a cluster, every
+    /// master is asked for its view of the slot layout, and they must agree
+    /// and have no slot migrating (see [`Topology::check_unchanged`]).
+    pub(crate) async fn discover(conn: &mut Connection, seed: &ConnectionConfig) -> Result<Self> {
+        if crate::engine::server_mode(conn).await?.as_deref() != Some("cluster") {
+            return Ok(Self::standalone(seed));
+        }
+        let view = NodesView::parse(&cluster_nodes(conn).await?)?;
+        let layout = view.layout()?;
+        let nodes = layout
+            .owners()
+            .into_iter()
+            .map(|id| {
+                let config = view.config_of(&id, seed)?;
+                Ok(ClusterNode { id, config })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let topology = Topology { nodes, layout };
+        topology.check_unchanged().await?;
+        Ok(topology)
+    }
+
+    /// True for a Redis Cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        !self.layout.ranges.is_empty()
+    }
+
+    pub(crate) fn nodes(&self) -> &[ClusterNode] {
+        &self.nodes
+    }
+
+    /// Index (into [`Topology::nodes`]) of the node holding `key`.
+    pub(crate) fn node_of(&self, key: &[u8]) -> usize {
+        if !self.is_cluster() {
+            return 0;
+        }
+        let slot = key_slot(key);
+        let range = self
+            .layout
+            .ranges
+            .partition_point(|range| range.last < slot);
+        let owner = &self.layout.ranges[range].owner;
+        self.nodes
+            .binary_search_by(|node| node.id.as_str().cmp(owner))
+            .unwrap_or(0)
+    }
+
+    /// Ask every master for its view of the cluster: each must report the
+    /// slot layout this topology was built from and no slot migrating or
+    /// importing. Otherwise keys may have moved between nodes while they
+    /// were being listed, and the read is refused with [`Error::Cluster`].
+    pub(crate) async fn check_unchanged(&self) -> Result<()> {
+        if !self.is_cluster() {
+            return Ok(());
+        }
+        for node in &self.nodes {
+            let mut conn = Connection::connect(&node.config).await?;
+            let view = NodesView::parse(&cluster_nodes(&mut conn).await?)?;
+            if let Some(slot) = view.migrating_slot() {
+                return Err(Error::Cluster(format!(
+                    "slot {slot} is migrating on {} (the cluster is resharding); \
+                     retry once the migration is done",
+                    node.config.endpoint()
+                )));
+            }
+            if view.layout()? != self.layout {
+                return Err(Error::Cluster(format!(
+                    "the slot layout changed during the read ({} now reports another \
+                     owner for some slots); retry",
+                    node.config.endpoint()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn cluster_nodes(conn: &mut Connection) -> Result<String> {
+    Ok(conn
+        .query(Cmd::new("CLUSTER").arg("NODES"))
+        .await?
+        .to_text())
+}
+
+/// Which node serves each slot, as sorted, contiguous ranges.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct SlotLayout {
+    ranges: Vec<SlotRange>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct SlotRange {
+    first: u16,
+    last: u16,
+    owner: String,
+}
+
+impl SlotLayout {
+    /// The ids of the nodes serving slots, sorted.
+    fn owners(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.ranges.iter().map(|r| r.owner.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// One node's `CLUSTER NODES` reply, parsed.
+struct NodesView {
+    lines: Vec<NodeLine>,
+}
+
+struct NodeLine {
+    id: String,
+    /// `ip:port@cport[,hostname]`.
+    address: String,
+    flags: Vec<String>,
+    /// `first-last`, `slot`, `[slot->-id]` (migrating) or `[slot-<-id]` (importing).
+    slots: Vec<String>,
+}
+
+impl NodesView {
+    fn parse(text: &str) -> Result<Self> {
+        let lines = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let parts: Vec<&str> = line.split_whitespace().collect();
+                if parts.len() < 8 {
+                    return Err(Error::Protocol(format!(
+                        "unexpected CLUSTER NODES line: {line}"
+                    )));
+                }
+                Ok(NodeLine {
+                    id: parts[0].to_string(),
+                    address: parts[1].to_string(),
+                    flags: parts[2].split(',').map(str::to_string).collect(),
+                    slots: parts[8..].iter().map(|s| s.to_string()).collect(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(NodesView { lines })
+    }
+
+    /// A slot this node is migrating away or importing, if any (only a
+    /// node's own line lists them).
+    fn migrating_slot(&self) -> Option<String> {
+        self.lines
+            .iter()
+            .flat_map(|line| &line.slots)
+            .find(|slot| slot.starts_with('['))
+            .map(|slot| slot.trim_matches(|c| c == '[' || c == ']').to_string())
+    }
+
+    /// The slot layout this view reports; every slot must be served.
+    fn layout(&self) -> Result<SlotLayout> {
+        let mut ranges = Vec::new();
+        for line in &self.lines {
+            if !line.flags.iter().any(|f| f == "master") {
+                continue;
+            }
+            for slots in line.slots.iter().filter(|s| !s.starts_with('[')) {
+                let (first, last) = slots.split_once('-').unwrap_or((slots, slots));
+                let (Ok(first), Ok(last)) = (first.parse::<u16>(), last.parse::<u16>()) else {
+                    return Err(Error::Protocol(format!(
+                        "unexpected slot range `{slots}` in CLUSTER NODES"
+                    )));
+                };
+                if line.flags.iter().any(|f| f == "fail" || f == "fail?") {
+                    return Err(Error::Cluster(format!(
+                        "the master serving slots {slots} ({}) is failing",
+                        line.address
+                    )));
+                }
+                ranges.push(SlotRange {
+                    first,
+                    last,
+                    owner: line.id.clone(),
+                });
+            }
+        }
+        ranges.sort_by_key(|r| r.first);
+        let mut merged: Vec<SlotRange> = Vec::with_capacity(ranges.len());
+        let mut next = 0u32;
+        for range in ranges {
+            if u32::from(range.first) != next || range.last < range.first {
+                return Err(Error::Cluster(format!(
+                    "slot {next} is not served by any master (the cluster is down or \
+                     being reconfigured)"
+                )));
+            }
+            next = u32::from(range.last) + 1;
+            match merged.last_mut() {
+                Some(prev) if prev.owner == range.owner => prev.last = range.last,
+                _ => merged.push(range),
+            }
+        }
+        if next != SLOTS as u32 {
+            return Err(Error::Cluster(format!(
+                "slot {next} is not served by any master (the cluster is down or \
+                 being reconfigured)"
+            )));
+        }
+        Ok(SlotLayout { ranges: merged })
+    }
+
+    /// How to reach node `id`: its announced address with the seed's
+    /// settings (a node that does not know its own IP reports none: the
+    /// seed's host is used, as that is how the client reached it).
+    fn config_of(&self, id: &str, seed: &ConnectionConfig) -> Result<ConnectionConfig> {
+        let line = self
+            .lines
+            .iter()
+            .find(|line| line.id == id)
+            .ok_or_else(|| Error::Protocol(format!("node {id} missing from CLUSTER NODES")))?;
+        let (addr, hostname) = match line.address.split_once(',') {
+            Some((addr, hostname)) => (addr, Some(hostname).filter(|h| !h.is_empty())),
+            None => (line.address.as_str(), None),
+        };
+        let addr = addr.split('@').next().unwrap_or(addr);
+        let bad = || Error::Protocol(format!("unexpected node address `{}`", line.address));
+        let (ip, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        let ip = ip.trim_start_matches('[').trim_end_matches(']');
+        let host = match (hostname, seed.endpoint()) {
+            (Some(hostname), _) => hostname.to_string(),
+            (None, _) if !ip.is_empty() => ip.to_string(),
+            (None, Endpoint::Tcp { host, .. }) => host.clone(),
+            (None, Endpoint::Unix(_)) => return Err(bad()),
+        };
+        Ok(seed.with_endpoint(Endpoint::Tcp { host, port }))
+    }
+}
+
+/// True for the error replies a cluster node gives for a key it does not
+/// serve (any more): `MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`.
+pub(crate) fn is_redirect(message: &str) -> bool {
+    ["MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN"]
+        .iter()
+        .any(|prefix| message.starts_with(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_match_the_cluster_spec() {
+        // Reference values from the Redis Cluster specification and CLUSTER KEYSLOT.
+        assert_eq!(crc16(b"123456789"), 0x31C3);
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"bar"), 5061);
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        // Empty or unclosed tags hash the whole key.
+        assert_eq!(key_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") % 16384);
+        assert_eq!(key_slot(b"foo{bar"), crc16(b"foo{bar") % 16384);
+        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
+    }
+
+    const NODES: &str = "\
+b1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460
+c2 127.0.0.1:7002@17002,cache-2 master - 0 0 2 connected 5461-10922
+a3 :7003@17003 master - 0 0 3 connected 10923-16383
+d4 127.0.0.1:7004@17004 slave a3 0 0 3 connected
+";
+
+    #[test]
+    fn parses_the_slot_layout_and_addresses() {
+        let view = NodesView::parse(NODES).unwrap();
+        let layout = view.layout().unwrap();
+        assert_eq!(layout.owners(), ["a3", "b1", "c2"]);
+        assert_eq!(layout.ranges.len(), 3);
+        let seed = ConnectionConfig::from_url("redis://u:p@seed.local:7001/0").unwrap();
+        let endpoint = |id| view.config_of(id, &seed).unwrap().endpoint().to_string();
+        assert_eq!(endpoint("b1"), "127.0.0.1:7001");
+        assert_eq!(endpoint("c2"), "cache-2:7002");
+        assert_eq!(endpoint("a3"), "seed.local:7003");
+        assert!(view.migrating_slot().is_none());
+    }
+
+    #[test]
+    fn refuses_uncovered_and_migrating_slots() {
+        let gap = NODES.replace("5461-10922", "5461-10000");
+        let err = NodesView::parse(&gap).unwrap().layout().unwrap_err();
+        assert!(err.to_string().contains("slot 10001"), "{err}");
+        let migrating = NODES.replace("0-5460", "0-5460 [93->-c2]");
+        let view = NodesView::parse(&migrating).unwrap();
+        assert_eq!(view.migrating_slot().as_deref(), Some("93->-c2"));
+    }
+}
