@@ -1,6 +1,6 @@
-"""Redis Cluster reads: every master is scanned, every key is read from the
-node that holds it, and a cluster whose slots move during a read raises
-ClusterError instead of returning part of the data.
+"""Redis Cluster: every master is scanned, every key is read from (and
+written to) the node that holds it, and a cluster whose slots move during a
+read raises ClusterError instead of returning part of the data.
 
 Ground truth is written and read back with redis-py's cluster client.
 """
@@ -137,10 +137,55 @@ def test_json_and_timeseries_on_a_stack_cluster(
     assert temp.height == 75
 
 
-def test_writes_and_search_stay_refused(cluster_url: str, cluster_client: Any) -> None:
-    with pytest.raises(pr.UnsupportedError, match="Redis Cluster"):
-        pr.write_hashes(pl.DataFrame({"_key": ["a"], "v": [1]}), cluster_url)
-    assert cluster_client.dbsize() == 0
+def test_writes_go_to_the_master_of_each_slot(
+    cluster_url: str, cluster_client: Any, redis_cluster: RedisCluster
+) -> None:
+    df = pl.DataFrame({"_key": [f"w:{i}" for i in range(N)], "n": range(N), "s": ["x"] * N})
+    result = pr.write_hashes(df, cluster_url, ttl=600, batch_size=50)
+    assert (result.written, result.keys_written, result.failed, result.unknown) == (N, N, 0, 0)
+    assert all(count > N // 10 for count in _per_node_counts(redis_cluster))
+    assert cluster_client.hgetall("w:17") == {b"n": b"17", b"s": b"x"}
+    assert 0 < cluster_client.ttl("w:599") <= 600
+    # Conflict modes see every master's keys.
+    more = pl.DataFrame({"_key": ["w:1", "w:new"], "n": [-1, -2], "s": ["y", "y"]})
+    skipped = pr.write_hashes(more, cluster_url, if_exists="skip")
+    assert (skipped.written, skipped.skipped) == (1, 1)
+    assert cluster_client.hget("w:1", "n") == b"1"
+    with pytest.raises(pr.WriteError) as raised:
+        pr.write_hashes(
+            more.with_columns(_key=pl.Series(["w:2", "w:new2"])), cluster_url, if_exists="fail"
+        )
+    assert [f.key for f in raised.value.result.failures] == ["w:2"]
+    assert cluster_client.exists("w:new2") == 0
+    # And every value reads back through the cluster scan.
+    back = pr.read_hashes(cluster_url, "w:*", {"n": pl.Int64, "s": pl.String})
+    assert back.height == N + 1
+    assert back.filter(pl.col("_key") == "w:new")["n"].to_list() == [-2]
+
+
+def test_writes_of_other_types(cluster_url: str, cluster_client: Any) -> None:
+    keys = [f"ws:{i}" for i in range(200)]
+    pr.write_strings(pl.DataFrame({"_key": keys, "value": range(200)}), cluster_url)
+    assert [cluster_client.get(k) for k in keys[:3]] == [b"0", b"1", b"2"]
+    members = pl.DataFrame({"_key": ["set:a", "set:a", "set:b"], "member": ["x", "y", "z"]})
+    pr.write_sets(members, cluster_url)
+    assert cluster_client.smembers("set:a") == {b"x", b"y"}
+    assert cluster_client.smembers("set:b") == {b"z"}
+    back = pr.read_strings(cluster_url, "ws:*", value_type=pl.Int64)
+    assert sorted(back["value"]) == list(range(200))
+
+
+def test_json_writes_on_a_stack_cluster(stack_cluster_url: str, stack_cluster_client: Any) -> None:
+    df = pl.DataFrame({"_key": [f"jd:{i}" for i in range(100)], "id": range(100)})
+    assert pr.write_json(df, stack_cluster_url).written == 100
+    assert stack_cluster_client.json().get("jd:42") == {"id": 42}
+
+
+def test_search_needs_a_coordinator(cluster_url: str) -> None:
+    with pytest.raises(pr.SearchError, match="without a search coordinator"):
+        pr.read_hashes(cluster_url, "d:*", {"n": pl.Int64}, index="idx")
+    # "auto" scans the masters instead.
+    assert pr.read_hashes(cluster_url, "d:*", {"n": pl.Int64}, index="auto").height == 0
 
 
 # --------------------------------------------------------------------------

@@ -542,10 +542,6 @@ def test_cluster_without_coordinator_is_refused(cluster_url: str) -> None:
         pr.create_index(cluster_url, "idx", "d:", {"n": pl.Int64})
     with pytest.raises(pr.SearchError, match="without a search coordinator"):
         pr.search_hashes(cluster_url, "idx", "*", {"n": pl.Int64}).collect()
-    # A named index is refused too; "auto" scans the masters instead.
-    with pytest.raises(pr.SearchError, match="without a search coordinator"):
-        pr.read_hashes(cluster_url, "d:*", {"n": pl.Int64}, index="idx")
-    assert pr.read_hashes(cluster_url, "d:*", {"n": pl.Int64}, index="auto").height == 0
 
 
 def test_named_index_must_be_usable(seeded: str, stack_client: Any) -> None:

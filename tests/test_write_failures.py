@@ -160,12 +160,3 @@ def test_connection_that_keeps_dropping_ends_in_unknown_keys(redis_url: str) -> 
         assert all("connection" in f.message for f in result.unknown_keys + result.failures)
     finally:
         server.stop()
-
-
-def test_writes_to_a_cluster_are_refused_before_sending(
-    cluster_url: str, cluster_client: Any
-) -> None:
-    df = _frame(50)
-    with pytest.raises(pr.UnsupportedError, match="Redis Cluster"):
-        pr.write_hashes(df, cluster_url)
-    assert cluster_client.dbsize() == 0

@@ -1,14 +1,16 @@
-//! Integration tests of reads from a Redis Cluster (three masters started by
+//! Integration tests of reads and writes on a Redis Cluster (three masters started by
 //! `redis-test-support`). Ground truth is written node by node with the
 //! harness's own RESP client, which routes by its own slot table.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use polars_redis::{
-    key_slot, ConnectionConfig, Field, FieldType, HashScanBuilder, StringScanBuilder,
+    key_slot, ConnectionConfig, Field, FieldType, HashScanBuilder, HashWriteBuilder,
+    StringScanBuilder,
 };
 use redis_test_support::RedisCluster;
 
@@ -86,4 +88,23 @@ fn hashes_and_strings_from_every_master() {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     assert_eq!(rows(strings), expected);
+}
+
+#[test]
+fn writes_reach_the_master_of_each_key() {
+    let keys: Vec<String> = (0..300).map(|i| format!("cw:{i}")).collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("_key", Arc::new(StringArray::from(keys.clone()))),
+        ("n", Arc::new(Int64Array::from_iter_values(0..300))),
+    ];
+    let frame = RecordBatch::try_from_iter(columns).expect("valid batch");
+    let result = HashWriteBuilder::new(config())
+        .with_batch_size(32)
+        .write(vec![frame])
+        .expect("write succeeds");
+    assert_eq!((result.written, result.failed, result.unknown), (300, 0, 0));
+    for (i, key) in keys.iter().enumerate() {
+        let reply = cluster().cmd_for_key(key, &["HGET", key.as_str(), "n"]);
+        assert_eq!(reply.as_int(), Some(i as i64), "{key}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The write engine: check everything, then send keys in pipelines over
-//! `parallelism` connections, retrying idempotent keys after a dropped
-//! connection and reporting the others as unknown.
+//! `parallelism` connections (per master on a Redis Cluster, each key to the
+//! master of its slot), retrying idempotent keys after a dropped connection
+//! and reporting the others as unknown.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,7 @@ use super::conflict::{self, Expiry, IfExists, Outcome, ReplyShape, Strategy};
 use super::frame::{name_rows, Frame, Groups, KeySource};
 use super::result::{KeyFailure, WriteResult};
 use super::{Commands, Encoder, GroupCtx, Ttl, WritePlan};
+use crate::cluster::Topology;
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Key, Result};
@@ -121,39 +123,61 @@ impl Job {
         })
     }
 
-    /// Send everything and collect the outcome of every key.
+    /// Send everything and collect the outcome of every key. On a Redis
+    /// Cluster each key goes to the master serving its slot: every master
+    /// gets its own `parallelism` connections and key batches.
     pub(crate) async fn run(self, config: ConnectionConfig) -> Result<WriteResult> {
         if self.groups.len() == 0 {
             return Ok(WriteResult::default());
         }
-        let mut conns = Vec::with_capacity(self.parallelism);
-        for _ in 0..self.parallelism.min(self.groups.len()) {
-            conns.push(connect(&config).await?);
+        let mut first = connect(&config).await?;
+        let topology = Topology::discover(&mut first, &config).await?;
+        let mut by_node: Vec<Vec<usize>> = vec![Vec::new(); topology.nodes().len()];
+        for g in 0..self.groups.len() {
+            by_node[topology.node_of(self.groups.key(g))].push(g);
         }
-        if crate::engine::server_mode(&mut conns[0]).await?.as_deref() == Some("cluster") {
-            return Err(Error::Unsupported(
-                "this server is a Redis Cluster node; writing to a cluster is not supported yet \
-                 (keys owned by other nodes would fail with MOVED; nothing was written)"
-                    .into(),
-            ));
-        }
+        let mut first = Some(first).filter(|_| !topology.is_cluster());
         if self.mode == IfExists::Fail {
-            let existing = self.existing_keys(&mut conns[0]).await?;
+            let mut existing = Vec::new();
+            for (node, groups) in by_node.iter().enumerate() {
+                let mut conn = match first.take() {
+                    Some(conn) => conn,
+                    None => connect(&topology.nodes()[node].config).await?,
+                };
+                existing.extend(self.existing_keys(&mut conn, groups).await?);
+                first = Some(conn).filter(|_| !topology.is_cluster());
+            }
             if !existing.is_empty() {
                 return Ok(self.conflict_result(&existing));
             }
         }
-        let batches = self.key_batches();
+        // Every connection is opened before the first key is sent, so a
+        // node that cannot be reached fails the write with nothing written.
+        let mut lanes = Vec::new();
+        for (node, groups) in by_node.iter().enumerate() {
+            let config = topology.nodes()[node].config.clone();
+            let batches = self.key_batches(groups);
+            let mut conns = Vec::new();
+            for _ in 0..self.parallelism.min(batches.len()) {
+                conns.push(match first.take() {
+                    Some(conn) => conn,
+                    None => connect(&config).await?,
+                });
+            }
+            let shared = Arc::new(Shared {
+                next: AtomicUsize::new(0),
+                batches,
+                stopped: Mutex::new(None),
+            });
+            lanes.push((config, shared, conns));
+        }
         let job = Arc::new(self);
-        let shared = Arc::new(Shared {
-            next: AtomicUsize::new(0),
-            batches,
-            stopped: Mutex::new(None),
-        });
         let mut tasks = tokio::task::JoinSet::new();
-        for conn in conns {
-            let (job, shared, config) = (job.clone(), shared.clone(), config.clone());
-            tasks.spawn(async move { Worker::run(&job, conn, &shared, &config).await });
+        for (config, shared, conns) in lanes {
+            for conn in conns {
+                let (job, shared, config) = (job.clone(), shared.clone(), config.clone());
+                tasks.spawn(async move { Worker::run(&job, conn, &shared, &config).await });
+            }
         }
         let mut finals: Vec<Option<Final>> = vec![None; job.groups.len()];
         // A worker that stopped on an error leaves its keys without an
@@ -179,17 +203,16 @@ impl Job {
         Ok(job.result(finals))
     }
 
-    /// Keys that exist now (for `fail`), with their group.
-    async fn existing_keys(&self, conn: &mut Connection) -> Result<Vec<usize>> {
+    /// Which of `groups` (keys on `conn`'s server) exist now (for `fail`).
+    async fn existing_keys(&self, conn: &mut Connection, groups: &[usize]) -> Result<Vec<usize>> {
         const CHUNK: usize = 10_000;
         let mut existing = Vec::new();
-        for start in (0..self.groups.len()).step_by(CHUNK) {
-            let end = (start + CHUNK).min(self.groups.len());
-            for g in start..end {
+        for chunk in groups.chunks(CHUNK) {
+            for &g in chunk {
                 crate::resp::write_array(conn.write_buf(), [&b"EXISTS"[..], self.groups.key(g)], 2);
             }
             conn.flush().await?;
-            for g in start..end {
+            for &g in chunk {
                 let hit = conn
                     .read_reply("EXISTS", |r| match r.next()? {
                         Item::Int(n) => Ok(n > 0),
@@ -220,21 +243,22 @@ impl Job {
         self.result(finals)
     }
 
-    /// Consecutive groups of about `batch_size` rows (at least one group).
-    fn key_batches(&self) -> Vec<std::ops::Range<usize>> {
+    /// `groups` cut into batches of about `batch_size` rows (at least one
+    /// group each), in order.
+    fn key_batches(&self, groups: &[usize]) -> Vec<Vec<usize>> {
         let mut batches = Vec::new();
-        let mut start = 0;
+        let mut batch = Vec::new();
         let mut rows = 0;
-        for g in 0..self.groups.len() {
+        for &g in groups {
+            batch.push(g);
             rows += self.groups.rows(g).len();
             if rows >= self.batch_size {
-                batches.push(start..g + 1);
-                start = g + 1;
+                batches.push(std::mem::take(&mut batch));
                 rows = 0;
             }
         }
-        if start < self.groups.len() {
-            batches.push(start..self.groups.len());
+        if !batch.is_empty() {
+            batches.push(batch);
         }
         batches
     }
@@ -373,10 +397,10 @@ impl<'a> Worker<'a> {
             match stopped {
                 Some(reason) => self.out.extend(
                     range
-                        .clone()
-                        .map(|g| (g, Final::Failed(format!("not sent: {reason}")))),
+                        .iter()
+                        .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
                 ),
-                None => return Some(range.clone().collect()),
+                None => return Some(range.clone()),
             }
         }
     }
@@ -512,9 +536,10 @@ impl<'a> Worker<'a> {
     }
 }
 
+/// The key batches of one server, taken in turn by its workers.
 struct Shared {
     next: AtomicUsize,
-    batches: Vec<std::ops::Range<usize>>,
+    batches: Vec<Vec<usize>>,
     /// Set when a connection could not be re-established: later batches
     /// are failed without being sent.
     stopped: Mutex<Option<String>>,
