@@ -33,7 +33,7 @@ import redis
 import polars_redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from redis_servers import RedisCluster, RedisServer  # noqa: E402
+from redis_servers import RedisCluster, RedisServer
 
 PATTERN = "bench:c:*"
 FIELDS = [f"f{j}" for j in range(10)]
@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
                     lambda: polars_redis.read_hashes(single.url, PATTERN, SCHEMA),
                 ),
             ]
-            results = [(name, *best_of(clients, read, args.repeat)) for name, clients, read in cases]
+            results = [
+                (name, *best_of(clients, read, args.repeat)) for name, clients, read in cases
+            ]
         finally:
             single.stop()
 
