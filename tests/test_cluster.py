@@ -7,13 +7,16 @@ Ground truth is written and read back with redis-py's cluster client.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 import pytest
-from redis_servers import RedisCluster
+import redis
+from redis.crc import key_slot
+from redis_servers import RedisCluster, RedisServer
 
 import polars_redis as pr
 
@@ -242,6 +245,7 @@ def spare_slot(redis_cluster: RedisCluster, users: dict[str, Any]) -> Iterator[t
         yield slot, owner
     finally:
         for node in redis_cluster.nodes:
+            node.flushall()  # keys a test put in the slot elsewhere
             node.client().execute_command("CLUSTER", "SETSLOT", slot, "STABLE")
         _assign(redis_cluster, slot, owner)
 
@@ -276,3 +280,71 @@ def test_a_slot_moved_during_the_read_fails_it(
     with pytest.raises(pr.ClusterError, match="slot layout changed"):
         for _ in batches:
             pass
+
+
+def _keys_in_slot(slot: int, count: int) -> list[str]:
+    keys = (f"moving:{i}" for i in range(10_000_000))
+    return [key for key in keys if key_slot(key.encode()) == slot][:count]
+
+
+def _hgetall_asking(node: RedisServer, key: str) -> dict[bytes, bytes]:
+    """HGETALL on a node importing the key's slot (one connection, after ASKING)."""
+    client = redis.Redis(host=node.host, port=node.port, single_connection_client=True)
+    try:
+        client.execute_command("ASKING")
+        return client.hgetall(key)
+    finally:
+        client.close()
+
+
+def test_writes_follow_ask_into_a_migrating_slot(
+    cluster_url: str, redis_cluster: RedisCluster, spare_slot: tuple[int, int]
+) -> None:
+    slot, owner = spare_slot
+    target = (owner + 1) % len(redis_cluster.nodes)
+    ids = _node_ids(redis_cluster)
+    nodes = redis_cluster.nodes
+    nodes[target].client().execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[owner])
+    nodes[owner].client().execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target])
+    moving = _keys_in_slot(slot, 3)
+    df = pl.DataFrame({"_key": [*moving, "user:plain"], "n": [1, 2, 3, 4]})
+    for mode in ("replace", "skip"):
+        result = pr.write_hashes(df, cluster_url, ttl=60, if_exists=mode)
+        assert (result.failed, result.unknown) == (0, 0), result.errors
+    # The owner no longer has (or never had) the keys, so it answered ASK:
+    # new keys of a migrating slot land on the importing node.
+    for n, key in enumerate(moving, start=1):
+        assert _hgetall_asking(nodes[target], key) == {b"n": str(n).encode()}
+        with pytest.raises(redis.exceptions.AskError):  # not on the owner
+            nodes[owner].client().exists(key)
+
+
+def test_writes_follow_moved_when_a_slot_changes_owner_mid_write(
+    cluster_url: str, redis_cluster: RedisCluster, spare_slot: tuple[int, int]
+) -> None:
+    slot, owner = spare_slot
+    nodes = redis_cluster.nodes
+    target = (owner + 1) % len(nodes)
+    # Many small batches, with the keys of the moving slot last.
+    moving = _keys_in_slot(slot, 3)
+    keys = [f"bulk:{i}" for i in range(30_000)] + moving
+    df = pl.DataFrame({"_key": keys, "n": range(len(keys))})
+    results: list[pr.WriteResult] = []
+    writer = threading.Thread(
+        target=lambda: results.append(pr.write_hashes(df, cluster_url, batch_size=5, parallelism=1))
+    )
+    owner_client = nodes[owner].client()
+    owner_client.config_resetstat()
+    writer.start()
+    deadline = time.monotonic() + 30
+    while owner_client.dbsize() < 200:  # the write is under way, on the old layout
+        assert writer.is_alive() and time.monotonic() < deadline, "the write did not start"
+        time.sleep(0.001)
+    _assign(redis_cluster, slot, target)
+    writer.join()
+    [result] = results
+    assert (result.written, result.failed, result.unknown) == (len(keys), 0, 0)
+    # The old owner answered MOVED for them; they were sent to the new one.
+    assert owner_client.info("errorstats").get("errorstat_MOVED", {}).get("count", 0) >= 1
+    for key in moving:
+        assert nodes[target].client().hget(key, "n") == str(keys.index(key)).encode()

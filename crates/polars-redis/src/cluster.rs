@@ -99,9 +99,9 @@ impl Topology {
         }
     }
 
-    /// What `conn` (opened with `seed`) is part of. For a cluster, every
-    /// master is asked for its view of the slot layout, and they must agree
-    /// and have no slot migrating (see [`Topology::check_unchanged`]).
+    /// What `conn` (opened with `seed`) is part of, as `conn`'s server sees
+    /// it. A read then calls [`Topology::check_unchanged`]; a write follows
+    /// redirects instead.
     pub(crate) async fn discover(conn: &mut Connection, seed: &ConnectionConfig) -> Result<Self> {
         if crate::engine::server_mode(conn).await?.as_deref() != Some("cluster") {
             return Ok(Self::standalone(seed));
@@ -116,9 +116,7 @@ impl Topology {
                 Ok(ClusterNode { id, config })
             })
             .collect::<Result<Vec<_>>>()?;
-        let topology = Topology { nodes, layout };
-        topology.check_unchanged().await?;
-        Ok(topology)
+        Ok(Topology { nodes, layout })
     }
 
     /// True for a Redis Cluster.
@@ -319,17 +317,63 @@ impl NodesView {
             None => (line.address.as_str(), None),
         };
         let addr = addr.split('@').next().unwrap_or(addr);
-        let bad = || Error::Protocol(format!("unexpected node address `{}`", line.address));
-        let (ip, port) = addr.rsplit_once(':').ok_or_else(bad)?;
-        let port: u16 = port.parse().map_err(|_| bad())?;
-        let ip = ip.trim_start_matches('[').trim_end_matches(']');
-        let host = match (hostname, seed.endpoint()) {
-            (Some(hostname), _) => hostname.to_string(),
-            (None, _) if !ip.is_empty() => ip.to_string(),
-            (None, Endpoint::Tcp { host, .. }) => host.clone(),
-            (None, Endpoint::Unix(_)) => return Err(bad()),
+        node_config(addr, hostname, seed)
+            .ok_or_else(|| Error::Protocol(format!("unexpected node address `{}`", line.address)))
+    }
+}
+
+/// How to reach the node at `ip:port` (or `hostname`): the seed's settings
+/// with that address. An empty IP (a node that does not know its own
+/// address) means the seed's host, as that is how the client reached it.
+fn node_config(
+    addr: &str,
+    hostname: Option<&str>,
+    seed: &ConnectionConfig,
+) -> Option<ConnectionConfig> {
+    let (ip, port) = addr.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    let host = match (hostname, seed.endpoint()) {
+        (Some(hostname), _) => hostname.to_string(),
+        (None, _) if !ip.is_empty() && ip != "?" => ip.to_string(),
+        (None, Endpoint::Tcp { host, .. }) => host.clone(),
+        (None, Endpoint::Unix(_)) => return None,
+    };
+    Some(seed.with_endpoint(Endpoint::Tcp { host, port }))
+}
+
+/// A cluster node's reply that a key is served by another node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Redirect {
+    /// `ASK` (the slot is migrating: send the key there once, after
+    /// `ASKING`) rather than `MOVED` (the slot has a new owner).
+    pub(crate) ask: bool,
+    /// `host:port` of the node to send the key to.
+    addr: String,
+    /// The whole reply, for reports.
+    pub(crate) message: String,
+}
+
+impl Redirect {
+    /// Parse `MOVED <slot> <host:port>` or `ASK <slot> <host:port>`.
+    pub(crate) fn parse(message: &str) -> Option<Self> {
+        let mut parts = message.split_whitespace();
+        let ask = match parts.next()? {
+            "MOVED" => false,
+            "ASK" => true,
+            _ => return None,
         };
-        Ok(seed.with_endpoint(Endpoint::Tcp { host, port }))
+        parts.next()?.parse::<u16>().ok()?;
+        Some(Redirect {
+            ask,
+            addr: parts.next()?.to_string(),
+            message: message.to_string(),
+        })
+    }
+
+    /// How to reach the node the redirect names.
+    pub(crate) fn target(&self, seed: &ConnectionConfig) -> Option<ConnectionConfig> {
+        node_config(&self.addr, None, seed)
     }
 }
 
@@ -377,6 +421,23 @@ d4 127.0.0.1:7004@17004 slave a3 0 0 3 connected
         assert_eq!(endpoint("c2"), "cache-2:7002");
         assert_eq!(endpoint("a3"), "seed.local:7003");
         assert!(view.migrating_slot().is_none());
+    }
+
+    #[test]
+    fn parses_redirects() {
+        let seed = ConnectionConfig::from_url("redis://seed.local:7001").unwrap();
+        let moved = Redirect::parse("MOVED 3999 127.0.0.1:6381").unwrap();
+        assert!(!moved.ask);
+        let target = moved.target(&seed).unwrap();
+        assert_eq!(target.endpoint().to_string(), "127.0.0.1:6381");
+        let ask = Redirect::parse("ASK 1 :7002").unwrap();
+        assert!(ask.ask);
+        assert_eq!(
+            ask.target(&seed).unwrap().endpoint().to_string(),
+            "seed.local:7002"
+        );
+        assert!(Redirect::parse("ERR MOVED 1 a:1").is_none());
+        assert!(Redirect::parse("MOVED x a:1").is_none());
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl<F: Fetcher> ScanJob<F> {
         let mut first = Connection::connect(&self.config).await?;
         first.set_deadline(deadline);
         let topology = Arc::new(Topology::discover(&mut first, &self.config).await?);
+        topology.check_unchanged().await?;
         let workers = self.parallelism * topology.nodes().len();
         let (key_tx, key_rx) = mpsc::channel(workers * 2);
         let scan_conn = match self.keys.selection {

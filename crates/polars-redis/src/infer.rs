@@ -256,6 +256,7 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
     }
     let mut conn = Connection::connect(config).await?;
     let topology = Topology::discover(&mut conn, config).await?;
+    topology.check_unchanged().await?;
     let mut conns = vec![conn];
     if topology.is_cluster() {
         conns.clear();

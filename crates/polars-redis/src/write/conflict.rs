@@ -19,6 +19,7 @@
 //! another type never gets its TTL changed by a failed append.
 
 use super::commands::{Command, Commands};
+use crate::cluster::Redirect;
 use crate::error::Result;
 use crate::resp::{write_array, Item, ReplyReader};
 
@@ -144,6 +145,22 @@ pub(crate) enum Outcome {
     /// The guard found the key (skip), or `SET NX` did.
     Exists,
     Failed(String),
+    /// Nothing ran: a cluster node sent the key elsewhere (`MOVED`/`ASK`).
+    Redirected(Redirect),
+}
+
+impl Outcome {
+    /// A failure that is a cluster redirect becomes [`Outcome::Redirected`]
+    /// (for keys none of whose commands ran).
+    pub(crate) fn redirected(self) -> Self {
+        match self {
+            Outcome::Failed(message) => match Redirect::parse(&message) {
+                Some(redirect) => Outcome::Redirected(redirect),
+                None => Outcome::Failed(message),
+            },
+            other => other,
+        }
+    }
 }
 
 /// How many replies a key's commands produce, and how to read them.

@@ -19,7 +19,7 @@ use super::conflict::{self, Expiry, IfExists, Outcome, ReplyShape, Strategy};
 use super::frame::{name_rows, Frame, Groups, KeySource};
 use super::result::{KeyFailure, WriteResult};
 use super::{Commands, Encoder, GroupCtx, Ttl, WritePlan};
-use crate::cluster::Topology;
+use crate::cluster::{Redirect, Topology};
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Key, Result};
@@ -28,6 +28,9 @@ use crate::resp::{Cmd, Item};
 /// Attempts per key batch after dropped connections.
 const MAX_ATTEMPTS: usize = 3;
 
+/// Times a key follows `MOVED`/`ASK` redirects before it is reported failed.
+const MAX_REDIRECTS: usize = 5;
+
 /// How each key ended.
 #[derive(Clone, Debug)]
 enum Final {
@@ -35,6 +38,8 @@ enum Final {
     Skipped,
     Failed(String),
     Unknown(String),
+    /// Not written: the slot is served elsewhere (cluster `MOVED`/`ASK`).
+    Redirected(Redirect),
 }
 
 /// Keys (by group index) and how they ended.
@@ -125,79 +130,57 @@ impl Job {
 
     /// Send everything and collect the outcome of every key. On a Redis
     /// Cluster each key goes to the master serving its slot: every master
-    /// gets its own `parallelism` connections and key batches.
+    /// gets its own `parallelism` connections and key batches, and a key
+    /// whose slot has moved (`MOVED`) or is being migrated (`ASK`) is sent
+    /// again where the reply points.
     pub(crate) async fn run(self, config: ConnectionConfig) -> Result<WriteResult> {
         if self.groups.len() == 0 {
             return Ok(WriteResult::default());
         }
         let mut first = connect(&config).await?;
         let topology = Topology::discover(&mut first, &config).await?;
-        let mut by_node: Vec<Vec<usize>> = vec![Vec::new(); topology.nodes().len()];
+        let mut lanes: Vec<Lane> = topology
+            .nodes()
+            .iter()
+            .map(|node| Lane::new(node.config.clone(), false))
+            .collect();
         for g in 0..self.groups.len() {
-            by_node[topology.node_of(self.groups.key(g))].push(g);
+            lanes[topology.node_of(self.groups.key(g))].groups.push(g);
         }
         let mut first = Some(first).filter(|_| !topology.is_cluster());
         if self.mode == IfExists::Fail {
             let mut existing = Vec::new();
-            for (node, groups) in by_node.iter().enumerate() {
+            for lane in &lanes {
                 let mut conn = match first.take() {
                     Some(conn) => conn,
-                    None => connect(&topology.nodes()[node].config).await?,
+                    None => connect(&lane.config).await?,
                 };
-                existing.extend(self.existing_keys(&mut conn, groups).await?);
+                existing.extend(self.existing_keys(&mut conn, &lane.groups).await?);
                 first = Some(conn).filter(|_| !topology.is_cluster());
             }
             if !existing.is_empty() {
                 return Ok(self.conflict_result(&existing));
             }
         }
-        // Every connection is opened before the first key is sent, so a
-        // node that cannot be reached fails the write with nothing written.
-        let mut lanes = Vec::new();
-        for (node, groups) in by_node.iter().enumerate() {
-            let config = topology.nodes()[node].config.clone();
-            let batches = self.key_batches(groups);
-            let mut conns = Vec::new();
-            for _ in 0..self.parallelism.min(batches.len()) {
-                conns.push(match first.take() {
-                    Some(conn) => conn,
-                    None => connect(&config).await?,
-                });
-            }
-            let shared = Arc::new(Shared {
-                next: AtomicUsize::new(0),
-                batches,
-                stopped: Mutex::new(None),
-            });
-            lanes.push((config, shared, conns));
-        }
         let job = Arc::new(self);
-        let mut tasks = tokio::task::JoinSet::new();
-        for (config, shared, conns) in lanes {
-            for conn in conns {
-                let (job, shared, config) = (job.clone(), shared.clone(), config.clone());
-                tasks.spawn(async move { Worker::run(&job, conn, &shared, &config).await });
-            }
-        }
         let mut finals: Vec<Option<Final>> = vec![None; job.groups.len()];
-        // A worker that stopped on an error leaves its keys without an
-        // outcome: they are reported as unknown with that error, while the
-        // outcomes of every other key are kept.
-        let mut worker_error = None;
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(outcomes)) => {
-                    for (group, outcome) in outcomes {
-                        finals[group] = Some(outcome);
+        send_lanes(&job, lanes, first, &mut finals).await?;
+        // A redirected key was not written (the server refused it before
+        // running anything), so sending it again is always safe.
+        for _ in 0..MAX_REDIRECTS {
+            let lanes = redirected_lanes(&config, &mut finals);
+            if lanes.is_empty() {
+                break;
+            }
+            if let Err(err) = send_lanes(&job, lanes.clone(), None, &mut finals).await {
+                for lane in lanes {
+                    for g in lane.groups {
+                        finals[g] = Some(Final::Failed(format!(
+                            "redirected to {}, which could not be reached: {err}",
+                            lane.config.endpoint()
+                        )));
                     }
                 }
-                Ok(Err(err)) => worker_error = Some(err.to_string()),
-                Err(err) => worker_error = Some(format!("write worker failed: {err}")),
-            }
-        }
-        if let Some(message) = worker_error {
-            for outcome in finals.iter_mut().filter(|o| o.is_none()) {
-                *outcome = Some(Final::Unknown(message.clone()));
             }
         }
         Ok(job.result(finals))
@@ -273,6 +256,7 @@ impl Job {
             ),
             (Outcome::Exists, _) => Final::Failed("the server did not write the key".into()),
             (Outcome::Failed(message), _) => Final::Failed(message),
+            (Outcome::Redirected(redirect), _) => Final::Redirected(redirect),
         }
     }
 
@@ -310,10 +294,122 @@ impl Job {
                     result.unknown += rows.len();
                     result.unknown_keys.push(failure(message));
                 }
+                Final::Redirected(redirect) => {
+                    result.failed += rows.len();
+                    result.failures.push(failure(format!(
+                        "{} (still redirected after {MAX_REDIRECTS} attempts; the cluster is \
+                         resharding)",
+                        redirect.message
+                    )));
+                }
             }
         }
         result
     }
+}
+
+/// The keys one server receives.
+#[derive(Clone)]
+struct Lane {
+    config: ConnectionConfig,
+    /// Send `ASKING` before each key: its slot is being imported there.
+    asking: bool,
+    groups: Vec<usize>,
+}
+
+impl Lane {
+    fn new(config: ConnectionConfig, asking: bool) -> Self {
+        Lane {
+            config,
+            asking,
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// Send the keys of every lane and record their outcomes in `finals`.
+/// Every connection is opened before the first key is sent, so a server that
+/// cannot be reached fails the call with nothing written. `first` is reused
+/// as one of the connections (of a one-lane, standalone write).
+async fn send_lanes(
+    job: &Arc<Job>,
+    lanes: Vec<Lane>,
+    mut first: Option<Connection>,
+    finals: &mut [Option<Final>],
+) -> Result<()> {
+    let mut ready = Vec::new();
+    for lane in lanes.into_iter().filter(|lane| !lane.groups.is_empty()) {
+        let batches = job.key_batches(&lane.groups);
+        let mut conns = Vec::new();
+        for _ in 0..job.parallelism.min(batches.len()) {
+            conns.push(match first.take() {
+                Some(conn) => conn,
+                None => connect(&lane.config).await?,
+            });
+        }
+        let shared = Arc::new(Shared {
+            next: AtomicUsize::new(0),
+            batches,
+            stopped: Mutex::new(None),
+        });
+        ready.push((lane, shared, conns));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (lane, shared, conns) in ready {
+        for conn in conns {
+            let (job, shared, config) = (job.clone(), shared.clone(), lane.config.clone());
+            let asking = lane.asking;
+            tasks.spawn(async move { Worker::run(&job, conn, &shared, &config, asking).await });
+        }
+        for &g in &lane.groups {
+            finals[g] = None;
+        }
+    }
+    // A worker that stopped on an error leaves its keys without an
+    // outcome: they are reported as unknown with that error, while the
+    // outcomes of every other key are kept.
+    let mut worker_error = None;
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(Ok(outcomes)) => {
+                for (group, outcome) in outcomes {
+                    finals[group] = Some(outcome);
+                }
+            }
+            Ok(Err(err)) => worker_error = Some(err.to_string()),
+            Err(err) => worker_error = Some(format!("write worker failed: {err}")),
+        }
+    }
+    if let Some(message) = worker_error {
+        for outcome in finals.iter_mut().filter(|o| o.is_none()) {
+            *outcome = Some(Final::Unknown(message.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The redirected keys, as lanes to the servers their redirects name.
+fn redirected_lanes(seed: &ConnectionConfig, finals: &mut [Option<Final>]) -> Vec<Lane> {
+    let mut lanes: Vec<Lane> = Vec::new();
+    for (g, outcome) in finals.iter_mut().enumerate() {
+        let Some(Final::Redirected(redirect)) = outcome else {
+            continue;
+        };
+        let Some(config) = redirect.target(seed) else {
+            *outcome = Some(Final::Failed(redirect.message.clone()));
+            continue;
+        };
+        let asking = redirect.ask;
+        let found = lanes
+            .iter()
+            .position(|l| l.config == config && l.asking == asking);
+        let lane = found.unwrap_or_else(|| {
+            lanes.push(Lane::new(config, asking));
+            lanes.len() - 1
+        });
+        lanes[lane].groups.push(g);
+    }
+    lanes
 }
 
 /// Keys sent on a connection, with the shape of their replies.
@@ -329,6 +425,8 @@ struct Worker<'a> {
     cells: super::FrameCells<'a>,
     conn: Option<Connection>,
     sha: Vec<u8>,
+    /// Precede each key's commands with `ASKING` (see [`Lane::asking`]).
+    asking: bool,
     cmds: Commands,
     out: Outcomes,
 }
@@ -339,6 +437,7 @@ impl<'a> Worker<'a> {
         mut conn: Connection,
         shared: &'a Shared,
         config: &'a ConnectionConfig,
+        asking: bool,
     ) -> Result<Outcomes> {
         let sha = load_script(&mut conn).await?;
         let mut worker = Worker {
@@ -348,6 +447,7 @@ impl<'a> Worker<'a> {
             cells: job.frame.cells()?,
             conn: Some(conn),
             sha,
+            asking,
             cmds: Commands::default(),
             out: Vec::new(),
         };
@@ -437,6 +537,9 @@ impl<'a> Worker<'a> {
             let single_set = job.encoder.single_set();
             let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
             let buf = conn.write_buf();
+            if self.asking {
+                crate::resp::write_array(buf, [&b"ASKING"[..]], 1);
+            }
             let shape = conflict::encode(buf, strategy, ctx.key, &self.cmds, ctx.expiry, &self.sha);
             sent.push((g, shape));
         }
@@ -457,7 +560,7 @@ impl<'a> Worker<'a> {
     ) -> std::result::Result<(), (Vec<usize>, Error)> {
         let conn = self.conn.as_mut().expect("connected");
         for (i, (g, shape)) in sent.iter().enumerate() {
-            match read_one(conn, *shape).await {
+            match read_one(conn, *shape, self.asking).await {
                 Ok(outcome) => self.out.push((*g, self.job.finish(outcome))),
                 Err(err) => {
                     self.conn = None;
@@ -572,17 +675,24 @@ async fn load_script(conn: &mut Connection) -> Result<Vec<u8>> {
     }
 }
 
-async fn read_one(conn: &mut Connection, shape: ReplyShape) -> Result<Outcome> {
+/// Read one key's replies (after the `+OK` to `ASKING` when `asking`).
+/// A redirect is [`Outcome::Redirected`] only when nothing of the key ran.
+async fn read_one(conn: &mut Connection, shape: ReplyShape, asking: bool) -> Result<Outcome> {
+    if asking {
+        conn.read_reply("ASKING", conflict::first_error).await?;
+    }
     match shape {
         ReplyShape::Native(n) => {
             let mut outcome = Outcome::Written;
+            let mut ran = false;
             for _ in 0..n {
                 let next = conn.read_reply("write", conflict::native_outcome).await?;
+                ran |= matches!(next, Outcome::Written | Outcome::Exists);
                 if outcome == Outcome::Written {
                     outcome = next;
                 }
             }
-            Ok(outcome)
+            Ok(if ran { outcome } else { outcome.redirected() })
         }
         ReplyShape::Multi(queued) => {
             let mut queue_error = None;
@@ -590,10 +700,21 @@ async fn read_one(conn: &mut Connection, shape: ReplyShape) -> Result<Outcome> {
                 let error = conn.read_reply("MULTI", conflict::first_error).await?;
                 queue_error = queue_error.or(error);
             }
-            conn.read_reply("EXEC", |r| conflict::exec_outcome(r, queue_error))
-                .await
+            // A command refused while queueing aborts the whole transaction.
+            let aborted = queue_error.is_some();
+            let outcome = conn
+                .read_reply("EXEC", |r| conflict::exec_outcome(r, queue_error))
+                .await?;
+            Ok(if aborted {
+                outcome.redirected()
+            } else {
+                outcome
+            })
         }
-        ReplyShape::Script => conn.read_reply("EVALSHA", conflict::script_outcome).await,
+        ReplyShape::Script => Ok(conn
+            .read_reply("EVALSHA", conflict::script_outcome)
+            .await?
+            .redirected()),
     }
 }
 
