@@ -1,4 +1,4 @@
-"""Benchmark: ``read_hashes`` over a 3-master Redis Cluster.
+"""Benchmark: ``read_hashes`` and ``write_hashes`` on a 3-master Redis Cluster.
 
 Seeds N hashes of 10 fields (default 200 000) into a throw-away cluster
 started on free loopback ports, and the same hashes into one standalone
@@ -8,6 +8,10 @@ server, then reads them into a DataFrame three ways:
 * redis-py: for each master, ``SCAN ... TYPE hash`` pages with one pipelined
   ``HGETALL`` per key of the page, then a DataFrame from the decoded rows;
 * ``polars_redis.read_hashes`` against the standalone server, for scale.
+
+It then writes the same frame back into the emptied cluster two ways:
+``polars_redis.write_hashes`` and a redis-py cluster pipeline (``HSET`` per
+row, executed every 5000 rows).
 
 For each it prints the best wall time of ``--repeat`` runs, rows per second
 and the server CPU seconds of all servers together (``INFO cpu`` deltas), so
@@ -26,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import redis
@@ -46,6 +51,17 @@ def seed(pipe: redis.client.Pipeline, count: int) -> None:
         if len(pipe) >= 5000:
             pipe.execute()
     pipe.execute()
+
+
+def write_with_redis_py(client: Any, df: pl.DataFrame) -> pl.DataFrame:
+    pipe = client.pipeline()
+    for row in df.iter_rows(named=True):
+        key = row.pop("_key")
+        pipe.hset(key, mapping=row)
+        if len(pipe) >= 5000:
+            pipe.execute()
+    pipe.execute()
+    return df
 
 
 def server_cpu(clients: list[redis.Redis]) -> float:
@@ -79,10 +95,14 @@ def read_with_redis_py(nodes: list[RedisServer]) -> pl.DataFrame:
 
 
 def best_of(
-    clients: list[redis.Redis], read: Callable[[], pl.DataFrame], repeat: int
+    clients: list[redis.Redis],
+    read: Callable[[], pl.DataFrame],
+    repeat: int,
+    before: Callable[[], object] = lambda: None,
 ) -> tuple[float, float, int]:
     best = (float("inf"), 0.0, 0)
     for _ in range(repeat):
+        before()
         cpu = server_cpu(clients)
         start = time.perf_counter()
         df = read()
@@ -126,6 +146,21 @@ def main(argv: list[str] | None = None) -> None:
             results = [
                 (name, *best_of(clients, read, args.repeat)) for name, clients, read in cases
             ]
+            frame = ours
+            writes = [
+                (
+                    "write_hashes, cluster",
+                    lambda: (polars_redis.write_hashes(frame, cluster.url), frame)[1],
+                ),
+                ("redis-py, cluster", lambda: write_with_redis_py(cluster_client, frame)),
+            ]
+            write_results = [
+                (name, *best_of(masters, write, args.repeat, before=cluster.flushall))
+                for name, write in writes
+            ]
+            assert cluster_client.hgetall("bench:c:7") == {
+                name.encode(): f"v7-{name}".encode() for name in FIELDS
+            }
         finally:
             single.stop()
 
@@ -135,7 +170,12 @@ def main(argv: list[str] | None = None) -> None:
     for name, wall, cpu, rows in results:
         assert rows == args.keys, (name, rows)
         print(f"{name:<24}{wall:>14.3f}{rows / wall:>14,.0f}{cpu:>14.3f}{cpu / wall:>14.2f}")
-    print(f"cluster speedup over redis-py: {results[1][1] / results[0][1]:.1f}x")
+    print(f"cluster read speedup over redis-py: {results[1][1] / results[0][1]:.1f}x")
+    print(f"{args.keys:,} rows written as hashes, best of {args.repeat}")
+    print(f"{header[0]:<24}" + "".join(f"{h:>14}" for h in header[1:]))
+    for name, wall, cpu, rows in write_results:
+        print(f"{name:<24}{wall:>14.3f}{rows / wall:>14,.0f}{cpu:>14.3f}{cpu / wall:>14.2f}")
+    print(f"cluster write speedup over redis-py: {write_results[1][1] / write_results[0][1]:.1f}x")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ F = TypeVar("F", bound=Callable[..., object])
 
 SCAN_OPTIONS = """\
 keys
-    Read exactly these keys instead of scanning. Missing keys give no row;
-    a key of another type raises :class:`WrongTypeError`.
+    Read exactly these keys instead of scanning, in this order (on a Redis
+    Cluster: master by master, in this order within each). Missing keys give
+    no row; a key of another type raises :class:`WrongTypeError`.
 include_key, key_column_name
     Add the key as a String column (default ``_key``).
 include_ttl, ttl_column_name
@@ -32,7 +33,8 @@ strict
     If True, a value that does not parse as its dtype raises
     :class:`ParseError` naming the key, field and value; if False it becomes null.
 parallelism
-    Pipelines in flight, each on its own connection.
+    Pipelines in flight, each on its own connection (per master on a Redis
+    Cluster, whose masters are all scanned at once).
 connect_timeout, command_timeout
     Seconds allowed to connect (default 10) and to wait for one reply (default 60).
 deadline
