@@ -335,9 +335,10 @@ def test_writes_follow_moved_when_a_slot_changes_owner_mid_write(
     )
     owner_client = nodes[owner].client()
     owner_client.config_resetstat()
+    before = owner_client.dbsize()
     writer.start()
     deadline = time.monotonic() + 30
-    while owner_client.dbsize() < 200:  # the write is under way, on the old layout
+    while owner_client.dbsize() < before + 200:  # under way, on the old layout
         assert writer.is_alive() and time.monotonic() < deadline, "the write did not start"
         time.sleep(0.001)
     _assign(redis_cluster, slot, target)
