@@ -9,6 +9,12 @@
 //! and the consumer is bounded, so memory follows the batch size, not the
 //! size of the keyspace.
 //!
+//! A URL may point at one node of a Redis Cluster: reads then scan every
+//! master and route each key batch to its master, writes send each key to
+//! the master of its slot (following `MOVED`/`ASK`), and a slot layout that
+//! changes under a read fails it with [`Error::Cluster`] rather than
+//! returning part of the data. [`key_slot`] gives a key's hash slot.
+//!
 //! ```no_run
 //! use polars_redis::{ConnectionConfig, Field, FieldType, HashScanBuilder, TimeUnit};
 //!
