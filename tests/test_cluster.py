@@ -221,10 +221,19 @@ def _empty_slot(client: Any) -> int:
 
 
 def _assign(cluster: RedisCluster, slot: int, owner: int) -> None:
-    """Hand an empty slot to node ``owner`` and wait until every node agrees."""
-    owner_id = _node_ids(cluster)[owner]
-    for node in cluster.nodes:
-        node.client().execute_command("CLUSTER", "SETSLOT", slot, "NODE", owner_id)
+    """Hand a slot (whose keys, if any, are already on ``owner``) to node
+    ``owner`` the way ``redis-cli`` finishes a migration, and wait until
+    every node agrees. The new owner imports the slot before taking it, so
+    it bumps its config epoch and its claim wins over the old owner's."""
+    ids = _node_ids(cluster)
+    current = _owner(cluster, slot)
+    new = cluster.nodes[owner].client()
+    if current != owner:
+        new.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[current])
+    new.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[owner])
+    for i, node in enumerate(cluster.nodes):
+        if i != owner:
+            node.client().execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[owner])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         views = {tuple(_slot_owners(cluster, i)) for i in range(len(cluster.nodes))}
@@ -250,17 +259,78 @@ def spare_slot(redis_cluster: RedisCluster, users: dict[str, Any]) -> Iterator[t
         _assign(redis_cluster, slot, owner)
 
 
-def test_a_migrating_slot_is_refused(
-    cluster_url: str, redis_cluster: RedisCluster, spare_slot: tuple[int, int]
+def _start_migration(cluster: RedisCluster, slot: int, source: int, target: int) -> None:
+    """``CLUSTER SETSLOT`` importing, then migrating, as ``redis-cli --cluster reshard`` does."""
+    ids = _node_ids(cluster)
+    cluster.nodes[target].client().execute_command(
+        "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source]
+    )
+    cluster.nodes[source].client().execute_command(
+        "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target]
+    )
+
+
+def _migrate(cluster: RedisCluster, source: int, target: int, keys: list[str]) -> None:
+    to = cluster.nodes[target]
+    cluster.nodes[source].client().execute_command(
+        "MIGRATE", to.host, to.port, "", 0, 5000, "KEYS", *keys
+    )
+
+
+def test_a_migrating_slot_is_read_on_both_nodes(
+    cluster_url: str,
+    cluster_client: Any,
+    redis_cluster: RedisCluster,
+    users: dict[str, Any],
+    spare_slot: tuple[int, int],
 ) -> None:
     slot, owner = spare_slot
     target = (owner + 1) % len(redis_cluster.nodes)
-    target_id = _node_ids(redis_cluster)[target]
-    redis_cluster.nodes[owner].client().execute_command(
-        "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id
-    )
-    with pytest.raises(pr.ClusterError, match=f"slot {slot}->-"):
-        pr.read_hashes(cluster_url, "user:*", {"age": pl.Int64})
+    moving = _keys_in_slot(slot, 7)
+    for i, key in enumerate(moving[:6]):
+        cluster_client.hset(key, "age", 100 + i)
+    cluster_client.set(moving[6], "a string")
+    _start_migration(redis_cluster, slot, owner, target)
+    _migrate(redis_cluster, owner, target, moving[:3])  # half-way through
+    ages = {key: int(row["age"]) for key, row in users.items()}
+    ages |= {key: 100 + i for i, key in enumerate(moving[:6])}
+
+    df = pr.read_hashes(cluster_url, "*", {"age": pl.Int64})
+    assert df.height == len(ages)
+    assert dict(zip(df["_key"], df["age"])) == ages
+    listed = pr.read_hashes(cluster_url, keys=moving[:6], schema={"age": pl.Int64})
+    assert sorted(listed["_key"]) == sorted(moving[:6])
+    strings = pr.read_strings(cluster_url, "moving:*")
+    assert strings.rows() == [(moving[6], "a string")]
+    # Inference works too (it leaves the keys of the migrating slot out).
+    assert dict(pr.infer_hash_schema(cluster_url, "*")) == {"age": pl.Int64, "name": pl.String}
+
+
+def test_a_migration_may_finish_during_the_read(
+    cluster_url: str,
+    cluster_client: Any,
+    redis_cluster: RedisCluster,
+    spare_slot: tuple[int, int],
+) -> None:
+    slot, owner = spare_slot
+    target = (owner + 1) % len(redis_cluster.nodes)
+    moving = _keys_in_slot(slot, 4)
+    pipe = cluster_client.pipeline()
+    for i in range(5000):
+        pipe.hset(f"user:extra:{i}", "age", i)
+    for key in moving:
+        pipe.hset(key, "age", 1)
+    pipe.execute()
+    _start_migration(redis_cluster, slot, owner, target)
+    batches = pr.iter_hashes(cluster_url, "*", {"age": pl.Int64}, batch_size=10)
+    keys = list(next(batches)["_key"])
+    # The read is under way; the migration completes.
+    _migrate(redis_cluster, owner, target, moving)
+    _assign(redis_cluster, slot, target)
+    for batch in batches:
+        keys.extend(batch["_key"])
+    assert len(keys) == len(set(keys)) == N + 5000 + len(moving)  # every hash, once
+    assert set(moving) <= set(keys)
 
 
 def test_a_slot_moved_during_the_read_fails_it(

@@ -101,7 +101,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::Protocol(_) => ProtocolError::new_err(message),
         Error::WriteFailed(_) => RedisServerError::new_err(message),
         Error::Search(_) => SearchError::new_err(message),
-        Error::Cluster(_) => ClusterError::new_err(message),
+        Error::Cluster(_) | Error::Redirected { .. } => ClusterError::new_err(message),
         _ => PolarsRedisError::new_err(message),
     }
 }

@@ -3,16 +3,22 @@
 //!
 //! A cluster is read node by node (each master's `SCAN` sees only its own
 //! keys) with every key batch sent to the node that holds it. A read is only
-//! complete if the slot layout held still while it ran, so the layout is
-//! checked on every master when a read starts and again once its keys are
-//! listed: a slot that moved or is migrating between the two checks makes
-//! the read fail with [`Error::Cluster`] instead of returning a partial
-//! answer.
+//! complete if the slot layout held still while it ran, so every master is
+//! asked for its view when a read starts ([`Topology::survey`]) and again
+//! once its keys are listed ([`Topology::check_unchanged`]): a slot that
+//! changed owner or started migrating in between makes the read fail with
+//! [`Error::Cluster`] instead of returning a partial answer.
+//!
+//! A slot already migrating when the read starts is read apart: its keys
+//! are listed on both nodes (`CLUSTER GETKEYSINSLOT`, source first, as keys
+//! only move from source to target) and each key is read from wherever it
+//! is when it is read ([`Route::Migrating`]); such a slot may finish moving
+//! during the read.
 
 use crate::config::{ConnectionConfig, Endpoint};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::resp::Cmd;
+use crate::resp::{Cmd, Value};
 
 /// Number of hash slots of a Redis Cluster.
 pub const SLOTS: usize = 16384;
@@ -76,6 +82,26 @@ pub(crate) struct Topology {
     nodes: Vec<ClusterNode>,
     /// The slot layout, empty for a standalone server.
     layout: SlotLayout,
+    /// Slots migrating when the read started (see [`Topology::survey`]).
+    migrations: Vec<Migration>,
+}
+
+/// A slot whose keys are moving from one master to another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Migration {
+    pub(crate) slot: u16,
+    /// Index of the node the keys leave.
+    pub(crate) source: usize,
+    /// Index of the node the keys arrive at.
+    pub(crate) target: usize,
+}
+
+/// Where the keys of a batch are read from.
+pub(crate) enum Route<'a> {
+    /// The node with this index holds them.
+    Node(usize),
+    /// They belong to a migrating slot: each is looked for on both nodes.
+    Migrating(&'a Migration),
 }
 
 /// One server of a [`Topology`].
@@ -96,12 +122,13 @@ impl Topology {
                 config: config.clone(),
             }],
             layout: SlotLayout::default(),
+            migrations: Vec::new(),
         }
     }
 
     /// What `conn` (opened with `seed`) is part of, as `conn`'s server sees
-    /// it. A read then calls [`Topology::check_unchanged`]; a write follows
-    /// redirects instead.
+    /// it. A read then calls [`Topology::survey`]; a write follows redirects
+    /// instead.
     pub(crate) async fn discover(conn: &mut Connection, seed: &ConnectionConfig) -> Result<Self> {
         if crate::engine::server_mode(conn).await?.as_deref() != Some("cluster") {
             return Ok(Self::standalone(seed));
@@ -116,7 +143,11 @@ impl Topology {
                 Ok(ClusterNode { id, config })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Topology { nodes, layout })
+        Ok(Topology {
+            nodes,
+            layout,
+            migrations: Vec::new(),
+        })
     }
 
     /// True for a Redis Cluster.
@@ -144,34 +175,183 @@ impl Topology {
             .unwrap_or(0)
     }
 
-    /// Ask every master for its view of the cluster: each must report the
-    /// slot layout this topology was built from and no slot migrating or
-    /// importing. Otherwise keys may have moved between nodes while they
-    /// were being listed, and the read is refused with [`Error::Cluster`].
+    /// Key batch routes: one per node, then one per migrating slot.
+    pub(crate) fn routes(&self) -> usize {
+        self.nodes.len() + self.migrations.len()
+    }
+
+    pub(crate) fn route(&self, route: usize) -> Route<'_> {
+        match route.checked_sub(self.nodes.len()) {
+            Some(migration) => Route::Migrating(&self.migrations[migration]),
+            None => Route::Node(route),
+        }
+    }
+
+    /// The route of `key`: its node, or its migrating slot.
+    pub(crate) fn route_of(&self, key: &[u8]) -> usize {
+        self.migration_of(key)
+            .map_or_else(|| self.node_of(key), |m| self.nodes.len() + m)
+    }
+
+    /// Index of the migration `key`'s slot is part of, if any.
+    pub(crate) fn migration_of(&self, key: &[u8]) -> Option<usize> {
+        if self.migrations.is_empty() {
+            return None;
+        }
+        let slot = key_slot(key);
+        self.migrations.iter().position(|m| m.slot == slot)
+    }
+
+    pub(crate) fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// Ask every master for its view of the cluster when a read starts:
+    /// they must agree on the slot layout; the slots they report migrating
+    /// are remembered, to be read apart.
+    pub(crate) async fn survey(&mut self) -> Result<()> {
+        if !self.is_cluster() {
+            return Ok(());
+        }
+        let mut migrations: Vec<Migration> = Vec::new();
+        for (node, view) in self.views().await?.iter().enumerate() {
+            self.check_layout(node, &view.layout()?, &[])?;
+            for migration in self.migrations_of(node, view)? {
+                let slot = migration.slot;
+                match migrations.iter().find(|m| m.slot == slot) {
+                    Some(known) if *known != migration => {
+                        return Err(Error::Cluster(format!(
+                            "the masters disagree about where slot {slot} is migrating; retry"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => migrations.push(migration),
+                }
+            }
+        }
+        self.migrations = migrations;
+        Ok(())
+    }
+
+    /// Ask every master for its view again once the keys are listed: no
+    /// slot may have changed owner or started migrating since
+    /// [`Topology::survey`] (a slot migrating then may have reached its
+    /// target). Otherwise keys may have moved between nodes while they were
+    /// listed, and the read fails with [`Error::Cluster`].
     pub(crate) async fn check_unchanged(&self) -> Result<()> {
         if !self.is_cluster() {
             return Ok(());
         }
-        for node in &self.nodes {
-            let mut conn = Connection::connect(&node.config).await?;
-            let view = NodesView::parse(&cluster_nodes(&mut conn).await?)?;
-            if let Some(slot) = view.migrating_slot() {
-                return Err(Error::Cluster(format!(
-                    "slot {slot} is migrating on {} (the cluster is resharding); \
-                     retry once the migration is done",
-                    node.config.endpoint()
-                )));
-            }
-            if view.layout()? != self.layout {
-                return Err(Error::Cluster(format!(
-                    "the slot layout changed during the read ({} now reports another \
-                     owner for some slots); retry",
-                    node.config.endpoint()
-                )));
+        for (node, view) in self.views().await?.iter().enumerate() {
+            self.check_layout(node, &view.layout()?, &self.migrations)?;
+            for migration in self.migrations_of(node, view)? {
+                if !self.migrations.contains(&migration) {
+                    return Err(Error::Cluster(format!(
+                        "slot {} started migrating during the read (the cluster is \
+                         resharding); retry",
+                        migration.slot
+                    )));
+                }
             }
         }
         Ok(())
     }
+
+    /// The migrations node `node` reports in its own `view`.
+    fn migrations_of(&self, node: usize, view: &NodesView) -> Result<Vec<Migration>> {
+        view.own_migrations()
+            .into_iter()
+            .map(|(slot, peer, importing)| {
+                let peer = self.index_of(&peer)?;
+                let (source, target) = if importing {
+                    (peer, node)
+                } else {
+                    (node, peer)
+                };
+                Ok(Migration {
+                    slot,
+                    source,
+                    target,
+                })
+            })
+            .collect()
+    }
+
+    /// `CLUSTER NODES` from every master, in node order.
+    async fn views(&self) -> Result<Vec<NodesView>> {
+        let mut views = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let mut conn = Connection::connect(&node.config).await?;
+            views.push(NodesView::parse(&cluster_nodes(&mut conn).await?)?);
+        }
+        Ok(views)
+    }
+
+    /// `layout` (node `node`'s view) must match this topology's, except that
+    /// a slot of `moving` may be owned by its target.
+    fn check_layout(&self, node: usize, layout: &SlotLayout, moving: &[Migration]) -> Result<()> {
+        let (ours, theirs) = (self.layout.owner_by_slot(), layout.owner_by_slot());
+        let changed = (0..SLOTS).find(|&slot| {
+            ours[slot] != theirs[slot]
+                && !moving
+                    .iter()
+                    .any(|m| usize::from(m.slot) == slot && theirs[slot] == self.nodes[m.target].id)
+        });
+        match changed {
+            None => Ok(()),
+            Some(slot) => Err(Error::Cluster(format!(
+                "the slot layout changed during the read ({} reports another owner for \
+                 slot {slot}); retry",
+                self.nodes[node].config.endpoint()
+            ))),
+        }
+    }
+
+    fn index_of(&self, id: &str) -> Result<usize> {
+        self.nodes
+            .binary_search_by(|node| node.id.as_str().cmp(id))
+            .map_err(|_| {
+                Error::Cluster(format!(
+                    "a slot is migrating to or from node {id}, which serves no slots; retry \
+                     once the migration is done"
+                ))
+            })
+    }
+}
+
+/// The keys of `slot` on `conn`'s node (`CLUSTER GETKEYSINSLOT`).
+pub(crate) async fn keys_in_slot(conn: &mut Connection, slot: u16) -> Result<Vec<Vec<u8>>> {
+    let count = conn
+        .query(
+            Cmd::new("CLUSTER")
+                .arg("COUNTKEYSINSLOT")
+                .arg(slot.to_string()),
+        )
+        .await?;
+    let Value::Int(count) = count else {
+        return Err(Error::Protocol(
+            "unexpected reply to CLUSTER COUNTKEYSINSLOT".into(),
+        ));
+    };
+    // Keys added since are new to the read and may be left out, as by SCAN.
+    let reply = conn
+        .query(
+            Cmd::new("CLUSTER")
+                .arg("GETKEYSINSLOT")
+                .arg(slot.to_string())
+                .arg(count.max(1).to_string()),
+        )
+        .await?;
+    let bad = || Error::Protocol("unexpected reply to CLUSTER GETKEYSINSLOT".into());
+    let Value::Array(keys) = reply else {
+        return Err(bad());
+    };
+    keys.into_iter()
+        .map(|key| match key {
+            Value::Bytes(key) => Ok(key),
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 async fn cluster_nodes(conn: &mut Connection) -> Result<String> {
@@ -195,6 +375,17 @@ struct SlotRange {
 }
 
 impl SlotLayout {
+    /// The id of each slot's owner, by slot.
+    fn owner_by_slot(&self) -> Vec<&str> {
+        let mut owners = Vec::with_capacity(SLOTS);
+        for range in &self.ranges {
+            for _ in range.first..=range.last {
+                owners.push(range.owner.as_str());
+            }
+        }
+        owners
+    }
+
     /// The ids of the nodes serving slots, sorted.
     fn owners(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.ranges.iter().map(|r| r.owner.clone()).collect();
@@ -241,14 +432,30 @@ impl NodesView {
         Ok(NodesView { lines })
     }
 
-    /// A slot this node is migrating away or importing, if any (only a
-    /// node's own line lists them).
-    fn migrating_slot(&self) -> Option<String> {
-        self.lines
+    /// The slots this node reports moving (only a node's own line lists
+    /// them): `(slot, the other node's id, true when importing)`.
+    fn own_migrations(&self) -> Vec<(u16, String, bool)> {
+        let Some(own) = self
+            .lines
             .iter()
-            .flat_map(|line| &line.slots)
-            .find(|slot| slot.starts_with('['))
-            .map(|slot| slot.trim_matches(|c| c == '[' || c == ']').to_string())
+            .find(|line| line.flags.iter().any(|f| f == "myself"))
+        else {
+            return Vec::new();
+        };
+        own.slots
+            .iter()
+            .filter_map(|slot| {
+                let inner = slot.strip_prefix('[')?.strip_suffix(']')?;
+                let (slot, peer, importing) = match inner.split_once("->-") {
+                    Some((slot, peer)) => (slot, peer, false),
+                    None => {
+                        let (slot, peer) = inner.split_once("-<-")?;
+                        (slot, peer, true)
+                    }
+                };
+                Some((slot.parse().ok()?, peer.to_string(), importing))
+            })
+            .collect()
     }
 
     /// The slot layout this view reports; every slot must be served.
@@ -420,7 +627,7 @@ d4 127.0.0.1:7004@17004 slave a3 0 0 3 connected
         assert_eq!(endpoint("b1"), "127.0.0.1:7001");
         assert_eq!(endpoint("c2"), "cache-2:7002");
         assert_eq!(endpoint("a3"), "seed.local:7003");
-        assert!(view.migrating_slot().is_none());
+        assert!(view.own_migrations().is_empty());
     }
 
     #[test]
@@ -441,12 +648,15 @@ d4 127.0.0.1:7004@17004 slave a3 0 0 3 connected
     }
 
     #[test]
-    fn refuses_uncovered_and_migrating_slots() {
+    fn refuses_uncovered_slots_and_lists_migrations() {
         let gap = NODES.replace("5461-10922", "5461-10000");
         let err = NodesView::parse(&gap).unwrap().layout().unwrap_err();
         assert!(err.to_string().contains("slot 10001"), "{err}");
-        let migrating = NODES.replace("0-5460", "0-5460 [93->-c2]");
+        let migrating = NODES.replace("0-5460", "0-5460 [93->-c2] [7-<-a3]");
         let view = NodesView::parse(&migrating).unwrap();
-        assert_eq!(view.migrating_slot().as_deref(), Some("93->-c2"));
+        assert_eq!(
+            view.own_migrations(),
+            [(93, "c2".to_string(), false), (7, "a3".to_string(), true)]
+        );
     }
 }

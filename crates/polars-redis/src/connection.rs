@@ -30,6 +30,8 @@ pub(crate) struct Connection {
     deadline: Option<Instant>,
     /// Talks to a cluster node: commands must not span hash slots.
     cluster: bool,
+    /// Every command is sent after `ASKING` (reads of a slot being imported).
+    asking: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -81,6 +83,7 @@ impl Connection {
             command_timeout: config.command_timeout,
             deadline: None,
             cluster: false,
+            asking: false,
         };
         if let Some(password) = &config.password {
             let mut auth = Cmd::new("AUTH");
@@ -131,6 +134,13 @@ impl Connection {
         self.cluster = cluster;
     }
 
+    /// Send `ASKING` before every command from now on, so that this cluster
+    /// node serves keys of a slot it is importing. The `+OK` replies are
+    /// consumed by [`Connection::read_reply`].
+    pub(crate) fn set_asking(&mut self) {
+        self.asking = true;
+    }
+
     /// True for a connection to a cluster node, where a multi-key command
     /// (`MGET`) fails unless all its keys share a hash slot.
     pub(crate) fn in_cluster(&self) -> bool {
@@ -149,6 +159,10 @@ impl Connection {
 
     /// Send every queued command.
     pub(crate) async fn flush(&mut self) -> Result<()> {
+        if self.asking {
+            self.write_buf =
+                crate::resp::prefix_commands(&self.write_buf, b"*1\r\n$6\r\nASKING\r\n")?;
+        }
         let result = self.stream.write_all(&self.write_buf).await;
         self.write_buf.clear();
         result.map_err(|e| Error::io(&self.addr, e))
@@ -160,12 +174,15 @@ impl Connection {
         waiting_for: &str,
         decode: impl FnOnce(&mut ReplyReader<'_>) -> Result<T>,
     ) -> Result<T> {
-        let len = loop {
-            if let Some(len) = self.scanner.scan(&self.read_buf)? {
-                break len;
+        if self.asking {
+            let len = self.next_frame("ASKING").await?;
+            let reply = ReplyReader::new(&self.read_buf[..len]).next()?;
+            if let Item::Error(message) = reply {
+                return Err(server_error("ASKING", None, message));
             }
-            self.fill(waiting_for).await?;
-        };
+            self.read_buf.advance(len);
+        }
+        let len = self.next_frame(waiting_for).await?;
         let result = decode(&mut ReplyReader::new(&self.read_buf[..len]));
         self.read_buf.advance(len);
         result.map_err(|err| match err {
@@ -175,6 +192,16 @@ impl Connection {
             },
             other => other,
         })
+    }
+
+    /// Wait until the read buffer starts with a complete reply; its length.
+    async fn next_frame(&mut self, waiting_for: &str) -> Result<usize> {
+        loop {
+            if let Some(len) = self.scanner.scan(&self.read_buf)? {
+                return Ok(len);
+            }
+            self.fill(waiting_for).await?;
+        }
     }
 
     async fn fill(&mut self, waiting_for: &str) -> Result<()> {
@@ -275,12 +302,11 @@ pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) ->
         };
     }
     if crate::cluster::is_redirect(&message) {
-        return Error::Cluster(format!(
-            "`{command}`{} answered `{message}`: the slot moved during the read \
-             (the cluster is resharding or failing over); retry",
-            key.map(|key| format!(" on key {}", Key::from(key)))
-                .unwrap_or_default()
-        ));
+        return Error::Redirected {
+            command: command.to_string(),
+            key: key.map(Key::from),
+            message,
+        };
     }
     Error::Server {
         command: command.to_string(),

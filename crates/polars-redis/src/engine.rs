@@ -18,6 +18,7 @@
 //! `parallelism` pipelines can be in flight on every master.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::cluster::Topology;
+use crate::cluster::{Migration, Route, Topology};
 use crate::config::ConnectionConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -48,13 +49,29 @@ pub(crate) trait Fetcher: Send + Sync + 'static {
 }
 
 /// Where a fetcher puts the chunks of one key batch.
-pub(crate) struct ChunkSink(mpsc::Sender<Result<RecordBatch>>);
+pub(crate) struct ChunkSink {
+    chunks: mpsc::Sender<Result<RecordBatch>>,
+    /// Rows handed over so far.
+    rows: AtomicUsize,
+}
 
 impl ChunkSink {
+    fn new(chunks: mpsc::Sender<Result<RecordBatch>>) -> Self {
+        ChunkSink {
+            chunks,
+            rows: AtomicUsize::new(0),
+        }
+    }
+
     /// Hand over a chunk; `false` when the scan has stopped and the fetcher
     /// should return.
     pub(crate) async fn emit(&self, chunk: RecordBatch) -> bool {
-        chunk.num_rows() == 0 || self.0.send(Ok(chunk)).await.is_ok()
+        self.rows.fetch_add(chunk.num_rows(), Ordering::Relaxed);
+        chunk.num_rows() == 0 || self.chunks.send(Ok(chunk)).await.is_ok()
+    }
+
+    fn rows(&self) -> usize {
+        self.rows.load(Ordering::Relaxed)
     }
 }
 
@@ -117,8 +134,9 @@ impl<F: Fetcher> ScanJob<F> {
         let mut tasks = JoinSet::new();
         let mut first = Connection::connect(&self.config).await?;
         first.set_deadline(deadline);
-        let topology = Arc::new(Topology::discover(&mut first, &self.config).await?);
-        topology.check_unchanged().await?;
+        let mut topology = Topology::discover(&mut first, &self.config).await?;
+        topology.survey().await?;
+        let topology = Arc::new(topology);
         let workers = self.parallelism * topology.nodes().len();
         let (key_tx, key_rx) = mpsc::channel(workers * 2);
         let scan_conn = match self.keys.selection {
@@ -210,7 +228,7 @@ async fn dispatch(
         }
         match batch {
             Ok(batch) => {
-                if work.send((batch, ChunkSink(chunk_tx))).await.is_err() {
+                if work.send((batch, ChunkSink::new(chunk_tx))).await.is_err() {
                     return;
                 }
             }
@@ -230,44 +248,105 @@ async fn fetch_worker<F: Fetcher>(
     loop {
         let next = work.lock().await.recv().await;
         let Some((batch, sink)) = next else { return };
-        let result = match conns.get(batch.node).await {
-            Ok(conn) => fetcher.fetch(conn, batch.keys, &sink).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = result {
+        if let Err(err) = fetch_batch(&mut conns, fetcher.as_ref(), batch, &sink).await {
             // The connection may be mid-reply: stop this worker after reporting.
-            let _ = sink.0.send(Err(err)).await;
+            let _ = sink.chunks.send(Err(err)).await;
             return;
         }
     }
 }
 
-/// A worker's connections, one per node, opened when first needed.
+async fn fetch_batch<F: Fetcher>(
+    conns: &mut NodeConnections,
+    fetcher: &F,
+    batch: KeyBatch,
+    sink: &ChunkSink,
+) -> Result<()> {
+    let topology = conns.topology.clone();
+    match topology.route(batch.node) {
+        Route::Node(node) => {
+            let conn = conns.get(node, false).await?;
+            fetcher.fetch(conn, batch.keys, sink).await
+        }
+        Route::Migrating(migration) => {
+            for key in batch.keys {
+                fetch_moving_key(conns, fetcher, migration, key, sink).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Read one key of a migrating slot where it is now. Keys only move from
+/// the source to the target, so a key the target has is final there (read
+/// after `ASKING`); otherwise the source is read, and if the key left it
+/// in between, the source redirects and the target is read instead.
+async fn fetch_moving_key<F: Fetcher>(
+    conns: &mut NodeConnections,
+    fetcher: &F,
+    migration: &Migration,
+    key: Vec<u8>,
+    sink: &ChunkSink,
+) -> Result<()> {
+    let target = conns.get(migration.target, true).await?;
+    let on_target = target.query(Cmd::new("EXISTS").arg(&key)).await?;
+    if on_target != Value::Int(1) {
+        let rows = sink.rows();
+        let source = conns.get(migration.source, false).await?;
+        match fetcher.fetch(source, vec![key.clone()], sink).await {
+            // Nothing of the key was handed over: read it on the target.
+            Err(Error::Redirected { .. }) if sink.rows() == rows => {
+                conns.forget(migration.source);
+            }
+            done => return done,
+        }
+    }
+    let target = conns.get(migration.target, true).await?;
+    fetcher.fetch(target, vec![key], sink).await
+}
+
+/// A worker's connections, one per node (and one per node in `ASKING`
+/// mode for migrating slots), opened when first needed.
 struct NodeConnections {
     topology: Arc<Topology>,
     deadline: Option<Instant>,
     conns: Vec<Option<Connection>>,
+    asking: Vec<Option<Connection>>,
 }
 
 impl NodeConnections {
     fn new(topology: Arc<Topology>, deadline: Option<Instant>) -> Self {
         let conns = topology.nodes().iter().map(|_| None).collect();
+        let asking = topology.nodes().iter().map(|_| None).collect();
         NodeConnections {
             topology,
             deadline,
             conns,
+            asking,
         }
     }
 
-    async fn get(&mut self, node: usize) -> Result<&mut Connection> {
-        match &mut self.conns[node] {
+    async fn get(&mut self, node: usize, asking: bool) -> Result<&mut Connection> {
+        let slot = match asking {
+            true => &mut self.asking[node],
+            false => &mut self.conns[node],
+        };
+        match slot {
             Some(conn) => Ok(conn),
             slot => {
                 let mut conn = Connection::connect(&self.topology.nodes()[node].config).await?;
                 conn.set_deadline(self.deadline);
                 conn.set_cluster(self.topology.is_cluster());
+                if asking {
+                    conn.set_asking();
+                }
                 Ok(slot.insert(conn))
             }
         }
+    }
+
+    /// Drop a connection that may be mid-reply.
+    fn forget(&mut self, node: usize) {
+        self.conns[node] = None;
     }
 }

@@ -118,6 +118,21 @@ pub enum Error {
     /// abandoned rather than returned partially; retrying is safe.
     #[error("cluster: {0}")]
     Cluster(String),
+
+    /// A cluster node answered `MOVED` or `ASK` to a read: the key's slot
+    /// was moved while the read ran. Retrying is safe.
+    #[error(
+        "cluster: `{command}`{} was redirected (`{message}`): the slot moved during the read; retry",
+        key_suffix(key)
+    )]
+    Redirected {
+        /// The command name, e.g. `HGETALL`.
+        command: String,
+        /// The key the command was about, if any.
+        key: Option<Key>,
+        /// The redirect, e.g. `MOVED 3999 10.0.0.5:6379`.
+        message: String,
+    },
 }
 
 impl Error {
@@ -162,9 +177,9 @@ impl Error {
     }
 
     /// True when a cluster's slot layout changed or was incomplete during a
-    /// read (see [`Error::Cluster`]).
+    /// read (see [`Error::Cluster`] and [`Error::Redirected`]).
     pub fn is_cluster(&self) -> bool {
-        matches!(self, Error::Cluster(_))
+        matches!(self, Error::Cluster(_) | Error::Redirected { .. })
     }
 
     /// True when the server replied with an error.

@@ -255,8 +255,8 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
         ));
     }
     let mut conn = Connection::connect(config).await?;
-    let topology = Topology::discover(&mut conn, config).await?;
-    topology.check_unchanged().await?;
+    let mut topology = Topology::discover(&mut conn, config).await?;
+    topology.survey().await?;
     let mut conns = vec![conn];
     if topology.is_cluster() {
         conns.clear();
@@ -275,10 +275,11 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
     let mut folder = F::default();
     let mut sample_count = 0;
     for (node, conn) in conns.iter_mut().enumerate() {
+        // Keys of a migrating slot may have left their node: not folded.
         let keys: Vec<&Vec<u8>> = sample
             .keys
             .iter()
-            .filter(|key| topology.node_of(key) == node)
+            .filter(|key| topology.route_of(key) == node)
             .collect();
         for chunk in keys.chunks(1000) {
             for key in chunk {

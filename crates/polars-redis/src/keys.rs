@@ -11,9 +11,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::cluster::Topology;
+use crate::cluster::{keys_in_slot, Topology};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::glob::glob_match;
 use crate::resp::{Cmd, Value};
 use crate::search::SearchSource;
 
@@ -31,10 +32,12 @@ pub enum KeySelection {
     Query(Vec<Vec<u8>>),
 }
 
-/// One unit of work for a fetch worker: keys that all live on one node.
+/// One unit of work for a fetch worker: keys that all live on one node
+/// (or all belong to one migrating slot).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct KeyBatch {
-    /// Index of the node (see [`Topology::nodes`]).
+    /// The route (see [`Topology::route`]): a node index, or past the
+    /// nodes, a migrating slot.
     pub(crate) node: usize,
     pub(crate) keys: Vec<Vec<u8>>,
 }
@@ -121,6 +124,13 @@ impl KeyProducer {
             }
             (KeySelection::Pattern(_) | KeySelection::Query(_), _) => {}
         }
+        if matches!(self.selection, KeySelection::Query(_)) && !topology.migrations().is_empty() {
+            return Err(Error::Cluster(
+                "a key query cannot list the keys of a migrating slot completely; retry once \
+                 the cluster is done resharding"
+                    .into(),
+            ));
+        }
         // Every master lists its own keys, all at once.
         let mut nodes = JoinSet::new();
         let mut conn = conn;
@@ -134,12 +144,15 @@ impl KeyProducer {
                     KeySelection::Query(command) => {
                         producer.send_query(&topology, conn, command, &tx).await
                     }
-                    _ => producer.send_scan(conn, node, &tx).await,
+                    _ => producer.send_scan(&topology, conn, node, &tx).await,
                 }
             });
         }
         while let Some(done) = nodes.join_next().await {
             done.map_err(|err| Error::Protocol(format!("key listing task failed: {err}")))??;
+        }
+        if let KeySelection::Pattern(pattern) = &self.selection {
+            self.send_migrating(topology, pattern, tx).await?;
         }
         // Keys that moved between nodes while they were listed could have
         // been missed (or seen twice): only a layout that held still counts.
@@ -171,9 +184,11 @@ impl KeyProducer {
         Ok(())
     }
 
-    /// `SCAN` one node (`conn`) for the selection's pattern.
+    /// `SCAN` one node (`conn`) for the selection's pattern. Keys of a
+    /// migrating slot are left to [`KeyProducer::send_migrating`].
     pub(crate) async fn send_scan(
         &self,
+        topology: &Topology,
         mut conn: Connection,
         node: usize,
         tx: &mpsc::Sender<Result<KeyBatch>>,
@@ -192,7 +207,7 @@ impl KeyProducer {
             .await?
         {
             for key in keys {
-                if seen.first_time(&key) {
+                if topology.migration_of(&key).is_none() && seen.first_time(&key) {
                     if let Some(batch) = batcher.push(key) {
                         if tx.send(Ok(batch)).await.is_err() {
                             return Ok(());
@@ -203,6 +218,40 @@ impl KeyProducer {
         }
         for batch in batcher.finish() {
             let _ = tx.send(Ok(batch)).await;
+        }
+        Ok(())
+    }
+
+    /// Send the keys of each slot that was migrating when the read started
+    /// and match `pattern`: listed on the source, then on the target (keys
+    /// only move that way, so none is missed), each batch routed to the
+    /// migration.
+    async fn send_migrating(
+        &self,
+        topology: &Topology,
+        pattern: &[u8],
+        tx: &mpsc::Sender<Result<KeyBatch>>,
+    ) -> Result<()> {
+        for (i, migration) in topology.migrations().iter().enumerate() {
+            let mut seen = SeenKeys::default();
+            let mut batcher = Batcher::new(self.batch_size, topology.nodes().len() + i);
+            for node in [migration.source, migration.target] {
+                let mut conn = Connection::connect(&topology.nodes()[node].config).await?;
+                for key in keys_in_slot(&mut conn, migration.slot).await? {
+                    if glob_match(pattern, &key) && seen.first_time(&key) {
+                        if let Some(batch) = batcher.push(key) {
+                            if tx.send(Ok(batch)).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+            }
+            for batch in batcher.finish() {
+                if tx.send(Ok(batch)).await.is_err() {
+                    return Ok(());
+                }
+            }
         }
         Ok(())
     }
@@ -327,9 +376,10 @@ impl Batcher {
         }
     }
 
-    /// Batches of up to `size` keys, each key routed to the node holding it.
+    /// Batches of up to `size` keys, each key routed to the node holding it
+    /// (or to its migrating slot).
     pub(crate) fn routed(size: usize, topology: Arc<Topology>) -> Self {
-        let pending = vec![Vec::new(); topology.nodes().len()];
+        let pending = vec![Vec::new(); topology.routes()];
         Batcher {
             size,
             topology: Some(topology),
@@ -341,7 +391,7 @@ impl Batcher {
     /// Add a key; a batch is returned when its node's batch is full.
     pub(crate) fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
         let node = match &self.topology {
-            Some(topology) => topology.node_of(&key),
+            Some(topology) => topology.route_of(&key),
             None => self.node,
         };
         let pending = &mut self.pending[node];

@@ -1,5 +1,8 @@
 //! Encoding commands as RESP arrays of bulk strings.
 
+use super::FrameScanner;
+use crate::error::{Error, Result};
+
 /// One command, encoded incrementally into a RESP array.
 ///
 /// ```ignore
@@ -63,6 +66,22 @@ pub(crate) fn write_array<'a>(
     }
 }
 
+/// Copy the encoded commands in `buf`, each preceded by `prefix` (itself
+/// an encoded command, such as `ASKING`).
+pub(crate) fn prefix_commands(buf: &[u8], prefix: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(buf.len() + prefix.len() * 8);
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let len = FrameScanner::default()
+            .scan(rest)?
+            .ok_or_else(|| Error::Protocol("an incomplete command was queued".into()))?;
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(&rest[..len]);
+        rest = &rest[len..];
+    }
+    Ok(out)
+}
+
 /// Append `n` in decimal ASCII.
 pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
     let mut digits = [0u8; 20];
@@ -81,6 +100,19 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_every_command() {
+        let mut out = Vec::new();
+        write_array(&mut out, [&b"GET"[..], b"a\r\n"], 2);
+        write_array(&mut out, [&b"PING"[..]], 1);
+        let prefixed = prefix_commands(&out, b"+P\r\n").unwrap();
+        assert_eq!(
+            prefixed,
+            b"+P\r\n*2\r\n$3\r\nGET\r\n$3\r\na\r\n\r\n+P\r\n*1\r\n$4\r\nPING\r\n".to_vec()
+        );
+        assert!(prefix_commands(b"*2\r\n$3\r\nGET\r\n", b"+P\r\n").is_err());
+    }
 
     #[test]
     fn encodes_binary_safe_arrays() {

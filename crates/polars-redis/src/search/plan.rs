@@ -425,7 +425,7 @@ pub(crate) async fn send_keys(
     let mut conn = conn;
     let plan = plan(&mut conn, source, pattern).await?;
     let (Some(index), Some(query)) = (plan.index, plan.query) else {
-        return producer.send_scan(conn, 0, tx).await;
+        return producer.send_scan(topology, conn, 0, tx).await;
     };
     let request = AggregateRequest {
         index: index.name.clone(),
