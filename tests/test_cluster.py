@@ -306,6 +306,31 @@ def test_a_migrating_slot_is_read_on_both_nodes(
     assert dict(pr.infer_hash_schema(cluster_url, "*")) == {"age": pl.Int64, "name": pl.String}
 
 
+def test_a_redirect_fails_a_read_of_listed_keys(
+    cluster_url: str,
+    cluster_client: Any,
+    redis_cluster: RedisCluster,
+    spare_slot: tuple[int, int],
+) -> None:
+    slot, owner = spare_slot
+    target = (owner + 1) % len(redis_cluster.nodes)
+    moving = _keys_in_slot(slot, 3)
+    keys = [f"user:extra:{i}" for i in range(5000)] + moving
+    pipe = cluster_client.pipeline()
+    for i, key in enumerate(keys):
+        pipe.hset(key, "age", i)
+    pipe.execute()
+    batches = pr.iter_hashes(cluster_url, keys=keys, schema={"age": pl.Int64}, batch_size=10)
+    next(batches)
+    # The last keys move to another master before they are read.
+    _start_migration(redis_cluster, slot, owner, target)
+    _migrate(redis_cluster, owner, target, moving)
+    _assign(redis_cluster, slot, target)
+    with pytest.raises(pr.ClusterError, match=r"was redirected \(`MOVED "):
+        for _ in batches:
+            pass
+
+
 def test_a_migration_may_finish_during_the_read(
     cluster_url: str,
     cluster_client: Any,
