@@ -316,10 +316,7 @@ def test_a_redirect_fails_a_read_of_listed_keys(
     target = (owner + 1) % len(redis_cluster.nodes)
     moving = _keys_in_slot(slot, 3)
     keys = [f"user:extra:{i}" for i in range(5000)] + moving
-    pipe = cluster_client.pipeline()
-    for i, key in enumerate(keys):
-        pipe.hset(key, "age", i)
-    pipe.execute()
+    _hset_ages(cluster_client, keys)
     batches = pr.iter_hashes(cluster_url, keys=keys, schema={"age": pl.Int64}, batch_size=10)
     next(batches)
     # The last keys move to another master before they are read.
@@ -340,12 +337,7 @@ def test_a_migration_may_finish_during_the_read(
     slot, owner = spare_slot
     target = (owner + 1) % len(redis_cluster.nodes)
     moving = _keys_in_slot(slot, 4)
-    pipe = cluster_client.pipeline()
-    for i in range(5000):
-        pipe.hset(f"user:extra:{i}", "age", i)
-    for key in moving:
-        pipe.hset(key, "age", 1)
-    pipe.execute()
+    _hset_ages(cluster_client, [f"user:extra:{i}" for i in range(5000)] + moving)
     _start_migration(redis_cluster, slot, owner, target)
     batches = pr.iter_hashes(cluster_url, "*", {"age": pl.Int64}, batch_size=10)
     keys = list(next(batches)["_key"])
@@ -363,10 +355,7 @@ def test_a_slot_moved_during_the_read_fails_it(
 ) -> None:
     slot, owner = spare_slot
     # Enough keys that the listing is still held back by unread batches.
-    pipe = cluster_client.pipeline()
-    for i in range(5000):
-        pipe.hset(f"user:extra:{i}", "age", i)
-    pipe.execute()
+    _hset_ages(cluster_client, [f"user:extra:{i}" for i in range(5000)])
     batches = pr.iter_hashes(cluster_url, "user:*", {"age": pl.Int64}, batch_size=10)
     first = next(batches)
     assert first.height == 10
@@ -375,6 +364,14 @@ def test_a_slot_moved_during_the_read_fails_it(
     with pytest.raises(pr.ClusterError, match="slot layout changed"):
         for _ in batches:
             pass
+
+
+def _hset_ages(client: Any, keys: list[str]) -> None:
+    """Hashes ``{age: position}`` for ``keys``, in one cluster pipeline."""
+    pipe = client.pipeline()
+    for i, key in enumerate(keys):
+        pipe.hset(key, "age", i)
+    pipe.execute()
 
 
 def _keys_in_slot(slot: int, count: int) -> list[str]:

@@ -164,7 +164,11 @@ impl Topology {
         if !self.is_cluster() {
             return 0;
         }
-        let slot = key_slot(key);
+        self.owner_of(key_slot(key))
+    }
+
+    /// Index of the node serving `slot` (of a cluster).
+    fn owner_of(&self, slot: u16) -> usize {
         let range = self
             .layout
             .ranges
@@ -189,8 +193,14 @@ impl Topology {
 
     /// The route of `key`: its node, or its migrating slot.
     pub(crate) fn route_of(&self, key: &[u8]) -> usize {
-        self.migration_of(key)
-            .map_or_else(|| self.node_of(key), |m| self.nodes.len() + m)
+        if !self.is_cluster() {
+            return 0;
+        }
+        let slot = key_slot(key);
+        match self.migrations.iter().position(|m| m.slot == slot) {
+            Some(migration) => self.nodes.len() + migration,
+            None => self.owner_of(slot),
+        }
     }
 
     /// Index of the migration `key`'s slot is part of, if any.
