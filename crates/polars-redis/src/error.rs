@@ -105,7 +105,7 @@ pub enum Error {
     /// A write did not write every key; the result says which keys failed
     /// (with the Redis error) and which have an unknown outcome.
     #[error("write incomplete: {0}")]
-    WriteFailed(Box<crate::write::WriteResult>),
+    WriteFailed(Box<WriteResult>),
 
     /// A RediSearch request cannot be answered completely: no such index,
     /// the index is still being built, the reply was partial, or the
@@ -269,6 +269,44 @@ pub(crate) fn quote_bytes(bytes: &[u8], max_chars: usize) -> String {
     }
     out.push('"');
     out
+}
+
+/// One key that was not written (or whose outcome is unknown), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFailure {
+    /// The key.
+    pub key: Key,
+    /// Its first row in the input (0-based).
+    pub first_row: usize,
+    /// How many input rows it covers.
+    pub rows: usize,
+    /// The Redis error reply, or what went wrong.
+    pub message: String,
+}
+
+/// The outcome of a write, per key; the row counts add up to the input rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteResult {
+    /// Input rows.
+    pub rows: usize,
+    /// Rows written.
+    pub written: usize,
+    /// Rows not written because their key existed (`if_exists="skip"`, or
+    /// every row when `"fail"` found existing keys).
+    pub skipped: usize,
+    /// Rows whose key the server refused (see [`WriteResult::failures`]).
+    pub failed: usize,
+    /// Rows whose key may or may not have been written: the connection
+    /// dropped before the reply came and the commands were not safe to retry.
+    pub unknown: usize,
+    /// Keys written.
+    pub keys_written: usize,
+    /// Keys skipped, in input order.
+    pub skipped_keys: Vec<Key>,
+    /// Keys that failed, with the error, in input order.
+    pub failures: Vec<KeyFailure>,
+    /// Keys whose outcome is unknown, with the connection error, in input order.
+    pub unknown_keys: Vec<KeyFailure>,
 }
 
 #[cfg(test)]

@@ -36,67 +36,45 @@
 
 #![warn(missing_docs)]
 
-mod cluster;
-mod collection;
-mod columns;
-pub mod config;
-mod connection;
-mod engine;
 pub mod error;
-mod fetch;
-mod glob;
-mod hash;
 mod infer;
-mod infer_json;
-mod json;
-mod json_text;
-mod keys;
-mod layout;
-mod list;
-mod output;
-mod paged;
-mod parse;
-mod pushdown;
-mod resp;
-mod runtime;
-mod scan;
+mod net;
+mod read;
 pub mod search;
-mod set;
-mod stream;
-mod string;
-mod timeseries;
 pub mod types;
 pub mod write;
-mod zset;
 
-pub use cluster::key_slot;
-pub use collection::CollectionScanBuilder;
-pub use config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
+pub use net::config;
+
 pub use error::{Error, Key, Result};
-pub use glob::glob_match;
-pub use hash::HashFetch;
-pub use hash::HashScanBuilder;
+pub use infer::json::{infer_json_schema, infer_json_schema_async};
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
 };
-pub use infer_json::{infer_json_schema, infer_json_schema_async};
-pub use json::{JsonFetch, JsonScanBuilder};
-pub use keys::{escape_glob, KeySelection};
-pub use layout::{ExtraColumns, Field};
-pub use list::{ListKind, ListScanBuilder};
-pub use output::{ArrowReader, RecordBatchIter, RecordBatchStream};
-pub use pushdown::{Bound, KeyFilter, ValueRange};
-pub use resp::Value;
-pub use runtime::runtime;
-pub use scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
-pub use set::{SetKind, SetScanBuilder};
-pub use stream::StreamScanBuilder;
-pub use string::{StringKind, StringScanBuilder};
-pub use timeseries::{Aggregation, TimeSeriesScanBuilder};
+pub use net::cluster::key_slot;
+pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
+pub use net::glob::glob_match;
+pub use net::resp::Value;
+pub use net::runtime::runtime;
+pub use read::collection::CollectionScanBuilder;
+pub use read::hash::HashFetch;
+pub use read::hash::HashScanBuilder;
+pub use read::json::{JsonFetch, JsonScanBuilder};
+pub use read::keys::{escape_glob, KeySelection};
+pub use read::layout::ExtraColumns;
+pub use read::list::{ListKind, ListScanBuilder};
+pub use read::output::{ArrowReader, RecordBatchIter, RecordBatchStream};
+pub use read::pushdown::{Bound, KeyFilter, ValueRange};
+pub use read::scan::{ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+pub use read::set::{SetKind, SetScanBuilder};
+pub use read::stream::StreamScanBuilder;
+pub use read::string::{StringKind, StringScanBuilder};
+pub use read::timeseries::{Aggregation, TimeSeriesScanBuilder};
+pub use read::zset::{ZsetKind, ZsetScanBuilder};
+pub use types::Field;
 pub use types::{FieldType, TimeUnit};
 pub use write::{
     HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
     StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteResult,
     ZsetWriteBuilder,
 };
-pub use zset::{ZsetKind, ZsetScanBuilder};

@@ -7,13 +7,13 @@ use tokio::time::Instant;
 
 use super::index::{self, AttributeSpec, IndexInfo, IndexOn};
 use super::plan::search_connection;
-use crate::config::ConnectionConfig;
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::resp::Cmd;
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::Connection;
+use crate::net::resp::Cmd;
 
 fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    crate::runtime::runtime().block_on(future)
+    crate::net::runtime::runtime().block_on(future)
 }
 
 async fn connect(config: &ConnectionConfig) -> Result<Connection> {

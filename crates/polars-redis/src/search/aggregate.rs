@@ -18,11 +18,12 @@ use super::cursor::{AggregateRequest, Cursor};
 use super::index::{self, AttributeKind, IndexInfo, IndexOn};
 use super::plan::{search_connection, SearchQuery, DEFAULT_SEARCH_TIMEOUT};
 use super::query::{Clause, QueryText};
-use crate::config::ConnectionConfig;
 use crate::error::{Error, Result};
-use crate::layout::{ExtraColumns, Field, Layout};
-use crate::output::RecordBatchIter;
-use crate::resp::Value;
+use crate::net::config::ConnectionConfig;
+use crate::net::resp::Value;
+use crate::read::layout::{ExtraColumns, Layout};
+use crate::read::output::RecordBatchIter;
+use crate::types::Field;
 use crate::types::FieldType;
 
 /// One `REDUCE` step: `function(args...) AS name`.
@@ -289,14 +290,14 @@ impl AggregateBuilder {
 
     /// The schema of the result (reads the index's attribute types).
     pub fn output_schema(&self) -> Result<SchemaRef> {
-        let (_, layout) = crate::runtime::runtime().block_on(self.prepare())?;
+        let (_, layout) = crate::net::runtime::runtime().block_on(self.prepare())?;
         Ok(layout.output_schema.clone())
     }
 
     /// Run the aggregation on the shared runtime; `limit` caps the rows
     /// further (the smaller of it and the builder's limit wins).
     pub fn build(&self, limit: Option<usize>) -> Result<RecordBatchIter> {
-        let runtime = crate::runtime::runtime();
+        let runtime = crate::net::runtime::runtime();
         let (info, layout) = runtime.block_on(self.prepare())?;
         let limit = match (self.limit, limit) {
             (Some(a), Some(b)) => Some(a.min(b)),

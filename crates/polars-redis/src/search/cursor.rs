@@ -9,10 +9,10 @@
 
 use std::time::Duration;
 
-use crate::config::ConnectionConfig;
-use crate::connection::{server_error, Connection};
 use crate::error::{Error, Result};
-use crate::resp::{Cmd, Item, Value};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::{server_error, Connection};
+use crate::net::resp::{Cmd, Item, Value};
 
 use super::index::{is_unknown_index, no_search};
 use super::query::{QueryText, DIALECT};
@@ -118,7 +118,7 @@ impl Drop for Cursor {
         };
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => drop(handle.spawn(delete)),
-            Err(_) => drop(crate::runtime::runtime().spawn(delete)),
+            Err(_) => drop(crate::net::runtime::runtime().spawn(delete)),
         }
     }
 }

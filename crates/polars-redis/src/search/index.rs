@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::glob::literal_prefix;
-use crate::resp::{Cmd, Value};
+use crate::net::connection::Connection;
+use crate::net::glob::literal_prefix;
+use crate::net::resp::{Cmd, Value};
 use crate::types::FieldType;
 
 /// Which documents an index reads.
@@ -326,7 +326,7 @@ fn parse_attribute(value: &Value) -> Result<Attribute> {
 /// cluster node without a search coordinator only sees its own shard.
 /// (Asks `HELLO 2`: switch to RESP3 only after this check.)
 pub(crate) async fn check_target(conn: &mut Connection) -> Result<()> {
-    if crate::engine::server_mode(conn).await?.as_deref() != Some("cluster") {
+    if crate::net::cluster::server_mode(conn).await?.as_deref() != Some("cluster") {
         return Ok(());
     }
     let reply = conn

@@ -23,14 +23,14 @@ use super::cursor::{AggregateRequest, Cursor};
 use super::index::{self, IndexInfo, IndexOn};
 use super::query::{Clause, QueryText};
 use super::translate::{translate, Columns, Translation};
-use crate::cluster::Topology;
-use crate::config::ConnectionConfig;
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::glob::glob_match;
-use crate::keys::{Batcher, KeyBatch, KeyProducer};
-use crate::layout::Field;
-use crate::resp::Value;
+use crate::net::cluster::Topology;
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::Connection;
+use crate::net::glob::glob_match;
+use crate::net::resp::Value;
+use crate::read::keys::{Batcher, KeyBatch, KeyProducer};
+use crate::types::Field;
 
 /// Keys a search-driven scan reads ahead of its consumer (a few MB at most).
 const READ_AHEAD_KEYS: usize = 100_000;
@@ -521,7 +521,7 @@ mod measurements {
     use std::time::Instant;
 
     use super::*;
-    use crate::layout::{ExtraColumns, Layout};
+    use crate::read::layout::{ExtraColumns, Layout};
     use crate::types::FieldType;
     use crate::HashScanBuilder;
 
@@ -563,7 +563,7 @@ mod measurements {
         let extra = ExtraColumns::default();
         let layout = Layout::new(extra, fields.clone(), true).unwrap();
         let load = || {
-            crate::runtime::runtime().block_on(async {
+            crate::net::runtime::runtime().block_on(async {
                 let mut conn = search_connection(&config).await.unwrap();
                 let request = AggregateRequest {
                     index: "bench".into(),

@@ -58,7 +58,7 @@ impl<'a> Columns<'a> {
     /// value (the hash field, or the column's JSONPaths).
     pub(crate) fn new(
         index: &'a IndexInfo,
-        fields: &'a [crate::layout::Field],
+        fields: &'a [crate::types::Field],
         identifiers: &'a [(String, Vec<String>)],
     ) -> Self {
         Columns {
@@ -603,8 +603,8 @@ impl<'a> Translator<'a, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::Field;
     use crate::search::index::parse_info;
+    use crate::types::Field;
     use crate::Value;
 
     fn index() -> IndexInfo {

@@ -19,9 +19,9 @@
 //! another type never gets its TTL changed by a failed append.
 
 use super::commands::{Command, Commands};
-use crate::cluster::Redirect;
 use crate::error::Result;
-use crate::resp::{write_array, Item, ReplyReader};
+use crate::net::cluster::Redirect;
+use crate::net::resp::{write_array, Item, ReplyReader};
 
 /// What to do when a key already exists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

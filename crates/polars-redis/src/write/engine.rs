@@ -19,11 +19,11 @@ use super::conflict::{self, Expiry, IfExists, Outcome, ReplyShape, Strategy};
 use super::frame::{name_rows, Frame, Groups, KeySource};
 use super::result::{KeyFailure, WriteResult};
 use super::{Commands, Encoder, GroupCtx, Ttl, WritePlan};
-use crate::cluster::{Redirect, Topology};
-use crate::config::ConnectionConfig;
-use crate::connection::Connection;
 use crate::error::{Error, Key, Result};
-use crate::resp::{Cmd, Item};
+use crate::net::cluster::{Redirect, Topology};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::Connection;
+use crate::net::resp::{Cmd, Item};
 
 /// Attempts per key batch after dropped connections.
 const MAX_ATTEMPTS: usize = 3;
@@ -192,14 +192,18 @@ impl Job {
         let mut existing = Vec::new();
         for chunk in groups.chunks(CHUNK) {
             for &g in chunk {
-                crate::resp::write_array(conn.write_buf(), [&b"EXISTS"[..], self.groups.key(g)], 2);
+                crate::net::resp::write_array(
+                    conn.write_buf(),
+                    [&b"EXISTS"[..], self.groups.key(g)],
+                    2,
+                );
             }
             conn.flush().await?;
             for &g in chunk {
                 let hit = conn
                     .read_reply("EXISTS", |r| match r.next()? {
                         Item::Int(n) => Ok(n > 0),
-                        Item::Error(m) => Err(crate::connection::server_error(
+                        Item::Error(m) => Err(crate::net::connection::server_error(
                             "EXISTS",
                             Some(self.groups.key(g)),
                             m,
@@ -538,7 +542,7 @@ impl<'a> Worker<'a> {
             let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
             let buf = conn.write_buf();
             if self.asking {
-                crate::resp::write_array(buf, [&b"ASKING"[..]], 1);
+                crate::net::resp::write_array(buf, [&b"ASKING"[..]], 1);
             }
             let shape = conflict::encode(buf, strategy, ctx.key, &self.cmds, ctx.expiry, &self.sha);
             sent.push((g, shape));

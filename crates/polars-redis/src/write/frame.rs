@@ -9,8 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, SchemaRef};
 
-use super::format::{self, Cells};
 use crate::error::{quote_bytes, Error, Result};
+use crate::types::format::{self, Cells};
 
 /// The rows to write, as the caller's batches (never copied).
 pub(crate) struct Frame {

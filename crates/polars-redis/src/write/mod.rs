@@ -24,7 +24,6 @@
 mod commands;
 mod conflict;
 mod engine;
-mod format;
 mod frame;
 mod result;
 mod types;
@@ -45,8 +44,8 @@ pub(crate) use commands::{Commands, When};
 pub(crate) use conflict::Expiry;
 pub(crate) use frame::{Frame, FrameCells, RowRef};
 
-use crate::config::ConnectionConfig;
 use crate::error::{Error, Result};
+use crate::net::config::ConnectionConfig;
 
 /// Default rows per pipeline.
 pub const DEFAULT_WRITE_BATCH_SIZE: usize = 2000;
@@ -141,10 +140,14 @@ impl GroupCtx<'_> {
 pub(crate) trait Encoder: Send + Sync {
     /// Append the data commands for the rows of one key. Errors name the
     /// row, key and column.
-    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> format::CellResult;
+    fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> crate::types::format::CellResult;
 
     /// Check a key's rows before anything is sent (default: encode them).
-    fn validate(&self, ctx: &GroupCtx<'_>, scratch: &mut Commands) -> format::CellResult {
+    fn validate(
+        &self,
+        ctx: &GroupCtx<'_>,
+        scratch: &mut Commands,
+    ) -> crate::types::format::CellResult {
         scratch.clear();
         self.encode(ctx, scratch)
     }
@@ -192,7 +195,7 @@ pub(crate) fn run_blocking<P: WritePlan>(
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
 ) -> Result<WriteResult> {
-    crate::runtime::runtime().block_on(run(plan, schema, batches))
+    crate::net::runtime::runtime().block_on(run(plan, schema, batches))
 }
 
 /// Collect a reader's batches (a write checks every key before sending).

@@ -24,13 +24,13 @@ use std::collections::HashSet;
 
 use arrow_schema::DataType;
 
-use super::format::{is_numeric, CellResult};
 use super::{
     write_builder_methods, Commands, Encoder, Expiry, Frame, GroupCtx, IfExists, RowRef, When,
     WriteOptions, WritePlan,
 };
-use crate::config::ConnectionConfig;
 use crate::error::{Error, Result};
+use crate::net::config::ConnectionConfig;
+use crate::types::format::{is_numeric, CellResult};
 
 /// Declare a write builder: the struct, `new`, the shared setters and the
 /// [`WritePlan`] glue. The type's own `encoder(&self, frame, reserved)`
@@ -357,7 +357,7 @@ impl JsonWriteBuilder {
             .into_iter()
             .map(|(c, name)| {
                 names.clear();
-                super::format::push_json_string(
+                crate::types::format::push_json_string(
                     &mut names,
                     std::str::from_utf8(&name).unwrap_or_default(),
                 );

@@ -19,19 +19,21 @@
 //! # Ok::<(), polars_redis::Error>(())
 //! ```
 
+pub(crate) mod json;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::cluster::Topology;
-use crate::config::ConnectionConfig;
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::keys::{ScanCursor, SeenKeys};
-use crate::layout::Field;
-use crate::parse;
-use crate::resp::{write_array, Item, ReplyReader};
+use crate::net::cluster::Topology;
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::Connection;
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::read::keys::{ScanCursor, SeenKeys};
+use crate::types::parse;
+use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
 /// How to sample.
@@ -307,7 +309,7 @@ pub fn infer_hash_schema(
     pattern: &[u8],
     options: &InferOptions,
 ) -> Result<InferredSchema> {
-    crate::runtime::runtime().block_on(infer_hash_schema_async(config, pattern, options))
+    crate::net::runtime::runtime().block_on(infer_hash_schema_async(config, pattern, options))
 }
 
 /// Async form of [`infer_hash_schema`].

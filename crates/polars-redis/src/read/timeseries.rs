@@ -1,6 +1,6 @@
 //! Reading RedisTimeSeries keys: one row per sample (or per aggregation
 //! bucket), read with `TS.RANGE ... COUNT n` in pages (see
-//! [`crate::paged`]); `TS.INFO` gives each series' size and labels.
+//! [`crate::read::paged`]); `TS.INFO` gives each series' size and labels.
 //!
 //! Columns: the timestamp (`_ts`, `Datetime(ms)`), the value (`value`,
 //! Float64), then the requested labels (String, null when a series lacks
@@ -11,15 +11,16 @@ use std::fmt;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use crate::config::ConnectionConfig;
-use crate::connection::unexpected_reply;
 use crate::error::{Error, Result};
-use crate::keys::KeySelection;
-use crate::layout::{Field, Layout};
-use crate::paged::{PagedFetcher, PagedSource, RowSink};
-use crate::pushdown::ValueRange;
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::unexpected_reply;
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::read::keys::KeySelection;
+use crate::read::layout::Layout;
+use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
+use crate::read::pushdown::ValueRange;
+use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
 /// A server-side aggregation of `TS.RANGE ... AGGREGATION`.

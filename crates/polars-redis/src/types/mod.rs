@@ -55,7 +55,15 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field as ArrowField, TimeUnit as ArrowTimeUnit};
 
 use crate::error::{Error, Result};
-use crate::layout::Field;
+
+pub(crate) mod columns;
+mod field;
+pub(crate) mod format;
+pub(crate) mod json_text;
+pub(crate) mod parse;
+
+pub(crate) use field::check_flat;
+pub use field::Field;
 
 /// Time resolution of datetimes and durations (the units Polars supports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

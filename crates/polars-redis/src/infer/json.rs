@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
-use crate::config::ConnectionConfig;
 use crate::error::{Error, Key, Result};
 use crate::infer::{
     choose, infer_sampled, InferOptions, InferredField, InferredSchema, Kind, SampleFolder,
 };
-use crate::layout::Field;
-use crate::resp::{write_array, Item, ReplyReader};
+use crate::net::config::ConnectionConfig;
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::types::Field;
 use crate::types::FieldType;
 
 /// The merged shape of the values seen at one place in the documents.
@@ -199,7 +199,7 @@ pub fn infer_json_schema(
     pattern: &[u8],
     options: &InferOptions,
 ) -> Result<InferredSchema> {
-    crate::runtime::runtime().block_on(infer_json_schema_async(config, pattern, options))
+    crate::net::runtime::runtime().block_on(infer_json_schema_async(config, pattern, options))
 }
 
 /// Async form of [`infer_json_schema`].

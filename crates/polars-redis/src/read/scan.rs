@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use arrow_schema::SchemaRef;
 
-use crate::config::ConnectionConfig;
-use crate::engine::{Fetcher, ScanJob};
 use crate::error::{Error, Result};
-use crate::keys::{KeyProducer, KeySelection};
-use crate::layout::{ExtraColumns, Field, Layout};
-use crate::pushdown::KeyFilter;
+use crate::net::config::ConnectionConfig;
+use crate::read::engine::{Fetcher, ScanJob};
+use crate::read::keys::{KeyProducer, KeySelection};
+use crate::read::layout::{ExtraColumns, Layout};
+use crate::read::pushdown::KeyFilter;
 use crate::search::{IndexOn, SearchOptions, SearchPlan, SearchSource};
+use crate::types::Field;
 
 /// Default number of keys fetched per pipeline (and rows per batch for hashes).
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
@@ -286,7 +287,7 @@ pub(crate) fn search_plan<P: Plan>(plan: &P) -> Result<SearchPlan> {
         (KeySelection::Pattern(pattern), _) => pattern,
         (KeySelection::Keys(_) | KeySelection::Query(_), _) => return Ok(SearchPlan::keys_listed()),
     };
-    crate::runtime::runtime().block_on(crate::search::explain(&source, &pattern))
+    crate::net::runtime::runtime().block_on(crate::search::explain(&source, &pattern))
 }
 
 /// The shared option setters, for [`ScanOptions`] itself (no argument) and
@@ -295,7 +296,7 @@ macro_rules! scan_option_setters {
     ($($field:ident)?) => {
         /// Read the keys matching a glob pattern (`SCAN ... MATCH`). Default `*`.
         pub fn with_pattern(mut self, pattern: impl AsRef<[u8]>) -> Self {
-            self$(.$field)?.selection = $crate::keys::KeySelection::Pattern(pattern.as_ref().to_vec());
+            self$(.$field)?.selection = $crate::read::keys::KeySelection::Pattern(pattern.as_ref().to_vec());
             self
         }
 
@@ -306,7 +307,7 @@ macro_rules! scan_option_setters {
             K: AsRef<[u8]>,
         {
             let keys = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
-            self$(.$field)?.selection = $crate::keys::KeySelection::Keys(keys);
+            self$(.$field)?.selection = $crate::read::keys::KeySelection::Keys(keys);
             self
         }
 
@@ -376,7 +377,7 @@ macro_rules! scan_option_setters {
         }
 
         /// Read only the keys this filter admits (see `KeyFilter::from_polars_json`).
-        pub fn with_key_filter(mut self, filter: $crate::pushdown::KeyFilter) -> Self {
+        pub fn with_key_filter(mut self, filter: $crate::read::pushdown::KeyFilter) -> Self {
             self$(.$field)?.key_filter = filter;
             self
         }
@@ -410,34 +411,36 @@ macro_rules! scan_option_setters {
 macro_rules! scan_builder_methods {
     () => {
         /// Validate the options and start the scan on the shared runtime.
-        pub fn build(self) -> $crate::error::Result<$crate::output::RecordBatchIter> {
-            let (job, schema) = $crate::scan::job(&self)?;
-            Ok($crate::output::RecordBatchIter::spawn(job, schema))
+        pub fn build(self) -> $crate::error::Result<$crate::read::output::RecordBatchIter> {
+            let (job, schema) = $crate::read::scan::job(&self)?;
+            Ok($crate::read::output::RecordBatchIter::spawn(job, schema))
         }
 
         /// Validate the options and start the scan on the current Tokio runtime.
-        pub fn build_stream(self) -> $crate::error::Result<$crate::output::RecordBatchStream> {
-            let (job, schema) = $crate::scan::job(&self)?;
-            Ok($crate::output::RecordBatchStream::spawn(job, schema))
+        pub fn build_stream(
+            self,
+        ) -> $crate::error::Result<$crate::read::output::RecordBatchStream> {
+            let (job, schema) = $crate::read::scan::job(&self)?;
+            Ok($crate::read::output::RecordBatchStream::spawn(job, schema))
         }
 
         /// The schema the scan will emit.
         pub fn output_schema(&self) -> $crate::error::Result<arrow_schema::SchemaRef> {
-            Ok($crate::scan::layout(self)?.output_schema.clone())
+            Ok($crate::read::scan::layout(self)?.output_schema.clone())
         }
 
         /// How the scan would use RediSearch (which index, which query), without reading data.
         pub fn search_plan(&self) -> $crate::error::Result<$crate::search::SearchPlan> {
-            $crate::scan::search_plan(self)
+            $crate::read::scan::search_plan(self)
         }
 
         /// Replace every shared option at once.
-        pub fn with_options(mut self, options: $crate::scan::ScanOptions) -> Self {
+        pub fn with_options(mut self, options: $crate::read::scan::ScanOptions) -> Self {
             self.options = options;
             self
         }
 
-        $crate::scan::scan_option_setters!(options);
+        $crate::read::scan::scan_option_setters!(options);
     };
 }
 

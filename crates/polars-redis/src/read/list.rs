@@ -9,7 +9,7 @@
 //! time each page was read. Elements appended at the tail during the read are
 //! included. Small lists (one page) are read in one command, atomically.
 
-use crate::collection::prelude::*;
+use crate::read::collection::prelude::*;
 
 /// Builds a scan of Redis lists, one row per element.
 ///

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
-use crate::glob::{glob_match, literal_prefix};
-use crate::keys::{escape_glob, KeySelection};
+use crate::net::glob::{glob_match, literal_prefix};
+use crate::read::keys::{escape_glob, KeySelection};
 
 /// What a predicate says about which keys can match.
 #[derive(Clone, Debug, PartialEq, Eq)]

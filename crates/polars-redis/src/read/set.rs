@@ -9,8 +9,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::collection::prelude::*;
-use crate::keys::SeenKeys;
+use crate::read::collection::prelude::*;
+use crate::read::keys::SeenKeys;
 
 /// Builds a scan of Redis sets, one row per member.
 ///

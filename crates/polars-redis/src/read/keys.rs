@@ -11,11 +11,11 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::cluster::{keys_in_slot, Topology};
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::glob::glob_match;
-use crate::resp::{Cmd, Value};
+use crate::net::cluster::{keys_in_slot, Topology};
+use crate::net::connection::Connection;
+use crate::net::glob::glob_match;
+use crate::net::resp::{Cmd, Value};
 use crate::search::SearchSource;
 
 /// Where the keys of a scan come from.

@@ -1,5 +1,5 @@
 //! Reading streams: one row per entry, read with `XRANGE ... COUNT n` in
-//! pages (see [`crate::paged`]), each page starting after the last entry id
+//! pages (see [`crate::read::paged`]), each page starting after the last entry id
 //! of the previous one (`(id`).
 //!
 //! Columns: the entry id (`_id`, String), its millisecond part as a datetime
@@ -12,14 +12,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::config::ConnectionConfig;
-use crate::connection::unexpected_reply;
 use crate::error::{Error, Result};
-use crate::layout::{Field, Layout};
-use crate::paged::{PagedFetcher, PagedSource, RowSink};
-use crate::pushdown::ValueRange;
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::unexpected_reply;
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::read::layout::Layout;
+use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
+use crate::read::pushdown::ValueRange;
+use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
 /// Builds a scan of Redis streams, one row per entry.

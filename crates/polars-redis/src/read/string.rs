@@ -9,15 +9,16 @@
 //! the user listed the keys, the nil keys are asked their `TYPE` in one
 //! pipeline, so a key of another type is reported rather than dropped.
 
-use crate::collection::{CollectionScanBuilder, FetchContext, Kind};
-use crate::config::ConnectionConfig;
-use crate::connection::unexpected_reply as unexpected;
-use crate::connection::{server_error, Connection};
-use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::layout::{Field, RowBuilders};
-use crate::resp::{write_array, Item};
-use crate::scan::scan_builder_methods;
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::unexpected_reply as unexpected;
+use crate::net::connection::{server_error, Connection};
+use crate::net::resp::{write_array, Item};
+use crate::read::collection::{CollectionScanBuilder, FetchContext, Kind};
+use crate::read::engine::{ChunkSink, Fetcher};
+use crate::read::layout::RowBuilders;
+use crate::read::scan::scan_builder_methods;
+use crate::types::Field;
 use crate::types::FieldType;
 
 /// Builds a scan of Redis strings, one row per key.

@@ -8,8 +8,8 @@ use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 use tokio::sync::mpsc;
 
-use crate::engine::{Fetcher, ScanJob};
 use crate::error::Result;
+use crate::read::engine::{Fetcher, ScanJob};
 
 /// A blocking iterator of record batches; [`ArrowReader`] wraps it as an
 /// Arrow [`RecordBatchReader`].
@@ -23,7 +23,7 @@ pub struct RecordBatchIter {
 
 impl RecordBatchIter {
     pub(crate) fn spawn<F: Fetcher>(job: ScanJob<F>, schema: SchemaRef) -> Self {
-        let rx = job.spawn(crate::runtime::runtime().handle());
+        let rx = job.spawn(crate::net::runtime::runtime().handle());
         RecordBatchIter { rx, schema }
     }
 

@@ -740,7 +740,7 @@ impl<A: ListColumn + ?Sized> Cells for ListCells<'_, A> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse;
+    use crate::types::parse;
     use crate::types::TimeUnit;
 
     fn text(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {

@@ -3,10 +3,10 @@
 
 use arrow_array::RecordBatch;
 
-use crate::connection::Connection;
 use crate::error::Result;
-use crate::layout::{Layout, RowBuilders};
-use crate::resp::{write_array, ReplyReader};
+use crate::net::connection::Connection;
+use crate::net::resp::{write_array, ReplyReader};
+use crate::read::layout::{Layout, RowBuilders};
 
 /// What one key's reply said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,11 +18,11 @@
 
 use std::sync::Arc;
 
-use crate::connection::{server_error, unexpected_reply, Connection};
-use crate::engine::{ChunkSink, Fetcher};
 use crate::error::Result;
-use crate::layout::{Layout, RowBuilders};
-use crate::resp::{write_array, Item, ReplyReader};
+use crate::net::connection::{server_error, unexpected_reply, Connection};
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::read::engine::{ChunkSink, Fetcher};
+use crate::read::layout::{Layout, RowBuilders};
 
 /// What one Redis type contributes to a [`PagedFetcher`].
 pub(crate) trait PagedSource: Send + Sync + 'static {

@@ -5,14 +5,15 @@
 
 use std::sync::Arc;
 
-use crate::config::ConnectionConfig;
-use crate::connection::unexpected_reply;
-use crate::engine::Fetcher;
 use crate::error::Result;
-use crate::layout::{check_flat, Field, Layout};
-use crate::paged::{PagedFetcher, PagedSource, RowSink};
-use crate::resp::{push_decimal, Item, ReplyReader};
-use crate::scan::{Plan, ScanOptions};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::unexpected_reply;
+use crate::net::resp::{push_decimal, Item, ReplyReader};
+use crate::read::engine::Fetcher;
+use crate::read::layout::Layout;
+use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
+use crate::read::scan::{Plan, ScanOptions};
+use crate::types::{check_flat, Field};
 
 /// A scan builder of one of the types in this family; use the aliases
 /// [`StringScanBuilder`](crate::StringScanBuilder),
@@ -152,12 +153,12 @@ impl Ordinals {
 /// What every type module of this family imports.
 pub(crate) mod prelude {
     pub(crate) use super::{next_bytes, put, CollectionScanBuilder, FetchContext, Kind, Ordinals};
-    pub(crate) use crate::config::ConnectionConfig;
-    pub(crate) use crate::connection::unexpected_reply;
     pub(crate) use crate::error::Result;
-    pub(crate) use crate::layout::Field;
-    pub(crate) use crate::paged::{PagedFetcher, PagedSource, RowSink};
-    pub(crate) use crate::resp::{write_array, Item, ReplyReader};
-    pub(crate) use crate::scan::scan_builder_methods;
+    pub(crate) use crate::net::config::ConnectionConfig;
+    pub(crate) use crate::net::connection::unexpected_reply;
+    pub(crate) use crate::net::resp::{write_array, Item, ReplyReader};
+    pub(crate) use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
+    pub(crate) use crate::read::scan::scan_builder_methods;
+    pub(crate) use crate::types::Field;
     pub(crate) use crate::types::FieldType;
 }

@@ -23,16 +23,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::columns::ColumnBuilder;
-use crate::config::ConnectionConfig;
-use crate::connection::{server_error, unexpected_reply, Connection};
-use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Key, Result};
-use crate::fetch::{queue_per_key, read_rows, Outcome};
-use crate::json_text::{JsonCursor, Kind};
-use crate::layout::{Field, Layout, RowBuilders};
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::{server_error, unexpected_reply, Connection};
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::read::engine::{ChunkSink, Fetcher};
+use crate::read::fetch::{queue_per_key, read_rows, Outcome};
+use crate::read::layout::{Layout, RowBuilders};
+use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::types::columns::ColumnBuilder;
+use crate::types::json_text::{JsonCursor, Kind};
+use crate::types::Field;
 use crate::types::FieldType;
 
 /// The Redis type name of JSON documents (`TYPE`, `SCAN ... TYPE`).
@@ -852,7 +853,7 @@ mod tests {
     #[test]
     #[ignore = "measurement: cargo test --release -p polars-redis --lib decode_speed -- --ignored --nocapture"]
     fn decode_speed() {
-        use crate::layout::ExtraColumns;
+        use crate::read::layout::ExtraColumns;
         let geo = FieldType::Struct(vec![
             Field::new("lat", FieldType::Float64),
             Field::new("lon", FieldType::Float64),

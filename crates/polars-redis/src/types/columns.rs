@@ -21,7 +21,7 @@ use arrow_schema::{DataType, FieldRef};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
-use crate::parse;
+use crate::types::parse;
 use crate::types::{FieldType, TimeUnit};
 
 /// A growing column of one [`FieldType`].

@@ -12,14 +12,15 @@ use std::sync::Arc;
 
 use arrow_array::{RecordBatch, UInt32Array};
 
-use crate::config::ConnectionConfig;
-use crate::connection::{server_error, unexpected_reply, Connection};
-use crate::engine::{ChunkSink, Fetcher};
 use crate::error::{Error, Result};
-use crate::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
-use crate::layout::{check_flat, Field, Layout, RowBuilders};
-use crate::resp::{write_array, Item, ReplyReader};
-use crate::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::{server_error, unexpected_reply, Connection};
+use crate::net::resp::{write_array, Item, ReplyReader};
+use crate::read::engine::{ChunkSink, Fetcher};
+use crate::read::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
+use crate::read::layout::{Layout, RowBuilders};
+use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::types::{check_flat, Field};
 
 /// Builds a scan of Redis hashes, one row per hash.
 ///

@@ -15,10 +15,10 @@
 //! is when it is read ([`Route::Migrating`]); such a slot may finish moving
 //! during the read.
 
-use crate::config::{ConnectionConfig, Endpoint};
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::resp::{Cmd, Value};
+use crate::net::config::{ConnectionConfig, Endpoint};
+use crate::net::connection::Connection;
+use crate::net::resp::{Cmd, Value};
 
 /// Number of hash slots of a Redis Cluster.
 pub const SLOTS: usize = 16384;
@@ -130,7 +130,7 @@ impl Topology {
     /// it. A read then calls [`Topology::survey`]; a write follows redirects
     /// instead.
     pub(crate) async fn discover(conn: &mut Connection, seed: &ConnectionConfig) -> Result<Self> {
-        if crate::engine::server_mode(conn).await?.as_deref() != Some("cluster") {
+        if server_mode(conn).await?.as_deref() != Some("cluster") {
             return Ok(Self::standalone(seed));
         }
         let view = NodesView::parse(&cluster_nodes(conn).await?)?;
@@ -594,12 +594,37 @@ impl Redirect {
     }
 }
 
-/// True for the error replies a cluster node gives for a key it does not
-/// serve (any more): `MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`.
-pub(crate) fn is_redirect(message: &str) -> bool {
-    ["MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN"]
-        .iter()
-        .any(|prefix| message.starts_with(prefix))
+/// `standalone`, `cluster` or `sentinel`, from `HELLO` (allowed for every
+/// user), else from `INFO`; `None` when the server will not say.
+pub(crate) async fn server_mode(conn: &mut Connection) -> Result<Option<String>> {
+    match conn.query(Cmd::new("HELLO").arg("2")).await {
+        Ok(Value::Array(items)) => {
+            let mode = items
+                .chunks(2)
+                .find(|pair| pair[0].as_bytes() == Some(b"mode"))
+                .and_then(|pair| pair.get(1))
+                .map(Value::to_text);
+            return Ok(mode);
+        }
+        Ok(_) => return Ok(None),
+        Err(err) if !err.is_server() => return Err(err),
+        Err(_) => {} // HELLO unknown (Redis < 6): ask INFO.
+    }
+    match conn.query(Cmd::new("INFO").arg("cluster")).await {
+        Ok(info) => Ok(Some(
+            if info
+                .to_text()
+                .lines()
+                .any(|l| l.trim() == "cluster_enabled:1")
+            {
+                "cluster".into()
+            } else {
+                "standalone".into()
+            },
+        )),
+        Err(err) if err.is_server() => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@
 //! growing with its offset. The range is ignored when the rank column is
 //! emitted, since a rank must stay the member's rank in the whole set.
 
-use crate::collection::prelude::*;
-use crate::pushdown::{Bound, ValueRange};
+use crate::read::collection::prelude::*;
+use crate::read::pushdown::{Bound, ValueRange};
 
 /// Builds a scan of Redis sorted sets, one row per member.
 ///

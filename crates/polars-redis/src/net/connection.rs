@@ -10,9 +10,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tokio_rustls::rustls;
 
-use crate::config::{ConnectionConfig, Endpoint, TlsOptions};
 use crate::error::{Error, Key, Result};
-use crate::resp::{Cmd, FrameScanner, Item, ReplyReader, Value};
+use crate::net::config::{ConnectionConfig, Endpoint, TlsOptions};
+use crate::net::resp::{Cmd, FrameScanner, Item, ReplyReader, Value};
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
@@ -161,7 +161,7 @@ impl Connection {
     pub(crate) async fn flush(&mut self) -> Result<()> {
         if self.asking {
             self.write_buf =
-                crate::resp::prefix_commands(&self.write_buf, b"*1\r\n$6\r\nASKING\r\n")?;
+                crate::net::resp::prefix_commands(&self.write_buf, b"*1\r\n$6\r\nASKING\r\n")?;
         }
         let result = self.stream.write_all(&self.write_buf).await;
         self.write_buf.clear();
@@ -301,7 +301,7 @@ pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) ->
             message,
         };
     }
-    if crate::cluster::is_redirect(&message) {
+    if is_redirect(&message) {
         return Error::Redirected {
             command: command.to_string(),
             key: key.map(Key::from),
@@ -354,4 +354,12 @@ async fn tls_handshake(
             addr: addr.to_string(),
             message: format!("TLS handshake failed: {e}"),
         })
+}
+
+/// True for the error replies a cluster node gives for a key it does not
+/// serve (any more): `MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`.
+pub(crate) fn is_redirect(message: &str) -> bool {
+    ["MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN"]
+        .iter()
+        .any(|prefix| message.starts_with(prefix))
 }

@@ -27,13 +27,13 @@ use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::cluster::{Migration, Route, Topology};
-use crate::config::ConnectionConfig;
-use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::keys::{KeyBatch, KeyProducer, KeySelection};
-use crate::layout::Layout;
-use crate::resp::{Cmd, Value};
+use crate::net::cluster::{Migration, Route, Topology};
+use crate::net::config::ConnectionConfig;
+use crate::net::connection::Connection;
+use crate::net::resp::{Cmd, Value};
+use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
+use crate::read::layout::Layout;
 
 /// Reads the rows of one batch of keys of one Redis type.
 pub(crate) trait Fetcher: Send + Sync + 'static {
@@ -176,39 +176,6 @@ impl<F: Fetcher> ScanJob<F> {
             }
         }
         Ok(())
-    }
-}
-
-/// `standalone`, `cluster` or `sentinel`, from `HELLO` (allowed for every
-/// user), else from `INFO`; `None` when the server will not say.
-pub(crate) async fn server_mode(conn: &mut Connection) -> Result<Option<String>> {
-    match conn.query(Cmd::new("HELLO").arg("2")).await {
-        Ok(Value::Array(items)) => {
-            let mode = items
-                .chunks(2)
-                .find(|pair| pair[0].as_bytes() == Some(b"mode"))
-                .and_then(|pair| pair.get(1))
-                .map(Value::to_text);
-            return Ok(mode);
-        }
-        Ok(_) => return Ok(None),
-        Err(err) if !err.is_server() => return Err(err),
-        Err(_) => {} // HELLO unknown (Redis < 6): ask INFO.
-    }
-    match conn.query(Cmd::new("INFO").arg("cluster")).await {
-        Ok(info) => Ok(Some(
-            if info
-                .to_text()
-                .lines()
-                .any(|l| l.trim() == "cluster_enabled:1")
-            {
-                "cluster".into()
-            } else {
-                "standalone".into()
-            },
-        )),
-        Err(err) if err.is_server() => Ok(None),
-        Err(err) => Err(err),
     }
 }
 
