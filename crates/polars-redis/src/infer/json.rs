@@ -221,7 +221,7 @@ impl SampleFolder for JsonFolder {
     const COMMAND: &'static str = "JSON.GET";
 
     fn queue(out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"JSON.GET"[..], key, b"$"], 3);
+        write_array(out, [&b"JSON.GET"[..], key, b"$"]);
     }
 
     fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool> {

@@ -331,7 +331,7 @@ impl SampleFolder for HashFolder {
     const COMMAND: &'static str = "HGETALL";
 
     fn queue(out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"HGETALL"[..], key], 2);
+        write_array(out, [&b"HGETALL"[..], key]);
     }
 
     fn fold(&mut self, r: &mut ReplyReader<'_>, _key: &[u8]) -> Result<bool> {

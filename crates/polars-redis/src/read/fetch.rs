@@ -44,7 +44,7 @@ pub(crate) fn queue_per_key(
     for key in keys {
         write(out, key);
         if with_ttl {
-            write_array(out, [&b"TTL"[..], key], 2);
+            write_array(out, [&b"TTL"[..], key]);
         }
     }
 }

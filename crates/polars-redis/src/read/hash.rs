@@ -170,14 +170,13 @@ impl HashFetcher {
 
     fn queue(&self, conn: &mut Connection, command: Command, keys: &[Vec<u8>]) {
         queue_per_key(conn, &self.layout, keys, |out, key| match command {
-            Command::Hgetall => write_array(out, [&b"HGETALL"[..], key], 2),
-            Command::Type => write_array(out, [&b"TYPE"[..], key], 2),
+            Command::Hgetall => write_array(out, [&b"HGETALL"[..], key]),
+            Command::Type => write_array(out, [&b"TYPE"[..], key]),
             Command::Hmget => write_array(
                 out,
                 [&b"HMGET"[..], key]
                     .into_iter()
                     .chain(self.names.iter().map(Vec::as_slice)),
-                2 + self.names.len(),
             ),
         });
     }

@@ -358,11 +358,11 @@ impl JsonFetcher {
     fn queue(&self, conn: &mut Connection, keys: &[Vec<u8>]) {
         queue_per_key(conn, &self.layout, keys, |out, key| {
             if self.paths.is_empty() {
-                write_array(out, [&b"TYPE"[..], key], 2);
+                write_array(out, [&b"TYPE"[..], key]);
             } else {
                 let paths = self.paths.iter().map(Vec::as_slice);
                 let args = [&b"JSON.GET"[..], key].into_iter().chain(paths);
-                write_array(out, args, 2 + self.paths.len());
+                write_array(out, args);
             }
         });
     }

@@ -104,7 +104,7 @@ impl PagedSource for ListSource {
     fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], start: &u64, count: u64) {
         let (first, last) = (start.to_string(), (start + count - 1).to_string());
         let args = [&b"LRANGE"[..], key, first.as_bytes(), last.as_bytes()];
-        write_array(out, args, 4);
+        write_array(out, args);
     }
 
     fn read_rows(

@@ -46,7 +46,7 @@ pub(crate) trait PagedSource: Send + Sync + 'static {
     ///
     /// By default `<SIZE_COMMAND> key`.
     fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [Self::SIZE_COMMAND.as_bytes(), key], 2);
+        write_array(out, [Self::SIZE_COMMAND.as_bytes(), key]);
     }
     /// Decode a size probe reply (not an error reply): an upper bound on the
     /// rows the key can give, with its meta; `None` when the key is missing.
@@ -207,7 +207,7 @@ impl<S: PagedSource> PagedFetcher<S> {
         for key in keys {
             self.source.queue_size(out, key);
             if with_ttl {
-                write_array(out, [&b"TTL"[..], key], 2);
+                write_array(out, [&b"TTL"[..], key]);
             }
         }
         conn.flush().await?;

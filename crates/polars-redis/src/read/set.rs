@@ -93,7 +93,7 @@ impl PagedSource for SetSource {
     fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], from: &SetCursor, count: u64) {
         let count = count.to_string();
         let args = [&b"SSCAN"[..], key, &from.cursor, b"COUNT", count.as_bytes()];
-        write_array(out, args, 5);
+        write_array(out, args);
     }
 
     fn read_rows(

@@ -267,7 +267,6 @@ impl PagedSource for StreamSource {
                 b"COUNT",
                 count.as_bytes(),
             ],
-            6,
         );
     }
 

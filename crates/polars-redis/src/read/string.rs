@@ -92,18 +92,17 @@ impl Fetcher for StringFetcher {
         let out = conn.write_buf();
         if with_ttl {
             for key in &keys {
-                write_array(out, [&b"TTL"[..], key], 2);
+                write_array(out, [&b"TTL"[..], key]);
             }
         }
         if per_key {
             for key in &keys {
-                write_array(out, [&b"GET"[..], key], 2);
+                write_array(out, [&b"GET"[..], key]);
             }
         } else {
             write_array(
                 out,
                 std::iter::once(&b"MGET"[..]).chain(keys.iter().map(Vec::as_slice)),
-                1 + keys.len(),
             );
         }
         conn.flush().await?;
@@ -191,7 +190,7 @@ impl Rows<'_> {
 async fn check_nils_are_missing(conn: &mut Connection, keys: &[Vec<u8>]) -> Result<()> {
     let out = conn.write_buf();
     for key in keys {
-        write_array(out, [&b"TYPE"[..], key], 2);
+        write_array(out, [&b"TYPE"[..], key]);
     }
     conn.flush().await?;
     let mut wrong = None;

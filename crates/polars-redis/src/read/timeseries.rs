@@ -407,7 +407,7 @@ impl PagedSource for TimeSeriesSource {
     const PAGE_COMMAND: &'static str = "TS.RANGE";
 
     fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
-        write_array(out, [&b"TS.INFO"[..], key], 2);
+        write_array(out, [&b"TS.INFO"[..], key]);
     }
 
     fn read_size(
@@ -469,8 +469,7 @@ impl PagedSource for TimeSeriesSource {
         if let Some((aggregation, bucket)) = &self.aggregation {
             args.extend([b"AGGREGATION", aggregation.name().as_bytes(), bucket]);
         }
-        let len = args.len();
-        write_array(out, args, len);
+        write_array(out, args);
     }
 
     fn read_rows(

@@ -179,8 +179,8 @@ impl PagedSource for ZsetSource {
 
     fn queue_size(&self, out: &mut Vec<u8>, key: &[u8]) {
         match &self.by_score {
-            Some(s) => write_array(out, [&b"ZCOUNT"[..], key, &s.min, &s.max], 4),
-            None => write_array(out, [&b"ZCARD"[..], key], 2),
+            Some(s) => write_array(out, [&b"ZCOUNT"[..], key, &s.min, &s.max]),
+            None => write_array(out, [&b"ZCARD"[..], key]),
         }
     }
 
@@ -215,8 +215,7 @@ impl PagedSource for ZsetSource {
         if self.with_scores {
             args.push(b"WITHSCORES");
         }
-        let len = args.len();
-        write_array(out, args, len);
+        write_array(out, args);
     }
 
     fn read_rows(

@@ -110,7 +110,7 @@ impl Commands {
     }
 
     /// The arguments of `cmd` (without the key).
-    pub(crate) fn args<'a>(&'a self, cmd: &Command) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub(crate) fn args<'a>(&'a self, cmd: &Command) -> impl Iterator<Item = &'a [u8]> + Clone + 'a {
         let ends = &self.ends;
         let data = &self.data;
         cmd.args.clone().map(move |i| {

@@ -195,10 +195,10 @@ pub(crate) fn encode(
             ReplyShape::Native(cmds.commands().len())
         }
         Strategy::Multi { delete_first } => {
-            write_array(out, [&b"MULTI"[..]], 1);
+            write_array(out, [&b"MULTI"[..]]);
             let mut queued = 0;
             if delete_first {
-                write_array(out, [&b"DEL"[..], key], 2);
+                write_array(out, [&b"DEL"[..], key]);
                 queued += 1;
             }
             for cmd in cmds.commands() {
@@ -206,10 +206,10 @@ pub(crate) fn encode(
                 queued += 1;
             }
             if let Some((name, arg)) = &expiry_cmd {
-                write_array(out, [name.as_bytes(), key, arg], 3);
+                write_array(out, [name.as_bytes(), key, arg]);
                 queued += 1;
             }
-            write_array(out, [&b"EXEC"[..]], 1);
+            write_array(out, [&b"EXEC"[..]]);
             ReplyShape::Multi(queued)
         }
         Strategy::Script { guard } => {
@@ -243,20 +243,18 @@ pub(crate) fn encode(
             if let Some((name, arg)) = &expiry_cmd {
                 parts.extend([name.as_bytes(), b"ak", b"1", arg]);
             }
-            let len = parts.len();
-            write_array(out, parts, len);
+            write_array(out, parts);
             ReplyShape::Script
         }
     }
 }
 
 fn write_command(out: &mut Vec<u8>, key: &[u8], cmd: &Command, cmds: &Commands) {
-    let n = Commands::arg_count(cmd);
     let name = std::iter::once(cmd.name.as_bytes());
     if cmd.key_first {
-        write_array(out, name.chain([key]).chain(cmds.args(cmd)), n + 2);
+        write_array(out, name.chain([key]).chain(cmds.args(cmd)));
     } else {
-        write_array(out, name.chain(cmds.args(cmd)), n + 1);
+        write_array(out, name.chain(cmds.args(cmd)));
     }
 }
 

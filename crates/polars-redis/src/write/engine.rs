@@ -195,7 +195,6 @@ impl Job {
                 crate::net::resp::write_array(
                     conn.write_buf(),
                     [&b"EXISTS"[..], self.groups.key(g)],
-                    2,
                 );
             }
             conn.flush().await?;
@@ -542,7 +541,7 @@ impl<'a> Worker<'a> {
             let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
             let buf = conn.write_buf();
             if self.asking {
-                crate::net::resp::write_array(buf, [&b"ASKING"[..]], 1);
+                crate::net::resp::write_array(buf, [&b"ASKING"[..]]);
             }
             let shape = conflict::encode(buf, strategy, ctx.key, &self.cmds, ctx.expiry, &self.sha);
             sent.push((g, shape));

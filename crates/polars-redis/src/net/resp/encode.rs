@@ -43,19 +43,21 @@ impl Cmd {
     }
 
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
-        write_array(out, self.args.iter().map(Vec::as_slice), self.args.len());
+        write_array(out, self.args.iter().map(Vec::as_slice));
     }
 }
 
 /// Encode an array of bulk strings without building a [`Cmd`] first; the
-/// fast path for pipelines of thousands of small commands.
-pub(crate) fn write_array<'a>(
-    out: &mut Vec<u8>,
-    args: impl IntoIterator<Item = &'a [u8]>,
-    len: usize,
-) {
+/// fast path for pipelines of thousands of small commands. The array
+/// length is counted from `args` (walked twice, so it must be `Clone`).
+pub(crate) fn write_array<'a, I>(out: &mut Vec<u8>, args: I)
+where
+    I: IntoIterator<Item = &'a [u8]>,
+    I::IntoIter: Clone,
+{
+    let args = args.into_iter();
     out.push(b'*');
-    push_decimal(out, len);
+    push_decimal(out, args.clone().count());
     out.extend_from_slice(b"\r\n");
     for arg in args {
         out.push(b'$');
@@ -104,8 +106,8 @@ mod tests {
     #[test]
     fn prefixes_every_command() {
         let mut out = Vec::new();
-        write_array(&mut out, [&b"GET"[..], b"a\r\n"], 2);
-        write_array(&mut out, [&b"PING"[..]], 1);
+        write_array(&mut out, [&b"GET"[..], b"a\r\n"]);
+        write_array(&mut out, [&b"PING"[..]]);
         let prefixed = prefix_commands(&out, b"+P\r\n").unwrap();
         assert_eq!(
             prefixed,
