@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Check that the core crate's layers only depend downwards.
+"""Check that the core crate's layers depend only downwards, without cycles.
 
-Every `crate::<layer>` path in a file of `crates/polars-redis/src/<layer>/`
-must name the file's own layer or one it may depend on (see LAYERS), and no
-two files may import each other in a cycle. Exits 1 listing the violations.
+The layers are the top-level modules of ``crates/polars-redis/src``::
+
+    read/ write/ infer/ search/  ->  types/  ->  net/  ->  error.rs
+
+(``infer`` and ``search`` also build on ``read``). Every path a file names
+(``crate::a::b``, ``super::x``, ``use child::y``) is resolved to the module it
+points at; an edge to a layer the file's layer may not use is reported, and so
+is every cycle between modules (a ``mod.rs`` that re-exports a child whose
+code imports the parent back counts as one). Unit tests (after the first
+``#[cfg(test)]``) are not checked. Exit status 1 when anything is reported.
 """
 
 from __future__ import annotations
@@ -14,8 +21,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "crates" / "polars-redis" / "src"
 
-# layer -> the layers it may use (besides itself)
-LAYERS: dict[str, set[str]] = {
+# layer -> the layers it may use besides itself
+ALLOWED: dict[str, set[str]] = {
     "error": set(),
     "net": {"error"},
     "types": {"error", "net"},
@@ -25,91 +32,58 @@ LAYERS: dict[str, set[str]] = {
     "search": {"error", "net", "types", "read"},
 }
 
-PATH = re.compile(r"\bcrate::([a-z_]+)((?:::[a-z_]+)*)")
-# `use child::...` in a mod.rs, `super::...` anywhere: paths relative to the file
-RELATIVE = re.compile(r"^\s*(?:pub(?:\([a-z]+\))? )?use (super|self|[a-z_]+)((?:::[a-z_]+)*)", re.M)
+CRATE_PATH = re.compile(r"\bcrate::([a-z_]+(?:::[a-z_]+)*)")
+RELATIVE_USE = re.compile(
+    r"^\s*(?:pub(?:\([a-z]+\))? )?use (super|self|[a-z_]+)((?:::[a-z_]+)*)", re.MULTILINE
+)
+NOT_OURS = {"crate", "std", "core", "alloc"}
 
 
-class _Match:
-    def __init__(self, first: str, tail: str) -> None:
-        self._groups = (first, tail)
-
-    def group(self, n: int) -> str:
-        return self._groups[n - 1]
-
-
-def layer_of(path: Path) -> str | None:
-    rel = path.relative_to(SRC)
-    top = rel.parts[0].removesuffix(".rs")
-    return top if top in LAYERS else None
-
-
-def module_of(path: Path) -> str:
-    rel = path.relative_to(SRC).with_suffix("")
-    parts = [p for p in rel.parts if p != "mod"]
+def module_name(path: Path) -> str:
+    parts = [p for p in path.relative_to(SRC).with_suffix("").parts if p != "mod"]
     return "::".join(parts)
 
 
-def main() -> int:
-    files = sorted(SRC.rglob("*.rs"))
-    modules = {module_of(f): f for f in files}
-    problems: list[str] = []
-    edges: dict[str, set[str]] = {}
-    for file in files:
-        own = layer_of(file)
-        text = file.read_text()
-        # Unit tests may reach anywhere.
-        text = text.split("#[cfg(test)]")[0]
-        me = module_of(file)
-        targets = [(m.group(1), m.group(2)) for m in PATH.finditer(text)]
-        parent = me.rsplit("::", 1)[0] if "::" in me else ""
-        base = me if file.name == "mod.rs" or file.name == "lib.rs" else parent
-        for m in RELATIVE.finditer(text):
-            head, rest = m.group(1), m.group(2)
-            if head == "super":
-                prefix = parent if file.name != "mod.rs" else (me.rsplit("::", 1)[0] if "::" in me else "")
-            elif head == "self":
-                prefix = base
-            elif head in ("crate", "std", "core", "alloc") or not base:
-                continue
-            else:
-                prefix = base
-                rest = "::" + head + rest
-            full = (prefix + rest).strip(":")
-            if full:
-                first, _, tail = full.partition("::")
-                targets.append((first, "::" + tail if tail else ""))
-        for first, tail in targets:
-            match = _Match(first, tail)
-            target_layer = match.group(1)
-            if own is not None and target_layer in LAYERS and target_layer != own:
-                if target_layer not in LAYERS[own]:
-                    problems.append(
-                        f"{file.relative_to(SRC)}: {own}/ uses crate::{target_layer}"
-                        f"{match.group(2)} (allowed: {sorted(LAYERS[own]) or 'nothing'})"
-                    )
-            parts = [match.group(1), *[p for p in match.group(2).split("::") if p]]
-            # the longest prefix naming a module of ours
-            for n in range(len(parts), 0, -1):
-                name = "::".join(parts[:n])
-                if name in modules:
-                    if name != me:
-                        edges.setdefault(me, set()).add(name)
-                    break
-    # cycles between files (Tarjan's strongly connected components)
+def named_paths(text: str, module: str) -> list[str]:
+    """Every path `text` names, made absolute (relative to the crate root)."""
+    parent = module.rpartition("::")[0]
+    paths = CRATE_PATH.findall(text)
+    for head, rest in RELATIVE_USE.findall(text):
+        if head in NOT_OURS:
+            continue
+        if head == "super":
+            base = parent
+        elif head == "self":
+            base = module
+        else:  # a child module of this one (or an external crate: resolved away below)
+            base, rest = module, f"::{head}{rest}"
+        paths.append(f"{base}{rest}".strip(":"))
+    return paths
+
+
+def target_module(path: str, modules: set[str]) -> str | None:
+    """The longest prefix of `path` that is one of our modules."""
+    parts = path.split("::")
+    for n in range(len(parts), 0, -1):
+        name = "::".join(parts[:n])
+        if name in modules:
+            return name
+    return None
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     on_stack: set[str] = set()
-    counter = [0]
-    components: list[list[str]] = []
+    found: list[list[str]] = []
 
     def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
+        index[v] = low[v] = len(index)
         stack.append(v)
         on_stack.add(v)
-        for w in edges.get(v, ()):
+        for w in sorted(edges.get(v, ())):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -124,15 +98,38 @@ def main() -> int:
                 if w == v:
                     break
             if len(component) > 1:
-                components.append(sorted(component))
+                found.append(sorted(component))
 
     sys.setrecursionlimit(10_000)
-    for v in sorted(modules):
+    for v in sorted(edges):
         if v not in index:
             visit(v)
-    for component in components:
-        problems.append("import cycle: " + " <-> ".join(component))
-    for problem in sorted(set(problems)):
+    return found
+
+
+def main() -> int:
+    files = sorted(SRC.rglob("*.rs"))
+    modules = {module_name(f) for f in files}
+    problems: set[str] = set()
+    edges: dict[str, set[str]] = {}
+    for file in files:
+        module = module_name(file)
+        layer = module.split("::")[0]
+        code = file.read_text().split("#[cfg(test)]")[0]
+        for path in named_paths(code, module):
+            target = target_module(path, modules)
+            if target is None or target == module:
+                continue
+            edges.setdefault(module, set()).add(target)
+            target_layer = target.split("::")[0]
+            if layer in ALLOWED and target_layer != layer and target_layer not in ALLOWED[layer]:
+                allowed = ", ".join(sorted(ALLOWED[layer])) or "nothing"
+                problems.add(
+                    f"{file.relative_to(SRC)}: {layer}/ uses crate::{path} (allowed: {allowed})"
+                )
+    for component in cycles(edges):
+        problems.add("import cycle: " + " <-> ".join(component))
+    for problem in sorted(problems):
         print(problem)
     if problems:
         return 1

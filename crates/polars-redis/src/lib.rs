@@ -47,9 +47,10 @@ pub mod write;
 pub use net::config;
 
 pub use error::{Error, Key, Result};
-pub use infer::json::{infer_json_schema, infer_json_schema_async};
+
 pub use infer::{
-    infer_hash_schema, infer_hash_schema_async, InferOptions, InferredField, InferredSchema,
+    infer_hash_schema, infer_hash_schema_async, infer_json_schema, infer_json_schema_async,
+    InferOptions, InferredField, InferredSchema,
 };
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};

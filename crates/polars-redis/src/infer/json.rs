@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use crate::error::{Error, Key, Result};
-use crate::infer::{
-    choose, infer_sampled, InferOptions, InferredField, InferredSchema, Kind, SampleFolder,
-};
+use crate::infer::report::{InferredField, InferredSchema};
+use crate::infer::sample::{infer_sampled, InferOptions, SampleFolder};
+use crate::infer::vote::{choose, Kind};
 use crate::net::config::ConnectionConfig;
 use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::types::Field;

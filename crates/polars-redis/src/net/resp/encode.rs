@@ -1,6 +1,6 @@
 //! Encoding commands as RESP arrays of bulk strings.
 
-use super::FrameScanner;
+use super::scanner::FrameScanner;
 use crate::error::{Error, Result};
 
 /// One command, encoded incrementally into a RESP array.

@@ -1,0 +1,76 @@
+//! Schema inference for hashes: every field's values vote for their
+//! narrowest type (see `vote`).
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::infer::report::{InferredField, InferredSchema};
+use crate::infer::sample::{infer_sampled, InferOptions, SampleFolder};
+use crate::infer::vote::FieldStats;
+use crate::net::config::ConnectionConfig;
+use crate::net::resp::{write_array, Item, ReplyReader};
+
+/// Sample hashes matching `pattern` and infer their field types
+/// (blocking; runs on the shared runtime).
+pub fn infer_hash_schema(
+    config: &ConnectionConfig,
+    pattern: &[u8],
+    options: &InferOptions,
+) -> Result<InferredSchema> {
+    crate::net::runtime::runtime().block_on(infer_hash_schema_async(config, pattern, options))
+}
+
+/// Async form of [`infer_hash_schema`].
+pub async fn infer_hash_schema_async(
+    config: &ConnectionConfig,
+    pattern: &[u8],
+    options: &InferOptions,
+) -> Result<InferredSchema> {
+    infer_sampled::<HashFolder>(config, pattern, options).await
+}
+
+/// Field statistics of sampled hashes.
+#[derive(Default)]
+struct HashFolder(BTreeMap<String, FieldStats>);
+
+impl SampleFolder for HashFolder {
+    const REDIS_TYPE: &'static str = "hash";
+    const WHAT: &'static str = "hash";
+    const COMMAND: &'static str = "HGETALL";
+
+    fn queue(out: &mut Vec<u8>, key: &[u8]) {
+        write_array(out, [&b"HGETALL"[..], key]);
+    }
+
+    fn fold(&mut self, r: &mut ReplyReader<'_>, _key: &[u8]) -> Result<bool> {
+        fold_hash(r, &mut self.0)
+    }
+
+    fn conclude(self) -> Vec<InferredField> {
+        self.0
+            .into_iter()
+            .map(|(name, stats)| stats.conclude(name))
+            .collect()
+    }
+}
+
+/// Add one `HGETALL` reply to the field counters; false when the key is gone
+/// (or no longer a hash).
+fn fold_hash(r: &mut ReplyReader<'_>, fields: &mut BTreeMap<String, FieldStats>) -> Result<bool> {
+    let pairs = match r.next()? {
+        Item::Array(n) if n > 0 => n / 2,
+        Item::Map(n) if n > 0 => n,
+        _ => return Ok(false),
+    };
+    for _ in 0..pairs {
+        let (Item::Bytes(name), Item::Bytes(value)) = (r.next()?, r.next()?) else {
+            return Err(Error::Protocol("unexpected HGETALL reply shape".into()));
+        };
+        let name = String::from_utf8_lossy(name);
+        match fields.get_mut(name.as_ref()) {
+            Some(stats) => stats.add(value),
+            None => fields.entry(name.into_owned()).or_default().add(value),
+        }
+    }
+    Ok(true)
+}
