@@ -32,13 +32,15 @@ step() {
 }
 
 py_paths=()
-for p in python tests bench; do
+for p in python tests bench scripts; do
     [[ -e $p ]] && py_paths+=("$p")
 done
 
 step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test --workspace
+step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+step "layers" python3 scripts/check-layers.py
 step "ruff check" .venv/bin/ruff check "${py_paths[@]}"
 step "ruff format" .venv/bin/ruff format --check "${py_paths[@]}"
 step "mypy" .venv/bin/mypy python/polars_redis
