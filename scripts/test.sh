@@ -44,6 +44,9 @@ step "layers" python3 scripts/check-layers.py
 step "ruff check" .venv/bin/ruff check "${py_paths[@]}"
 step "ruff format" .venv/bin/ruff format --check "${py_paths[@]}"
 step "mypy" .venv/bin/mypy python/polars_redis
+# The Python fixtures start servers through the Rust harness's binary.
+export POLARS_REDIS_HARNESS="${CARGO_TARGET_DIR:-$PWD/target}/debug/redis-harness"
+step "build redis-harness" cargo build -p redis-test-support --bin redis-harness
 step "pytest" .venv/bin/python -m pytest tests -q
 
 echo

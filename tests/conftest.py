@@ -15,8 +15,9 @@ Function-scoped helpers, each starting from an empty database (FLUSHALL):
   ``stack_cluster_client``   redis-py clients
   (``decode_responses=False``)
 
-If a binary or module is missing the fixture skips, except when the ``CI``
-environment variable is set, where it fails instead.
+Servers are started by the Rust harness's ``redis-harness`` binary (see
+``redis_servers.py``). If it or a Redis binary or module is missing the fixture
+skips, except when the ``CI`` environment variable is set, where it fails instead.
 """
 
 from __future__ import annotations

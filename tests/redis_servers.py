@@ -1,20 +1,18 @@
 """Throw-away Redis servers for the test-suite.
 
-Binaries are located through environment variables (written by
-``scripts/install-redis.sh`` to ``.redis/env.sh``), falling back to
-``<repo>/.redis/env.json``:
+Servers and clusters are started by ``redis-harness``, the binary of the Rust
+crate ``crates/redis-test-support`` (the harness the Rust tests use), so the
+start-up, readiness, port and cluster logic exists once.  Each
+:class:`RedisServer` / :class:`RedisCluster` owns one harness process: it
+reports the servers as JSON once they answer and stops them (removing their
+directories) when its stdin closes: on :meth:`RedisServer.stop`, or when
+this Python process exits or dies.  If the harness itself is killed, each
+server's watchdog kills the server.
 
-* ``POLARS_REDIS_SERVER``                 plain (Debian) ``redis-server``
-* ``POLARS_REDIS_CLI``                    ``redis-cli`` (cluster creation)
-* ``POLARS_REDIS_STACK_SERVER``           Redis Stack ``redis-server``
-* ``POLARS_REDIS_STACK_MODULES``          ``:``-separated module ``.so`` paths
-* ``POLARS_REDIS_STACK_LD_LIBRARY_PATH``  library path the stack binaries need
-
-Every server listens on 127.0.0.1 on a free port (never 6379), lives in its
-own temporary directory with persistence disabled, and is killed (and the
-directory removed) by :meth:`RedisServer.stop`.  A small ``sh`` watchdog
-kills the server as soon as the Python process that started it goes away,
-even if it is killed without running any cleanup.
+The binary is ``$POLARS_REDIS_HARNESS`` (set by ``scripts/test.sh``), else
+``<repo>/target/debug/redis-harness`` (``cargo build -p redis-test-support
+--bin redis-harness``).  The Redis binaries come from ``.redis/env.sh`` /
+``.redis/env.json``, as for the Rust tests.
 
 Only the standard library is needed to start servers; ``redis`` (redis-py)
 is imported lazily by the ``client()`` helpers.
@@ -26,63 +24,34 @@ import atexit
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
-import time
+import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "ENV_KEYS",
+    "CLUSTER_SLOTS",
+    "STARTUP_TIMEOUT",
     "HarnessUnavailable",
     "RedisCluster",
     "RedisServer",
     "RedisServerError",
+    "cli_binary",
     "find_free_port",
-    "load_config",
+    "harness_binary",
     "resp_command",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV_JSON = REPO_ROOT / ".redis" / "env.json"
+HARNESS_VAR = "POLARS_REDIS_HARNESS"
+BUILD_HINT = "build it with `cargo build -p redis-test-support --bin redis-harness`"
 
-ENV_KEYS = (
-    "POLARS_REDIS_SERVER",
-    "POLARS_REDIS_CLI",
-    "POLARS_REDIS_STACK_SERVER",
-    "POLARS_REDIS_STACK_MODULES",
-    "POLARS_REDIS_STACK_LD_LIBRARY_PATH",
-)
-
-#: Module names (as reported by MODULE LIST) a stack server must have.
-REQUIRED_STACK_MODULES = ("search", "ReJSON", "timeseries")
-
+#: The harness's default start-up timeout, in seconds.
 STARTUP_TIMEOUT = 15.0
-CLUSTER_TIMEOUT = 30.0
 CLUSTER_SLOTS = 16384
-_START_ATTEMPTS = 5
-
-# Runs the server as a child of `sh`; a second child blocks reading the pipe
-# on fd 0 (whose write end only the harness process holds) and SIGKILLs the
-# server once it reaches EOF, i.e. when stop() closes the pipe or when the
-# harness process dies.  $1 is the server's temp dir, removed in that case.
-_WATCHDOG = r"""
-dir=$1; shift
-exec 3<&0 </dev/null
-"$@" &
-rpid=$!
-( read -r _ <&3; kill -9 "$rpid" 2>/dev/null ) &
-wpid=$!
-exec 3<&-
-wait "$rpid"; st=$?
-kill "$wpid" 2>/dev/null
-[ "$st" -eq 137 ] && rm -rf "$dir"
-exit "$st"
-"""
 
 
 class HarnessUnavailable(RuntimeError):
@@ -94,67 +63,107 @@ class RedisServerError(RuntimeError):
 
 
 # --------------------------------------------------------------------------
-# configuration
+# the harness process
 # --------------------------------------------------------------------------
 
 
-def load_config() -> dict[str, str]:
-    """Binary locations: environment variables first, then ``.redis/env.json``."""
-    config: dict[str, str] = {}
-    if ENV_JSON.is_file():
-        try:
-            data = json.loads(ENV_JSON.read_text())
-        except (OSError, ValueError) as exc:
-            raise HarnessUnavailable(f"cannot read {ENV_JSON}: {exc}") from exc
-        if isinstance(data, dict):
-            config.update({k: str(v) for k, v in data.items() if k in ENV_KEYS})
-    for key in ENV_KEYS:
-        value = os.environ.get(key)
-        if value:
-            config[key] = value
-    return config
-
-
-_HINT = "run `bash scripts/install-redis.sh` (writes .redis/env.sh and .redis/env.json)"
-
-
-def _executable(key: str, config: dict[str, str] | None = None) -> str:
-    config = load_config() if config is None else config
-    path = config.get(key)
-    if not path:
-        raise HarnessUnavailable(f"{key} is not set and not in {ENV_JSON}; {_HINT}")
+def harness_binary() -> str:
+    """``redis-harness``: ``$POLARS_REDIS_HARNESS``, else the cargo debug build."""
+    path = os.environ.get(HARNESS_VAR) or str(REPO_ROOT / "target" / "debug" / "redis-harness")
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        raise HarnessUnavailable(f"{key}={path} is not an executable file; {_HINT}")
+        raise HarnessUnavailable(f"redis-harness not found at {path}; {BUILD_HINT}")
     return path
 
 
-def plain_server_binary() -> str:
-    return _executable("POLARS_REDIS_SERVER")
+def _failure(report: dict[str, Any]) -> RuntimeError:
+    kind = HarnessUnavailable if report["error"] == "unavailable" else RedisServerError
+    return kind(report["message"])
+
+
+class _Harness:
+    """One ``redis-harness`` process and the servers it started."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [harness_binary(), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lock = threading.Lock()
+        report = self._read()
+        if "error" in report:
+            self.close()
+            raise _failure(report)
+        self.nodes: list[dict[str, Any]] = report["nodes"]
+        _live_harnesses.add(self)
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            assert self.proc.stderr is not None
+            self.proc.wait()
+            raise RedisServerError(
+                f"redis-harness exited with status {self.proc.returncode}: "
+                f"{self.proc.stderr.read().strip()}"
+            )
+        report: dict[str, Any] = json.loads(line)
+        return report
+
+    def request(self, line: str) -> dict[str, Any]:
+        with self._lock:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+            reply = self._read()
+        if "error" in reply:
+            raise _failure(reply)
+        return reply
+
+    @property
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """Stop the servers (closing stdin) and wait for the harness to exit."""
+        _live_harnesses.discard(self)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_live_harnesses: weakref.WeakSet[_Harness] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for harness in list(_live_harnesses):
+        with contextlib.suppress(Exception):
+            harness.close()
 
 
 def cli_binary() -> str:
-    return _executable("POLARS_REDIS_CLI")
-
-
-def stack_settings() -> tuple[str, list[str], str | None]:
-    """``(server binary, module paths, LD_LIBRARY_PATH)`` of Redis Stack."""
-    config = load_config()
-    server = _executable("POLARS_REDIS_STACK_SERVER", config)
-    modules = [m for m in config.get("POLARS_REDIS_STACK_MODULES", "").split(":") if m]
-    if not modules:
-        raise HarnessUnavailable(f"POLARS_REDIS_STACK_MODULES is empty; {_HINT}")
-    missing = [m for m in modules if not os.path.isfile(m)]
-    if missing:
-        raise HarnessUnavailable(f"Redis Stack module(s) not found: {missing}; {_HINT}")
-    names = {os.path.basename(m) for m in modules}
-    for needed in ("redisearch.so", "rejson.so", "redistimeseries.so"):
-        if needed not in names:
-            raise HarnessUnavailable(f"{needed} missing from POLARS_REDIS_STACK_MODULES; {_HINT}")
-    return server, modules, config.get("POLARS_REDIS_STACK_LD_LIBRARY_PATH") or None
+    """``redis-cli``, as configured for the harness."""
+    proc = subprocess.run(
+        [harness_binary(), "which", "cli"], capture_output=True, text=True, check=False
+    )
+    report: dict[str, Any] = json.loads(proc.stdout)
+    if "error" in report:
+        raise _failure(report)
+    path: str = report["path"]
+    return path
 
 
 # --------------------------------------------------------------------------
-# tiny RESP client (readiness checks without redis-py)
+# tiny RESP client (commands without redis-py)
 # --------------------------------------------------------------------------
 
 
@@ -227,27 +236,18 @@ def resp_command(
         return reader.read()
 
 
-# --------------------------------------------------------------------------
-# servers
-# --------------------------------------------------------------------------
-
-
 def find_free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago (for a test's own
+    listeners: proxies, TLS ports; servers get theirs from the harness)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-_live_servers: weakref.WeakSet[RedisServer] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_live_servers):
-        with contextlib.suppress(Exception):
-            server.stop()
+# --------------------------------------------------------------------------
+# servers
+# --------------------------------------------------------------------------
 
 
 class RedisServer:
@@ -260,17 +260,19 @@ class RedisServer:
     def __init__(
         self,
         *,
+        stack: bool = False,
         server_bin: str | None = None,
         modules: Sequence[str] = (),
         extra_args: Sequence[str] = (),
         unix_socket: bool = False,
         ld_library_path: str | None = None,
         cluster: bool = False,
-        name: str = "redis",
-        startup_timeout: float = STARTUP_TIMEOUT,
+        name: str | None = None,
+        startup_timeout: float | None = None,
         start: bool = True,
     ) -> None:
-        self.server_bin = server_bin if server_bin is not None else plain_server_binary()
+        self.is_stack = stack
+        self.server_bin = server_bin
         self.modules = list(modules)
         self.extra_args = [str(a) for a in extra_args]
         self.want_unix_socket = unix_socket
@@ -278,15 +280,16 @@ class RedisServer:
         self.cluster = cluster
         self.name = name
         self.startup_timeout = startup_timeout
-        self.password = _arg_value(self.extra_args, "--requirepass")
         self.host = "127.0.0.1"
         self.port = 0
+        self.password: str | None = None
         self.cluster_bus_port: int | None = None
         self.dir: Path | None = None
         self.unix_socket: str | None = None
         self.logfile: Path | None = None
-        self._stdio: Path | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+        self._harness: _Harness | None = None
+        self._node = 0
         if start:
             self.start()
 
@@ -295,166 +298,78 @@ class RedisServer:
     @classmethod
     def plain(cls, **kwargs: Any) -> RedisServer:
         """Debian's redis-server."""
-        kwargs.setdefault("name", "redis")
-        return cls(server_bin=plain_server_binary(), **kwargs)
+        return cls(**kwargs)
 
     @classmethod
     def stack(cls, **kwargs: Any) -> RedisServer:
         """Redis Stack with RediSearch, RedisJSON, RedisTimeSeries (+ Bloom)."""
-        server, modules, ld_path = stack_settings()
-        modules = modules + list(kwargs.pop("modules", ()))
-        kwargs.setdefault("name", "redis-stack")
-        return cls(server_bin=server, modules=modules, ld_library_path=ld_path, **kwargs)
+        return cls(stack=True, **kwargs)
 
     # -- lifecycle --------------------------------------------------------
 
-    def start(self) -> RedisServer:
-        if self._proc is not None:
-            return self
-        if not (os.path.isfile(self.server_bin) and os.access(self.server_bin, os.X_OK)):
-            raise HarnessUnavailable(f"redis-server binary not executable: {self.server_bin}")
-        last_error: RedisServerError | None = None
-        for _ in range(_START_ATTEMPTS):
-            try:
-                self._start_once()
-                _live_servers.add(self)
-                return self
-            except _PortInUse as exc:
-                last_error = exc
-                self._cleanup()
-            except BaseException:
-                self._cleanup()
-                raise
-        raise RedisServerError(
-            f"{self.name}: no free port after {_START_ATTEMPTS} attempts: {last_error}"
-        )
-
-    def _start_once(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix=f"polars-redis-{self.name}-"))
-        self.port = find_free_port()
-        self.logfile = self.dir / "redis.log"
-        self._stdio = self.dir / "stdio.log"
-        args = [
-            self.server_bin,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--dir",
-            str(self.dir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--protected-mode",
-            "no",
-            "--logfile",
-            str(self.logfile),
-            "--pidfile",
-            str(self.dir / "redis.pid"),
-        ]
-        if self.want_unix_socket:
-            self.unix_socket = str(self.dir / "redis.sock")
-            args += ["--unixsocket", self.unix_socket, "--unixsocketperm", "700"]
-        if self.cluster:
-            # Explicit bus port: port+10000 may be above 65535.
-            self.cluster_bus_port = find_free_port()
-            args += [
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                str(self.dir / "nodes.conf"),
-                "--cluster-port",
-                str(self.cluster_bus_port),
-                "--cluster-node-timeout",
-                "5000",
-            ]
+    def _harness_args(self) -> list[str]:
+        args = ["server"]
+        if self.is_stack:
+            args.append("--stack")
+        if self.server_bin is not None:
+            args += ["--server-bin", self.server_bin]
         for module in self.modules:
-            args += ["--loadmodule", module]
-        args += self.extra_args
-
-        env = dict(os.environ)
+            args += ["--module", module]
+        if self.want_unix_socket:
+            args.append("--unix-socket")
+        if self.cluster:
+            args.append("--cluster-enabled")
         if self.ld_library_path:
-            prev = env.get("LD_LIBRARY_PATH")
-            env["LD_LIBRARY_PATH"] = self.ld_library_path + (f":{prev}" if prev else "")
-        with open(self._stdio, "wb") as stdio:
-            self._proc = subprocess.Popen(
-                ["/bin/sh", "-c", _WATCHDOG, "redis-watchdog", str(self.dir), *args],
-                stdin=subprocess.PIPE,
-                stdout=stdio,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        self._wait_ready()
+            args += ["--ld-library-path", self.ld_library_path]
+        if self.name is not None:
+            args += ["--name", self.name]
+        if self.startup_timeout is not None:
+            args += ["--startup-timeout", str(self.startup_timeout)]
+        return [*args, "--", *self.extra_args]
+
+    def start(self) -> RedisServer:
+        if self._harness is None:
+            self._attach(_Harness(*self._harness_args()), 0)
+            try:
+                self._wait_ready()
+            except BaseException:
+                self.stop()
+                raise
+        return self
+
+    def _attach(self, harness: _Harness, node: int) -> None:
+        """Take the address, paths and password of ``harness``'s node ``node``."""
+        info = harness.nodes[node]
+        self._harness, self._node = harness, node
+        self.name = info["name"]
+        self.host = info["host"]
+        self.port = info["port"]
+        self.password = info["password"]
+        self.cluster_bus_port = info["cluster_port"]
+        self.dir = Path(info["dir"])
+        self.unix_socket = info["unix_socket"]
+        self.logfile = Path(info["logfile"])
+        self.pid = info["pid"]
 
     def _wait_ready(self) -> None:
-        assert self._proc is not None
-        assert self.dir is not None
-        deadline = time.monotonic() + self.startup_timeout
-        want_dir = os.fsencode(os.path.realpath(self.dir))
-        last = "no reply yet"
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                tail = self.log_tail()
-                if "Address already in use" in tail:
-                    raise _PortInUse(f"port {self.port} taken")
-                raise RedisServerError(
-                    f"{self.name} ({self.server_bin}) exited with status {code} "
-                    f"during startup.\n--- log tail ---\n{tail}"
-                )
-            try:
-                # Also proves the answering server is ours, not another one
-                # that won a race for the same port.
-                reply = resp_command(
-                    self.host,
-                    self.port,
-                    "CONFIG",
-                    "GET",
-                    "dir",
-                    password=self.password,
-                    timeout=1.0,
-                )
-                if reply == [b"dir", want_dir]:
-                    return
-                last = repr(reply)
-            except OSError as exc:
-                last = repr(exc)
-            if time.monotonic() > deadline:
-                self._kill()
-                raise RedisServerError(
-                    f"{self.name} on port {self.port} did not answer PING within "
-                    f"{self.startup_timeout:.0f}s (last: {last}).\n"
-                    f"--- log tail ---\n{self.log_tail()}"
-                )
-            time.sleep(0.02)
+        """Called once the harness reports the server answering; a subclass
+        listening where the harness cannot talk (e.g. TLS only) checks more."""
+
+    @property
+    def _proc(self) -> subprocess.Popen[str] | None:
+        """The harness process serving this server."""
+        return self._harness.proc if self._harness is not None else None
 
     def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        # Closing the pipe makes the watchdog SIGKILL the server.
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    def _cleanup(self) -> None:
-        self._kill()
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+        harness, self._harness = self._harness, None
+        if harness is not None:
+            harness.close()
 
     def stop(self) -> None:
-        """Kill the server and delete its directory (idempotent)."""
-        self._cleanup()
-        _live_servers.discard(self)
+        """Kill the server and delete its directory (idempotent).  On a
+        cluster node this stops the whole cluster."""
+        self._kill()
+        self.dir = None
 
     def __enter__(self) -> RedisServer:
         return self
@@ -469,7 +384,7 @@ class RedisServer:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._harness is not None and self._harness.running
 
     @property
     def url(self) -> str:
@@ -485,18 +400,12 @@ class RedisServer:
     def unix_url(self) -> str | None:
         return f"unix://{self.unix_socket}" if self.unix_socket else None
 
-    def log_tail(self, lines: int = 40) -> str:
-        parts = []
-        for path in (self.logfile, self._stdio):
-            if path is None:
-                continue
-            try:
-                text = path.read_text(errors="replace")
-            except OSError:
-                continue
-            if text.strip():
-                parts.append("\n".join(text.splitlines()[-lines:]))
-        return "\n".join(parts) if parts else "(no log output)"
+    def log_tail(self) -> str:
+        """The last lines of the server's log and stdout/stderr."""
+        if self._harness is None or not self._harness.running:
+            return "(server stopped)"
+        tail: str = self._harness.request(f"log-tail {self._node}")["log_tail"]
+        return tail
 
     def execute(self, *args: str | bytes | float) -> Any:
         """Run one command with the built-in RESP client (no redis-py)."""
@@ -528,17 +437,6 @@ class RedisServer:
         return names
 
 
-class _PortInUse(RedisServerError):
-    pass
-
-
-def _arg_value(args: Sequence[str], flag: str) -> str | None:
-    for i, arg in enumerate(args):
-        if arg == flag and i + 1 < len(args):
-            return args[i + 1]
-    return None
-
-
 # --------------------------------------------------------------------------
 # cluster
 # --------------------------------------------------------------------------
@@ -554,85 +452,21 @@ class RedisCluster:
         *,
         stack: bool = False,
         extra_args: Sequence[str] = (),
-        timeout: float = CLUSTER_TIMEOUT,
     ) -> None:
-        if masters < 3:
-            raise ValueError("redis-cli --cluster create needs at least 3 masters")
-        self.cli = cli_binary()
+        args = ["cluster", "--masters", str(masters)]
+        if stack:
+            args.append("--stack")
+        self._harness = _Harness(*args, "--", *extra_args)
         self.nodes: list[RedisServer] = []
-        try:
-            for i in range(masters):
-                factory = RedisServer.stack if stack else RedisServer.plain
-                self.nodes.append(factory(cluster=True, extra_args=extra_args, name=f"cluster{i}"))
-            self._create(timeout)
-            self._wait_ok(timeout)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _create(self, timeout: float) -> None:
-        cmd = [self.cli, "--cluster", "create"]
-        cmd += [f"{n.host}:{n.port}" for n in self.nodes]
-        cmd += ["--cluster-replicas", "0", "--cluster-yes"]
-        password = self.nodes[0].password
-        env = dict(os.environ)
-        if password is not None:
-            env["REDISCLI_AUTH"] = password
-        try:
-            proc = subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                env=env,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RedisServerError(f"`{' '.join(cmd)}` timed out after {timeout}s") from exc
-        if proc.returncode != 0:
-            out = (proc.stdout + proc.stderr).decode(errors="replace")
-            raise RedisServerError(
-                f"`{' '.join(cmd)}` failed with status {proc.returncode}:\n{out}\n"
-                + self._log_tails()
-            )
-
-    def _wait_ok(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        want_nodes = len(self.nodes)
-        while True:
-            infos = {}
-            ok = True
-            for node in self.nodes:
-                try:
-                    raw = node.execute("CLUSTER", "INFO")
-                except (OSError, RedisServerError) as exc:
-                    infos[node.port] = repr(exc)
-                    ok = False
-                    continue
-                text = raw.decode() if isinstance(raw, bytes) else str(raw)
-                infos[node.port] = text
-                fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-                if (
-                    fields.get("cluster_state") != "ok"
-                    or fields.get("cluster_slots_ok") != str(CLUSTER_SLOTS)
-                    or fields.get("cluster_known_nodes") != str(want_nodes)
-                ):
-                    ok = False
-            if ok:
-                return
-            if time.monotonic() > deadline:
-                detail = "\n".join(f"--- node {p} ---\n{t}" for p, t in infos.items())
-                raise RedisServerError(
-                    f"cluster not ok after {timeout}s:\n{detail}\n{self._log_tails()}"
-                )
-            time.sleep(0.1)
-
-    def _log_tails(self) -> str:
-        return "\n".join(f"--- log of node {n.port} ---\n{n.log_tail()}" for n in self.nodes)
+        for i in range(len(self._harness.nodes)):
+            node = RedisServer(stack=stack, cluster=True, extra_args=extra_args, start=False)
+            node._attach(self._harness, i)
+            self.nodes.append(node)
 
     def stop(self) -> None:
+        self._harness.close()
         for node in self.nodes:
-            node.stop()
+            node.stop()  # detaches the node from the stopped harness
 
     def __enter__(self) -> RedisCluster:
         return self
@@ -666,4 +500,4 @@ class RedisCluster:
         return ClusterClient(host=first.host, port=first.port, **kwargs)
 
     def log_tail(self) -> str:
-        return self._log_tails()
+        return "\n".join(f"--- log of node {n.port} ---\n{n.log_tail()}" for n in self.nodes)

@@ -144,8 +144,15 @@ def explain_pushdown(lf: pl.LazyFrame) -> str:
 
     Examples
     --------
-    >>> lf = redis.scan_hashes(url, "user:*", schema).filter(pl.col("age") > 30)
+    >>> lf = redis.scan_hashes(url, "user:*", {"age": pl.Int64}).filter(pl.col("age") > 30)
     >>> print(redis.explain_pushdown(lf))
+    polars_redis source: hashes 'user:*'
+      predicate from Polars: [(col("age")) > (30)]
+      search: index `users` on HASH prefixes ["user:"] (3 docs)
+        FT.AGGREGATE query: @age:[($pp0 +inf]  PARAMS {pp0="30.0"}  DIALECT 2
+        steps: LOAD 1 @__key
+        predicate: pushed, exact
+        client-side: the full predicate is applied to every row
     """
     global _explained
     with _explain_lock:

@@ -178,7 +178,7 @@ def infer_hash_schema(
     >>> inferred.sample_count
     3
     >>> dict(inferred)
-    {'active': Boolean, 'age': Int64, 'name': String}
+    {'active': Boolean, 'age': Int64, 'city': String, 'name': String}
     >>> lf = redis.scan_hashes(url, "user:*", schema=inferred.with_overwrite({"age": pl.Int32}))
     """
     return _infer("hash", url, pattern, sample_size, scan_budget, count_hint)

@@ -145,7 +145,22 @@ class field:
 
 
 def raw(text: str) -> Query:
-    """Query text used as written (combine it with builder clauses)."""
+    """Query text used as written (combine it with builder clauses).
+
+    Examples
+    --------
+    >>> from polars_redis import field, raw
+    >>> query = raw("@city:{ams}") & (field("age") > 32)
+    >>> redis.search_hashes(url, "users", query, {"name": pl.String}).collect()
+    shape: (1, 2)
+    ┌────────┬───────┐
+    │ _key   ┆ name  │
+    │ ---    ┆ ---   │
+    │ str    ┆ str   │
+    ╞════════╪═══════╡
+    │ user:1 ┆ Alice │
+    └────────┴───────┘
+    """
     return Query({"raw": text})
 
 
@@ -257,7 +272,17 @@ def search_hashes(
     --------
     >>> import polars_redis as redis
     >>> from polars_redis import field
-    >>> redis.search_hashes(url, "users", field("age") > 30, {"name": pl.String}).collect()
+    >>> lf = redis.search_hashes(url, "users", field("age") > 30, {"name": pl.String})
+    >>> lf.sort("name").collect()
+    shape: (2, 2)
+    ┌────────┬───────┐
+    │ _key   ┆ name  │
+    │ ---    ┆ ---   │
+    │ str    ┆ str   │
+    ╞════════╪═══════╡
+    │ user:1 ┆ Alice │
+    │ user:2 ┆ Bob   │
+    └────────┴───────┘
     """
     return _search(
         "hash", url, index, query, schema, params, sort_by, descending, search_timeout, options
@@ -277,7 +302,18 @@ def search_json(
 
     Examples
     --------
-    >>> redis.search_json(url, "docs", field("price") < 10, {"name": pl.String}).collect()
+    >>> from polars_redis import field
+    >>> lf = redis.search_json(url, "docs", field("price") < 10, {"name": pl.String})
+    >>> lf.sort("name").collect()
+    shape: (2, 2)
+    ┌───────┬─────────┐
+    │ _key  ┆ name    │
+    │ ---   ┆ ---     │
+    │ str   ┆ str     │
+    ╞═══════╪═════════╡
+    │ doc:1 ┆ pen     │
+    │ doc:3 ┆ stapler │
+    └───────┴─────────┘
     """
     return _search("json", **bind(search_hashes, url, index, query, schema, **options))
 
@@ -396,7 +432,16 @@ def aggregate_hashes(
     --------
     >>> redis.aggregate_hashes(
     ...     url, "users", group_by="city", reduce={"n": "count", "avg_age": ("avg", "age")}
-    ... ).collect()
+    ... ).sort("city").collect()
+    shape: (2, 3)
+    ┌──────┬─────┬─────────┐
+    │ city ┆ n   ┆ avg_age │
+    │ ---  ┆ --- ┆ ---     │
+    │ str  ┆ i64 ┆ f64     │
+    ╞══════╪═════╪═════════╡
+    │ ams  ┆ 2   ┆ 33.0    │
+    │ ber  ┆ 1   ┆ 41.0    │
+    └──────┴─────┴─────────┘
     """
     return _aggregate("hash", **locals())
 
@@ -409,7 +454,17 @@ def aggregate_json(url: str, index: str, query: QueryLike = "*", **options: Any)
 
     Examples
     --------
-    >>> redis.aggregate_json(url, "docs", group_by="kind", reduce={"n": "count"}).collect()
+    >>> lf = redis.aggregate_json(url, "docs", group_by="kind", reduce={"n": "count"})
+    >>> lf.sort("kind").collect()
+    shape: (2, 2)
+    ┌────────┬─────┐
+    │ kind   ┆ n   │
+    │ ---    ┆ --- │
+    │ str    ┆ i64 │
+    ╞════════╪═════╡
+    │ home   ┆ 1   │
+    │ office ┆ 2   │
+    └────────┴─────┘
     """
     return _aggregate("json", **bind(aggregate_hashes, url, index, query, **options))
 
@@ -502,6 +557,15 @@ def create_index(
     -------
     dict
         :func:`index_info` of the new index.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> schema = {"name": pl.String, "age": pl.Int64}
+    >>> info = redis.create_index(url, "people", "user:", schema, types={"name": "TEXT"})
+    >>> [(a["name"], a["type"]) for a in info["attributes"]], info["num_docs"]
+    ([('name', 'TEXT'), ('age', 'NUMERIC')], 3)
     """
     if isinstance(schema, pl.DataFrame):
         schema = schema.schema
@@ -540,16 +604,36 @@ def create_index(
 
 
 def drop_index(url: str, name: str, *, delete_documents: bool = False) -> None:
-    """Drop an index; with ``delete_documents`` also delete the keys it indexes."""
+    """Drop an index; with ``delete_documents`` also delete the keys it indexes.
+
+    Examples
+    --------
+    >>> redis.drop_index(url, "users")
+    >>> redis.index_exists(url, "users")
+    False
+    """
     _internal.drop_index(url, name, delete_documents)
 
 
 def index_info(url: str, name: str) -> dict[str, Any]:
     """What ``FT.INFO`` says: key type, prefixes, attributes (identifier,
-    name, type, flags), document count, indexing progress and failures."""
+    name, type, flags), document count, indexing progress and failures.
+
+    Examples
+    --------
+    >>> info = redis.index_info(url, "users")
+    >>> info["on"], info["prefixes"], info["num_docs"]
+    ('hash', ['user:'], 3)
+    """
     return _internal.index_info(url, name)
 
 
 def index_exists(url: str, name: str) -> bool:
-    """Whether an index of this name exists."""
+    """Whether an index of this name exists.
+
+    Examples
+    --------
+    >>> redis.index_exists(url, "users"), redis.index_exists(url, "nope")
+    (True, False)
+    """
     return _internal.index_exists(url, name)

@@ -284,7 +284,7 @@ def write_json(
     >>> import polars as pl
     >>> import polars_redis as redis
     >>> df = pl.DataFrame({"_key": ["doc:1"], "tags": [["a", "b"]], "n": [1]})
-    >>> redis.write_json(df, stack_url).written
+    >>> redis.write_json(df, url).written
     1
     """
     return _write(_internal.write_json, df, url, options)
@@ -468,7 +468,7 @@ def write_timeseries(
     >>> df = pl.DataFrame(
     ...     {"_key": ["temp:1"] * 2, "_ts": [1000, 2000], "value": [20.5, 21.0]}
     ... )
-    >>> redis.write_timeseries(df, stack_url, labels={"room": "kitchen"}).written
+    >>> redis.write_timeseries(df, url, labels={"room": "kitchen"}).written
     2
     """
     retention_ms = None

@@ -28,6 +28,10 @@
 //! `POLARS_REDIS_STACK_SERVER`, `POLARS_REDIS_STACK_MODULES`,
 //! `POLARS_REDIS_STACK_LD_LIBRARY_PATH`), falling back to
 //! `<workspace>/.redis/env.json`. A missing binary panics with a hint.
+//!
+//! The `redis-harness` binary (`src/bin/redis-harness.rs`) offers the same
+//! servers and clusters to other test suites: the Python fixtures start
+//! theirs through it (`tests/redis_servers.py`).
 
 pub mod cluster;
 pub mod config;

@@ -17,6 +17,10 @@ use crate::{HarnessError, UnwrapOrPanic};
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 const START_ATTEMPTS: usize = 5;
 const LOG_TAIL_LINES: usize = 40;
+/// Files in the server's directory: its log, pid file and stdout/stderr.
+const LOG_FILE: &str = "redis.log";
+const PID_FILE: &str = "redis.pid";
+const STDIO_FILE: &str = "stdio.log";
 
 /// Runs the server as a child of `sh`. A second child blocks reading fd 0 (a
 /// pipe whose write end only this process holds) and SIGKILLs the server when
@@ -178,7 +182,18 @@ impl RedisServerBuilder {
         self
     }
 
-    /// Starts the server and waits until it answers.
+    /// Whether the extra arguments end up with `--port 0` (no TCP listener;
+    /// the last `--port` wins, as in redis-server).
+    fn tcp_port_disabled(&self) -> bool {
+        self.args
+            .windows(2)
+            .rev()
+            .find(|pair| pair[0] == "--port")
+            .is_some_and(|pair| pair[1] == "0")
+    }
+
+    /// Starts the server and waits until it answers (for a server started
+    /// with `--port 0`, until its log says it is ready).
     pub fn start(self) -> Result<RedisServer, HarnessError> {
         let mut modules = Vec::new();
         let mut ld_library_path = self.ld_library_path.clone();
@@ -267,9 +282,9 @@ impl Spec {
             "--protected-mode".into(),
             "no".into(),
             "--logfile".into(),
-            d("redis.log"),
+            d(LOG_FILE),
             "--pidfile".into(),
-            d("redis.pid"),
+            d(PID_FILE),
         ];
         if let Some(sock) = &unix_socket {
             args.extend([
@@ -298,7 +313,7 @@ impl Spec {
         }
         args.extend(self.builder.args.iter().cloned());
 
-        let stdio = File::create(dir.join("stdio.log"))?;
+        let stdio = File::create(dir.join(STDIO_FILE))?;
         let mut command = Command::new("/bin/sh");
         command
             .arg("-c")
@@ -336,12 +351,27 @@ impl Spec {
             process: Mutex::new(Process { child, stdin }),
             conn: Mutex::new(None),
         };
-        match server.wait_ready(self.builder.startup_timeout) {
+        let probe = if self.builder.tcp_port_disabled() {
+            ReadyProbe::Log
+        } else {
+            ReadyProbe::Tcp
+        };
+        match server.wait_ready(probe, self.builder.startup_timeout) {
             Ok(()) => Ok(Ok(server)),
             Err(Ready::PortInUse(log)) => Ok(Err(log)),
             Err(Ready::Failed(e)) => Err(e),
         }
     }
+}
+
+/// How [`RedisServer::wait_ready`] tells that the server is up.
+#[derive(Clone, Copy)]
+enum ReadyProbe {
+    /// `CONFIG GET dir` on the TCP port names this server's directory.
+    Tcp,
+    /// The log says it is ready to accept connections (servers started with
+    /// `--port 0`, e.g. TLS-only ones, which the harness cannot talk to).
+    Log,
 }
 
 enum Ready {
@@ -411,7 +441,7 @@ impl RedisServer {
         SERVER.get_or_init(RedisServer::stack)
     }
 
-    fn wait_ready(&self, timeout: Duration) -> Result<(), Ready> {
+    fn wait_ready(&self, probe: ReadyProbe, timeout: Duration) -> Result<(), Ready> {
         let deadline = Instant::now() + timeout;
         let want_dir = fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
         loop {
@@ -433,17 +463,21 @@ impl RedisServer {
                     log_tail: log,
                 }));
             }
-            // Make sure the answering server is ours (and not another one
-            // that won a race for the same port).
-            let last = match self.try_cmd(&["CONFIG", "GET", "dir"]) {
-                Ok(RespValue::Array(items))
-                    if items.len() == 2
-                        && items[1].as_str().is_some_and(|d| Path::new(d) == want_dir) =>
-                {
-                    return Ok(())
-                }
-                Ok(other) => format!("{other:?}"),
-                Err(e) => e.to_string(),
+            let last = match probe {
+                ReadyProbe::Log if self.logged_ready() => return Ok(()),
+                ReadyProbe::Log => "not logged as ready yet".to_owned(),
+                // Make sure the answering server is ours (and not another one
+                // that won a race for the same port).
+                ReadyProbe::Tcp => match self.try_cmd(&["CONFIG", "GET", "dir"]) {
+                    Ok(RespValue::Array(items))
+                        if items.len() == 2
+                            && items[1].as_str().is_some_and(|d| Path::new(d) == want_dir) =>
+                    {
+                        return Ok(())
+                    }
+                    Ok(other) => format!("{other:?}"),
+                    Err(e) => e.to_string(),
+                },
             };
             if Instant::now() > deadline {
                 return Err(Ready::Failed(HarnessError::Startup {
@@ -457,6 +491,15 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether the server's log says it accepts connections ("Ready to
+    /// accept connections" on TCP/TLS, "... ready to accept connections at
+    /// PATH" on a unix socket).
+    fn logged_ready(&self) -> bool {
+        fs::read(self.log_path())
+            .map(|log| String::from_utf8_lossy(&log).contains("eady to accept connections"))
+            .unwrap_or(false)
     }
 
     pub fn name(&self) -> &str {
@@ -509,9 +552,23 @@ impl RedisServer {
         &self.dir
     }
 
+    /// The server's log file (`--logfile`).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join(LOG_FILE)
+    }
+
+    /// The server's process id, from its pid file (`None` until written).
+    pub fn pid(&self) -> Option<u32> {
+        fs::read_to_string(self.dir.join(PID_FILE))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// The last lines of the server's log and stdout/stderr.
     pub fn log_tail(&self) -> String {
-        let parts: Vec<String> = ["redis.log", "stdio.log"]
+        let parts: Vec<String> = [LOG_FILE, STDIO_FILE]
             .iter()
             .filter_map(|f| tail_of(&self.dir.join(f), LOG_TAIL_LINES))
             .collect();
