@@ -60,10 +60,12 @@ pub(crate) mod columns;
 mod field;
 pub(crate) mod format;
 pub(crate) mod json_text;
+mod names;
 pub(crate) mod parse;
 
 pub(crate) use field::check_flat;
 pub use field::Field;
+pub use names::SIMPLE_TYPES;
 
 /// Time resolution of datetimes and durations (the units Polars supports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -257,8 +259,10 @@ impl FieldType {
 
 impl fmt::Display for FieldType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = self.name() {
+            return f.write_str(name);
+        }
         match self {
-            FieldType::Utf8 => f.write_str("String"),
             FieldType::Datetime { unit, tz: None } => write!(f, "Datetime({})", unit.name()),
             FieldType::Datetime { unit, tz: Some(tz) } => {
                 write!(f, "Datetime({}, {tz})", unit.name())
