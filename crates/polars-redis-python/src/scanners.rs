@@ -288,6 +288,20 @@ pub(crate) fn timeseries_scanner(
     timestamp_column: &str,
     value_column: &str,
 ) -> BindingResult<Scanner> {
+    let chosen: Vec<&str> = [
+        ("pattern", args.pattern.is_some()),
+        ("keys", args.keys.is_some()),
+        ("filter", filter.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    if chosen.len() > 1 {
+        return Err(invalid_input(format!(
+            "pass one of pattern, keys or filter, not {}",
+            chosen.join(" and ")
+        )));
+    }
     let mut builder = TimeSeriesScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_range(start, end)
@@ -311,11 +325,6 @@ pub(crate) fn timeseries_scanner(
         (None, None) => builder,
     };
     if let Some(filter) = filter {
-        if args.pattern.is_some() || args.keys.is_some() {
-            return Err(invalid_input(
-                "pass one of pattern, keys or filter, not several",
-            ));
-        }
         builder = builder.with_filter(filter);
     }
     Scanner::new(Builder::TimeSeries(builder))

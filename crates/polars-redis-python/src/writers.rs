@@ -24,7 +24,7 @@ pub(crate) struct WriteArgs {
     url: String,
     key_column: Option<String>,
     key_prefix: Vec<u8>,
-    ttl: Option<u64>,
+    ttl: Option<i64>,
     ttl_column: Option<String>,
     if_exists: String,
     batch_size: i64,
@@ -43,8 +43,12 @@ impl WriteArgs {
             (Some(_), Some(_)) => {
                 return Err(invalid_input("pass either ttl or ttl_column, not both"))
             }
-            (Some(0), None) => return Err(invalid_input("ttl must be at least 1 second")),
-            (Some(seconds), None) => Ttl::Seconds(seconds),
+            (Some(seconds), None) if seconds >= 1 => Ttl::Seconds(seconds.unsigned_abs()),
+            (Some(seconds), None) => {
+                return Err(invalid_input(format!(
+                    "ttl must be at least 1 second, got {seconds}"
+                )))
+            }
             (None, Some(column)) => Ttl::Column(column.clone()),
             (None, None) => Ttl::None,
         };
