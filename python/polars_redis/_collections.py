@@ -6,15 +6,13 @@ column names."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import dtype_spec, needs_cast
 from polars_redis._plugin import lazy_scan, output_schema, scan_args
-
-DType = Union[pl.DataType, type[pl.DataType]]
 
 #: ``_internal.<type>_scanner(scan args, column name, dtype spec, *extra)``.
 MakeScanner = Callable[..., _internal.Scanner]

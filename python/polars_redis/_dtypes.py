@@ -7,28 +7,18 @@ from typing import Any, Union
 
 import polars as pl
 
+from polars_redis import _internal
 from polars_redis.exceptions import InvalidInputError
 
 SchemaLike = Union[Mapping[str, Any], pl.Schema]
+DType = Union[pl.DataType, type[pl.DataType]]
 
-_SIMPLE: dict[type[pl.DataType], str] = {
-    pl.String: "String",
-    pl.Binary: "Binary",
-    pl.Boolean: "Boolean",
-    pl.Int8: "Int8",
-    pl.Int16: "Int16",
-    pl.Int32: "Int32",
-    pl.Int64: "Int64",
-    pl.UInt8: "UInt8",
-    pl.UInt16: "UInt16",
-    pl.UInt32: "UInt32",
-    pl.UInt64: "UInt64",
-    pl.Float32: "Float32",
-    pl.Float64: "Float64",
-    pl.Date: "Date",
-    pl.Time: "Time",
-    pl.Categorical: "Categorical",
+#: The dtypes without parameters, by their spec name: the core's table
+#: (``polars_redis::types::SIMPLE_TYPES``) names them as Polars does.
+_SIMPLE: dict[str, type[pl.DataType]] = {
+    name: getattr(pl, name) for name in _internal.simple_dtype_names()
 }
+_SIMPLE_NAMES: dict[type[pl.DataType], str] = {dtype: name for name, dtype in _SIMPLE.items()}
 
 
 def normalize(dtype: Any) -> Any:
@@ -65,11 +55,11 @@ def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]
         return ("List", dtype_spec(name, dtype.inner))
     if isinstance(dtype, pl.Struct):
         return ("Struct", [(f.name, dtype_spec(name, f.dtype)) for f in dtype.fields])
-    simple = _SIMPLE.get(type(dtype))
+    simple = _SIMPLE_NAMES.get(type(dtype))
     if simple is None:
         msg = (
             f"field {name!r}: dtype {dtype} is not supported for Redis values "
-            f"(supported: {', '.join(sorted(set(_SIMPLE.values())))}, Datetime, "
+            f"(supported: {', '.join(sorted(_SIMPLE))}, Datetime, "
             "Duration, Decimal, Enum, and for JSON List and Struct)"
         )
         raise InvalidInputError(msg)
@@ -111,8 +101,8 @@ def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
         return pl.List(spec_dtype(args[0]))
     if name == "Struct":
         return pl.Struct({field: spec_dtype(inner) for field, inner in args[0]})
-    for dtype, simple in _SIMPLE.items():
-        if simple == name:
-            return dtype()
-    msg = f"unknown dtype spec {spec!r}"
-    raise InvalidInputError(msg)
+    simple = _SIMPLE.get(name)
+    if simple is None:
+        msg = f"unknown dtype spec {spec!r}"
+        raise InvalidInputError(msg)
+    return simple()

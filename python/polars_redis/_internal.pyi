@@ -4,6 +4,19 @@ from typing import Any
 
 __version__: str
 
+# The core's defaults (durations in seconds).
+DEFAULT_BATCH_SIZE: int
+DEFAULT_PARALLELISM: int
+DEFAULT_SEARCH_TIMEOUT: float
+DEFAULT_WRITE_BATCH_SIZE: int
+DEFAULT_WRITE_PARALLELISM: int
+DEFAULT_INFER_SAMPLE_SIZE: int
+DEFAULT_INFER_SCAN_BUDGET: float
+DEFAULT_INFER_COUNT_HINT: int
+
+def simple_dtype_names() -> list[str]:
+    """The Polars names of the dtypes without parameters (the core's table)."""
+
 class PolarsRedisError(Exception): ...
 class InvalidInputError(PolarsRedisError): ...
 class RedisConnectionError(PolarsRedisError): ...
@@ -136,9 +149,9 @@ def infer_schema(
     kind: str,
     pattern: bytes,
     *,
-    sample_size: int = 100,
-    scan_budget: float = 5.0,
-    count_hint: int = 1000,
+    sample_size: int,
+    scan_budget: float,
+    count_hint: int,
 ) -> dict[str, Any]: ...
 def write_hashes(data: object, args: dict[str, Any]) -> dict[str, Any]: ...
 def write_json(data: object, args: dict[str, Any]) -> dict[str, Any]: ...

@@ -49,9 +49,6 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
     """The options every scan shares, from the bound arguments of a public
     ``scan_*`` function, in the form ``_internal`` reads them."""
     pattern, keys = args["pattern"], args["keys"]
-    if pattern is not None and keys is not None:
-        msg = "pass either a pattern or keys, not both"
-        raise InvalidInputError(msg)
     return {
         "url": args["url"],
         "pattern": to_bytes(pattern) if pattern is not None else None,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
     iter_batches,
@@ -19,6 +20,22 @@ from polars_redis._plugin import (
     scan_search,
 )
 from polars_redis.infer import explain_detail, schema_for_scan
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+HashFetch = Literal["auto", "hgetall", "hmget"]
+
+
+class HashReadOptions(ReadOptions, total=False):
+    """How a hash scan or search reads (the options of :func:`search_hashes`)."""
+
+    fetch: HashFetch
+
+
+class HashScanOptions(HashReadOptions, KeysOption, PushdownOptions, total=False):
+    """The keyword options of :func:`read_hashes` and :func:`iter_hashes`
+    (those of :func:`scan_hashes`)."""
 
 
 @with_scan_options
@@ -34,17 +51,17 @@ def scan_hashes(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
-    fetch: Literal["auto", "hgetall", "hmget"] = "auto",
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
+    fetch: HashFetch = "auto",
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
-    infer_sample_size: int = 100,
+    infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     index: str | None = "auto",
-    search_timeout: float = 10.0,
+    search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
 ) -> pl.LazyFrame:
     """Lazily read Redis hashes into a LazyFrame, one row per hash.
 
@@ -127,7 +144,7 @@ def read_hashes(
     url: str,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
-    **kwargs: object,
+    **options: Unpack[HashScanOptions],
 ) -> pl.DataFrame:
     """Read Redis hashes into a DataFrame; ``scan_hashes(...).collect()``.
 
@@ -147,14 +164,14 @@ def read_hashes(
     │ user:1 ┆ 36  │
     └────────┴─────┘
     """
-    return scan_hashes(url, pattern, schema, **kwargs).collect()  # type: ignore[arg-type]
+    return scan_hashes(url, pattern, schema, **options).collect()
 
 
 def iter_hashes(
     url: str,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
-    **options: Any,
+    **options: Unpack[HashScanOptions],
 ) -> Iterator[pl.DataFrame]:
     """Read Redis hashes batch by batch, with bounded memory.
 

@@ -134,9 +134,9 @@ def infer_hash_schema(
     url: str,
     pattern: str | bytes = "*",
     *,
-    sample_size: int = 100,
-    scan_budget: float = 5.0,
-    count_hint: int = 1000,
+    sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
+    scan_budget: float = _internal.DEFAULT_INFER_SCAN_BUDGET,
+    count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
 ) -> InferredSchema:
     """Infer the field types of the hashes matching ``pattern`` from a sample.
 
@@ -188,9 +188,9 @@ def infer_json_schema(
     url: str,
     pattern: str | bytes = "*",
     *,
-    sample_size: int = 100,
-    scan_budget: float = 5.0,
-    count_hint: int = 1000,
+    sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
+    scan_budget: float = _internal.DEFAULT_INFER_SCAN_BUDGET,
+    count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
 ) -> InferredSchema:
     """Infer the types of the top-level members of the JSON documents matching ``pattern``.
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
     iter_batches,
@@ -19,6 +20,24 @@ from polars_redis._plugin import (
 )
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+JsonFetch = Literal["auto", "document", "paths"]
+
+
+class JsonReadOptions(ReadOptions, total=False):
+    """How a JSON scan or search reads (with :func:`search_json`)."""
+
+    path: str
+    paths: Mapping[str, str] | None
+    fetch: JsonFetch
+
+
+class JsonScanOptions(JsonReadOptions, KeysOption, PushdownOptions, total=False):
+    """The keyword options of :func:`read_json` and :func:`iter_json`
+    (those of :func:`scan_json`)."""
 
 
 def scan_json(
@@ -35,17 +54,17 @@ def scan_json(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
-    fetch: Literal["auto", "document", "paths"] = "auto",
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
+    fetch: JsonFetch = "auto",
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
-    infer_sample_size: int = 100,
+    infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     index: str | None = "auto",
-    search_timeout: float = 10.0,
+    search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
 ) -> pl.LazyFrame:
     """Lazily read RedisJSON documents into a LazyFrame, one row per document.
 
@@ -169,7 +188,7 @@ def read_json(
     url: str,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
-    **kwargs: object,
+    **options: Unpack[JsonScanOptions],
 ) -> pl.DataFrame:
     """Read RedisJSON documents into a DataFrame; ``scan_json(...).collect()``.
 
@@ -189,14 +208,14 @@ def read_json(
     │ user:1 ┆ 36  │
     └────────┴─────┘
     """
-    return scan_json(url, pattern, schema, **kwargs).collect()  # type: ignore[arg-type]
+    return scan_json(url, pattern, schema, **options).collect()
 
 
 def iter_json(
     url: str,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
-    **options: Any,
+    **options: Unpack[JsonScanOptions],
 ) -> Iterator[pl.DataFrame]:
     """Read RedisJSON documents batch by batch, with bounded memory.
 

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import DType, make_scanner, optional_column, scan
+from polars_redis._collections import make_scanner, optional_column, scan
 from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType
+from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class ListScanOptions(ScanOptions, total=False):
+    """The keyword options of :func:`read_lists` and :func:`iter_lists`
+    (those of :func:`scan_lists`)."""
+
+    element_type: DType
+    element_column_name: str
+    include_position: bool
+    position_column_name: str
 
 
 @with_scan_options
@@ -29,10 +44,10 @@ def scan_lists(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -96,7 +111,9 @@ def scan_lists(
     return scan("lists", _list_scanner(args), args)
 
 
-def read_lists(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> pl.DataFrame:
+def read_lists(
+    url: str, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
+) -> pl.DataFrame:
     """Read Redis lists into a DataFrame; ``scan_lists(...).collect()``.
 
     Takes the same arguments as :func:`scan_lists`.
@@ -115,11 +132,11 @@ def read_lists(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> p
     │ 3       │
     └─────────┘
     """
-    return scan_lists(url, pattern, **kwargs).collect()
+    return scan_lists(url, pattern, **options).collect()
 
 
 def iter_lists(
-    url: str, pattern: str | bytes | None = None, **options: Any
+    url: str, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
 ) -> Iterator[pl.DataFrame]:
     """Read Redis lists batch by batch, with bounded memory.
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._options import SearchQueryOptions
 from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema
 from polars_redis.exceptions import InvalidInputError
+from polars_redis.hashes import HashReadOptions, hash_scanner, scan_hashes
+from polars_redis.json import JsonReadOptions, json_scanner, scan_json
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "Query",
@@ -225,8 +231,8 @@ def search_hashes(
     params: Mapping[str, Any] | None = None,
     sort_by: str | Sequence[str] | None = None,
     descending: bool | Sequence[bool] = False,
-    search_timeout: float = 10.0,
-    **options: Any,
+    search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
+    **options: Unpack[HashReadOptions],
 ) -> pl.LazyFrame:
     """Lazily read the hashes a RediSearch query matches, one row per hash.
 
@@ -289,8 +295,16 @@ def search_hashes(
     )
 
 
+class JsonSearchOptions(SearchQueryOptions, JsonReadOptions, total=False):
+    """The keyword options of :func:`search_json`."""
+
+
 def search_json(
-    url: str, index: str, query: QueryLike = "*", schema: SchemaLike | None = None, **options: Any
+    url: str,
+    index: str,
+    query: QueryLike = "*",
+    schema: SchemaLike | None = None,
+    **options: Unpack[JsonSearchOptions],
 ) -> pl.LazyFrame:
     """Lazily read the JSON documents a RediSearch query matches (index ``ON JSON``).
 
@@ -328,11 +342,8 @@ def _search(
     sort_by: str | Sequence[str] | None,
     descending: bool | Sequence[bool],
     search_timeout: float,
-    options: dict[str, Any],
+    options: Mapping[str, Any],
 ) -> pl.LazyFrame:
-    from polars_redis.hashes import hash_scanner, scan_hashes
-    from polars_redis.json import json_scanner, scan_json
-
     for name in ("pattern", "keys", "index"):
         if name in options:
             msg = f"a search reads the keys the index returns: {name}= does not apply"
@@ -392,7 +403,7 @@ def aggregate_hashes(
     limit: int | None = None,
     params: Mapping[str, Any] | None = None,
     schema: SchemaLike | None = None,
-    search_timeout: float = 10.0,
+    search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
 ) -> pl.LazyFrame:
     """Aggregate hashes inside Redis (``FT.AGGREGATE``) into typed columns.
 
@@ -446,7 +457,19 @@ def aggregate_hashes(
     return _aggregate("hash", **locals())
 
 
-def aggregate_json(url: str, index: str, query: QueryLike = "*", **options: Any) -> pl.LazyFrame:
+class AggregateOptions(SearchQueryOptions, total=False):
+    """The keyword options of :func:`aggregate_json` (those of :func:`aggregate_hashes`)."""
+
+    group_by: str | Sequence[str]
+    reduce: Mapping[str, Reduction] | None
+    apply: Mapping[str, str | tuple[str, Any]] | None
+    limit: int | None
+    schema: SchemaLike | None
+
+
+def aggregate_json(
+    url: str, index: str, query: QueryLike = "*", **options: Unpack[AggregateOptions]
+) -> pl.LazyFrame:
     """Aggregate JSON documents inside Redis (``FT.AGGREGATE`` over an index ``ON JSON``).
 
     Takes the same arguments as :func:`aggregate_hashes`; ``group_by``,
@@ -508,9 +531,6 @@ def _aggregate(
         on,
     )
     return lazy_scan(aggregation, output_schema(aggregation, dtypes), f"aggregate {index!r}")
-
-
-_TYPES = ("TEXT", "TAG", "NUMERIC", "GEO")
 
 
 def create_index(
@@ -581,14 +601,11 @@ def create_index(
                 "pass types={column: 'TEXT' | 'TAG' | 'NUMERIC' | 'GEO'} or leave it out"
             )
             raise InvalidInputError(msg)
-        if kind.upper() not in _TYPES:
-            msg = f"column {column!r}: unknown index type {kind!r} (one of {', '.join(_TYPES)})"
-            raise InvalidInputError(msg)
         attributes.append(
             (
                 column,
                 aliases.get(column),
-                kind.upper(),
+                kind,
                 column in sortable,
                 column in case_sensitive,
             )

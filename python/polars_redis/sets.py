@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import DType, make_scanner, scan
+from polars_redis._collections import make_scanner, scan
 from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType
+from polars_redis._options import MemberOptions, ScanOptions
 from polars_redis._plugin import bind, iter_batches
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class SetScanOptions(MemberOptions, ScanOptions, total=False):
+    """The keyword options of :func:`read_sets` and :func:`iter_sets`
+    (those of :func:`scan_sets`)."""
 
 
 @with_scan_options
@@ -27,10 +37,10 @@ def scan_sets(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -86,7 +96,9 @@ def scan_sets(
     return scan("sets", _set_scanner(args), args)
 
 
-def read_sets(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> pl.DataFrame:
+def read_sets(
+    url: str, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
+) -> pl.DataFrame:
     """Read Redis sets into a DataFrame; ``scan_sets(...).collect()``.
 
     Takes the same arguments as :func:`scan_sets`.
@@ -107,11 +119,11 @@ def read_sets(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> pl
     │ ids:x ┆ 3      │
     └───────┴────────┘
     """
-    return scan_sets(url, pattern, **kwargs).collect()
+    return scan_sets(url, pattern, **options).collect()
 
 
 def iter_sets(
-    url: str, pattern: str | bytes | None = None, **options: Any
+    url: str, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
 ) -> Iterator[pl.DataFrame]:
     """Read Redis sets batch by batch, with bounded memory.
 

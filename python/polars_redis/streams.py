@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis.exceptions import InvalidInputError
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 StreamIdLike = Union[str, TimeLike]
+
+
+class StreamScanOptions(ScanOptions, total=False):
+    """The keyword options of :func:`read_streams` and :func:`iter_streams`
+    (those of :func:`scan_streams`)."""
+
+    start_id: StreamIdLike
+    end_id: StreamIdLike
+    count_per_stream: int | None
+    include_id: bool
+    id_column_name: str
+    include_timestamp: bool
+    timestamp_column_name: str
+    include_sequence: bool
+    sequence_column_name: str
 
 
 def scan_streams(
@@ -37,10 +56,10 @@ def scan_streams(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -150,7 +169,7 @@ def read_streams(
     url: str,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
-    **kwargs: object,
+    **options: Unpack[StreamScanOptions],
 ) -> pl.DataFrame:
     """Read Redis streams into a DataFrame; ``scan_streams(...).collect()``.
 
@@ -172,14 +191,14 @@ def read_streams(
     │ events:1 ┆ 1700000000000-0 ┆ 2023-11-14 22:13:20 ┆ alice │
     └──────────┴─────────────────┴─────────────────────┴───────┘
     """
-    return scan_streams(url, pattern, schema, **kwargs).collect()  # type: ignore[arg-type]
+    return scan_streams(url, pattern, schema, **options).collect()
 
 
 def iter_streams(
     url: str,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
-    **options: Any,
+    **options: Unpack[StreamScanOptions],
 ) -> Iterator[pl.DataFrame]:
     """Read Redis streams batch by batch, with bounded memory.
 
@@ -216,8 +235,8 @@ def _stream_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]
         raise InvalidInputError(msg)
 
     count = args["count_per_stream"]
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        msg = f"count_per_stream must be a positive int, got {count!r}"
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        msg = f"count_per_stream must be an int, got {count!r}"
         raise InvalidInputError(msg)
 
     def column(include: str, name: str) -> str | None:

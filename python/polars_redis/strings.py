@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import DType, make_scanner, scan
+from polars_redis._collections import make_scanner, scan
 from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType
+from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class StringScanOptions(ScanOptions, total=False):
+    """The keyword options of :func:`read_strings` and :func:`iter_strings`
+    (those of :func:`scan_strings`)."""
+
+    value_type: DType
+    value_column_name: str
 
 
 @with_scan_options
@@ -27,10 +40,10 @@ def scan_strings(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -85,7 +98,9 @@ def scan_strings(
     return scan("strings", _string_scanner(args), args)
 
 
-def read_strings(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> pl.DataFrame:
+def read_strings(
+    url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
+) -> pl.DataFrame:
     """Read Redis strings into a DataFrame; ``scan_strings(...).collect()``.
 
     Takes the same arguments as :func:`scan_strings`.
@@ -103,11 +118,11 @@ def read_strings(url: str, pattern: str | bytes | None = None, **kwargs: Any) ->
     │ greeting ┆ b"hello" │
     └──────────┴──────────┘
     """
-    return scan_strings(url, pattern, **kwargs).collect()
+    return scan_strings(url, pattern, **options).collect()
 
 
 def iter_strings(
-    url: str, pattern: str | bytes | None = None, **options: Any
+    url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
 ) -> Iterator[pl.DataFrame]:
     """Read Redis strings batch by batch, with bounded memory.
 

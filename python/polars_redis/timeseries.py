@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis.exceptions import InvalidInputError
@@ -28,7 +29,24 @@ Aggregation = Literal[
     "twa",
 ]
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 TimestampLike = Union[Literal["-", "+"], TimeLike]
+
+
+class TimeSeriesScanOptions(ScanOptions, total=False):
+    """The keyword options of :func:`read_timeseries` and :func:`iter_timeseries`
+    (those of :func:`scan_timeseries`)."""
+
+    filter: str | Sequence[str] | None
+    start: TimestampLike
+    end: TimestampLike
+    aggregation: Aggregation | None
+    bucket_size_ms: int | None
+    include_labels: Literal[False] | Sequence[str]
+    value_column_name: str
+    timestamp_column_name: str
 
 
 def scan_timeseries(
@@ -50,10 +68,10 @@ def scan_timeseries(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -165,7 +183,7 @@ def scan_timeseries(
 def read_timeseries(
     url: str,
     pattern: str | bytes | None = None,
-    **kwargs: object,
+    **options: Unpack[TimeSeriesScanOptions],
 ) -> pl.DataFrame:
     """Read RedisTimeSeries series into a DataFrame; ``scan_timeseries(...).collect()``.
 
@@ -185,13 +203,13 @@ def read_timeseries(
     │ temp:kitchen ┆ 1970-01-01 00:00:00.500 ┆ 22.0  │
     └──────────────┴─────────────────────────┴───────┘
     """
-    return scan_timeseries(url, pattern, **kwargs).collect()  # type: ignore[arg-type]
+    return scan_timeseries(url, pattern, **options).collect()
 
 
 def iter_timeseries(
     url: str,
     pattern: str | bytes | None = None,
-    **options: Any,
+    **options: Unpack[TimeSeriesScanOptions],
 ) -> Iterator[pl.DataFrame]:
     """Read RedisTimeSeries series batch by batch, with bounded memory.
 
@@ -236,10 +254,6 @@ def _labels(include_labels: Any) -> list[str]:
 
 def _timeseries_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
     """Validate the arguments of :func:`scan_timeseries` and make its scanner."""
-    chosen = [name for name in ("pattern", "keys", "filter") if args[name] is not None]
-    if len(chosen) > 1:
-        msg = f"pass one of pattern, keys or filter, not {' and '.join(chosen)}"
-        raise InvalidInputError(msg)
     selection = args["filter"]
     if isinstance(selection, str):
         selection = [selection]

@@ -94,8 +94,8 @@ _DEFAULTS: WriteOptions = {
     "ttl": None,
     "ttl_column": None,
     "if_exists": "replace",
-    "batch_size": 2000,
-    "parallelism": 3,
+    "batch_size": _internal.DEFAULT_WRITE_BATCH_SIZE,
+    "parallelism": _internal.DEFAULT_WRITE_PARALLELISM,
     "raise_on_error": True,
     "connect_timeout": None,
     "command_timeout": None,
@@ -505,9 +505,6 @@ def _write(
         msg = f"expected a polars DataFrame or LazyFrame, got {type(df).__name__}"
         raise InvalidInputError(msg)
     df = _exportable(df)
-    if args["if_exists"] not in ("fail", "skip", "replace", "append"):
-        msg = f"if_exists must be 'fail', 'skip', 'replace' or 'append', got {args['if_exists']!r}"
-        raise InvalidInputError(msg)
     shared = {
         "url": url,
         "key_column": args["key_column"],
@@ -555,17 +552,13 @@ def _without_null(dtype: pl.DataType) -> pl.DataType:
 
 
 def _seconds(ttl: Any) -> int:
+    """Whole seconds (a timedelta rounded up); the core checks the value."""
     if isinstance(ttl, timedelta):
-        seconds = math.ceil(ttl.total_seconds())
-    elif isinstance(ttl, int) and not isinstance(ttl, bool):
-        seconds = ttl
-    else:
-        msg = f"ttl must be whole seconds (int) or a timedelta, got {ttl!r}"
-        raise InvalidInputError(msg)
-    if seconds <= 0:
-        msg = f"ttl must be at least 1 second, got {ttl!r}"
-        raise InvalidInputError(msg)
-    return seconds
+        return math.ceil(ttl.total_seconds())
+    if isinstance(ttl, int) and not isinstance(ttl, bool):
+        return ttl
+    msg = f"ttl must be whole seconds (int) or a timedelta, got {ttl!r}"
+    raise InvalidInputError(msg)
 
 
 def _milliseconds(value: Any, name: str) -> int:

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import DType, make_scanner, optional_column, scan
+from polars_redis._collections import make_scanner, optional_column, scan
 from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType
+from polars_redis._options import MemberOptions, ScanOptions
 from polars_redis._plugin import bind, iter_batches
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class ZsetScanOptions(MemberOptions, ScanOptions, total=False):
+    """The keyword options of :func:`read_zsets` and :func:`iter_zsets`
+    (those of :func:`scan_zsets`)."""
+
+    score_column_name: str
+    include_rank: bool
+    rank_column_name: str
 
 
 @with_scan_options
@@ -30,10 +44,10 @@ def scan_zsets(
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
     row_index_column_name: str = "_index",
-    batch_size: int = 1000,
+    batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
-    parallelism: int = 3,
+    parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -96,7 +110,9 @@ def scan_zsets(
     return scan("sorted sets", _zset_scanner(args), args)
 
 
-def read_zsets(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> pl.DataFrame:
+def read_zsets(
+    url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
+) -> pl.DataFrame:
     """Read Redis sorted sets into a DataFrame; ``scan_zsets(...).collect()``.
 
     Takes the same arguments as :func:`scan_zsets`.
@@ -116,11 +132,11 @@ def read_zsets(url: str, pattern: str | bytes | None = None, **kwargs: Any) -> p
     │ board:1 ┆ bob    ┆ inf   ┆ 2    │
     └─────────┴────────┴───────┴──────┘
     """
-    return scan_zsets(url, pattern, **kwargs).collect()
+    return scan_zsets(url, pattern, **options).collect()
 
 
 def iter_zsets(
-    url: str, pattern: str | bytes | None = None, **options: Any
+    url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
 ) -> Iterator[pl.DataFrame]:
     """Read Redis sorted sets batch by batch, with bounded memory.
 

@@ -9,7 +9,7 @@ use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 
-use crate::errors::to_py;
+use crate::errors::BindingResult;
 
 /// Yields one Arrow table (exported through the PyCapsule stream interface)
 /// per batch. The GIL is released while waiting for Redis.
@@ -27,7 +27,7 @@ impl BatchIterator {
         }
     }
 
-    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<RecordBatch>> {
+    fn next_batch(&self, py: Python<'_>) -> BindingResult<Option<RecordBatch>> {
         let mut guard = self.inner.lock().expect("batch iterator lock poisoned");
         let Some(iter) = guard.as_mut() else {
             return Ok(None);
@@ -36,7 +36,7 @@ impl BatchIterator {
             Some(Ok(batch)) => Ok(Some(batch)),
             Some(Err(err)) => {
                 *guard = None;
-                Err(to_py(err))
+                Err(err.into())
             }
             None => {
                 *guard = None;
@@ -52,20 +52,20 @@ impl BatchIterator {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<PyTable> {
+    fn __next__(&self, py: Python<'_>) -> BindingResult<PyTable> {
         match self.next_batch(py)? {
-            Some(batch) => PyTable::try_new(vec![batch], self.schema.clone()),
-            None => Err(PyStopIteration::new_err(())),
+            Some(batch) => Ok(PyTable::try_new(vec![batch], self.schema.clone())?),
+            None => Err(PyStopIteration::new_err(()).into()),
         }
     }
 
     /// Read every remaining batch into one table (zero-copy chunks).
-    fn read_all(&self, py: Python<'_>) -> PyResult<PyTable> {
+    fn read_all(&self, py: Python<'_>) -> BindingResult<PyTable> {
         let mut batches = Vec::new();
         while let Some(batch) = self.next_batch(py)? {
             batches.push(batch);
         }
-        PyTable::try_new(batches, self.schema.clone())
+        Ok(PyTable::try_new(batches, self.schema.clone())?)
     }
 
     /// Stop the scan and release its connections.

@@ -4,86 +4,73 @@
 //! `("Datetime", "ms", "UTC")`, `("Duration", "us")`, `("Decimal", 10, 2)`,
 //! `("Enum", ["a", "b"])`, `("List", inner_spec)`,
 //! `("Struct", [(name, spec), ...])`. `polars_redis._dtypes` builds them.
+//! The names of the types without parameters come from the core's
+//! [`SIMPLE_TYPES`] table ([`simple_dtype_names`] hands them to Python).
 
+use polars_redis::types::SIMPLE_TYPES;
 use polars_redis::{Field, FieldType, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::{to_py, InvalidInputError};
+use crate::errors::{invalid_input, BindingResult, InvalidInputError};
 
-/// Spec names of the types that take no parameters.
-const SIMPLE: [(&str, FieldType); 16] = [
-    ("String", FieldType::Utf8),
-    ("Binary", FieldType::Binary),
-    ("Boolean", FieldType::Boolean),
-    ("Int8", FieldType::Int8),
-    ("Int16", FieldType::Int16),
-    ("Int32", FieldType::Int32),
-    ("Int64", FieldType::Int64),
-    ("UInt8", FieldType::UInt8),
-    ("UInt16", FieldType::UInt16),
-    ("UInt32", FieldType::UInt32),
-    ("UInt64", FieldType::UInt64),
-    ("Float32", FieldType::Float32),
-    ("Float64", FieldType::Float64),
-    ("Date", FieldType::Date),
-    ("Time", FieldType::Time),
-    ("Categorical", FieldType::Categorical),
-];
+/// The Polars dtype names of the types without parameters, in table order.
+#[pyfunction]
+pub(crate) fn simple_dtype_names() -> Vec<&'static str> {
+    SIMPLE_TYPES.iter().map(|(name, _)| *name).collect()
+}
 
-pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> PyResult<FieldType> {
+pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> BindingResult<FieldType> {
     let name: String = spec.get_item(0)?.extract()?;
-    let arg = |i: usize| spec.get_item(i);
-    let unit = |i: usize| -> PyResult<TimeUnit> {
-        TimeUnit::from_name(&arg(i)?.extract::<String>()?).map_err(to_py)
-    };
-    if let Some((_, simple)) = SIMPLE.iter().find(|(n, _)| *n == name) {
-        return Ok(simple.clone());
+    if let Some(simple) = FieldType::from_name(&name) {
+        return Ok(simple);
     }
+    let arg = |i: usize| spec.get_item(i);
+    let unit = |i: usize| -> BindingResult<TimeUnit> {
+        Ok(TimeUnit::from_name(&arg(i)?.extract::<String>()?)?)
+    };
     Ok(match name.as_str() {
         "Datetime" => {
             let tz: Option<String> = arg(2)?.extract()?;
-            FieldType::datetime(unit(1)?, tz.as_deref()).map_err(to_py)?
+            FieldType::datetime(unit(1)?, tz.as_deref())?
         }
         "Duration" => FieldType::Duration { unit: unit(1)? },
-        "Decimal" => FieldType::decimal(arg(1)?.extract()?, arg(2)?.extract()?).map_err(to_py)?,
+        "Decimal" => FieldType::decimal(arg(1)?.extract()?, arg(2)?.extract()?)?,
         "Enum" => FieldType::Enum {
             categories: arg(1)?.extract::<Vec<String>>()?.into(),
         },
-        "List" => FieldType::List(Box::new(field_type(arg(1)?.cast()?)?)),
+        "List" => FieldType::List(Box::new(field_type(arg(1)?.cast().map_err(PyErr::from)?)?)),
         "Struct" => {
             let specs: Vec<(String, Bound<'_, PyTuple>)> = arg(1)?.extract()?;
             let fields = specs
                 .into_iter()
                 .map(|(name, spec)| Ok(Field::new(name, field_type(&spec)?)))
-                .collect::<PyResult<Vec<_>>>()?;
-            FieldType::structure(fields).map_err(to_py)?
+                .collect::<BindingResult<Vec<_>>>()?;
+            FieldType::structure(fields)?
         }
-        other => {
-            return Err(InvalidInputError::new_err(format!(
-                "unsupported dtype spec `{other}`"
-            )))
-        }
+        other => return Err(invalid_input(format!("unsupported dtype spec `{other}`"))),
     })
 }
 
-pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> PyResult<Vec<Field>> {
+pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> BindingResult<Vec<Field>> {
     specs
         .into_iter()
-        .map(|(name, spec)| {
-            field_type(&spec)
-                .map(|t| Field::new(name.clone(), t))
-                .map_err(|e| {
-                    let py = spec.py();
-                    InvalidInputError::new_err(format!("field `{name}`: {}", e.value(py)))
-                })
+        .map(|(name, spec)| match field_type(&spec) {
+            Ok(t) => Ok(Field::new(name, t)),
+            Err(e) => {
+                let cause = PyErr::from(e);
+                let cause = cause.value(spec.py());
+                Err(invalid_input(format!("field `{name}`: {cause}")))
+            }
         })
         .collect()
 }
 
 /// The spec tuple of a field type (the inverse of [`field_type`]).
 pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bound<'py, PyTuple>> {
-    let name = |n: &str| PyTuple::new(py, [n]);
+    if let Some(name) = field_type.name() {
+        return PyTuple::new(py, [name]);
+    }
     match field_type {
         FieldType::Datetime { unit, tz } => {
             ("Datetime", unit.name(), tz.as_deref()).into_pyobject(py)
@@ -103,11 +90,8 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
                 .collect::<PyResult<Vec<_>>>()?;
             ("Struct", PyList::new(py, fields)?).into_pyobject(py)
         }
-        other => match SIMPLE.iter().find(|(_, t)| t == other) {
-            Some((n, _)) => name(n),
-            None => Err(InvalidInputError::new_err(format!(
-                "no dtype spec for {other}"
-            ))),
-        },
+        other => Err(InvalidInputError::new_err(format!(
+            "no dtype spec for {other}"
+        ))),
     }
 }

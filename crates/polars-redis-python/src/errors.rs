@@ -1,5 +1,7 @@
-//! The Python exception hierarchy and the one function that maps core errors
-//! onto it.
+//! The Python exception hierarchy, and [`BindingError`]: what every binding
+//! function returns, so `?` takes core and Python errors alike. Its
+//! conversion into `PyErr` is the one place core errors are mapped onto
+//! the hierarchy.
 
 use polars_redis::Error;
 use pyo3::create_exception;
@@ -85,24 +87,64 @@ create_exception!(
     "The server sent something that is not valid RESP."
 );
 
-/// Map a core error to its Python exception.
-pub(crate) fn to_py(err: Error) -> PyErr {
-    let message = err.to_string();
-    match err {
-        Error::InvalidConfig(_) | Error::InvalidArgument(_) => InvalidInputError::new_err(message),
-        Error::Auth { .. } => AuthenticationError::new_err(message),
-        Error::Connection { .. } => RedisConnectionError::new_err(message),
-        Error::Timeout { .. } => RedisTimeoutError::new_err(message),
-        Error::Server { .. } => RedisServerError::new_err(message),
-        Error::WrongType { .. } => WrongTypeError::new_err(message),
-        Error::Parse { .. } => ParseError::new_err(message),
-        Error::Inference(_) => SchemaInferenceError::new_err(message),
-        Error::Unsupported(_) => UnsupportedError::new_err(message),
-        Error::Protocol(_) => ProtocolError::new_err(message),
-        Error::WriteFailed(_) => RedisServerError::new_err(message),
-        Error::Search(_) => SearchError::new_err(message),
-        Error::Cluster(_) | Error::Redirected { .. } => ClusterError::new_err(message),
-        _ => PolarsRedisError::new_err(message),
+/// An error on its way to Python: a core error, or one raised on the
+/// Python side (argument conversion, invalid input caught here).
+///
+/// The orphan rule forbids `From<polars_redis::Error> for PyErr`, so binding
+/// functions return [`BindingResult`] and `?` converts through this type.
+pub(crate) enum BindingError {
+    /// An error of the core crate, mapped when it reaches Python.
+    Core(Error),
+    /// A Python exception, passed on as it is.
+    Python(PyErr),
+}
+
+/// The result of every binding function.
+pub(crate) type BindingResult<T> = Result<T, BindingError>;
+
+/// An `InvalidInputError` with this message.
+pub(crate) fn invalid_input(message: impl Into<String>) -> BindingError {
+    BindingError::Python(InvalidInputError::new_err(message.into()))
+}
+
+impl From<Error> for BindingError {
+    fn from(err: Error) -> Self {
+        BindingError::Core(err)
+    }
+}
+
+impl From<PyErr> for BindingError {
+    fn from(err: PyErr) -> Self {
+        BindingError::Python(err)
+    }
+}
+
+impl From<BindingError> for PyErr {
+    /// Each core error becomes its Python exception.
+    fn from(err: BindingError) -> Self {
+        let err = match err {
+            BindingError::Core(err) => err,
+            BindingError::Python(err) => return err,
+        };
+        let message = err.to_string();
+        match err {
+            Error::InvalidConfig(_) | Error::InvalidArgument(_) => {
+                InvalidInputError::new_err(message)
+            }
+            Error::Auth { .. } => AuthenticationError::new_err(message),
+            Error::Connection { .. } => RedisConnectionError::new_err(message),
+            Error::Timeout { .. } => RedisTimeoutError::new_err(message),
+            Error::Server { .. } => RedisServerError::new_err(message),
+            Error::WrongType { .. } => WrongTypeError::new_err(message),
+            Error::Parse { .. } => ParseError::new_err(message),
+            Error::Inference(_) => SchemaInferenceError::new_err(message),
+            Error::Unsupported(_) => UnsupportedError::new_err(message),
+            Error::Protocol(_) => ProtocolError::new_err(message),
+            Error::WriteFailed(_) => RedisServerError::new_err(message),
+            Error::Search(_) => SearchError::new_err(message),
+            Error::Cluster(_) | Error::Redirected { .. } => ClusterError::new_err(message),
+            _ => PolarsRedisError::new_err(message),
+        }
     }
 }
 

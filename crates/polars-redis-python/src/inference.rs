@@ -10,13 +10,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::dtypes;
-use crate::errors::{to_py, InvalidInputError};
+use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::count;
 
 /// Sample the keys of `kind` (`"hash"` or `"json"`) under `pattern` and
 /// infer their field types.
 #[pyfunction]
-#[pyo3(signature = (url, kind, pattern, *, sample_size=100, scan_budget=5.0, count_hint=1000))]
+#[pyo3(signature = (url, kind, pattern, *, sample_size, scan_budget, count_hint))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn infer_schema<'py>(
     py: Python<'py>,
@@ -26,10 +26,10 @@ pub(crate) fn infer_schema<'py>(
     sample_size: i64,
     scan_budget: f64,
     count_hint: i64,
-) -> PyResult<Bound<'py, PyDict>> {
-    let config = ConnectionConfig::from_url(url).map_err(to_py)?;
+) -> BindingResult<Bound<'py, PyDict>> {
+    let config = ConnectionConfig::from_url(url)?;
     let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
-        InvalidInputError::new_err(format!(
+        invalid_input(format!(
             "scan_budget must be a number of seconds, got {scan_budget}"
         ))
     })?;
@@ -42,18 +42,16 @@ pub(crate) fn infer_schema<'py>(
         "hash" => infer_hash_schema,
         "json" => infer_json_schema,
         other => {
-            return Err(InvalidInputError::new_err(format!(
+            return Err(invalid_input(format!(
                 "cannot infer the schema of `{other}` keys (hash or json)"
             )))
         }
     };
-    let inferred = py
-        .detach(|| infer(&config, &pattern, &options))
-        .map_err(to_py)?;
+    let inferred = py.detach(|| infer(&config, &pattern, &options))?;
     to_dict(py, &inferred)
 }
 
-fn to_dict<'py>(py: Python<'py>, inferred: &InferredSchema) -> PyResult<Bound<'py, PyDict>> {
+fn to_dict<'py>(py: Python<'py>, inferred: &InferredSchema) -> BindingResult<Bound<'py, PyDict>> {
     let fields = PyList::empty(py);
     for field in &inferred.fields {
         let entry = PyDict::new(py);

@@ -16,7 +16,7 @@ use pyo3_arrow::{PySchema, PyTable};
 
 use crate::batches::BatchIterator;
 use crate::dtypes;
-use crate::errors::{to_py, InvalidInputError};
+use crate::errors::{invalid_input, BindingResult};
 
 /// The options every scan shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -39,11 +39,11 @@ pub(crate) struct ScanArgs {
 }
 
 impl ScanArgs {
-    pub(crate) fn connection(&self) -> PyResult<ConnectionConfig> {
+    pub(crate) fn connection(&self) -> BindingResult<ConnectionConfig> {
         connection(&self.url, self.connect_timeout, self.command_timeout)
     }
 
-    pub(crate) fn options(&self) -> PyResult<ScanOptions> {
+    pub(crate) fn options(&self) -> BindingResult<ScanOptions> {
         let deadline = self
             .deadline
             .map(|s| seconds_to_duration("deadline", s))
@@ -62,9 +62,7 @@ impl ScanArgs {
         }
         Ok(match (&self.pattern, &self.keys) {
             (Some(_), Some(_)) => {
-                return Err(InvalidInputError::new_err(
-                    "pass either a pattern or keys, not both",
-                ))
+                return Err(invalid_input("pass either a pattern or keys, not both"))
             }
             (_, Some(keys)) => options.with_keys(keys),
             (Some(pattern), None) => options.with_pattern(pattern),
@@ -78,8 +76,8 @@ pub(crate) fn connection(
     url: &str,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
-) -> PyResult<ConnectionConfig> {
-    let mut config = ConnectionConfig::from_url(url).map_err(to_py)?;
+) -> BindingResult<ConnectionConfig> {
+    let mut config = ConnectionConfig::from_url(url)?;
     if let Some(seconds) = connect_timeout {
         config = config.with_connect_timeout(seconds_to_duration("connect_timeout", seconds)?);
     }
@@ -91,29 +89,29 @@ pub(crate) fn connection(
 }
 
 /// A count from Python: negative values are invalid input, not a type error.
-pub(crate) fn count(name: &str, value: i64) -> PyResult<usize> {
+pub(crate) fn count(name: &str, value: i64) -> BindingResult<usize> {
     usize::try_from(value)
-        .map_err(|_| InvalidInputError::new_err(format!("{name} must be positive, got {value}")))
+        .map_err(|_| invalid_input(format!("{name} must be positive, got {value}")))
 }
 
-pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> PyResult<Duration> {
+pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> BindingResult<Duration> {
     Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
-            InvalidInputError::new_err(format!(
+            invalid_input(format!(
                 "{name} must be a positive number of seconds, got {seconds}"
             ))
         })
 }
 
 /// The value of a string option that names one of `choices`.
-fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> PyResult<T> {
+fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> BindingResult<T> {
     match choices.iter().find(|(name, _)| *name == value) {
         Some((_, choice)) => Ok(*choice),
         None => {
             let names: Vec<String> = choices.iter().map(|(n, _)| format!("'{n}'")).collect();
-            Err(InvalidInputError::new_err(format!(
+            Err(invalid_input(format!(
                 "{option} must be one of {}, got {value:?}",
                 names.join(", ")
             )))
@@ -156,9 +154,9 @@ pub(crate) struct Scanner {
 }
 
 impl Scanner {
-    fn new(builder: Builder) -> PyResult<Self> {
+    fn new(builder: Builder) -> BindingResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
-        with_builder!(&builder, b => b.output_schema()).map_err(to_py)?;
+        with_builder!(&builder, b => b.output_schema())?;
         Ok(Scanner { builder })
     }
 }
@@ -166,15 +164,15 @@ impl Scanner {
 #[pymethods]
 impl Scanner {
     /// The Arrow schema of the full (unprojected) output.
-    fn schema(&self) -> PyResult<PySchema> {
-        let schema = with_builder!(&self.builder, b => b.output_schema()).map_err(to_py)?;
+    fn schema(&self) -> BindingResult<PySchema> {
+        let schema = with_builder!(&self.builder, b => b.output_schema())?;
         Ok(PySchema::new(schema))
     }
 
     /// An empty table with the full output schema.
-    fn empty(&self) -> PyResult<PyTable> {
-        let schema = with_builder!(&self.builder, b => b.output_schema()).map_err(to_py)?;
-        PyTable::try_new(vec![], schema)
+    fn empty(&self) -> BindingResult<PyTable> {
+        let schema = with_builder!(&self.builder, b => b.output_schema())?;
+        Ok(PyTable::try_new(vec![], schema)?)
     }
 
     /// Start a scan of `projection` columns (all when `None`), stopping after
@@ -187,15 +185,14 @@ impl Scanner {
         projection: Option<Vec<String>>,
         limit: Option<usize>,
         predicate: Option<&str>,
-    ) -> PyResult<BatchIterator> {
+    ) -> BindingResult<BatchIterator> {
         let iter = with_builder!(&self.builder, b => {
             let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
             if let Some(projection) = projection {
                 b = b.with_projection(projection);
             }
             b.build()
-        })
-        .map_err(to_py)?;
+        })?;
         Ok(BatchIterator::new(iter))
     }
 
@@ -208,18 +205,16 @@ impl Scanner {
         projection: Option<Vec<String>>,
         limit: Option<usize>,
         predicate: Option<&str>,
-    ) -> PyResult<String> {
-        let plan = py
-            .detach(|| {
-                with_builder!(&self.builder, b => {
-                    let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
-                    if let Some(projection) = projection {
-                        b = b.with_projection(projection);
-                    }
-                    b.search_plan()
-                })
+    ) -> BindingResult<String> {
+        let plan = py.detach(|| {
+            with_builder!(&self.builder, b => {
+                let mut b = b.clone().with_limit(limit).with_predicate_json(predicate);
+                if let Some(projection) = projection {
+                    b = b.with_projection(projection);
+                }
+                b.search_plan()
             })
-            .map_err(to_py)?;
+        })?;
         Ok(plan.to_string())
     }
 }
@@ -233,7 +228,7 @@ pub(crate) fn hash_scanner(
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     fetch: &str,
     search: Option<crate::search::SearchArgs>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let fetch = choose(
         "fetch",
         fetch,
@@ -263,7 +258,7 @@ pub(crate) fn stream_scanner(
     id_column: Option<String>,
     timestamp_column: Option<String>,
     sequence_column: Option<String>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let builder = StreamScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_id_range(start_id, end_id)
@@ -292,7 +287,21 @@ pub(crate) fn timeseries_scanner(
     labels: Vec<String>,
     timestamp_column: &str,
     value_column: &str,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
+    let chosen: Vec<&str> = [
+        ("pattern", args.pattern.is_some()),
+        ("keys", args.keys.is_some()),
+        ("filter", filter.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    if chosen.len() > 1 {
+        return Err(invalid_input(format!(
+            "pass one of pattern, keys or filter, not {}",
+            chosen.join(" and ")
+        )));
+    }
     let mut builder = TimeSeriesScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_range(start, end)
@@ -301,26 +310,21 @@ pub(crate) fn timeseries_scanner(
         .with_value_column(value_column);
     builder = match (aggregation, bucket_size_ms) {
         (Some(name), Some(bucket)) => {
-            builder.with_aggregation(Aggregation::from_name(name).map_err(to_py)?, bucket)
+            builder.with_aggregation(Aggregation::from_name(name)?, bucket)
         }
         (Some(name), None) => {
-            return Err(InvalidInputError::new_err(format!(
+            return Err(invalid_input(format!(
                 "aggregation {name:?} needs bucket_size_ms (the bucket width in milliseconds)"
             )))
         }
         (None, Some(_)) => {
-            return Err(InvalidInputError::new_err(
+            return Err(invalid_input(
                 "bucket_size_ms needs an aggregation (e.g. aggregation=\"avg\")",
             ))
         }
         (None, None) => builder,
     };
     if let Some(filter) = filter {
-        if args.pattern.is_some() || args.keys.is_some() {
-            return Err(InvalidInputError::new_err(
-                "pass one of pattern, keys or filter, not several",
-            ));
-        }
         builder = builder.with_filter(filter);
     }
     Scanner::new(Builder::TimeSeries(builder))
@@ -332,7 +336,7 @@ pub(crate) fn string_scanner(
     args: ScanArgs,
     value_column: String,
     value_type: Bound<'_, PyTuple>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let builder = StringScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_value(value_column, dtypes::field_type(&value_type)?);
@@ -345,7 +349,7 @@ pub(crate) fn set_scanner(
     args: ScanArgs,
     member_column: String,
     member_type: Bound<'_, PyTuple>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let builder = SetScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_member(member_column, dtypes::field_type(&member_type)?);
@@ -359,7 +363,7 @@ pub(crate) fn list_scanner(
     element_column: String,
     element_type: Bound<'_, PyTuple>,
     position_column: Option<String>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let builder = ListScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_element(element_column, dtypes::field_type(&element_type)?)
@@ -376,7 +380,7 @@ pub(crate) fn zset_scanner(
     member_type: Bound<'_, PyTuple>,
     score_column: String,
     rank_column: Option<String>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let builder = ZsetScanBuilder::new(args.connection()?)
         .with_options(args.options()?)
         .with_member(member_column, dtypes::field_type(&member_type)?)
@@ -397,7 +401,7 @@ pub(crate) fn json_scanner(
     paths: Vec<(String, String)>,
     fetch: &str,
     search: Option<crate::search::SearchArgs>,
-) -> PyResult<Scanner> {
+) -> BindingResult<Scanner> {
     let fetch = choose(
         "fetch",
         fetch,

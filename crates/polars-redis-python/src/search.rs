@@ -15,7 +15,7 @@ use pyo3_arrow::{PySchema, PyTable};
 
 use crate::batches::BatchIterator;
 use crate::dtypes;
-use crate::errors::{to_py, InvalidInputError};
+use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::seconds_to_duration;
 
 /// The query of a search or aggregation: raw text with parameters, or the
@@ -29,14 +29,13 @@ pub(crate) struct QueryArgs {
 }
 
 impl QueryArgs {
-    fn query(&self) -> PyResult<SearchQuery> {
+    fn query(&self) -> BindingResult<SearchQuery> {
         match (&self.query, &self.builder) {
             (_, Some(json)) => {
-                let tree = serde_json::from_str(json).map_err(|e| {
-                    InvalidInputError::new_err(format!("invalid query builder JSON: {e}"))
-                })?;
+                let tree = serde_json::from_str(json)
+                    .map_err(|e| invalid_input(format!("invalid query builder JSON: {e}")))?;
                 if !self.params.is_empty() {
-                    return Err(InvalidInputError::new_err(
+                    return Err(invalid_input(
                         "params apply to query strings; the query builder passes its own values",
                     ));
                 }
@@ -64,13 +63,11 @@ pub(crate) struct SearchArgs {
 }
 
 impl SearchArgs {
-    pub(crate) fn options(&self) -> PyResult<SearchOptions> {
+    pub(crate) fn options(&self) -> BindingResult<SearchOptions> {
         let timeout = seconds_to_duration("search_timeout", self.timeout)?;
         let options = match (&self.index, &self.query) {
             (None, None) => SearchOptions::default(),
-            (None, Some(_)) => {
-                return Err(InvalidInputError::new_err("a search needs an index name"))
-            }
+            (None, Some(_)) => return Err(invalid_input("a search needs an index name")),
             (Some(index), Some(query)) => SearchOptions::search(index.clone(), query.query()?),
             (Some(index), None) if index == "auto" => SearchOptions::auto(),
             (Some(index), None) => SearchOptions::index(index.clone()),
@@ -81,11 +78,11 @@ impl SearchArgs {
     }
 }
 
-fn config(url: &str) -> PyResult<ConnectionConfig> {
-    ConnectionConfig::from_url(url).map_err(to_py)
+fn config(url: &str) -> BindingResult<ConnectionConfig> {
+    Ok(ConnectionConfig::from_url(url)?)
 }
 
-fn info_dict<'py>(py: Python<'py>, info: &IndexInfo) -> PyResult<Bound<'py, PyDict>> {
+fn info_dict<'py>(py: Python<'py>, info: &IndexInfo) -> BindingResult<Bound<'py, PyDict>> {
     let attributes = PyList::empty(py);
     for a in &info.attributes {
         let entry = PyDict::new(py);
@@ -122,20 +119,17 @@ pub(crate) fn index_info<'py>(
     py: Python<'py>,
     url: &str,
     name: &str,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let config = config(url)?;
-    let info = py
-        .detach(|| core_index_info(&config, name))
-        .map_err(to_py)?;
+    let info = py.detach(|| core_index_info(&config, name))?;
     info_dict(py, &info)
 }
 
 /// Whether an index exists.
 #[pyfunction]
-pub(crate) fn index_exists(py: Python<'_>, url: &str, name: &str) -> PyResult<bool> {
+pub(crate) fn index_exists(py: Python<'_>, url: &str, name: &str) -> BindingResult<bool> {
     let config = config(url)?;
-    py.detach(|| core_index_exists(&config, name))
-        .map_err(to_py)
+    Ok(py.detach(|| core_index_exists(&config, name))?)
 }
 
 /// Drop an index (and with `delete_documents` its keys).
@@ -146,10 +140,9 @@ pub(crate) fn drop_index(
     url: &str,
     name: &str,
     delete_documents: bool,
-) -> PyResult<()> {
+) -> BindingResult<()> {
     let config = config(url)?;
-    py.detach(|| core_drop_index(&config, name, delete_documents))
-        .map_err(to_py)
+    Ok(py.detach(|| core_drop_index(&config, name, delete_documents))?)
 }
 
 /// Create an index. `attributes` are `(identifier, alias, type, sortable,
@@ -165,9 +158,9 @@ pub(crate) fn create_index<'py>(
     prefixes: Vec<Vec<u8>>,
     attributes: Vec<(String, Option<String>, String, bool, bool)>,
     wait: Option<f64>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let config = config(url)?;
-    let on = IndexOn::from_name(on).map_err(to_py)?;
+    let on = IndexOn::from_name(on)?;
     let wait = wait.map(|s| seconds_to_duration("wait", s)).transpose()?;
     let specs = attributes
         .into_iter()
@@ -178,7 +171,7 @@ pub(crate) fn create_index<'py>(
                 "NUMERIC" => AttributeKind::Numeric,
                 "GEO" => AttributeKind::Geo,
                 other => {
-                    return Err(InvalidInputError::new_err(format!(
+                    return Err(invalid_input(format!(
                     "attribute `{identifier}`: unknown type {other:?} (TEXT, TAG, NUMERIC or GEO)"
                 )))
                 }
@@ -191,16 +184,14 @@ pub(crate) fn create_index<'py>(
                 case_sensitive,
             })
         })
-        .collect::<PyResult<Vec<_>>>()?;
-    let info = py
-        .detach(|| core_create_index(&config, name, on, &prefixes, &specs, wait))
-        .map_err(to_py)?;
+        .collect::<BindingResult<Vec<_>>>()?;
+    let info = py.detach(|| core_create_index(&config, name, on, &prefixes, &specs, wait))?;
     info_dict(py, &info)
 }
 
 /// The attribute type a column of this dtype spec gets by default, if any.
 #[pyfunction]
-pub(crate) fn default_attribute_type(spec: Bound<'_, PyTuple>) -> PyResult<Option<String>> {
+pub(crate) fn default_attribute_type(spec: Bound<'_, PyTuple>) -> BindingResult<Option<String>> {
     let field_type = dtypes::field_type(&spec)?;
     Ok(AttributeSpec::default_kind(&field_type).map(|k| k.name().to_string()))
 }
@@ -214,15 +205,15 @@ pub(crate) struct SearchAggregation {
 #[pymethods]
 impl SearchAggregation {
     /// The Arrow schema of the result.
-    fn schema(&self, py: Python<'_>) -> PyResult<PySchema> {
-        let schema = py.detach(|| self.builder.output_schema()).map_err(to_py)?;
+    fn schema(&self, py: Python<'_>) -> BindingResult<PySchema> {
+        let schema = py.detach(|| self.builder.output_schema())?;
         Ok(PySchema::new(schema))
     }
 
     /// An empty table with the result schema.
-    fn empty(&self, py: Python<'_>) -> PyResult<PyTable> {
-        let schema = py.detach(|| self.builder.output_schema()).map_err(to_py)?;
-        PyTable::try_new(vec![], schema)
+    fn empty(&self, py: Python<'_>) -> BindingResult<PyTable> {
+        let schema = py.detach(|| self.builder.output_schema())?;
+        Ok(PyTable::try_new(vec![], schema)?)
     }
 
     /// Run the aggregation (all columns; `limit` caps the rows).
@@ -233,10 +224,10 @@ impl SearchAggregation {
         projection: Option<Vec<String>>,
         limit: Option<usize>,
         predicate: Option<&str>,
-    ) -> PyResult<BatchIterator> {
+    ) -> BindingResult<BatchIterator> {
         // The facade applies projection and predicate to the (small) result.
         let _ = (projection, predicate);
-        let iter = py.detach(|| self.builder.build(limit)).map_err(to_py)?;
+        let iter = py.detach(|| self.builder.build(limit))?;
         Ok(BatchIterator::new(iter))
     }
 }
@@ -258,8 +249,8 @@ pub(crate) fn aggregation(
     dtypes: Vec<(String, Bound<'_, PyTuple>)>,
     timeout: f64,
     on: Option<&str>,
-) -> PyResult<SearchAggregation> {
-    let on = on.map(IndexOn::from_name).transpose().map_err(to_py)?;
+) -> BindingResult<SearchAggregation> {
+    let on = on.map(IndexOn::from_name).transpose()?;
     let reducers = reduce
         .into_iter()
         .map(|(function, args, name)| Reducer {

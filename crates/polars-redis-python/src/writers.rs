@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;
 
-use crate::errors::{to_py, InvalidInputError};
+use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, count};
 
 /// The options every write shares, as the Python facade passes them.
@@ -24,7 +24,7 @@ pub(crate) struct WriteArgs {
     url: String,
     key_column: Option<String>,
     key_prefix: Vec<u8>,
-    ttl: Option<u64>,
+    ttl: Option<i64>,
     ttl_column: Option<String>,
     if_exists: String,
     batch_size: i64,
@@ -34,28 +34,28 @@ pub(crate) struct WriteArgs {
 }
 
 impl WriteArgs {
-    fn config(&self) -> PyResult<ConnectionConfig> {
+    fn config(&self) -> BindingResult<ConnectionConfig> {
         connection(&self.url, self.connect_timeout, self.command_timeout)
     }
 
-    fn options(&self) -> PyResult<WriteOptions> {
+    fn options(&self) -> BindingResult<WriteOptions> {
         let ttl = match (self.ttl, &self.ttl_column) {
             (Some(_), Some(_)) => {
-                return Err(InvalidInputError::new_err(
-                    "pass either ttl or ttl_column, not both",
-                ))
+                return Err(invalid_input("pass either ttl or ttl_column, not both"))
             }
-            (Some(0), None) => {
-                return Err(InvalidInputError::new_err("ttl must be at least 1 second"))
+            (Some(seconds), None) if seconds >= 1 => Ttl::Seconds(seconds.unsigned_abs()),
+            (Some(seconds), None) => {
+                return Err(invalid_input(format!(
+                    "ttl must be at least 1 second, got {seconds}"
+                )))
             }
-            (Some(seconds), None) => Ttl::Seconds(seconds),
             (None, Some(column)) => Ttl::Column(column.clone()),
             (None, None) => Ttl::None,
         };
         let options = WriteOptions::default()
             .with_key_column(self.key_column.as_deref())
             .with_key_prefix(&self.key_prefix)
-            .with_if_exists(IfExists::from_name(&self.if_exists).map_err(to_py)?)
+            .with_if_exists(IfExists::from_name(&self.if_exists)?)
             .with_batch_size(count("batch_size", self.batch_size)?)
             .with_parallelism(count("parallelism", self.parallelism)?)
             .with_raise_on_failure(false);
@@ -79,19 +79,19 @@ fn execute<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
     write: impl FnOnce(Frame) -> polars_redis::Result<WriteResult> + Send,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let reader = data.into_reader()?;
     let schema = reader.schema();
     let batches = reader
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| InvalidInputError::new_err(format!("cannot read the frame: {e}")))?;
+        .map_err(|e| invalid_input(format!("cannot read the frame: {e}")))?;
     let batches: Vec<Result<RecordBatch, ArrowError>> = batches.into_iter().map(Ok).collect();
     let frame = RecordBatchIterator::new(batches, schema);
-    let result = py.detach(|| write(frame)).map_err(to_py)?;
+    let result = py.detach(|| write(frame))?;
     result_dict(py, &result)
 }
 
-fn result_dict<'py>(py: Python<'py>, result: &WriteResult) -> PyResult<Bound<'py, PyDict>> {
+fn result_dict<'py>(py: Python<'py>, result: &WriteResult) -> BindingResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     dict.set_item("rows", result.rows)?;
     dict.set_item("written", result.written)?;
@@ -109,7 +109,7 @@ fn result_dict<'py>(py: Python<'py>, result: &WriteResult) -> PyResult<Bound<'py
     Ok(dict)
 }
 
-fn failures<'py>(py: Python<'py>, list: &[KeyFailure]) -> PyResult<Bound<'py, PyList>> {
+fn failures<'py>(py: Python<'py>, list: &[KeyFailure]) -> BindingResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for f in list {
         let item = (
@@ -129,7 +129,7 @@ pub(crate) fn write_hashes<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
     args: WriteArgs,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = HashWriteBuilder::new(args.config()?).with_options(args.options()?);
     execute(py, data, move |batches| builder.write_reader(batches))
 }
@@ -140,7 +140,7 @@ pub(crate) fn write_json<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
     args: WriteArgs,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = JsonWriteBuilder::new(args.config()?).with_options(args.options()?);
     execute(py, data, move |batches| builder.write_reader(batches))
 }
@@ -152,7 +152,7 @@ pub(crate) fn write_strings<'py>(
     data: PyRecordBatchReader,
     args: WriteArgs,
     value_column: String,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = StringWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_value_column(value_column);
@@ -166,7 +166,7 @@ pub(crate) fn write_sets<'py>(
     data: PyRecordBatchReader,
     args: WriteArgs,
     member_column: String,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = SetWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_member_column(member_column);
@@ -182,7 +182,7 @@ pub(crate) fn write_lists<'py>(
     args: WriteArgs,
     element_column: String,
     order_column: Option<String>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = ListWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_element_column(element_column)
@@ -198,7 +198,7 @@ pub(crate) fn write_zsets<'py>(
     args: WriteArgs,
     member_column: String,
     score_column: String,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = ZsetWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_member_column(member_column)
@@ -216,7 +216,7 @@ pub(crate) fn write_streams<'py>(
     id_column: Option<String>,
     maxlen: Option<u64>,
     approximate: bool,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = StreamWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_id_column(id_column.as_deref())
@@ -235,7 +235,7 @@ pub(crate) fn write_timeseries<'py>(
     value_column: String,
     retention_ms: Option<u64>,
     labels: Option<Vec<(String, String)>>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> BindingResult<Bound<'py, PyDict>> {
     let builder = TimeSeriesWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_timestamp_column(timestamp_column)
