@@ -72,9 +72,12 @@ def main() -> int:
                 prefix = base
             elif head in ("crate", "std", "core", "alloc") or not base:
                 continue
-            else:
-                prefix = base
+            elif f"{me}::{head}" in modules:
+                prefix = me
                 rest = "::" + head + rest
+            else:
+                # an external crate (`use arrow_array::...`), not a module of ours
+                continue
             full = (prefix + rest).strip(":")
             if full:
                 first, _, tail = full.partition("::")
