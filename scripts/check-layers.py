@@ -72,12 +72,9 @@ def main() -> int:
                 prefix = base
             elif head in ("crate", "std", "core", "alloc") or not base:
                 continue
-            elif f"{me}::{head}" in modules:
-                prefix = me
-                rest = "::" + head + rest
             else:
-                # an external crate (`use arrow_array::...`), not a module of ours
-                continue
+                prefix = base
+                rest = "::" + head + rest
             full = (prefix + rest).strip(":")
             if full:
                 first, _, tail = full.partition("::")
