@@ -1,10 +1,12 @@
 //! The Redis client, with no Arrow in it: URLs and TLS ([`config`]), one
 //! connection with in-place reply decoding, the cluster topology and key
-//! slots, the RESP codec, the shared Tokio runtime and glob matching.
+//! slots, the per-node connection sets reads and writes share ([`nodes`]), the
+//! RESP codec, the shared Tokio runtime and glob matching.
 
 pub(crate) mod cluster;
 pub mod config;
 pub(crate) mod connection;
 pub(crate) mod glob;
+pub(crate) mod nodes;
 pub(crate) mod resp;
 pub(crate) mod runtime;

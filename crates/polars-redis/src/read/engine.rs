@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::net::cluster::{Migration, Route, Topology};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
+use crate::net::nodes::{Asking, Link, NodeConnections};
 use crate::net::resp::{Cmd, Value};
 use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::read::layout::Layout;
@@ -152,8 +153,16 @@ impl<F: Fetcher> ScanJob<F> {
         tasks.spawn(dispatch(key_rx, work_tx, order_tx));
         let work_rx = Arc::new(Mutex::new(work_rx));
         for _ in 0..workers {
-            let conns = NodeConnections::new(topology.clone(), deadline);
-            tasks.spawn(fetch_worker(conns, self.fetcher.clone(), work_rx.clone()));
+            // One connection per node (and per node in `ASKING` mode, for
+            // migrating slots), opened when first needed.
+            let conns =
+                NodeConnections::new(&topology, Asking::EveryCommand).with_deadline(deadline);
+            tasks.spawn(fetch_worker(
+                topology.clone(),
+                conns,
+                self.fetcher.clone(),
+                work_rx.clone(),
+            ));
         }
 
         let mut emitted = 0usize;
@@ -208,6 +217,7 @@ async fn dispatch(
 }
 
 async fn fetch_worker<F: Fetcher>(
+    topology: Arc<Topology>,
     mut conns: NodeConnections,
     fetcher: Arc<F>,
     work: Arc<Mutex<mpsc::Receiver<Work>>>,
@@ -215,7 +225,7 @@ async fn fetch_worker<F: Fetcher>(
     loop {
         let next = work.lock().await.recv().await;
         let Some((batch, sink)) = next else { return };
-        if let Err(err) = fetch_batch(&mut conns, fetcher.as_ref(), batch, &sink).await {
+        if let Err(err) = fetch_batch(&topology, &mut conns, fetcher.as_ref(), batch, &sink).await {
             // The connection may be mid-reply: stop this worker after reporting.
             let _ = sink.chunks.send(Err(err)).await;
             return;
@@ -224,15 +234,15 @@ async fn fetch_worker<F: Fetcher>(
 }
 
 async fn fetch_batch<F: Fetcher>(
+    topology: &Topology,
     conns: &mut NodeConnections,
     fetcher: &F,
     batch: KeyBatch,
     sink: &ChunkSink,
 ) -> Result<()> {
-    let topology = conns.topology.clone();
     match topology.route(batch.node) {
         Route::Node(node) => {
-            let conn = conns.get(node, false).await?;
+            let conn = conns.get(Link::plain(node)).await?;
             fetcher.fetch(conn, batch.keys, sink).await
         }
         Route::Migrating(migration) => {
@@ -255,65 +265,19 @@ async fn fetch_moving_key<F: Fetcher>(
     key: Vec<u8>,
     sink: &ChunkSink,
 ) -> Result<()> {
-    let target = conns.get(migration.target, true).await?;
+    let target = conns.get(Link::asking(migration.target)).await?;
     let on_target = target.query(Cmd::new("EXISTS").arg(&key)).await?;
     if on_target != Value::Int(1) {
         let rows = sink.rows();
-        let source = conns.get(migration.source, false).await?;
+        let source = conns.get(Link::plain(migration.source)).await?;
         match fetcher.fetch(source, vec![key.clone()], sink).await {
             // Nothing of the key was handed over: read it on the target.
             Err(Error::Redirected { .. }) if sink.rows() == rows => {
-                conns.forget(migration.source);
+                conns.forget(Link::plain(migration.source));
             }
             done => return done,
         }
     }
-    let target = conns.get(migration.target, true).await?;
+    let target = conns.get(Link::asking(migration.target)).await?;
     fetcher.fetch(target, vec![key], sink).await
-}
-
-/// A worker's connections, one per node (and one per node in `ASKING`
-/// mode for migrating slots), opened when first needed.
-struct NodeConnections {
-    topology: Arc<Topology>,
-    deadline: Option<Instant>,
-    conns: Vec<Option<Connection>>,
-    asking: Vec<Option<Connection>>,
-}
-
-impl NodeConnections {
-    fn new(topology: Arc<Topology>, deadline: Option<Instant>) -> Self {
-        let conns = topology.nodes().iter().map(|_| None).collect();
-        let asking = topology.nodes().iter().map(|_| None).collect();
-        NodeConnections {
-            topology,
-            deadline,
-            conns,
-            asking,
-        }
-    }
-
-    async fn get(&mut self, node: usize, asking: bool) -> Result<&mut Connection> {
-        let slot = match asking {
-            true => &mut self.asking[node],
-            false => &mut self.conns[node],
-        };
-        match slot {
-            Some(conn) => Ok(conn),
-            slot => {
-                let mut conn = Connection::connect(&self.topology.nodes()[node].config).await?;
-                conn.set_deadline(self.deadline);
-                conn.set_cluster(self.topology.is_cluster());
-                if asking {
-                    conn.set_asking();
-                }
-                Ok(slot.insert(conn))
-            }
-        }
-    }
-
-    /// Drop a connection that may be mid-reply.
-    fn forget(&mut self, node: usize) {
-        self.conns[node] = None;
-    }
 }

@@ -35,9 +35,10 @@ pub(crate) struct Command {
     args: Range<usize>,
 }
 
-/// The commands of one key.
+/// The commands of one key. `pub` only because [`Encoder`](super::encode::Encoder)
+/// names it; the module is private.
 #[derive(Default)]
-pub(crate) struct Commands {
+pub struct Commands {
     data: Vec<u8>,
     ends: Vec<usize>,
     cmds: Vec<Command>,

@@ -328,7 +328,7 @@ pub(crate) fn script_outcome(r: &mut ReplyReader<'_>) -> Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::write::When;
+    use crate::write::commands::When;
 
     #[test]
     fn multi_wraps_delete_commands_and_expiry() {

@@ -12,8 +12,9 @@ use arrow_schema::{DataType, SchemaRef};
 use crate::error::{quote_bytes, Error, Result};
 use crate::types::format::{self, Cells};
 
-/// The rows to write, as the caller's batches (never copied).
-pub(crate) struct Frame {
+/// The rows to write, as the caller's batches (never copied). `pub` only
+/// because [`WriteKind`](super::WriteKind) names it; the module is private.
+pub struct Frame {
     pub(crate) schema: SchemaRef,
     pub(crate) batches: Vec<RecordBatch>,
     /// Global index of the first row of each batch.

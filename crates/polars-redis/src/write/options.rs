@@ -1,0 +1,129 @@
+//! The options every write shares ([`WriteOptions`]), their defaults and
+//! their validation.
+
+use std::time::Duration;
+
+use super::conflict::IfExists;
+use crate::error::{Error, Result};
+
+/// Default rows per pipeline.
+pub const DEFAULT_WRITE_BATCH_SIZE: usize = 2000;
+/// Default pipelines in flight, each on its own connection.
+pub const DEFAULT_WRITE_PARALLELISM: usize = 3;
+
+/// The TTL of written keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Ttl {
+    /// No TTL: replaced keys are persistent, appended keys keep theirs.
+    #[default]
+    None,
+    /// The same number of seconds for every key.
+    Seconds(u64),
+    /// Per row from this column: integer seconds, a `Duration`, or a
+    /// `Timestamp` (absolute expiry). Null: no TTL for that key.
+    Column(String),
+}
+
+impl Ttl {
+    /// A constant TTL from a [`Duration`] (whole seconds, rounded up).
+    fn from_duration(ttl: Option<Duration>) -> Self {
+        match ttl {
+            None => Ttl::None,
+            Some(d) => Ttl::Seconds(d.as_secs() + u64::from(d.subsec_nanos() > 0)),
+        }
+    }
+}
+
+/// Options every write shares.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    pub(crate) key_column: Option<String>,
+    pub(crate) key_prefix: Vec<u8>,
+    pub(crate) ttl: Ttl,
+    pub(crate) if_exists: IfExists,
+    pub(crate) batch_size: usize,
+    pub(crate) parallelism: usize,
+    pub(crate) raise_on_failure: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            key_column: Some("_key".into()),
+            key_prefix: Vec::new(),
+            ttl: Ttl::None,
+            if_exists: IfExists::Replace,
+            batch_size: DEFAULT_WRITE_BATCH_SIZE,
+            parallelism: DEFAULT_WRITE_PARALLELISM,
+            raise_on_failure: true,
+        }
+    }
+}
+
+impl WriteOptions {
+    /// Column holding the keys (default `_key`); `None`: `key_prefix`
+    /// followed by the row index (0-based).
+    pub fn with_key_column(mut self, name: Option<&str>) -> Self {
+        self.key_column = name.map(str::to_string);
+        self
+    }
+
+    /// Text put before every key.
+    pub fn with_key_prefix(mut self, prefix: impl AsRef<[u8]>) -> Self {
+        self.key_prefix = prefix.as_ref().to_vec();
+        self
+    }
+
+    /// One TTL for every key (rounded up to whole seconds), or none.
+    pub fn with_ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.ttl = Ttl::from_duration(ttl);
+        self
+    }
+
+    /// A TTL per row from this column (see [`Ttl::Column`]).
+    pub fn with_ttl_column(mut self, name: impl Into<String>) -> Self {
+        self.ttl = Ttl::Column(name.into());
+        self
+    }
+
+    /// What to do with keys that already exist. Default `Replace`.
+    pub fn with_if_exists(mut self, mode: IfExists) -> Self {
+        self.if_exists = mode;
+        self
+    }
+
+    /// Rows per pipeline. Default 2000.
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Pipelines in flight, each on its own connection. Default 3.
+    pub fn with_parallelism(mut self, parallelism: usize) -> Self {
+        self.parallelism = parallelism;
+        self
+    }
+
+    /// `true` (default): a write that leaves keys failed or unknown
+    /// returns [`Error::WriteFailed`] carrying the result; `false`: it
+    /// returns the result.
+    pub fn with_raise_on_failure(mut self, raise: bool) -> Self {
+        self.raise_on_failure = raise;
+        self
+    }
+
+    /// Reject options no write can run with.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.parallelism == 0 {
+            return Err(Error::InvalidArgument(
+                "batch_size and parallelism must be at least 1".into(),
+            ));
+        }
+        if self.ttl == Ttl::Seconds(0) {
+            return Err(Error::InvalidArgument(
+                "ttl must be at least 1 second".into(),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,334 @@
+//! One connection's share of a write: key batches taken in turn from the
+//! server's queue, two in flight at a time, with the replies read into
+//! per-key outcomes; after a dropped connection, idempotent keys are sent
+//! again on a new one and the others reported unknown.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::check::Job;
+use super::commands::Commands;
+use super::conflict::{self, Outcome, ReplyShape, Strategy};
+use super::frame::FrameCells;
+use super::result::Final;
+use crate::error::{Error, Result};
+use crate::net::connection::Connection;
+use crate::net::nodes::Opener;
+use crate::net::resp::Cmd;
+
+/// Attempts per key batch after dropped connections.
+const MAX_ATTEMPTS: usize = 3;
+
+/// Keys (by group index) and how they ended.
+pub(super) type Outcomes = Vec<(usize, Final)>;
+
+/// Keys sent on a connection, with the shape of their replies.
+type Sent = Vec<(usize, ReplyShape)>;
+
+/// One connection's share of a write. Two key batches are in flight: the
+/// next one is sent before the replies to the previous one are read, so the
+/// server always has queued work while the client encodes and decodes.
+pub(super) struct Worker<'a> {
+    job: &'a Job,
+    shared: &'a Shared,
+    /// Opens a new connection to the worker's server after a drop.
+    opener: &'a Opener,
+    cells: FrameCells<'a>,
+    conn: Option<Connection>,
+    sha: Vec<u8>,
+    /// Precede each key's commands with `ASKING` (its slot is being
+    /// imported by the worker's server).
+    asking: bool,
+    cmds: Commands,
+    out: Outcomes,
+}
+
+impl<'a> Worker<'a> {
+    /// Send the batches of `shared` over `conn` until there are no more;
+    /// the outcome of every key sent.
+    pub(super) async fn run(
+        job: &'a Job,
+        mut conn: Connection,
+        shared: &'a Shared,
+        opener: &'a Opener,
+        asking: bool,
+    ) -> Result<Outcomes> {
+        let sha = load_script(&mut conn).await?;
+        let mut worker = Worker {
+            job,
+            shared,
+            opener,
+            cells: job.frame.cells()?,
+            conn: Some(conn),
+            sha,
+            asking,
+            cmds: Commands::default(),
+            out: Vec::new(),
+        };
+        let mut in_flight: Option<Sent> = None;
+        loop {
+            let next = worker.next_batch();
+            let done = next.is_none();
+            let mut doubt = Vec::new();
+            let mut error = None;
+            let mut just_sent = None;
+            if let Some(pending) = next {
+                match worker.send(&pending).await {
+                    Ok(sent) => just_sent = Some(sent),
+                    Err((sent, err)) => {
+                        doubt.extend(sent.iter().map(|(g, _)| *g));
+                        error = Some(err);
+                    }
+                }
+            }
+            if let Some(previous) = in_flight.take() {
+                if error.is_some() {
+                    // The connection broke: no reply of the previous batch was read.
+                    doubt.extend(previous.iter().map(|(g, _)| *g));
+                } else if let Err((unread, err)) = worker.receive(&previous).await {
+                    doubt.extend(unread);
+                    doubt.extend(just_sent.take().into_iter().flatten().map(|(g, _)| g));
+                    error = Some(err);
+                }
+            }
+            if let Some(err) = error {
+                worker.recover(doubt, err).await;
+            }
+            in_flight = just_sent;
+            if done && in_flight.is_none() {
+                return Ok(worker.out);
+            }
+        }
+    }
+
+    /// The groups of the next key batch; `None` when there are no more.
+    /// Batches taken after the write stopped are failed without being sent.
+    fn next_batch(&mut self) -> Option<Vec<usize>> {
+        loop {
+            let index = self.shared.next.fetch_add(1, Ordering::Relaxed);
+            let range = self.shared.batches.get(index)?;
+            let stopped = self.shared.stopped.lock().expect("lock").clone();
+            match stopped {
+                Some(reason) => self.out.extend(
+                    range
+                        .iter()
+                        .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
+                ),
+                None => return Some(range.clone()),
+            }
+        }
+    }
+
+    /// Encode and send `pending` keys (reconnecting first if needed). Keys
+    /// whose rows cannot be encoded are failed and not sent. On a connection
+    /// error, the keys that may have reached the server and the error.
+    async fn send(&mut self, pending: &[usize]) -> std::result::Result<Sent, (Sent, Error)> {
+        if let Err(reason) = self.connected().await {
+            self.out.extend(
+                pending
+                    .iter()
+                    .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
+            );
+            return Ok(Vec::new());
+        }
+        let conn = self.conn.as_mut().expect("connected");
+        let job = self.job;
+        let mut sent = Vec::with_capacity(pending.len());
+        for &g in pending {
+            let ctx = job.group(&self.cells, g);
+            self.cmds.clear();
+            if let Err(message) = job.encoder.encode(&ctx, &mut self.cmds) {
+                self.out.push((g, Final::Failed(message)));
+                continue;
+            }
+            let single_set = job.encoder.single_set();
+            let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
+            let buf = conn.write_buf();
+            if self.asking {
+                crate::net::resp::write_array(buf, [&b"ASKING"[..]]);
+            }
+            let shape = conflict::encode(buf, strategy, ctx.key, &self.cmds, ctx.expiry, &self.sha);
+            sent.push((g, shape));
+        }
+        match conn.flush().await {
+            Ok(()) => Ok(sent),
+            Err(err) => {
+                self.conn = None;
+                Err((sent, err))
+            }
+        }
+    }
+
+    /// Read the replies to `sent`, recording outcomes. On a connection
+    /// error, the keys whose replies are missing and the error.
+    async fn receive(
+        &mut self,
+        sent: &[(usize, ReplyShape)],
+    ) -> std::result::Result<(), (Vec<usize>, Error)> {
+        let conn = self.conn.as_mut().expect("connected");
+        for (i, (g, shape)) in sent.iter().enumerate() {
+            match read_one(conn, *shape, self.asking).await {
+                Ok(outcome) => self.out.push((*g, Final::of(outcome, self.job.mode))),
+                Err(err) => {
+                    self.conn = None;
+                    return Err((sent[i..].iter().map(|(g, _)| *g).collect(), err));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keys in doubt after a connection error: re-send them on a new
+    /// connection when that is safe (idempotent), else report them unknown.
+    async fn recover(&mut self, mut pending: Vec<usize>, mut err: Error) {
+        self.conn = None;
+        let mut attempt = 1;
+        loop {
+            if let Error::Protocol(_) = err {
+                // Not a network fault: stop sending, report what is unsure.
+                let why = format!("unreadable reply, write stopped: {err}");
+                *self.shared.stopped.lock().expect("lock") = Some(why.clone());
+                return self.unknown(&pending, &why);
+            }
+            if !self.job.idempotent || attempt >= MAX_ATTEMPTS {
+                let why = if self.job.idempotent {
+                    format!("connection lost {attempt} times: {err}")
+                } else {
+                    format!("connection lost before the reply, not retried (not idempotent): {err}")
+                };
+                return self.unknown(&pending, &why);
+            }
+            tokio::time::sleep(Duration::from_millis(50 * attempt as u64)).await;
+            attempt += 1;
+            if let Err(reason) = self.connected().await {
+                let why = format!("connection lost and not re-established: {reason}");
+                return self.unknown(&pending, &why);
+            }
+            match self.send(&pending).await {
+                Err((sent, e)) => {
+                    pending = sent.iter().map(|(g, _)| *g).collect();
+                    err = e;
+                }
+                Ok(sent) => match self.receive(&sent).await {
+                    Ok(()) => return,
+                    Err((unread, e)) => {
+                        pending = unread;
+                        err = e;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Reconnect if the connection was dropped. When that fails, the write
+    /// stops (later batches are not sent) and the reason is returned.
+    async fn connected(&mut self) -> std::result::Result<(), String> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        match reconnect(self.opener).await {
+            Ok((conn, sha)) => {
+                self.conn = Some(conn);
+                self.sha = sha;
+                Ok(())
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                *self.shared.stopped.lock().expect("lock") = Some(reason.clone());
+                Err(reason)
+            }
+        }
+    }
+
+    fn unknown(&mut self, groups: &[usize], why: &str) {
+        self.out
+            .extend(groups.iter().map(|&g| (g, Final::Unknown(why.to_string()))));
+    }
+}
+
+/// The key batches of one server, taken in turn by its workers.
+pub(super) struct Shared {
+    next: AtomicUsize,
+    batches: Vec<Vec<usize>>,
+    /// Set when a connection could not be re-established: later batches
+    /// are failed without being sent.
+    stopped: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub(super) fn new(batches: Vec<Vec<usize>>) -> Self {
+        Shared {
+            next: AtomicUsize::new(0),
+            batches,
+            stopped: Mutex::new(None),
+        }
+    }
+}
+
+/// A new connection, with the write script loaded.
+async fn reconnect(opener: &Opener) -> Result<(Connection, Vec<u8>)> {
+    let mut conn = opener.open().await?;
+    let sha = load_script(&mut conn).await?;
+    Ok((conn, sha))
+}
+
+/// Load the write script; its SHA1 for `EVALSHA`.
+async fn load_script(conn: &mut Connection) -> Result<Vec<u8>> {
+    let reply = conn
+        .query(Cmd::new("SCRIPT").arg("LOAD").arg(conflict::WRITE_SCRIPT))
+        .await;
+    match reply {
+        Ok(value) => value
+            .as_bytes()
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Error::Protocol("unexpected reply to SCRIPT LOAD".into())),
+        // Without scripting (e.g. an ACL user without SCRIPT) only
+        // replace and plain appends work; a script call fails per key.
+        Err(Error::Server { .. }) => Ok(b"0000000000000000000000000000000000000000".to_vec()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Read one key's replies (after the `+OK` to `ASKING` when `asking`).
+/// A redirect is [`Outcome::Redirected`] only when nothing of the key ran.
+async fn read_one(conn: &mut Connection, shape: ReplyShape, asking: bool) -> Result<Outcome> {
+    if asking {
+        conn.read_reply("ASKING", conflict::first_error).await?;
+    }
+    match shape {
+        ReplyShape::Native(n) => {
+            let mut outcome = Outcome::Written;
+            let mut ran = false;
+            for _ in 0..n {
+                let next = conn.read_reply("write", conflict::native_outcome).await?;
+                ran |= matches!(next, Outcome::Written | Outcome::Exists);
+                if outcome == Outcome::Written {
+                    outcome = next;
+                }
+            }
+            Ok(if ran { outcome } else { outcome.redirected() })
+        }
+        ReplyShape::Multi(queued) => {
+            let mut queue_error = None;
+            for _ in 0..queued + 1 {
+                let error = conn.read_reply("MULTI", conflict::first_error).await?;
+                queue_error = queue_error.or(error);
+            }
+            // A command refused while queueing aborts the whole transaction.
+            let aborted = queue_error.is_some();
+            let outcome = conn
+                .read_reply("EXEC", |r| conflict::exec_outcome(r, queue_error))
+                .await?;
+            Ok(if aborted {
+                outcome.redirected()
+            } else {
+                outcome
+            })
+        }
+        ReplyShape::Script => Ok(conn
+            .read_reply("EVALSHA", conflict::script_outcome)
+            .await?
+            .redirected()),
+    }
+}
