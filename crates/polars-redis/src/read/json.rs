@@ -30,11 +30,10 @@ use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::fetch::{queue_per_key, read_rows, Outcome};
 use crate::read::layout::{Layout, RowBuilders};
-use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::types::columns::ColumnBuilder;
 use crate::types::json_text::{JsonCursor, Kind};
-use crate::types::Field;
-use crate::types::FieldType;
+use crate::types::{Field, FieldType, IndexOn};
 
 /// The Redis type name of JSON documents (`TYPE`, `SCAN ... TYPE`).
 const REDIS_TYPE: &str = "ReJSON-RL";
@@ -59,14 +58,15 @@ const REDIS_TYPE: &str = "ReJSON-RL";
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
+pub type JsonScanBuilder = ScanBuilder<JsonKind>;
+
+/// The settings of a [`JsonScanBuilder`].
 #[derive(Clone, Debug)]
-pub struct JsonScanBuilder {
-    config: ConnectionConfig,
+pub struct JsonKind {
     schema: Vec<Field>,
     root: String,
     column_paths: Vec<(String, String)>,
     fetch: JsonFetch,
-    options: ScanOptions,
 }
 
 /// How the values are fetched.
@@ -85,22 +85,19 @@ impl JsonScanBuilder {
     /// A scan of every JSON document (pattern `*`) with these value fields,
     /// read from the members of the document root `$`.
     pub fn new(config: ConnectionConfig, schema: Vec<Field>) -> Self {
-        JsonScanBuilder {
-            config,
+        let kind = JsonKind {
             schema,
             root: "$".into(),
             column_paths: Vec::new(),
             fetch: JsonFetch::Auto,
-            options: ScanOptions::default(),
-        }
+        };
+        ScanBuilder::with_kind(config, kind)
     }
-
-    scan_builder_methods!();
 
     /// The JSONPath of the object whose members the schema fields are
     /// (default `$`). It must select at most one value per document.
     pub fn with_root_path(mut self, path: impl Into<String>) -> Self {
-        self.root = path.into();
+        self.kind.root = path.into();
         self
     }
 
@@ -108,17 +105,20 @@ impl JsonScanBuilder {
     /// not the root path), e.g. `("city", "$.address.city")`.
     pub fn with_column_path(mut self, column: impl Into<String>, path: impl Into<String>) -> Self {
         let column = column.into();
-        self.column_paths.retain(|(c, _)| *c != column);
-        self.column_paths.push((column, path.into()));
+        let paths = &mut self.kind.column_paths;
+        paths.retain(|(c, _)| *c != column);
+        paths.push((column, path.into()));
         self
     }
 
     /// Choose how values are fetched. Default [`JsonFetch::Auto`].
     pub fn with_fetch(mut self, fetch: JsonFetch) -> Self {
-        self.fetch = fetch;
+        self.kind.fetch = fetch;
         self
     }
+}
 
+impl JsonKind {
     fn column_path(&self, column: &str) -> Option<&str> {
         self.column_paths
             .iter()
@@ -127,12 +127,12 @@ impl JsonScanBuilder {
     }
 }
 
-impl Plan for JsonScanBuilder {
+impl Plan for JsonKind {
     type Fetcher = JsonFetcher;
     const REDIS_TYPE: &'static str = REDIS_TYPE;
 
-    fn index_on(&self) -> Option<crate::search::IndexOn> {
-        Some(crate::search::IndexOn::Json)
+    fn index_on(&self) -> Option<IndexOn> {
+        Some(IndexOn::Json)
     }
 
     /// The column's own path, or its member of the root object, in the
@@ -147,14 +147,6 @@ impl Plan for JsonScanBuilder {
             format!("{root}[\"{column}\"]"),
             format!("{root}['{column}']"),
         ]
-    }
-
-    fn config(&self) -> &ConnectionConfig {
-        &self.config
-    }
-
-    fn options(&self) -> &ScanOptions {
-        &self.options
     }
 
     fn fields(&self) -> Result<Vec<Field>> {
@@ -177,7 +169,12 @@ impl Plan for JsonScanBuilder {
         Ok(self.schema.clone())
     }
 
-    fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<JsonFetcher> {
+    fn fetcher(&self, context: FetchContext) -> Result<JsonFetcher> {
+        let FetchContext {
+            layout,
+            wrong_type_is_error,
+            ..
+        } = context;
         let root_fields = self
             .schema
             .iter()
@@ -881,7 +878,14 @@ mod tests {
             ..ExtraColumns::default()
         };
         let layout = Arc::new(Layout::new(extra, schema, true).unwrap());
-        let fetcher = builder.fetcher(layout.clone(), false).unwrap();
+        let context = FetchContext {
+            layout: layout.clone(),
+            wrong_type_is_error: false,
+            batch_size: 1000,
+            limit: None,
+            predicate_json: None,
+        };
+        let fetcher = builder.kind.fetcher(context).unwrap();
         let n = 100_000;
         let replies: Vec<Vec<u8>> = (0..n)
             .map(|i| {
