@@ -72,8 +72,10 @@ def main() -> int:
                 prefix = base
             elif head in ("crate", "std", "core", "alloc") or not base:
                 continue
+            elif f"{me}::{head}" not in modules:
+                continue  # `use tokio::...`: an external crate, not a module of ours
             else:
-                prefix = base
+                prefix = me
                 rest = "::" + head + rest
             full = (prefix + rest).strip(":")
             if full:
