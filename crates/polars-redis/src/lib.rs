@@ -1,7 +1,7 @@
 //! # polars-redis
 //!
 //! Read Redis data as Apache Arrow record batches, ready for Polars, and
-//! write record batches back ([`write`]).
+//! write record batches back ([`write`](mod@write)).
 //!
 //! The crate talks RESP itself: replies are decoded in place from the socket
 //! buffer straight into Arrow builders, several pipelines are kept in flight

@@ -389,12 +389,13 @@ impl<K> ScanBuilder<K> {
         self
     }
 
-    /// See [`ScanOptions::with_pattern`].
+    /// Read the keys matching a glob pattern (see [`ScanOptions::with_pattern`]).
     pub fn with_pattern(self, pattern: impl AsRef<[u8]>) -> Self {
         self.map_options(|o| o.with_pattern(pattern))
     }
 
-    /// See [`ScanOptions::with_keys`].
+    /// Read exactly these keys instead of scanning; missing keys give no row
+    /// (see [`ScanOptions::with_keys`]).
     pub fn with_keys<I, S>(self, keys: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -403,22 +404,25 @@ impl<K> ScanBuilder<K> {
         self.map_options(|o| o.with_keys(keys))
     }
 
-    /// See [`ScanOptions::with_key_column`].
+    /// Name of the key column, or `None` to leave it out (see [`ScanOptions::with_key_column`]).
     pub fn with_key_column(self, name: Option<&str>) -> Self {
         self.map_options(|o| o.with_key_column(name))
     }
 
-    /// See [`ScanOptions::with_ttl_column`].
+    /// Name of the TTL column (seconds left, null for no expiry), or `None`
+    /// (see [`ScanOptions::with_ttl_column`]).
     pub fn with_ttl_column(self, name: Option<&str>) -> Self {
         self.map_options(|o| o.with_ttl_column(name))
     }
 
-    /// See [`ScanOptions::with_row_index_column`].
+    /// Name of the row index column (`UInt32` from 0), or `None`
+    /// (see [`ScanOptions::with_row_index_column`]).
     pub fn with_row_index_column(self, name: Option<&str>) -> Self {
         self.map_options(|o| o.with_row_index_column(name))
     }
 
-    /// See [`ScanOptions::with_projection`].
+    /// Only emit these columns (value fields or extra columns)
+    /// (see [`ScanOptions::with_projection`]).
     pub fn with_projection<I, S>(self, columns: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -427,47 +431,48 @@ impl<K> ScanBuilder<K> {
         self.map_options(|o| o.with_projection(columns))
     }
 
-    /// See [`ScanOptions::with_batch_size`].
+    /// Keys fetched per pipeline (see [`ScanOptions::with_batch_size`]).
     pub fn with_batch_size(self, batch_size: usize) -> Self {
         self.map_options(|o| o.with_batch_size(batch_size))
     }
 
-    /// See [`ScanOptions::with_count_hint`].
+    /// `COUNT` hint for `SCAN` (see [`ScanOptions::with_count_hint`]).
     pub fn with_count_hint(self, count: usize) -> Self {
         self.map_options(|o| o.with_count_hint(count))
     }
 
-    /// See [`ScanOptions::with_limit`].
+    /// Stop after this many rows (see [`ScanOptions::with_limit`]).
     pub fn with_limit(self, limit: Option<usize>) -> Self {
         self.map_options(|o| o.with_limit(limit))
     }
 
-    /// See [`ScanOptions::with_strict`].
+    /// Whether an unparsable value is an error (default) or null (see [`ScanOptions::with_strict`]).
     pub fn with_strict(self, strict: bool) -> Self {
         self.map_options(|o| o.with_strict(strict))
     }
 
-    /// See [`ScanOptions::with_parallelism`].
+    /// Pipelines in flight, each on its own connection (see [`ScanOptions::with_parallelism`]).
     pub fn with_parallelism(self, parallelism: usize) -> Self {
         self.map_options(|o| o.with_parallelism(parallelism))
     }
 
-    /// See [`ScanOptions::with_deadline`].
+    /// Fail with a timeout error if the whole scan takes longer than this
+    /// (see [`ScanOptions::with_deadline`]).
     pub fn with_deadline(self, deadline: Option<Duration>) -> Self {
         self.map_options(|o| o.with_deadline(deadline))
     }
 
-    /// See [`ScanOptions::with_key_filter`].
+    /// Read only the keys this filter admits (see [`ScanOptions::with_key_filter`]).
     pub fn with_key_filter(self, filter: KeyFilter) -> Self {
         self.map_options(|o| o.with_key_filter(filter))
     }
 
-    /// See [`ScanOptions::with_predicate_json`].
+    /// Read only what a serialized Polars predicate can match (see [`ScanOptions::with_predicate_json`]).
     pub fn with_predicate_json(self, predicate: Option<&str>) -> Self {
         self.map_options(|o| o.with_predicate_json(predicate))
     }
 
-    /// See [`ScanOptions::with_parse_hint`].
+    /// Extra advice appended to parse errors (see [`ScanOptions::with_parse_hint`]).
     pub fn with_parse_hint(self, hint: Option<String>) -> Self {
         self.map_options(|o| o.with_parse_hint(hint))
     }

@@ -25,7 +25,7 @@ impl ScanOptions {
 }
 
 impl<K> ScanBuilder<K> {
-    /// See [`ScanOptions::with_search`].
+    /// Let a RediSearch index produce the keys (see [`ScanOptions::with_search`]).
     pub fn with_search(mut self, search: SearchOptions) -> Self {
         self.options = self.options.with_search(search);
         self
