@@ -19,8 +19,8 @@ use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
 use crate::read::layout::{Layout, RowBuilders};
-use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
-use crate::types::{check_flat, Field};
+use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::types::{check_flat, Field, IndexOn};
 
 /// Builds a scan of Redis hashes, one row per hash.
 ///
@@ -38,61 +38,51 @@ use crate::types::{check_flat, Field};
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
+pub type HashScanBuilder = ScanBuilder<HashKind>;
+
+/// The settings of a [`HashScanBuilder`].
 #[derive(Clone, Debug)]
-pub struct HashScanBuilder {
-    config: ConnectionConfig,
+pub struct HashKind {
     schema: Vec<Field>,
     fetch: HashFetch,
-    options: ScanOptions,
 }
 
 impl HashScanBuilder {
     /// A scan of every hash (pattern `*`) with these value fields.
     pub fn new(config: ConnectionConfig, schema: Vec<Field>) -> Self {
-        HashScanBuilder {
-            config,
+        let kind = HashKind {
             schema,
             fetch: HashFetch::Auto,
-            options: ScanOptions::default(),
-        }
+        };
+        ScanBuilder::with_kind(config, kind)
     }
-
-    scan_builder_methods!();
 
     /// Choose between `HGETALL` and `HMGET`. Default [`HashFetch::Auto`].
     pub fn with_fetch(mut self, fetch: HashFetch) -> Self {
-        self.fetch = fetch;
+        self.kind.fetch = fetch;
         self
     }
 }
 
-impl Plan for HashScanBuilder {
+impl Plan for HashKind {
     type Fetcher = HashFetcher;
     const REDIS_TYPE: &'static str = "hash";
-
-    fn config(&self) -> &ConnectionConfig {
-        &self.config
-    }
-
-    fn options(&self) -> &ScanOptions {
-        &self.options
-    }
 
     fn fields(&self) -> Result<Vec<Field>> {
         check_flat(&self.schema, "hash values")?;
         Ok(self.schema.clone())
     }
 
-    fn index_on(&self) -> Option<crate::search::IndexOn> {
-        Some(crate::search::IndexOn::Hash)
+    fn index_on(&self) -> Option<IndexOn> {
+        Some(IndexOn::Hash)
     }
 
-    fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<HashFetcher> {
+    fn fetcher(&self, context: FetchContext) -> Result<HashFetcher> {
         Ok(HashFetcher::new(
-            layout,
+            context.layout,
             self.schema.len(),
             self.fetch,
-            wrong_type_is_error,
+            context.wrong_type_is_error,
         ))
     }
 }

@@ -1,22 +1,28 @@
 //! Which keys a scan reads: a SCAN over a pattern (server-side TYPE filter),
-//! an explicit list, or the reply of a query command (`TS.QUERYINDEX`).
+//! an explicit list, or the reply of a query command (`TS.QUERYINDEX`); a
+//! pattern may instead be answered by a [`PatternKeySource`] (a RediSearch
+//! index, implemented in the `search` module).
 //! Either way every key is handed out at most once, in batches whose keys
 //! all live on one server (on a cluster: one `SCAN` per master, listed keys
 //! routed by hash slot).
 
+use std::any::Any;
 use std::collections::HashSet;
+use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use futures_core::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::net::cluster::{keys_in_slot, Topology};
+use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::glob::glob_match;
 use crate::net::resp::{Cmd, Value};
-use crate::search::SearchSource;
+use crate::types::{Field, IndexOn};
 
 /// Where the keys of a scan come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +36,58 @@ pub enum KeySelection {
     /// of the scanned type when listed, so a key of another type by the time
     /// it is fetched is skipped, as for patterns.
     Query(Vec<Vec<u8>>),
+}
+
+/// What a pattern key source may know about the scan it lists keys for,
+/// fixed when the scan is built.
+#[derive(Clone, Debug)]
+pub(crate) struct ScanFacts {
+    pub(crate) config: ConnectionConfig,
+    /// The `SCAN ... TYPE` name of the scanned type.
+    pub(crate) redis_type: &'static str,
+    /// The kind of document an index over the scanned type reads, if any can.
+    pub(crate) index_on: Option<IndexOn>,
+    /// The full (unprojected) value schema.
+    pub(crate) fields: Vec<Field>,
+    /// Per column, the identifiers an index attribute over it may have.
+    pub(crate) identifiers: Vec<(String, Vec<String>)>,
+    /// The serialized Polars predicate the scan narrows by, if any.
+    pub(crate) predicate: Option<String>,
+    /// The scan's row limit.
+    pub(crate) limit: Option<usize>,
+}
+
+/// Settings (in [`ScanOptions`](crate::ScanOptions)) that make a
+/// [`PatternKeySource`] for each scan.
+pub(crate) trait PatternKeyPlanner: fmt::Debug + Send + Sync {
+    /// Check the settings on their own (when the scan is validated).
+    fn validate(&self) -> Result<()>;
+
+    /// The source for `scan`, or `None` when the settings leave the keys to
+    /// `SCAN`; an error when they cannot apply to this scan.
+    fn source(&self, scan: ScanFacts) -> Result<Option<Arc<dyn PatternKeySource>>>;
+
+    /// The planner as [`Any`], for its owner to recover the concrete settings.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Lists the keys of a pattern scan some other way than `SCAN`.
+pub(crate) trait PatternKeySource: fmt::Debug + Send + Sync {
+    /// Whether the source lists the keys on `topology` (else `SCAN` does).
+    fn lists_keys_on(&self, topology: &Topology) -> bool;
+
+    /// Send the keys matching `pattern` to `tx` in batches of
+    /// `producer.batch_size`, each routed to its node; `conn` is a
+    /// connection to the first node. The source may fall back to
+    /// [`KeyProducer::send_scan`].
+    fn send_keys<'a>(
+        &'a self,
+        producer: &'a KeyProducer,
+        topology: &'a Arc<Topology>,
+        conn: Connection,
+        pattern: &'a [u8],
+        tx: &'a mpsc::Sender<Result<KeyBatch>>,
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
 /// One unit of work for a fetch worker: keys that all live on one node
@@ -87,8 +145,8 @@ pub(crate) struct KeyProducer {
     pub(crate) redis_type: &'static str,
     pub(crate) batch_size: usize,
     pub(crate) count_hint: usize,
-    /// Keys from a RediSearch index instead of `SCAN` (pattern selections only).
-    pub(crate) search: Option<Arc<SearchSource>>,
+    /// Lists the keys instead of `SCAN` (pattern selections only).
+    pub(crate) pattern_source: Option<Arc<dyn PatternKeySource>>,
 }
 
 impl KeyProducer {
@@ -112,15 +170,15 @@ impl KeyProducer {
         conn: Option<Connection>,
         tx: &mpsc::Sender<Result<KeyBatch>>,
     ) -> Result<()> {
-        let search = self
-            .search
+        let source = self
+            .pattern_source
             .as_ref()
-            .filter(|search| !(topology.is_cluster() && search.options.is_auto()));
-        match (&self.selection, search) {
+            .filter(|source| source.lists_keys_on(topology));
+        match (&self.selection, source) {
             (KeySelection::Keys(keys), _) => return self.send_list(topology, keys, tx).await,
-            (KeySelection::Pattern(pattern), Some(search)) => {
+            (KeySelection::Pattern(pattern), Some(source)) => {
                 let conn = connection(conn, topology, 0).await?;
-                return crate::search::send_keys(self, topology, search, conn, pattern, tx).await;
+                return source.send_keys(self, topology, conn, pattern, tx).await;
             }
             (KeySelection::Pattern(_) | KeySelection::Query(_), _) => {}
         }

@@ -28,7 +28,7 @@ use crate::read::collection::prelude::*;
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
-pub type ListScanBuilder = CollectionScanBuilder<ListKind>;
+pub type ListScanBuilder = ScanBuilder<ListKind>;
 
 /// The settings of a [`ListScanBuilder`].
 #[derive(Clone, Debug)]
@@ -45,10 +45,8 @@ impl ListScanBuilder {
             element,
             position: None,
         };
-        CollectionScanBuilder::with_kind(config, kind)
+        ScanBuilder::with_kind(config, kind)
     }
-
-    scan_builder_methods!();
 
     /// Name and type of the element column. Default `element`, `Utf8`.
     pub fn with_element(mut self, name: impl Into<String>, field_type: FieldType) -> Self {
@@ -64,15 +62,16 @@ impl ListScanBuilder {
     }
 }
 
-impl Kind for ListKind {
+impl Plan for ListKind {
     const REDIS_TYPE: &'static str = "list";
     type Fetcher = PagedFetcher<ListSource>;
 
-    fn fields(&self) -> Vec<Field> {
+    fn fields(&self) -> Result<Vec<Field>> {
         let position = self.position.iter();
-        std::iter::once(self.element.clone())
+        let fields = std::iter::once(self.element.clone())
             .chain(position.map(|name| Field::new(name, FieldType::Int64)))
-            .collect()
+            .collect();
+        flat(fields, Self::REDIS_TYPE)
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
@@ -80,7 +79,7 @@ impl Kind for ListKind {
             element: context.column(&self.element.name),
             position: self.position.as_deref().and_then(|p| context.column(p)),
         };
-        Ok(context.paged(source))
+        Ok(context.paged(source, None))
     }
 }
 

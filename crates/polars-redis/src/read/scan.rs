@@ -1,10 +1,12 @@
-//! What every scan shares, whatever the Redis type: the options, their
-//! setters, and the path from a validated builder to a running scan.
+//! What every scan shares, whatever the Redis type: the options
+//! ([`ScanOptions`]), the builder ([`ScanBuilder`]) with its shared setters,
+//! and the path from a validated builder to a running scan.
 //!
-//! Each type module (`hash`, ...) defines a builder holding a
-//! [`ScanOptions`], invokes [`scan_builder_methods!`] for the shared setters
-//! and `build` methods, and implements [`Plan`] to say which value columns
-//! it emits and how it fetches them.
+//! Each type module (`hash`, ...) defines a kind (`HashKind`, ...) holding
+//! its own settings, implements [`Plan`] for it to say which value columns
+//! it emits and how it fetches them, and adds its own setters in an
+//! `impl ScanBuilder<ItsKind>` block; its public builder name is an alias
+//! (`pub type HashScanBuilder = ScanBuilder<HashKind>`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,11 +16,14 @@ use arrow_schema::SchemaRef;
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::read::engine::{Fetcher, ScanJob};
-use crate::read::keys::{KeyProducer, KeySelection};
+use crate::read::keys::{
+    KeyProducer, KeySelection, PatternKeyPlanner, PatternKeySource, ScanFacts,
+};
 use crate::read::layout::{ExtraColumns, Layout};
+use crate::read::output::{RecordBatchIter, RecordBatchStream};
+use crate::read::paged::{PagedFetcher, PagedSource};
 use crate::read::pushdown::KeyFilter;
-use crate::search::{IndexOn, SearchOptions, SearchPlan, SearchSource};
-use crate::types::Field;
+use crate::types::{Field, IndexOn};
 
 /// Default number of keys fetched per pipeline (and rows per batch for hashes).
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
@@ -40,7 +45,9 @@ pub struct ScanOptions {
     pub(crate) parse_hint: Option<String>,
     pub(crate) key_filter: KeyFilter,
     pub(crate) predicate: Option<Arc<str>>,
-    pub(crate) search: SearchOptions,
+    /// Lists the keys of pattern scans instead of `SCAN`, when set (a
+    /// RediSearch index: `with_search`, in the `search` module).
+    pub(crate) key_planner: Option<Arc<dyn PatternKeyPlanner>>,
 }
 
 impl Default for ScanOptions {
@@ -58,13 +65,115 @@ impl Default for ScanOptions {
             parse_hint: None,
             key_filter: KeyFilter::Any,
             predicate: None,
-            search: SearchOptions::default(),
+            key_planner: None,
         }
     }
 }
 
 impl ScanOptions {
-    scan_option_setters!();
+    /// Read the keys matching a glob pattern (`SCAN ... MATCH`). Default `*`.
+    pub fn with_pattern(mut self, pattern: impl AsRef<[u8]>) -> Self {
+        self.selection = KeySelection::Pattern(pattern.as_ref().to_vec());
+        self
+    }
+
+    /// Read exactly these keys instead of scanning; missing keys give no row.
+    pub fn with_keys<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<[u8]>,
+    {
+        let keys = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
+        self.selection = KeySelection::Keys(keys);
+        self
+    }
+
+    /// Name of the key column, or `None` to leave it out. Default `_key`.
+    pub fn with_key_column(mut self, name: Option<&str>) -> Self {
+        self.extra.key = name.map(str::to_string);
+        self
+    }
+
+    /// Name of the TTL column (seconds left, null for no expiry), or `None`. Default off.
+    pub fn with_ttl_column(mut self, name: Option<&str>) -> Self {
+        self.extra.ttl = name.map(str::to_string);
+        self
+    }
+
+    /// Name of the row index column (`UInt32` from 0), or `None`. Default off.
+    pub fn with_row_index_column(mut self, name: Option<&str>) -> Self {
+        self.extra.row_index = name.map(str::to_string);
+        self
+    }
+
+    /// Only emit these columns (value fields or extra columns).
+    pub fn with_projection<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.projection = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Keys fetched per pipeline. Default 1000.
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100).
+    pub fn with_count_hint(mut self, count: usize) -> Self {
+        self.count_hint = Some(count);
+        self
+    }
+
+    /// Stop after this many rows.
+    pub fn with_limit(mut self, limit: Option<usize>) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// `true` (default): an unparsable value is an error naming key, field
+    /// and value. `false`: it becomes null.
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Pipelines in flight, each on its own connection. Default 3.
+    pub fn with_parallelism(mut self, parallelism: usize) -> Self {
+        self.parallelism = parallelism;
+        self
+    }
+
+    /// Fail with a timeout error if the whole scan takes longer than this.
+    pub fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Read only the keys this filter admits (see [`KeyFilter::from_polars_json`]).
+    pub fn with_key_filter(mut self, filter: KeyFilter) -> Self {
+        self.key_filter = filter;
+        self
+    }
+
+    /// A serialized Polars predicate (`Expr.meta.serialize(format="json")`,
+    /// see [`KeyFilter::from_polars_json`]): the scan reads only what it can
+    /// match, e.g. fewer keys, or a narrower range of entries for types
+    /// that read ranges. Rows are not filtered by it: the caller still
+    /// applies the predicate. Ignored when a row index is emitted.
+    pub fn with_predicate_json(mut self, predicate: Option<&str>) -> Self {
+        self.predicate = predicate.map(Arc::from);
+        self
+    }
+
+    /// Extra advice appended to parse errors (e.g. that the schema was inferred).
+    pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
+        self.parse_hint = hint;
+        self
+    }
 
     pub(crate) fn validate(&self) -> Result<()> {
         if self.batch_size == 0 {
@@ -77,7 +186,9 @@ impl ScanOptions {
                 "parallelism must be at least 1".into(),
             ));
         }
-        self.search.validate()?;
+        if let Some(planner) = &self.key_planner {
+            planner.validate()?;
+        }
         if self.count_hint == Some(0) {
             return Err(Error::InvalidArgument(
                 "count_hint must be at least 1".into(),
@@ -150,23 +261,29 @@ impl ScanOptions {
         }
     }
 
+    /// The keys to read: the selection, narrowed by the key filter. The flag
+    /// says whether the narrowing derived the keys (from a pattern).
+    pub(crate) fn narrowed_selection(&self) -> (KeySelection, bool) {
+        self.effective_key_filter().narrow(self.selection.clone())
+    }
+
     /// The key producer, after narrowing by the key filter. The flag says
     /// whether a key of another type is an error (keys the user listed) or
     /// skipped (keys found by SCAN, or derived from a pattern).
     pub(crate) fn key_producer(
         &self,
         redis_type: &'static str,
-        search: Option<SearchSource>,
+        pattern_source: Option<Arc<dyn PatternKeySource>>,
     ) -> (KeyProducer, bool) {
         let user_listed = matches!(self.selection, KeySelection::Keys(_));
-        let (selection, derived) = self.effective_key_filter().narrow(self.selection.clone());
+        let (selection, derived) = self.narrowed_selection();
         // Never fetch more keys per pipeline than the row limit needs.
         let batch_size = self
             .limit
             .map_or(self.batch_size, |l| l.clamp(1, self.batch_size));
-        // An index answers pattern scans only (a key list is read directly).
-        let search = match selection {
-            KeySelection::Pattern(_) => search.map(Arc::new),
+        // Another key source answers pattern scans only (a key list is read directly).
+        let pattern_source = match selection {
+            KeySelection::Pattern(_) => pattern_source,
             KeySelection::Keys(_) | KeySelection::Query(_) => None,
         };
         let producer = KeyProducer {
@@ -174,23 +291,56 @@ impl ScanOptions {
             redis_type,
             batch_size,
             count_hint: self.count_hint.unwrap_or(batch_size.max(100)),
-            search,
+            pattern_source,
         };
         (producer, user_listed && !derived)
     }
 }
 
-/// The type-specific half of a scan builder.
+/// What a fetcher of one type needs to know about the scan.
+pub(crate) struct FetchContext {
+    pub(crate) layout: Arc<Layout>,
+    /// Keys the user listed: a key of another type is an error, not skipped.
+    pub(crate) wrong_type_is_error: bool,
+    /// Rows per page and per emitted chunk.
+    pub(crate) batch_size: usize,
+    /// The scan's row limit.
+    pub(crate) limit: Option<usize>,
+    /// The serialized predicate to narrow reads by (see `ScanOptions::predicate_json`).
+    pub(crate) predicate_json: Option<String>,
+}
+
+impl FetchContext {
+    /// Position of the value column `name` in the (projected) layout.
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
+        self.layout.fields.iter().position(|f| f.name == name)
+    }
+
+    /// A fetcher reading `source` in pages of `batch_size` rows, at most
+    /// `per_key` rows a key.
+    pub(crate) fn paged<S: PagedSource>(self, source: S, per_key: Option<u64>) -> PagedFetcher<S> {
+        PagedFetcher::new(
+            source,
+            self.layout,
+            self.batch_size,
+            per_key,
+            self.limit,
+            self.wrong_type_is_error,
+        )
+    }
+}
+
+/// The type-specific half of a scan, implemented by each kind (`HashKind`, ...).
 pub(crate) trait Plan {
     /// Fetches the rows of this type.
     type Fetcher: Fetcher;
     /// The `SCAN ... TYPE` name, e.g. `hash`.
     const REDIS_TYPE: &'static str;
 
-    fn config(&self) -> &ConnectionConfig;
-    fn options(&self) -> &ScanOptions;
-    /// Every value column this scan can emit, before projection.
+    /// Every value column this scan can emit, before projection (an error
+    /// for settings that do not fit together).
     fn fields(&self) -> Result<Vec<Field>>;
+
     /// The kind of document an index over this type reads, if any type of
     /// index can (hashes and JSON).
     fn index_on(&self) -> Option<IndexOn> {
@@ -203,248 +353,224 @@ pub(crate) trait Plan {
         vec![column.to_string()]
     }
 
-    /// The fetcher for a validated, projected layout. `wrong_type_is_error`
-    /// is true when the user listed the keys (a key of another type is then
-    /// reported rather than skipped).
-    fn fetcher(&self, layout: Arc<Layout>, wrong_type_is_error: bool) -> Result<Self::Fetcher>;
+    /// The fetcher for a validated, projected layout.
+    fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher>;
 }
 
-/// Validate a plan and resolve its layout.
-pub(crate) fn layout<P: Plan>(plan: &P) -> Result<Layout> {
-    let options = plan.options();
-    options.validate()?;
-    let fields = plan.fields()?;
-    let mut names = std::collections::HashSet::new();
-    for field in &fields {
-        if !names.insert(&field.name) {
-            return Err(Error::InvalidArgument(format!(
-                "field `{}` appears twice in the schema",
-                field.name
-            )));
+/// Builds a scan of one Redis type: the shared options, and the type's own
+/// settings in `kind`. Use the aliases ([`HashScanBuilder`](crate::HashScanBuilder),
+/// [`JsonScanBuilder`](crate::JsonScanBuilder), ...): each has a `new` and
+/// setters of its own besides the shared ones below.
+#[derive(Clone, Debug)]
+pub struct ScanBuilder<K> {
+    pub(crate) config: ConnectionConfig,
+    pub(crate) options: ScanOptions,
+    pub(crate) kind: K,
+}
+
+impl<K> ScanBuilder<K> {
+    /// A scan with default options (every key of the type, pattern `*`).
+    pub(crate) fn with_kind(config: ConnectionConfig, kind: K) -> Self {
+        ScanBuilder {
+            config,
+            options: ScanOptions::default(),
+            kind,
         }
     }
-    let (extra, fields) = options.project(&fields)?;
-    let mut layout = Layout::new(extra, fields, options.strict)?;
-    layout.parse_hint = options.parse_hint.clone();
-    Ok(layout)
-}
 
-/// Validate a plan and turn it into a job ready to spawn.
-pub(crate) fn job<P: Plan>(plan: &P) -> Result<(ScanJob<P::Fetcher>, SchemaRef)> {
-    let layout = Arc::new(layout(plan)?);
-    let options = plan.options();
-    let (keys, wrong_type_is_error) = options.key_producer(P::REDIS_TYPE, search_source(plan)?);
-    let fetcher = plan.fetcher(layout.clone(), wrong_type_is_error)?;
-    let schema = layout.output_schema.clone();
-    let job = ScanJob {
-        config: plan.config().clone(),
-        fetcher: Arc::new(fetcher),
-        layout,
-        keys,
-        parallelism: options.parallelism,
-        limit: options.limit,
-        deadline: options.deadline,
-    };
-    Ok((job, schema))
-}
-
-/// The search-driven key source of a plan, when its options ask for one.
-fn search_source<P: Plan>(plan: &P) -> Result<Option<SearchSource>> {
-    let options = plan.options();
-    if options.search.is_off() {
-        return Ok(None);
+    /// Replace every shared option at once.
+    pub fn with_options(mut self, options: ScanOptions) -> Self {
+        self.options = options;
+        self
     }
-    let on = plan.index_on().ok_or_else(|| {
-        Error::InvalidArgument(format!("RediSearch cannot index {} keys", P::REDIS_TYPE))
-    })?;
-    let fields = plan.fields()?;
-    let identifiers = fields
-        .iter()
-        .map(|f| (f.name.clone(), plan.index_identifiers(&f.name)))
-        .collect();
-    Ok(Some(SearchSource {
-        identifiers,
-        config: plan.config().clone(),
-        options: options.search.clone(),
-        predicate: options.predicate_json().map(str::to_string),
-        on,
-        fields,
-        limit: options.limit,
-    }))
-}
 
-/// How a plan would use RediSearch, without reading any data.
-pub(crate) fn search_plan<P: Plan>(plan: &P) -> Result<SearchPlan> {
-    layout(plan)?;
-    let options = plan.options();
-    let Some(source) = search_source(plan)? else {
-        return Ok(crate::search::SearchPlan::off());
-    };
-    let pattern = match options
-        .effective_key_filter()
-        .narrow(options.selection.clone())
+    fn map_options(mut self, set: impl FnOnce(ScanOptions) -> ScanOptions) -> Self {
+        self.options = set(self.options);
+        self
+    }
+
+    /// Read the keys matching a glob pattern (see [`ScanOptions::with_pattern`]).
+    pub fn with_pattern(self, pattern: impl AsRef<[u8]>) -> Self {
+        self.map_options(|o| o.with_pattern(pattern))
+    }
+
+    /// Read exactly these keys instead of scanning; missing keys give no row
+    /// (see [`ScanOptions::with_keys`]).
+    pub fn with_keys<I, S>(self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
     {
-        (KeySelection::Pattern(pattern), _) => pattern,
-        (KeySelection::Keys(_) | KeySelection::Query(_), _) => return Ok(SearchPlan::keys_listed()),
-    };
-    crate::net::runtime::runtime().block_on(crate::search::explain(&source, &pattern))
+        self.map_options(|o| o.with_keys(keys))
+    }
+
+    /// Name of the key column, or `None` to leave it out (see [`ScanOptions::with_key_column`]).
+    pub fn with_key_column(self, name: Option<&str>) -> Self {
+        self.map_options(|o| o.with_key_column(name))
+    }
+
+    /// Name of the TTL column (seconds left, null for no expiry), or `None`
+    /// (see [`ScanOptions::with_ttl_column`]).
+    pub fn with_ttl_column(self, name: Option<&str>) -> Self {
+        self.map_options(|o| o.with_ttl_column(name))
+    }
+
+    /// Name of the row index column (`UInt32` from 0), or `None`
+    /// (see [`ScanOptions::with_row_index_column`]).
+    pub fn with_row_index_column(self, name: Option<&str>) -> Self {
+        self.map_options(|o| o.with_row_index_column(name))
+    }
+
+    /// Only emit these columns (value fields or extra columns)
+    /// (see [`ScanOptions::with_projection`]).
+    pub fn with_projection<I, S>(self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.map_options(|o| o.with_projection(columns))
+    }
+
+    /// Keys fetched per pipeline (see [`ScanOptions::with_batch_size`]).
+    pub fn with_batch_size(self, batch_size: usize) -> Self {
+        self.map_options(|o| o.with_batch_size(batch_size))
+    }
+
+    /// `COUNT` hint for `SCAN` (see [`ScanOptions::with_count_hint`]).
+    pub fn with_count_hint(self, count: usize) -> Self {
+        self.map_options(|o| o.with_count_hint(count))
+    }
+
+    /// Stop after this many rows (see [`ScanOptions::with_limit`]).
+    pub fn with_limit(self, limit: Option<usize>) -> Self {
+        self.map_options(|o| o.with_limit(limit))
+    }
+
+    /// Whether an unparsable value is an error (default) or null (see [`ScanOptions::with_strict`]).
+    pub fn with_strict(self, strict: bool) -> Self {
+        self.map_options(|o| o.with_strict(strict))
+    }
+
+    /// Pipelines in flight, each on its own connection (see [`ScanOptions::with_parallelism`]).
+    pub fn with_parallelism(self, parallelism: usize) -> Self {
+        self.map_options(|o| o.with_parallelism(parallelism))
+    }
+
+    /// Fail with a timeout error if the whole scan takes longer than this
+    /// (see [`ScanOptions::with_deadline`]).
+    pub fn with_deadline(self, deadline: Option<Duration>) -> Self {
+        self.map_options(|o| o.with_deadline(deadline))
+    }
+
+    /// Read only the keys this filter admits (see [`ScanOptions::with_key_filter`]).
+    pub fn with_key_filter(self, filter: KeyFilter) -> Self {
+        self.map_options(|o| o.with_key_filter(filter))
+    }
+
+    /// Read only what a serialized Polars predicate can match (see [`ScanOptions::with_predicate_json`]).
+    pub fn with_predicate_json(self, predicate: Option<&str>) -> Self {
+        self.map_options(|o| o.with_predicate_json(predicate))
+    }
+
+    /// Extra advice appended to parse errors (see [`ScanOptions::with_parse_hint`]).
+    pub fn with_parse_hint(self, hint: Option<String>) -> Self {
+        self.map_options(|o| o.with_parse_hint(hint))
+    }
 }
 
-/// The shared option setters, for [`ScanOptions`] itself (no argument) and
-/// for builders that hold it in a field (`scan_option_setters!(options)`).
-macro_rules! scan_option_setters {
-    ($($field:ident)?) => {
-        /// Read the keys matching a glob pattern (`SCAN ... MATCH`). Default `*`.
-        pub fn with_pattern(mut self, pattern: impl AsRef<[u8]>) -> Self {
-            self$(.$field)?.selection = $crate::read::keys::KeySelection::Pattern(pattern.as_ref().to_vec());
-            self
-        }
+// `Plan` is crate-private on purpose: the kinds are this crate's own, and
+// the builders are used through their aliases.
+#[allow(private_bounds)]
+impl<K: Plan> ScanBuilder<K> {
+    /// Validate the options and start the scan on the shared runtime.
+    pub fn build(self) -> Result<RecordBatchIter> {
+        let (job, schema) = self.job()?;
+        Ok(RecordBatchIter::spawn(job, schema))
+    }
 
-        /// Read exactly these keys instead of scanning; missing keys give no row.
-        pub fn with_keys<I, K>(mut self, keys: I) -> Self
-        where
-            I: IntoIterator<Item = K>,
-            K: AsRef<[u8]>,
-        {
-            let keys = keys.into_iter().map(|k| k.as_ref().to_vec()).collect();
-            self$(.$field)?.selection = $crate::read::keys::KeySelection::Keys(keys);
-            self
-        }
+    /// Validate the options and start the scan on the current Tokio runtime.
+    pub fn build_stream(self) -> Result<RecordBatchStream> {
+        let (job, schema) = self.job()?;
+        Ok(RecordBatchStream::spawn(job, schema))
+    }
 
-        /// Name of the key column, or `None` to leave it out. Default `_key`.
-        pub fn with_key_column(mut self, name: Option<&str>) -> Self {
-            self$(.$field)?.extra.key = name.map(str::to_string);
-            self
-        }
+    /// The schema the scan will emit.
+    pub fn output_schema(&self) -> Result<SchemaRef> {
+        Ok(self.layout()?.output_schema.clone())
+    }
 
-        /// Name of the TTL column (seconds left, null for no expiry), or `None`. Default off.
-        pub fn with_ttl_column(mut self, name: Option<&str>) -> Self {
-            self$(.$field)?.extra.ttl = name.map(str::to_string);
-            self
+    /// Validate the settings and resolve the layout.
+    pub(crate) fn layout(&self) -> Result<Layout> {
+        let options = &self.options;
+        options.validate()?;
+        let fields = self.kind.fields()?;
+        let mut names = std::collections::HashSet::new();
+        for field in &fields {
+            if !names.insert(&field.name) {
+                return Err(Error::InvalidArgument(format!(
+                    "field `{}` appears twice in the schema",
+                    field.name
+                )));
+            }
         }
+        let (extra, fields) = options.project(&fields)?;
+        let mut layout = Layout::new(extra, fields, options.strict)?;
+        layout.parse_hint = options.parse_hint.clone();
+        Ok(layout)
+    }
 
-        /// Name of the row index column (`UInt32` from 0), or `None`. Default off.
-        pub fn with_row_index_column(mut self, name: Option<&str>) -> Self {
-            self$(.$field)?.extra.row_index = name.map(str::to_string);
-            self
-        }
+    /// What a pattern key source may know about this scan.
+    pub(crate) fn scan_facts(&self) -> Result<ScanFacts> {
+        let fields = self.kind.fields()?;
+        let identifiers = fields
+            .iter()
+            .map(|f| (f.name.clone(), self.kind.index_identifiers(&f.name)))
+            .collect();
+        Ok(ScanFacts {
+            config: self.config.clone(),
+            redis_type: K::REDIS_TYPE,
+            index_on: self.kind.index_on(),
+            fields,
+            identifiers,
+            predicate: self.options.predicate_json().map(str::to_string),
+            limit: self.options.limit,
+        })
+    }
 
-        /// Only emit these columns (value fields or extra columns).
-        pub fn with_projection<I, S>(mut self, columns: I) -> Self
-        where
-            I: IntoIterator<Item = S>,
-            S: Into<String>,
-        {
-            self$(.$field)?.projection = Some(columns.into_iter().map(Into::into).collect());
-            self
+    /// The key source the options ask for instead of `SCAN`, if any.
+    fn pattern_source(&self) -> Result<Option<Arc<dyn PatternKeySource>>> {
+        match &self.options.key_planner {
+            Some(planner) => planner.source(self.scan_facts()?),
+            None => Ok(None),
         }
+    }
 
-        /// Keys fetched per pipeline. Default 1000.
-        pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-            self$(.$field)?.batch_size = batch_size;
-            self
-        }
-
-        /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100).
-        pub fn with_count_hint(mut self, count: usize) -> Self {
-            self$(.$field)?.count_hint = Some(count);
-            self
-        }
-
-        /// Stop after this many rows.
-        pub fn with_limit(mut self, limit: Option<usize>) -> Self {
-            self$(.$field)?.limit = limit;
-            self
-        }
-
-        /// `true` (default): an unparsable value is an error naming key, field
-        /// and value. `false`: it becomes null.
-        pub fn with_strict(mut self, strict: bool) -> Self {
-            self$(.$field)?.strict = strict;
-            self
-        }
-
-        /// Pipelines in flight, each on its own connection. Default 3.
-        pub fn with_parallelism(mut self, parallelism: usize) -> Self {
-            self$(.$field)?.parallelism = parallelism;
-            self
-        }
-
-        /// Fail with a timeout error if the whole scan takes longer than this.
-        pub fn with_deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
-            self$(.$field)?.deadline = deadline;
-            self
-        }
-
-        /// Read only the keys this filter admits (see `KeyFilter::from_polars_json`).
-        pub fn with_key_filter(mut self, filter: $crate::read::pushdown::KeyFilter) -> Self {
-            self$(.$field)?.key_filter = filter;
-            self
-        }
-
-        /// A serialized Polars predicate (`Expr.meta.serialize(format="json")`,
-        /// see `KeyFilter::from_polars_json`): the scan reads only what it can
-        /// match, e.g. fewer keys, or a narrower range of entries for types
-        /// that read ranges. Rows are not filtered by it: the caller still
-        /// applies the predicate. Ignored when a row index is emitted.
-        pub fn with_predicate_json(mut self, predicate: Option<&str>) -> Self {
-            self$(.$field)?.predicate = predicate.map(std::sync::Arc::from);
-            self
-        }
-
-        /// Let a RediSearch index produce the keys (see [`crate::search::SearchOptions`]).
-        pub fn with_search(mut self, search: $crate::search::SearchOptions) -> Self {
-            self$(.$field)?.search = search;
-            self
-        }
-
-        /// Extra advice appended to parse errors (e.g. that the schema was inferred).
-        pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
-            self$(.$field)?.parse_hint = hint;
-            self
-        }
-    };
+    /// Validate the settings and turn them into a job ready to spawn.
+    fn job(&self) -> Result<(ScanJob<K::Fetcher>, SchemaRef)> {
+        let layout = Arc::new(self.layout()?);
+        let options = &self.options;
+        let (keys, wrong_type_is_error) =
+            options.key_producer(K::REDIS_TYPE, self.pattern_source()?);
+        let fetcher = self.kind.fetcher(FetchContext {
+            layout: layout.clone(),
+            wrong_type_is_error,
+            batch_size: options.batch_size,
+            limit: options.limit,
+            predicate_json: options.predicate_json().map(str::to_string),
+        })?;
+        let schema = layout.output_schema.clone();
+        let job = ScanJob {
+            config: self.config.clone(),
+            fetcher: Arc::new(fetcher),
+            layout,
+            keys,
+            parallelism: options.parallelism,
+            limit: options.limit,
+            deadline: options.deadline,
+        };
+        Ok((job, schema))
+    }
 }
-
-/// Setters and `build` methods shared by every scan builder. The builder
-/// must have an `options: ScanOptions` field and implement [`Plan`].
-macro_rules! scan_builder_methods {
-    () => {
-        /// Validate the options and start the scan on the shared runtime.
-        pub fn build(self) -> $crate::error::Result<$crate::read::output::RecordBatchIter> {
-            let (job, schema) = $crate::read::scan::job(&self)?;
-            Ok($crate::read::output::RecordBatchIter::spawn(job, schema))
-        }
-
-        /// Validate the options and start the scan on the current Tokio runtime.
-        pub fn build_stream(
-            self,
-        ) -> $crate::error::Result<$crate::read::output::RecordBatchStream> {
-            let (job, schema) = $crate::read::scan::job(&self)?;
-            Ok($crate::read::output::RecordBatchStream::spawn(job, schema))
-        }
-
-        /// The schema the scan will emit.
-        pub fn output_schema(&self) -> $crate::error::Result<arrow_schema::SchemaRef> {
-            Ok($crate::read::scan::layout(self)?.output_schema.clone())
-        }
-
-        /// How the scan would use RediSearch (which index, which query), without reading data.
-        pub fn search_plan(&self) -> $crate::error::Result<$crate::search::SearchPlan> {
-            $crate::read::scan::search_plan(self)
-        }
-
-        /// Replace every shared option at once.
-        pub fn with_options(mut self, options: $crate::read::scan::ScanOptions) -> Self {
-            self.options = options;
-            self
-        }
-
-        $crate::read::scan::scan_option_setters!(options);
-    };
-}
-
-pub(crate) use {scan_builder_methods, scan_option_setters};
 
 #[cfg(test)]
 mod tests {

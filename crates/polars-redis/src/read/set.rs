@@ -25,7 +25,7 @@ use crate::read::keys::SeenKeys;
 /// let rows: usize = reader.map(|b| b.map(|b| b.num_rows())).sum::<Result<_, _>>()?;
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
-pub type SetScanBuilder = CollectionScanBuilder<SetKind>;
+pub type SetScanBuilder = ScanBuilder<SetKind>;
 
 /// The settings of a [`SetScanBuilder`].
 #[derive(Clone, Debug)]
@@ -37,10 +37,8 @@ impl SetScanBuilder {
     /// A scan of every set (pattern `*`), members as UTF-8 in column `member`.
     pub fn new(config: ConnectionConfig) -> Self {
         let member = Field::new("member", FieldType::Utf8);
-        CollectionScanBuilder::with_kind(config, SetKind { member })
+        ScanBuilder::with_kind(config, SetKind { member })
     }
-
-    scan_builder_methods!();
 
     /// Name and type of the member column. Default `member`, `Utf8`.
     pub fn with_member(mut self, name: impl Into<String>, field_type: FieldType) -> Self {
@@ -49,17 +47,17 @@ impl SetScanBuilder {
     }
 }
 
-impl Kind for SetKind {
+impl Plan for SetKind {
     const REDIS_TYPE: &'static str = "set";
     type Fetcher = PagedFetcher<SetSource>;
 
-    fn fields(&self) -> Vec<Field> {
-        vec![self.member.clone()]
+    fn fields(&self) -> Result<Vec<Field>> {
+        flat(vec![self.member.clone()], Self::REDIS_TYPE)
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
         let member = context.column(&self.member.name);
-        Ok(context.paged(SetSource { member }))
+        Ok(context.paged(SetSource { member }, None))
     }
 }
 

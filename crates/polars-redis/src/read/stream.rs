@@ -10,16 +10,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::unexpected_reply;
 use crate::net::resp::{write_array, Item, ReplyReader};
-use crate::read::layout::Layout;
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
-use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
@@ -40,11 +38,12 @@ use crate::types::{FieldType, TimeUnit};
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
+pub type StreamScanBuilder = ScanBuilder<StreamKind>;
+
+/// The settings of a [`StreamScanBuilder`].
 #[derive(Clone, Debug)]
-pub struct StreamScanBuilder {
-    config: ConnectionConfig,
+pub struct StreamKind {
     schema: Vec<Field>,
-    options: ScanOptions,
     start_id: String,
     end_id: String,
     count_per_stream: Option<u64>,
@@ -56,66 +55,65 @@ pub struct StreamScanBuilder {
 impl StreamScanBuilder {
     /// A scan of every stream (pattern `*`), with these entry fields.
     pub fn new(config: ConnectionConfig, schema: Vec<Field>) -> Self {
-        StreamScanBuilder {
-            config,
+        let kind = StreamKind {
             schema,
-            options: ScanOptions::default(),
             start_id: "-".into(),
             end_id: "+".into(),
             count_per_stream: None,
             id_column: Some("_id".into()),
             timestamp_column: Some("_ts".into()),
             sequence_column: None,
-        }
+        };
+        ScanBuilder::with_kind(config, kind)
     }
-
-    scan_builder_methods!();
 
     /// Read only entries with ids in this range, as `XRANGE` takes them:
     /// `-`, `+`, `ms`, `ms-seq`, or `(id` to exclude the id. Default `-`, `+`.
     pub fn with_id_range(mut self, start: impl Into<String>, end: impl Into<String>) -> Self {
-        self.start_id = start.into();
-        self.end_id = end.into();
+        self.kind.start_id = start.into();
+        self.kind.end_id = end.into();
         self
     }
 
     /// Read at most this many entries (the first ones in the range) of each
     /// stream. Default: all.
     pub fn with_count_per_stream(mut self, count: Option<u64>) -> Self {
-        self.count_per_stream = count;
+        self.kind.count_per_stream = count;
         self
     }
 
     /// Name of the entry id column (String), or `None`. Default `_id`.
     pub fn with_id_column(mut self, name: Option<&str>) -> Self {
-        self.id_column = name.map(str::to_string);
+        self.kind.id_column = name.map(str::to_string);
         self
     }
 
     /// Name of the entry timestamp column (`Datetime(ms)`, the id's
     /// millisecond part), or `None`. Default `_ts`.
     pub fn with_timestamp_column(mut self, name: Option<&str>) -> Self {
-        self.timestamp_column = name.map(str::to_string);
+        self.kind.timestamp_column = name.map(str::to_string);
         self
     }
 
     /// Name of the entry sequence number column (UInt64, the id's part after
     /// the dash), or `None`. Default off.
     pub fn with_sequence_column(mut self, name: Option<&str>) -> Self {
-        self.sequence_column = name.map(str::to_string);
+        self.kind.sequence_column = name.map(str::to_string);
         self
     }
+}
 
+impl StreamKind {
     /// The id interval to read: the ids asked for, narrowed by what the
     /// predicate says about the timestamp column. `None` when empty.
-    fn interval(&self) -> Result<Option<(StreamId, StreamId)>> {
+    fn interval(&self, predicate: Option<&str>) -> Result<Option<(StreamId, StreamId)>> {
         let (Some(start), Some(end)) = (
             StreamId::parse_bound(&self.start_id, Side::Start)?,
             StreamId::parse_bound(&self.end_id, Side::End)?,
         ) else {
             return Ok(None);
         };
-        let range = match (self.options.predicate_json(), &self.timestamp_column) {
+        let range = match (predicate, &self.timestamp_column) {
             (Some(json), Some(column)) => ValueRange::from_polars_json(json, column),
             _ => ValueRange::default(),
         };
@@ -142,17 +140,9 @@ impl StreamScanBuilder {
     }
 }
 
-impl Plan for StreamScanBuilder {
+impl Plan for StreamKind {
     type Fetcher = PagedFetcher<StreamSource>;
     const REDIS_TYPE: &'static str = "stream";
-
-    fn config(&self) -> &ConnectionConfig {
-        &self.config
-    }
-
-    fn options(&self) -> &ScanOptions {
-        &self.options
-    }
 
     fn fields(&self) -> Result<Vec<Field>> {
         if self.count_per_stream == Some(0) {
@@ -160,7 +150,7 @@ impl Plan for StreamScanBuilder {
                 "count_per_stream must be at least 1".into(),
             ));
         }
-        self.interval()?;
+        self.interval(None)?;
         let id_columns = [
             (&self.id_column, FieldType::Utf8),
             (
@@ -180,13 +170,10 @@ impl Plan for StreamScanBuilder {
         Ok(fields)
     }
 
-    fn fetcher(
-        &self,
-        layout: Arc<Layout>,
-        wrong_type_is_error: bool,
-    ) -> Result<PagedFetcher<StreamSource>> {
+    fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<StreamSource>> {
         let mut lookup = HashMap::new();
-        let roles = layout
+        let roles = context
+            .layout
             .fields
             .iter()
             .enumerate()
@@ -205,19 +192,11 @@ impl Plan for StreamScanBuilder {
             })
             .collect();
         let source = StreamSource {
-            interval: self.interval()?,
+            interval: self.interval(context.predicate_json.as_deref())?,
             roles,
             lookup,
         };
-        let options = &self.options;
-        Ok(PagedFetcher::new(
-            source,
-            layout,
-            options.batch_size,
-            self.count_per_stream,
-            options.limit,
-            wrong_type_is_error,
-        ))
+        Ok(context.paged(source, self.count_per_stream))
     }
 }
 
@@ -476,6 +455,12 @@ mod tests {
             let err = StreamId::parse_bound(bad, Side::Start).unwrap_err();
             assert!(err.is_invalid_input(), "{bad}: {err}");
             assert!(err.to_string().contains("start_id"), "{err}");
+        }
+    }
+
+    impl StreamScanBuilder {
+        fn interval(&self) -> Result<Option<(StreamId, StreamId)>> {
+            self.kind.interval(self.options.predicate_json())
         }
     }
 

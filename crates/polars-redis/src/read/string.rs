@@ -14,10 +14,10 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::unexpected_reply as unexpected;
 use crate::net::connection::{server_error, Connection};
 use crate::net::resp::{write_array, Item};
-use crate::read::collection::{CollectionScanBuilder, FetchContext, Kind};
+use crate::read::collection::flat;
 use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::layout::RowBuilders;
-use crate::read::scan::scan_builder_methods;
+use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::types::Field;
 use crate::types::FieldType;
 
@@ -36,7 +36,7 @@ use crate::types::FieldType;
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
-pub type StringScanBuilder = CollectionScanBuilder<StringKind>;
+pub type StringScanBuilder = ScanBuilder<StringKind>;
 
 /// The settings of a [`StringScanBuilder`].
 #[derive(Clone, Debug)]
@@ -48,10 +48,8 @@ impl StringScanBuilder {
     /// A scan of every string (pattern `*`), values as UTF-8 in column `value`.
     pub fn new(config: ConnectionConfig) -> Self {
         let value = Field::new("value", FieldType::Utf8);
-        CollectionScanBuilder::with_kind(config, StringKind { value })
+        ScanBuilder::with_kind(config, StringKind { value })
     }
-
-    scan_builder_methods!();
 
     /// Name and type of the value column. Default `value`, `Utf8`.
     pub fn with_value(mut self, name: impl Into<String>, field_type: FieldType) -> Self {
@@ -60,12 +58,12 @@ impl StringScanBuilder {
     }
 }
 
-impl Kind for StringKind {
+impl Plan for StringKind {
     const REDIS_TYPE: &'static str = "string";
     type Fetcher = StringFetcher;
 
-    fn fields(&self) -> Vec<Field> {
-        vec![self.value.clone()]
+    fn fields(&self) -> Result<Vec<Field>> {
+        flat(vec![self.value.clone()], Self::REDIS_TYPE)
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<StringFetcher> {

@@ -9,17 +9,15 @@
 
 use std::fmt;
 use std::io::Write as _;
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::unexpected_reply;
 use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::keys::KeySelection;
-use crate::read::layout::Layout;
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
-use crate::read::scan::{scan_builder_methods, Plan, ScanOptions};
+use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
@@ -128,10 +126,11 @@ impl fmt::Display for Aggregation {
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
+pub type TimeSeriesScanBuilder = ScanBuilder<TimeSeriesKind>;
+
+/// The settings of a [`TimeSeriesScanBuilder`].
 #[derive(Clone, Debug)]
-pub struct TimeSeriesScanBuilder {
-    config: ConnectionConfig,
-    options: ScanOptions,
+pub struct TimeSeriesKind {
     start: Option<i64>,
     end: Option<i64>,
     aggregation: Option<(Aggregation, i64)>,
@@ -144,9 +143,7 @@ pub struct TimeSeriesScanBuilder {
 impl TimeSeriesScanBuilder {
     /// A scan of every series (pattern `*`).
     pub fn new(config: ConnectionConfig) -> Self {
-        TimeSeriesScanBuilder {
-            config,
-            options: ScanOptions::default(),
+        let kind = TimeSeriesKind {
             start: None,
             end: None,
             aggregation: None,
@@ -154,23 +151,22 @@ impl TimeSeriesScanBuilder {
             labels: Vec::new(),
             timestamp_column: "_ts".into(),
             value_column: "value".into(),
-        }
+        };
+        ScanBuilder::with_kind(config, kind)
     }
-
-    scan_builder_methods!();
 
     /// Read only samples with `start <= timestamp <= end` (milliseconds
     /// since the epoch; `None` for no limit). Default: all.
     pub fn with_range(mut self, start: Option<i64>, end: Option<i64>) -> Self {
-        self.start = start;
-        self.end = end;
+        self.kind.start = start;
+        self.kind.end = end;
         self
     }
 
     /// Aggregate server-side into buckets of `bucket_ms` milliseconds
     /// (aligned to the epoch, stamped with their start).
     pub fn with_aggregation(mut self, aggregation: Aggregation, bucket_ms: i64) -> Self {
-        self.aggregation = Some((aggregation, bucket_ms));
+        self.kind.aggregation = Some((aggregation, bucket_ms));
         self
     }
 
@@ -186,7 +182,7 @@ impl TimeSeriesScanBuilder {
         let mut query = vec![b"TS.QUERYINDEX".to_vec()];
         query.extend(filter.iter().map(|f| f.as_bytes().to_vec()));
         self.options.selection = KeySelection::Query(query);
-        self.filter = Some(filter);
+        self.kind.filter = Some(filter);
         self
     }
 
@@ -196,22 +192,24 @@ impl TimeSeriesScanBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.labels = labels.into_iter().map(Into::into).collect();
+        self.kind.labels = labels.into_iter().map(Into::into).collect();
         self
     }
 
     /// Name of the timestamp column. Default `_ts`.
     pub fn with_timestamp_column(mut self, name: &str) -> Self {
-        self.timestamp_column = name.to_string();
+        self.kind.timestamp_column = name.to_string();
         self
     }
 
     /// Name of the value column. Default `value`.
     pub fn with_value_column(mut self, name: &str) -> Self {
-        self.value_column = name.to_string();
+        self.kind.value_column = name.to_string();
         self
     }
+}
 
+impl TimeSeriesKind {
     fn validate(&self) -> Result<()> {
         let invalid = |message: String| Err(Error::InvalidArgument(message));
         if let Some((aggregation, bucket)) = self.aggregation {
@@ -245,10 +243,10 @@ impl TimeSeriesScanBuilder {
     /// Inclusive timestamp bounds to read: the range asked for, narrowed by
     /// what the predicate says about the timestamp column (to whole buckets
     /// when aggregating). `None` when empty.
-    fn interval(&self) -> Option<(u64, u64)> {
+    fn interval(&self, predicate: Option<&str>) -> Option<(u64, u64)> {
         let mut lower = i128::from(self.start.unwrap_or(0));
         let mut upper = self.end.map_or(i128::from(u64::MAX), i128::from);
-        let range = match (self.options.predicate_json(), self.aggregation) {
+        let range = match (predicate, self.aggregation) {
             // A bucket's time-weighted average looks at samples around the
             // bucket: narrowing the read would change edge buckets.
             (_, Some((Aggregation::Twa, _))) | (None, _) => ValueRange::default(),
@@ -271,17 +269,9 @@ impl TimeSeriesScanBuilder {
     }
 }
 
-impl Plan for TimeSeriesScanBuilder {
+impl Plan for TimeSeriesKind {
     type Fetcher = PagedFetcher<TimeSeriesSource>;
     const REDIS_TYPE: &'static str = "TSDB-TYPE";
-
-    fn config(&self) -> &ConnectionConfig {
-        &self.config
-    }
-
-    fn options(&self) -> &ScanOptions {
-        &self.options
-    }
 
     fn fields(&self) -> Result<Vec<Field>> {
         self.validate()?;
@@ -297,13 +287,10 @@ impl Plan for TimeSeriesScanBuilder {
         Ok(fields)
     }
 
-    fn fetcher(
-        &self,
-        layout: Arc<Layout>,
-        wrong_type_is_error: bool,
-    ) -> Result<PagedFetcher<TimeSeriesSource>> {
+    fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<TimeSeriesSource>> {
         let mut labels = Vec::new();
-        let roles = layout
+        let roles = context
+            .layout
             .fields
             .iter()
             .map(|field| {
@@ -318,7 +305,7 @@ impl Plan for TimeSeriesScanBuilder {
             })
             .collect();
         let source = TimeSeriesSource {
-            interval: self.interval(),
+            interval: self.interval(context.predicate_json.as_deref()),
             aggregation: self
                 .aggregation
                 .map(|(a, ms)| (a, ms.to_string().into_bytes())),
@@ -326,15 +313,7 @@ impl Plan for TimeSeriesScanBuilder {
             roles,
             labels,
         };
-        let options = &self.options;
-        Ok(PagedFetcher::new(
-            source,
-            layout,
-            options.batch_size,
-            None,
-            options.limit,
-            wrong_type_is_error,
-        ))
+        Ok(context.paged(source, None))
     }
 }
 
@@ -520,6 +499,12 @@ impl PagedSource for TimeSeriesSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl TimeSeriesScanBuilder {
+        fn interval(&self) -> Option<(u64, u64)> {
+            self.kind.interval(self.options.predicate_json())
+        }
+    }
 
     fn scan() -> TimeSeriesScanBuilder {
         TimeSeriesScanBuilder::new(ConnectionConfig::from_url("redis://localhost").unwrap())

@@ -33,7 +33,7 @@ use crate::read::pushdown::{Bound, ValueRange};
 /// }
 /// # Ok::<(), polars_redis::Error>(())
 /// ```
-pub type ZsetScanBuilder = CollectionScanBuilder<ZsetKind>;
+pub type ZsetScanBuilder = ScanBuilder<ZsetKind>;
 
 /// The settings of a [`ZsetScanBuilder`].
 #[derive(Clone, Debug)]
@@ -54,10 +54,8 @@ impl ZsetScanBuilder {
             rank: None,
             range: ValueRange::default(),
         };
-        CollectionScanBuilder::with_kind(config, kind)
+        ScanBuilder::with_kind(config, kind)
     }
-
-    scan_builder_methods!();
 
     /// Name and type of the member column. Default `member`, `Utf8`.
     pub fn with_member(mut self, name: impl Into<String>, field_type: FieldType) -> Self {
@@ -91,19 +89,20 @@ impl ZsetScanBuilder {
     }
 }
 
-impl Kind for ZsetKind {
+impl Plan for ZsetKind {
     const REDIS_TYPE: &'static str = "zset";
     type Fetcher = PagedFetcher<ZsetSource>;
 
-    fn fields(&self) -> Vec<Field> {
+    fn fields(&self) -> Result<Vec<Field>> {
         let rank = self.rank.iter().map(|r| Field::new(r, FieldType::Int64));
-        [
+        let fields = [
             self.member.clone(),
             Field::new(&self.score, FieldType::Float64),
         ]
         .into_iter()
         .chain(rank)
-        .collect()
+        .collect();
+        flat(fields, Self::REDIS_TYPE)
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher> {
@@ -129,7 +128,7 @@ impl Kind for ZsetKind {
             rank,
             by_score,
         };
-        Ok(context.paged(source))
+        Ok(context.paged(source, None))
     }
 }
 

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::index::{self, AttributeSpec, IndexInfo, IndexOn};
+use super::index::{self, AttributeSpec, IndexInfo};
 use super::plan::search_connection;
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::resp::Cmd;
+use crate::types::IndexOn;
 
 fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     crate::net::runtime::runtime().block_on(future)

@@ -15,7 +15,7 @@ use arrow_schema::SchemaRef;
 use tokio::sync::mpsc;
 
 use super::cursor::{AggregateRequest, Cursor};
-use super::index::{self, AttributeKind, IndexInfo, IndexOn};
+use super::index::{self, AttributeKind, IndexInfo};
 use super::plan::{search_connection, SearchQuery, DEFAULT_SEARCH_TIMEOUT};
 use super::query::{Clause, QueryText};
 use crate::error::{Error, Result};
@@ -25,6 +25,7 @@ use crate::read::layout::{ExtraColumns, Layout};
 use crate::read::output::RecordBatchIter;
 use crate::types::Field;
 use crate::types::FieldType;
+use crate::types::IndexOn;
 
 /// One `REDUCE` step: `function(args...) AS name`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,37 +8,7 @@ use crate::error::{Error, Result};
 use crate::net::connection::Connection;
 use crate::net::glob::literal_prefix;
 use crate::net::resp::{Cmd, Value};
-use crate::types::FieldType;
-
-/// Which documents an index reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IndexOn {
-    /// Redis hashes (`ON HASH`).
-    Hash,
-    /// RedisJSON documents (`ON JSON`).
-    Json,
-}
-
-impl IndexOn {
-    /// `HASH` or `JSON`, as `FT.CREATE` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            IndexOn::Hash => "HASH",
-            IndexOn::Json => "JSON",
-        }
-    }
-
-    /// Parse `hash` / `json` (any case).
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "hash" => Ok(IndexOn::Hash),
-            "json" => Ok(IndexOn::Json),
-            other => Err(Error::InvalidArgument(format!(
-                "an index is on 'hash' or 'json', not {other:?}"
-            ))),
-        }
-    }
-}
+use crate::types::{FieldType, IndexOn};
 
 /// The type of an index attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@
 //! | `translate` | Polars predicate JSON → sound query (exact or superset) |
 //! | `cursor` | `FT.AGGREGATE ... WITHCURSOR` paging over RESP3; timeouts and partial replies are errors |
 //! | `plan` | which index answers a scan, and the search-driven key source |
+//! | `scan` | `with_search` and `search_plan` on the scan builders and `ScanOptions` |
 //! | `aggregate` | `aggregate_*`: GROUPBY / REDUCE / APPLY / SORTBY into typed columns |
 //! | `admin` | create / drop / info / exists, blocking API |
 
@@ -17,13 +18,13 @@ mod cursor;
 mod index;
 mod plan;
 mod query;
+mod scan;
 mod translate;
 
+pub use crate::types::IndexOn;
 pub use admin::{create_index, drop_index, index_exists, index_info};
 pub use aggregate::{AggregateBuilder, Reducer};
-pub use index::{Attribute, AttributeKind, AttributeSpec, IndexInfo, IndexOn};
+pub use index::{Attribute, AttributeKind, AttributeSpec, IndexInfo};
 pub use plan::{IndexChoice, SearchOptions, SearchPlan, SearchQuery, DEFAULT_SEARCH_TIMEOUT};
 pub use query::{escape, QueryText, DIALECT};
 pub use translate::Translation;
-
-pub(crate) use plan::{explain, send_keys, SearchSource};

@@ -12,15 +12,17 @@
 //! WITHCURSOR`), which the type's own fetcher then reads like any other key
 //! batch: the full predicate is re-applied to every row afterwards.
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_core::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use super::cursor::{AggregateRequest, Cursor};
-use super::index::{self, IndexInfo, IndexOn};
+use super::index::{self, IndexInfo};
 use super::query::{Clause, QueryText};
 use super::translate::{translate, Columns, Translation};
 use crate::error::{Error, Result};
@@ -29,8 +31,11 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::glob::glob_match;
 use crate::net::resp::Value;
-use crate::read::keys::{Batcher, KeyBatch, KeyProducer};
+use crate::read::keys::{
+    Batcher, KeyBatch, KeyProducer, PatternKeyPlanner, PatternKeySource, ScanFacts,
+};
 use crate::types::Field;
+use crate::types::IndexOn;
 
 /// Keys a search-driven scan reads ahead of its consumer (a few MB at most).
 const READ_AHEAD_KEYS: usize = 100_000;
@@ -127,8 +132,10 @@ impl SearchOptions {
     pub(crate) fn is_auto(&self) -> bool {
         self.choice == IndexChoice::Auto
     }
+}
 
-    pub(crate) fn validate(&self) -> Result<()> {
+impl PatternKeyPlanner for SearchOptions {
+    fn validate(&self) -> Result<()> {
         if self.timeout.is_zero() {
             return Err(Error::InvalidArgument(
                 "the search timeout must be positive".into(),
@@ -145,6 +152,14 @@ impl SearchOptions {
             ));
         }
         Ok(())
+    }
+
+    fn source(&self, scan: ScanFacts) -> Result<Option<Arc<dyn PatternKeySource>>> {
+        Ok(SearchSource::new(self, scan)?.map(|source| Arc::new(source) as _))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -233,6 +248,45 @@ pub(crate) struct SearchSource {
     pub(crate) identifiers: Vec<(String, Vec<String>)>,
     /// The scan's row limit, applied by the server when nothing is filtered afterwards.
     pub(crate) limit: Option<usize>,
+}
+
+impl SearchSource {
+    /// The source `options` make for `scan`; `None` when search is off.
+    pub(crate) fn new(options: &SearchOptions, scan: ScanFacts) -> Result<Option<Self>> {
+        if options.is_off() {
+            return Ok(None);
+        }
+        let on = scan.index_on.ok_or_else(|| {
+            Error::InvalidArgument(format!("RediSearch cannot index {} keys", scan.redis_type))
+        })?;
+        Ok(Some(SearchSource {
+            config: scan.config,
+            options: options.clone(),
+            predicate: scan.predicate,
+            on,
+            fields: scan.fields,
+            identifiers: scan.identifiers,
+            limit: scan.limit,
+        }))
+    }
+}
+
+impl PatternKeySource for SearchSource {
+    /// On a cluster, `Auto` leaves the keys to `SCAN`.
+    fn lists_keys_on(&self, topology: &Topology) -> bool {
+        !(topology.is_cluster() && self.options.is_auto())
+    }
+
+    fn send_keys<'a>(
+        &'a self,
+        producer: &'a KeyProducer,
+        topology: &'a Arc<Topology>,
+        conn: Connection,
+        pattern: &'a [u8],
+        tx: &'a mpsc::Sender<Result<KeyBatch>>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(send_keys(producer, topology, self, conn, pattern, tx))
+    }
 }
 
 /// The steps of a key-only search.
@@ -414,10 +468,10 @@ async fn plan_named(
 }
 
 /// Produce the keys of a search-driven scan, or fall back to `SCAN`.
-pub(crate) async fn send_keys(
+async fn send_keys(
     producer: &KeyProducer,
     topology: &Arc<Topology>,
-    source: &Arc<SearchSource>,
+    source: &SearchSource,
     conn: Connection,
     pattern: &[u8],
     tx: &mpsc::Sender<Result<KeyBatch>>,

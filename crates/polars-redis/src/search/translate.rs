@@ -26,9 +26,10 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::index::{Attribute, AttributeKind, IndexInfo, IndexOn};
+use super::index::{Attribute, AttributeKind, IndexInfo};
 use super::query::{Clause, NumBound};
 use crate::types::FieldType;
+use crate::types::IndexOn;
 
 /// Largest magnitude below which every integer is an exact float64.
 const EXACT_INT: i128 = 1 << 53;

@@ -59,11 +59,13 @@ use crate::error::{Error, Result};
 pub(crate) mod columns;
 mod field;
 pub(crate) mod format;
+mod index_on;
 pub(crate) mod json_text;
 pub(crate) mod parse;
 
 pub(crate) use field::check_flat;
 pub use field::Field;
+pub use index_on::IndexOn;
 
 /// Time resolution of datetimes and durations (the units Polars supports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
