@@ -180,15 +180,8 @@ impl MemberStats {
             .filter(|(vote, _)| *vote == "Null" || chosen.contains(vote))
             .map(|(_, n)| n)
             .sum::<usize>();
-        InferredField {
-            name,
-            field_type,
-            present: self.present,
-            matching,
-            candidates: self.votes.into_iter().collect(),
-            confidence: matching as f64 / self.present.max(1) as f64,
-            note,
-        }
+        let candidates = self.votes.into_iter().collect();
+        InferredField::from_counts(name, field_type, self.present, matching, candidates, note)
     }
 }
 

@@ -23,6 +23,28 @@ pub struct InferredField {
     pub note: Option<String>,
 }
 
+impl InferredField {
+    /// A conclusion from its counts; the confidence is `matching / present`.
+    pub(crate) fn from_counts(
+        name: String,
+        field_type: FieldType,
+        present: usize,
+        matching: usize,
+        candidates: Vec<(String, usize)>,
+        note: Option<String>,
+    ) -> Self {
+        InferredField {
+            name,
+            field_type,
+            present,
+            matching,
+            candidates,
+            confidence: matching as f64 / present.max(1) as f64,
+            note,
+        }
+    }
+}
+
 /// The result of schema inference.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InferredSchema {

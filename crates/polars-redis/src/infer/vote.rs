@@ -71,19 +71,12 @@ impl FieldStats {
             .iter()
             .map(|k| self.kinds.get(k).copied().unwrap_or(0))
             .sum::<usize>();
-        InferredField {
-            name,
-            field_type,
-            present: self.present,
-            matching,
-            candidates: self
-                .kinds
-                .iter()
-                .map(|(k, n)| (k.name().to_string(), *n))
-                .collect(),
-            confidence: matching as f64 / self.present.max(1) as f64,
-            note,
-        }
+        let candidates = self
+            .kinds
+            .iter()
+            .map(|(k, n)| (k.name().to_string(), *n))
+            .collect();
+        InferredField::from_counts(name, field_type, self.present, matching, candidates, note)
     }
 }
 
