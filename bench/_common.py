@@ -57,10 +57,10 @@ def _server_binary() -> str:
     """POLARS_REDIS_SERVER (env or .redis/env.json), else redis-server on PATH."""
     sys.path.insert(0, str(TESTS_DIR))
     try:
-        from redis_servers import load_config
+        from redis_servers import configured_binary
 
-        path = load_config().get("POLARS_REDIS_SERVER")
-    except Exception:
+        path: str | None = configured_binary("server")
+    except Exception:  # no harness built: the environment alone
         path = os.environ.get("POLARS_REDIS_SERVER")
     finally:
         with contextlib.suppress(ValueError):

@@ -3,6 +3,7 @@
 #   1. Redis servers under .redis/ (scripts/install-redis.sh)
 #   2. .venv with requirements-dev.txt
 #   3. the polars-redis package built and installed into .venv (maturin develop --release)
+#   4. the redis-harness binary the tests and benchmarks start servers with
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,5 +47,8 @@ fi
 }
 log "building and installing polars-redis into .venv (maturin develop --release)"
 .venv/bin/maturin develop --release
+
+log "building the test harness (redis-harness: starts servers for tests and benchmarks)"
+cargo build -q -p redis-test-support --bin redis-harness
 
 log "done"

@@ -40,6 +40,7 @@ __all__ = [
     "RedisServer",
     "RedisServerError",
     "cli_binary",
+    "configured_binary",
     "find_free_port",
     "harness_binary",
     "resp_command",
@@ -150,16 +151,22 @@ def _stop_all() -> None:
             harness.close()
 
 
-def cli_binary() -> str:
-    """``redis-cli``, as configured for the harness."""
+def configured_binary(which: str) -> str:
+    """The path of a configured binary (``cli``, ``server`` or ``stack-server``),
+    as the harness resolves it (the environment, else ``.redis/env.json``)."""
     proc = subprocess.run(
-        [harness_binary(), "which", "cli"], capture_output=True, text=True, check=False
+        [harness_binary(), "which", which], capture_output=True, text=True, check=False
     )
     report: dict[str, Any] = json.loads(proc.stdout)
     if "error" in report:
         raise _failure(report)
     path: str = report["path"]
     return path
+
+
+def cli_binary() -> str:
+    """``redis-cli``, as configured for the harness."""
+    return configured_binary("cli")
 
 
 # --------------------------------------------------------------------------
