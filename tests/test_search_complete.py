@@ -190,3 +190,17 @@ def test_query_builder_sort_is_complete(stack_url: str, stack_client: Any) -> No
         stack_url, "qb", field("w") == 2, SCHEMA, sort_by="score", descending=True
     ).collect()
     assert got.equals(truth.filter(pl.col("w") == 2).sort("score", descending=True))
+
+
+def test_sorted_search_on_a_cluster_without_coordinator_is_refused(
+    stack_cluster_url: str, stack_cluster_client: Any
+) -> None:
+    # Each node's index holds its own shard only: a sort there would be a
+    # sorted part of the result. Refused, never partial.
+    stack_cluster_client.hset("{c}:1", mapping={"score": 1})
+    with pytest.raises(pr.SearchError, match="coordinator"):
+        pr.search_hashes(stack_cluster_url, "sc", "*", SCHEMA, sort_by="score").collect()
+    with pytest.raises(pr.SearchError, match="coordinator"):
+        pr.aggregate_hashes(
+            stack_cluster_url, "sc", group_by="g", reduce={"n": "count"}, sort_by="n"
+        ).collect()
