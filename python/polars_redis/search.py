@@ -240,7 +240,14 @@ def search_hashes(
     capped by ``MAXSEARCHRESULTS``), then their fields are fetched like
     :func:`scan_hashes` does. Filters added to the LazyFrame are pushed into the
     query where that is sound, and always re-applied to the rows; ``head(n)``
-    becomes ``LIMIT`` (and ``SORTBY ... MAX n`` with ``sort_by``).
+    becomes ``LIMIT`` (``SORTBY ... MAX n`` with ``sort_by``).
+
+    Results are complete: a sorted search returns every matching document
+    (not RediSearch's default of 10), in order, or raises
+    :class:`SearchError`. Sorting happens on the server, which holds the
+    whole sorted result (and 8 bytes per row of ``MAX``) while it is read;
+    a sort of more than 100,000 rows is asked twice (the first reply says
+    how many rows matched).
 
     Parameters
     ----------
@@ -257,7 +264,8 @@ def search_hashes(
     params
         Values for ``$name`` parameters of a query string (dialect 2).
     sort_by, descending
-        Sort by these attributes (and directions) inside Redis.
+        Sort by these attributes (and directions) inside Redis; every matching
+        document is kept.
     search_timeout
         ``TIMEOUT`` sent with each search request, in seconds. A search that
         runs out of time raises :class:`RedisTimeoutError` instead of returning
@@ -273,6 +281,13 @@ def search_hashes(
     LazyFrame
         The key column (if included), the schema fields, and TTL / row index
         columns when requested.
+
+    Raises
+    ------
+    SearchError
+        When collected, if the server sends fewer rows than it counted: it cuts
+        a sorted result at its ``MAXAGGREGATERESULTS`` setting. Ask for fewer
+        rows (``head``) or raise the setting.
 
     Examples
     --------
@@ -425,7 +440,10 @@ def aggregate_hashes(
     apply
         Output column -> ``APPLY`` expression (Float64), or ``(expression, dtype)``.
     sort_by, descending, limit
-        ``SORTBY`` (with ``MAX limit``) and ``LIMIT`` inside Redis.
+        ``SORTBY`` and ``LIMIT`` inside Redis. A sorted result keeps every row
+        (``SORTBY ... MAX`` is sized from the index, not RediSearch's default
+        of 10); the server holds it whole while it is read, and a sort of more
+        than 100,000 rows is asked twice.
     params
         Values for ``$name`` parameters of a query string.
     schema
@@ -438,6 +456,13 @@ def aggregate_hashes(
     -------
     LazyFrame
         Group columns, then reducer columns, then APPLY columns.
+
+    Raises
+    ------
+    SearchError
+        When collected, if the server sends fewer rows than it counted (a sort
+        beyond its ``MAXAGGREGATERESULTS`` setting), or refuses a ``limit``
+        above that setting.
 
     Examples
     --------

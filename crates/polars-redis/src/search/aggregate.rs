@@ -7,6 +7,9 @@
 //! result `Float64` unless its dtype is given. Any column's type can be
 //! overridden; values are parsed strictly (a value that does not parse is
 //! an error naming the column).
+//!
+//! The result is complete: a sorted aggregation keeps every row (the cursor
+//! sizes `SORTBY ... MAX` and checks the server's row count), or fails.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,7 +119,9 @@ impl AggregateBuilder {
         self
     }
 
-    /// Sort by these output columns (`true`: descending).
+    /// Sort by these output columns (`true`: descending). Every row is kept
+    /// (not RediSearch's default 10); the server holds the whole sorted
+    /// result while it is read.
     pub fn with_sort_by(mut self, sort_by: Vec<(String, bool)>) -> Self {
         self.sort_by = sort_by;
         self
@@ -185,7 +190,8 @@ impl AggregateBuilder {
         Ok(fields)
     }
 
-    fn steps(&self, info: &IndexInfo, limit: Option<usize>) -> Result<Vec<String>> {
+    /// The steps before the sort: `LOAD`, `GROUPBY` / `REDUCE`, `APPLY`.
+    fn steps(&self, info: &IndexInfo) -> Result<Vec<String>> {
         let mut steps = Vec::new();
         // Load what the pipeline reads, by its query name.
         let mut load: Vec<String> = Vec::new();
@@ -220,7 +226,7 @@ impl AggregateBuilder {
             steps.push(load.len().to_string());
             steps.extend(load);
         }
-        if !self.group_by.is_empty() || !self.reducers.is_empty() {
+        if self.grouped() {
             steps.push("GROUPBY".into());
             steps.push(self.group_by.len().to_string());
             for name in &self.group_by {
@@ -249,21 +255,33 @@ impl AggregateBuilder {
                 name.clone(),
             ]);
         }
-        if !self.sort_by.is_empty() {
-            steps.push("SORTBY".into());
-            steps.push((self.sort_by.len() * 2).to_string());
-            for (name, descending) in &self.sort_by {
-                steps.push(at(name));
-                steps.push(if *descending { "DESC" } else { "ASC" }.into());
-            }
-            if let Some(limit) = limit {
-                steps.extend(["MAX".into(), limit.max(1).to_string()]);
-            }
-        }
-        if let Some(limit) = limit {
-            steps.extend(["LIMIT".into(), "0".into(), limit.max(1).to_string()]);
-        }
         Ok(steps)
+    }
+
+    /// What to sort by for output column `name`. RediSearch (2.10) orders
+    /// rows wrongly, without a word, by a column that an `APPLY` only copies
+    /// (`APPLY @n AS m`, then `SORTBY @m`); sorting by the copied column
+    /// (`@n`, the same values) orders them right.
+    fn sort_key<'a>(&'a self, name: &'a str) -> &'a str {
+        let mut name = name.trim_start_matches('@');
+        for _ in 0..self.apply.len() {
+            let copied = self
+                .apply
+                .iter()
+                .rev()
+                .find(|(_, alias)| alias == name)
+                .and_then(|(expression, _)| bare_reference(expression));
+            match copied {
+                Some(source) if source != name => name = source,
+                _ => break,
+            }
+        }
+        name
+    }
+
+    /// Whether the pipeline groups (reducers without `group_by` make one group).
+    fn grouped(&self) -> bool {
+        !self.group_by.is_empty() || !self.reducers.is_empty()
     }
 
     async fn prepare(&self) -> Result<(IndexInfo, Layout)> {
@@ -311,7 +329,15 @@ impl AggregateBuilder {
         let request = AggregateRequest {
             index: self.index.clone(),
             query,
-            steps: self.steps(&info, limit)?,
+            steps: self.steps(&info)?,
+            grouped: self.grouped(),
+            sort_by: self
+                .sort_by
+                .iter()
+                .map(|(name, descending)| (at(self.sort_key(name)), *descending))
+                .collect(),
+            limit,
+            rows_hint: info.num_docs,
             page: self.page,
             timeout: self.timeout,
         };
@@ -329,6 +355,17 @@ impl AggregateBuilder {
         });
         Ok(RecordBatchIter::from_receiver(rx, schema))
     }
+}
+
+/// `name` when `expression` is only `@name` (perhaps in parentheses).
+fn bare_reference(expression: &str) -> Option<&str> {
+    let mut inner = expression.trim();
+    while let Some(stripped) = inner.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+        inner = stripped.trim();
+    }
+    let name = inner.strip_prefix('@')?;
+    let simple = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    simple.then_some(name)
 }
 
 /// The `@name` references of an APPLY expression.
@@ -396,4 +433,25 @@ async fn run(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sort_by_a_copied_column_sorts_by_its_source() {
+        let config = ConnectionConfig::from_url("redis://127.0.0.1:1").unwrap();
+        let builder = AggregateBuilder::new(config, "i", QueryText::raw("*", vec![]).into())
+            .with_apply(vec![
+                ("@n".into(), "m".into()),
+                ("( @m )".into(), "k".into()),
+                ("@n * 2".into(), "twice".into()),
+            ]);
+        assert_eq!(builder.sort_key("k"), "n");
+        assert_eq!(builder.sort_key("@m"), "n");
+        assert_eq!(builder.sort_key("twice"), "twice");
+        assert_eq!(builder.sort_key("other"), "other");
+        assert_eq!(bare_reference("(@a)+(@b)"), None);
+    }
 }

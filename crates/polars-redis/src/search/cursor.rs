@@ -1,4 +1,5 @@
-//! Reading an `FT.AGGREGATE ... WITHCURSOR` result page by page.
+//! Reading an `FT.AGGREGATE ... WITHCURSOR` result page by page, complete
+//! or not at all.
 //!
 //! Connections are switched to RESP3 first: only RESP3 replies carry the
 //! `warning` list in which RediSearch reports a timeout (under its default
@@ -6,6 +7,20 @@
 //! request sends an explicit `TIMEOUT`, and any warning becomes an error.
 //! A cursor that is dropped before it is exhausted (the consumer stopped
 //! early, or the scan was cancelled) is deleted with `FT.CURSOR DEL`.
+//!
+//! A sort is where RediSearch drops rows without a word: `SORTBY` keeps
+//! `MAX` rows (10 when `MAX` is left out), and the server lowers `MAX` to
+//! its `MAXAGGREGATERESULTS` setting. So a sort always sends `MAX`, sized
+//! from the index's document count, and asks again with a larger `MAX`
+//! when the first reply's `total_results` says more rows matched. A
+//! pipeline that groups or sorts is counted by the server, and once its
+//! cursor is exhausted the rows received must equal that count (or the
+//! limit): a shortfall is an [`Error::Search`], never a short result.
+//!
+//! `MAX` costs memory: the server reserves 8 bytes per row of `MAX` for
+//! as long as the cursor is open, which is why it is sized from the result
+//! rather than set huge. A `LIMIT` after `SORTBY` would replace `MAX` (and
+//! reserve 8 bytes per row of the limit), so a sort is capped by `MAX` alone.
 
 use std::time::Duration;
 
@@ -17,13 +32,33 @@ use crate::net::resp::{Cmd, Item, Value};
 use super::index::{is_unknown_index, no_search};
 use super::query::{QueryText, DIALECT};
 
+/// The largest `MAX` a sort asks for before it knows how many rows match:
+/// 800 kB reserved on the server at most. A larger result is asked for
+/// again with `MAX` set to the count the first reply gave (the server then
+/// sorts twice).
+const FIRST_SORT_MAX: usize = 100_000;
+
+/// How often a sort is asked again because more rows matched than `MAX`
+/// (the index grows while it is read).
+const SORT_ATTEMPTS: usize = 3;
+
 /// One `FT.AGGREGATE` request.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct AggregateRequest {
     pub(crate) index: String,
     pub(crate) query: QueryText,
-    /// Pipeline steps after the query (`LOAD`, `GROUPBY`, `SORTBY`, `LIMIT`, ...).
+    /// Pipeline steps after the query, before the sort (`LOAD`, `GROUPBY`,
+    /// `REDUCE`, `APPLY`).
     pub(crate) steps: Vec<String>,
+    /// Whether `steps` group the rows (the server then counts the groups).
+    pub(crate) grouped: bool,
+    /// `SORTBY` keys (`@name`) and directions (`true`: descending).
+    pub(crate) sort_by: Vec<(String, bool)>,
+    /// At most this many rows (the sort's `MAX`, or `LIMIT 0 n`).
+    pub(crate) limit: Option<usize>,
+    /// How many rows the pipeline may yield, as far as is known beforehand
+    /// (the index's document count): the first `MAX` of a sort.
+    pub(crate) rows_hint: u64,
     /// Rows per cursor page.
     pub(crate) page: usize,
     /// Sent as `TIMEOUT` (milliseconds) with the request.
@@ -31,10 +66,42 @@ pub(crate) struct AggregateRequest {
 }
 
 impl AggregateRequest {
-    fn command(&self) -> Cmd {
+    /// Whether the server counts the rows (`total_results`): only a
+    /// pipeline that groups or sorts. A plain one is never capped.
+    fn counted(&self) -> bool {
+        self.grouped || !self.sort_by.is_empty()
+    }
+
+    /// The `MAX` of the first request of a sort.
+    pub(crate) fn first_sort_max(&self) -> usize {
+        let hint = usize::try_from(self.rows_hint).unwrap_or(usize::MAX);
+        let guess = hint.clamp(1, FIRST_SORT_MAX);
+        self.limit.map_or(guess, |limit| limit.clamp(1, guess))
+    }
+
+    /// The steps after the query, with a sort keeping `sort_max` rows.
+    pub(crate) fn pipeline(&self, sort_max: usize) -> Vec<String> {
+        let mut steps = self.steps.clone();
+        if self.sort_by.is_empty() {
+            if let Some(limit) = self.limit {
+                steps.extend(["LIMIT".into(), "0".into(), limit.max(1).to_string()]);
+            }
+            return steps;
+        }
+        steps.push("SORTBY".into());
+        steps.push((self.sort_by.len() * 2).to_string());
+        for (name, descending) in &self.sort_by {
+            steps.push(name.clone());
+            steps.push(if *descending { "DESC" } else { "ASC" }.into());
+        }
+        steps.extend(["MAX".into(), sort_max.max(1).to_string()]);
+        steps
+    }
+
+    fn command(&self, sort_max: usize) -> Cmd {
         let mut cmd = Cmd::new("FT.AGGREGATE");
         cmd.arg(&self.index).arg(&self.query.text);
-        cmd.args(&self.steps);
+        cmd.args(self.pipeline(sort_max));
         cmd.arg("WITHCURSOR")
             .arg("COUNT")
             .arg(self.page.max(1).to_string());
@@ -50,10 +117,26 @@ impl AggregateRequest {
         cmd.arg("DIALECT").arg(DIALECT);
         cmd
     }
+
+    /// The rows a complete answer holds, given the server's count.
+    fn wanted(&self, total: u64) -> u64 {
+        self.limit.map_or(total, |limit| total.min(limit as u64))
+    }
 }
 
 /// One row of a page: `(name, value)` pairs as the server sent them.
 pub(crate) type Row = Vec<(Vec<u8>, Value)>;
+
+/// One reply of a cursor.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) rows: Vec<Row>,
+    /// The cursor id to read on with (0: exhausted).
+    pub(crate) cursor: u64,
+    /// `total_results`: the rows of the whole result, in the first reply of
+    /// a pipeline that groups or sorts (other replies say 0 or 1).
+    pub(crate) total: Option<u64>,
+}
 
 /// An open cursor; deleted on drop unless exhausted.
 pub(crate) struct Cursor {
@@ -62,44 +145,94 @@ pub(crate) struct Cursor {
     page: usize,
     first: Option<Vec<Row>>,
     config: ConnectionConfig,
+    /// The rows a complete answer holds, when the server counted them.
+    expected: Option<u64>,
+    received: u64,
 }
 
 impl Cursor {
-    /// Send the request on `conn` (already in RESP3) and read the first page.
+    /// Send the request on `conn` (already in RESP3) and read the first
+    /// page; a sort that matched more rows than its `MAX` is asked again.
     pub(crate) async fn open(
         conn: &mut Connection,
         config: &ConnectionConfig,
         request: &AggregateRequest,
     ) -> Result<Cursor> {
-        let (rows, id) = read_page(conn, &request.index, &request.command()).await?;
-        Ok(Cursor {
-            index: request.index.clone(),
-            id,
-            page: request.page,
-            first: Some(rows),
-            config: config.clone(),
-        })
+        let index = &request.index;
+        let mut sort_max = request.first_sort_max();
+        for _ in 0..SORT_ATTEMPTS {
+            let page = read_page(conn, index, &request.command(sort_max)).await?;
+            let expected = match (request.counted(), page.total) {
+                (false, _) => None,
+                (true, Some(total)) => Some(request.wanted(total)),
+                (true, None) => {
+                    return Err(Error::Protocol(format!(
+                        "FT.AGGREGATE on index `{index}` gave no total_results, so a complete \
+                         result cannot be told from a cut one"
+                    )))
+                }
+            };
+            let sorted = !request.sort_by.is_empty();
+            if let Some(wanted) = expected.filter(|&wanted| sorted && wanted > sort_max as u64) {
+                delete(conn, index, page.cursor).await;
+                sort_max = usize::try_from(wanted).unwrap_or(usize::MAX);
+                continue;
+            }
+            return Ok(Cursor {
+                index: index.clone(),
+                id: page.cursor,
+                page: request.page,
+                first: Some(page.rows),
+                config: config.clone(),
+                expected,
+                received: 0,
+            });
+        }
+        Err(Error::Search(format!(
+            "index `{index}`: more documents matched each of the {SORT_ATTEMPTS} times the sort \
+             was asked (the index is growing while it is read); try again"
+        )))
     }
 
-    /// The next page, or `None` once the cursor is exhausted.
+    /// The next page, or `None` once the cursor is exhausted. The last page
+    /// is an error instead when the rows received are not the rows the
+    /// server counted.
     pub(crate) async fn next_page(&mut self, conn: &mut Connection) -> Result<Option<Vec<Row>>> {
-        if let Some(rows) = self.first.take() {
-            return Ok(Some(rows));
-        }
+        let rows = match self.first.take() {
+            Some(rows) => rows,
+            None if self.id == 0 => return Ok(None),
+            None => {
+                let mut cmd = Cmd::new("FT.CURSOR");
+                cmd.arg("READ")
+                    .arg(&self.index)
+                    .arg(self.id.to_string())
+                    .arg("COUNT")
+                    .arg(self.page.max(1).to_string());
+                // The id is kept while the read is in flight: if this future is
+                // dropped mid-read (the scan was cancelled), the cursor is deleted.
+                let page = read_page(conn, &self.index, &cmd).await?;
+                self.id = page.cursor;
+                page.rows
+            }
+        };
+        self.received += rows.len() as u64;
         if self.id == 0 {
-            return Ok(None);
+            self.check_complete()?;
         }
-        let mut cmd = Cmd::new("FT.CURSOR");
-        cmd.arg("READ")
-            .arg(&self.index)
-            .arg(self.id.to_string())
-            .arg("COUNT")
-            .arg(self.page.max(1).to_string());
-        // The id is kept while the read is in flight: if this future is
-        // dropped mid-read (the scan was cancelled), the cursor is deleted.
-        let (rows, id) = read_page(conn, &self.index, &cmd).await?;
-        self.id = id;
         Ok(Some(rows))
+    }
+
+    fn check_complete(&self) -> Result<()> {
+        match self.expected {
+            Some(expected) if expected != self.received => Err(Error::Search(format!(
+                "index `{}`: the server counted {expected} rows but sent {}, so the result is \
+                 incomplete. RediSearch cuts a sorted result at its MAXAGGREGATERESULTS \
+                 setting: ask for fewer rows (a limit / head), or raise it \
+                 (FT.CONFIG SET MAXAGGREGATERESULTS n)",
+                self.index, self.received
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -111,9 +244,7 @@ impl Drop for Cursor {
         let (config, index, id) = (self.config.clone(), self.index.clone(), self.id);
         let delete = async move {
             if let Ok(mut conn) = Connection::connect(&config).await {
-                let mut cmd = Cmd::new("FT.CURSOR");
-                cmd.arg("DEL").arg(&index).arg(id.to_string());
-                let _ = conn.query(&cmd).await;
+                delete(&mut conn, &index, id).await;
             }
         };
         match tokio::runtime::Handle::try_current() {
@@ -123,8 +254,17 @@ impl Drop for Cursor {
     }
 }
 
+/// `FT.CURSOR DEL`, best effort (an idle cursor expires on its own).
+async fn delete(conn: &mut Connection, index: &str, id: u64) {
+    if id != 0 {
+        let mut cmd = Cmd::new("FT.CURSOR");
+        cmd.arg("DEL").arg(index).arg(id.to_string());
+        let _ = conn.query(&cmd).await;
+    }
+}
+
 /// Send `cmd` and read one page: `[{results: [...], warning: [...]}, cursor]`.
-async fn read_page(conn: &mut Connection, index: &str, cmd: &Cmd) -> Result<(Vec<Row>, u64)> {
+async fn read_page(conn: &mut Connection, index: &str, cmd: &Cmd) -> Result<Page> {
     conn.queue(cmd);
     conn.flush().await?;
     let name = cmd.name();
@@ -152,6 +292,13 @@ fn page_error(err: Error, index: &str) -> Error {
                 after_ms: 0,
             }
         }
+        Error::Server { message, .. } if message.contains("exceeds maximum") => {
+            Error::Search(format!(
+                "index `{index}`: {message}: the server's MAXAGGREGATERESULTS setting caps how \
+                 many rows an aggregation may ask for; ask for fewer rows (a limit / head), or \
+                 raise it (FT.CONFIG SET MAXAGGREGATERESULTS n)"
+            ))
+        }
         other => no_search(other),
     }
 }
@@ -162,7 +309,7 @@ fn map_get<'a>(map: &'a [(Value, Value)], name: &[u8]) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<(Vec<Row>, u64)> {
+pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<Page> {
     let bad = || Error::Protocol(format!("unexpected {command} reply shape"));
     let (body, id) = match reply {
         Value::Array(parts) if parts.len() == 2 => (&parts[0], parts[1].as_int().ok_or_else(bad)?),
@@ -208,7 +355,20 @@ pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<(Vec<Row>, u64)
         }
         rows.push(row);
     }
-    Ok((rows, u64::try_from(id).map_err(|_| bad())?))
+    let total = match map_get(body, b"total_results") {
+        None => None,
+        Some(total) => Some(
+            total
+                .as_int()
+                .and_then(|t| u64::try_from(t).ok())
+                .ok_or_else(bad)?,
+        ),
+    };
+    Ok(Page {
+        rows,
+        cursor: u64::try_from(id).map_err(|_| bad())?,
+        total,
+    })
 }
 
 #[cfg(test)]
@@ -226,6 +386,7 @@ mod tests {
         ]);
         Value::Array(vec![
             Value::Map(vec![
+                (b("total_results"), Value::Int(7)),
                 (b("results"), Value::Array(vec![row])),
                 (
                     b("warning"),
@@ -236,11 +397,57 @@ mod tests {
         ])
     }
 
+    fn request(sort_by: &[&str], limit: Option<usize>, rows_hint: u64) -> AggregateRequest {
+        AggregateRequest {
+            index: "i".into(),
+            query: QueryText::raw("*", vec![]),
+            steps: vec!["LOAD".into(), "1".into(), "@__key".into()],
+            grouped: false,
+            sort_by: sort_by.iter().map(|s| (s.to_string(), true)).collect(),
+            limit,
+            rows_hint,
+            page: 1000,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_sort_is_capped_by_max_alone() {
+        // Never RediSearch's default of 10, never a LIMIT (it would replace MAX).
+        let sorted = request(&["@n"], None, 20);
+        assert_eq!(sorted.first_sort_max(), 20);
+        assert_eq!(
+            sorted.pipeline(20).join(" "),
+            "LOAD 1 @__key SORTBY 2 @n DESC MAX 20"
+        );
+        // The first MAX is bounded (the server reserves 8 bytes a row) ...
+        assert_eq!(
+            request(&["@n"], None, 10_000_000).first_sort_max(),
+            FIRST_SORT_MAX
+        );
+        assert_eq!(
+            request(&["@n"], Some(10usize.pow(10)), 5).first_sort_max(),
+            5
+        );
+        // ... and a limit below it is the MAX.
+        assert_eq!(request(&["@n"], Some(3), 5000).first_sort_max(), 3);
+        assert_eq!(request(&["@n"], None, 0).first_sort_max(), 1);
+        // Without a sort, a limit is a LIMIT.
+        assert_eq!(
+            request(&[], Some(7), 20).pipeline(1).join(" "),
+            "LOAD 1 @__key LIMIT 0 7"
+        );
+        assert!(!request(&[], Some(7), 20).counted());
+        assert_eq!(request(&["@n"], Some(7), 20).wanted(20), 7);
+        assert_eq!(request(&["@n"], Some(70), 20).wanted(20), 20);
+    }
+
     #[test]
     fn complete_pages_are_read() {
-        let (rows, id) = parse_page(&page(vec![]), "FT.CURSOR").unwrap();
-        assert_eq!(id, 42);
-        assert_eq!(rows[0][0].0, b"__key");
+        let page = parse_page(&page(vec![]), "FT.CURSOR").unwrap();
+        assert_eq!(page.cursor, 42);
+        assert_eq!(page.total, Some(7));
+        assert_eq!(page.rows[0][0].0, b"__key");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! | `index` | `FT._LIST` / `FT.INFO` into [`IndexInfo`]; coverage and readiness checks; `FT.CREATE` |
 //! | `query` | the query tree, rendered with `PARAMS` (dialect 2) or a tested escaper; the query builder |
 //! | `translate` | Polars predicate JSON → sound query (exact or superset) |
-//! | `cursor` | `FT.AGGREGATE ... WITHCURSOR` paging over RESP3; timeouts and partial replies are errors |
+//! | `cursor` | `FT.AGGREGATE ... WITHCURSOR` paging over RESP3; sorts sized by `MAX`; timeouts, partial replies and row counts short of the server's count are errors |
 //! | `plan` | which index answers a scan, and the search-driven key source |
 //! | `scan` | `with_search` and `search_plan` on the scan builders and `ScanOptions` |
 //! | `aggregate` | `aggregate_*`: GROUPBY / REDUCE / APPLY / SORTBY into typed columns |

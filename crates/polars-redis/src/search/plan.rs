@@ -174,8 +174,12 @@ pub struct SearchPlan {
     pub translation: Option<Translation>,
     /// Why no index is used.
     pub fallback: Option<String>,
-    /// The steps sent after the query (`LOAD`, `SORTBY`, `LIMIT`).
+    /// The steps sent after the query (`LOAD`, `SORTBY ... MAX`, `LIMIT`);
+    /// a sort that matches more rows than its first `MAX` is asked again
+    /// with a larger one.
     pub steps: Vec<String>,
+    /// The request that reads the keys.
+    request: Option<AggregateRequest>,
     explicit: bool,
 }
 
@@ -195,7 +199,26 @@ impl SearchPlan {
             translation: None,
             fallback: Some(reason.into()),
             steps: Vec::new(),
+            request: None,
             explicit: false,
+        }
+    }
+
+    /// The plan that reads the keys `request` returns.
+    fn with_index(
+        info: IndexInfo,
+        request: AggregateRequest,
+        translation: Option<Translation>,
+        explicit: bool,
+    ) -> Self {
+        SearchPlan {
+            steps: request.pipeline(request.first_sort_max()),
+            query: Some(request.query.clone()),
+            index: Some(info),
+            translation,
+            fallback: None,
+            request: Some(request),
+            explicit,
         }
     }
 }
@@ -289,9 +312,31 @@ impl PatternKeySource for SearchSource {
     }
 }
 
-/// The steps of a key-only search.
-fn key_only() -> Vec<String> {
-    vec!["LOAD".into(), "1".into(), "@__key".into()]
+/// A request for the keys of the documents `query` matches in `info`'s
+/// index: `LOAD` the key (and `load`, what an unsortable sort key needs),
+/// then sort and limit.
+fn key_request(
+    info: &IndexInfo,
+    query: QueryText,
+    load: Vec<String>,
+    sort_by: Vec<(String, bool)>,
+    limit: Option<usize>,
+    timeout: Duration,
+) -> AggregateRequest {
+    let mut steps = vec!["LOAD".to_string(), (load.len() + 1).to_string()];
+    steps.push("@__key".into());
+    steps.extend(load);
+    AggregateRequest {
+        index: info.name.clone(),
+        query,
+        steps,
+        grouped: false,
+        sort_by,
+        limit,
+        rows_hint: info.num_docs,
+        page: PAGE,
+        timeout,
+    }
 }
 
 /// Open a connection for search requests: refuse targets that cannot
@@ -353,14 +398,20 @@ pub(crate) async fn plan(
                     tried = Some(translation);
                     continue;
                 };
-                return Ok(SearchPlan {
-                    query: Some(clause.render("pp")),
-                    index: Some(info),
-                    translation: Some(translation),
-                    fallback: None,
-                    steps: key_only(),
-                    explicit: false,
-                });
+                let request = key_request(
+                    &info,
+                    clause.render("pp"),
+                    Vec::new(),
+                    Vec::new(),
+                    None,
+                    options.timeout,
+                );
+                return Ok(SearchPlan::with_index(
+                    info,
+                    request,
+                    Some(translation),
+                    false,
+                ));
             }
             if reasons.is_empty() {
                 reasons.push("there is no index".into());
@@ -422,49 +473,27 @@ async fn plan_named(
         .map(|c| c.render("pp"))
         .unwrap_or_else(|| QueryText::raw("*", Vec::new()));
     let query = base.and(pushed)?;
-    let mut load = vec!["@__key".to_string()];
-    let mut steps = Vec::new();
-    if explicit {
-        if !options.sort_by.is_empty() {
-            steps.push("SORTBY".into());
-            steps.push((options.sort_by.len() * 2).to_string());
-            for (attr, descending) in &options.sort_by {
-                let attribute = info
-                    .attribute_named(attr)
-                    .or_else(|| info.attribute_for(attr))
-                    .ok_or_else(|| {
-                        Error::InvalidArgument(format!(
-                            "cannot sort by `{attr}`: index `{name}` has no such attribute"
-                        ))
-                    })?;
-                let field = format!("@{}", attribute.name);
-                if !attribute.sortable {
-                    // Unsortable attributes must be loaded before SORTBY.
-                    load.push(field.clone());
-                }
-                steps.push(field);
-                steps.push(if *descending { "DESC" } else { "ASC" }.into());
-            }
-            if let Some(limit) = source.limit {
-                steps.push("MAX".into());
-                steps.push(limit.max(1).to_string());
-            }
+    let mut load = Vec::new();
+    let mut sort_by = Vec::new();
+    for (attr, descending) in options.sort_by.iter().filter(|_| explicit) {
+        let attribute = info
+            .attribute_named(attr)
+            .or_else(|| info.attribute_for(attr))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "cannot sort by `{attr}`: index `{name}` has no such attribute"
+                ))
+            })?;
+        let field = format!("@{}", attribute.name);
+        if !attribute.sortable {
+            // Unsortable attributes must be loaded before SORTBY.
+            load.push(field.clone());
         }
-        if let Some(limit) = source.limit {
-            steps.extend(["LIMIT".into(), "0".into(), limit.max(1).to_string()]);
-        }
+        sort_by.push((field, *descending));
     }
-    let mut all = vec!["LOAD".to_string(), load.len().to_string()];
-    all.extend(load);
-    all.extend(steps);
-    Ok(SearchPlan {
-        index: Some(info),
-        query: Some(query),
-        translation,
-        fallback: None,
-        steps: all,
-        explicit,
-    })
+    let limit = source.limit.filter(|_| explicit);
+    let request = key_request(&info, query, load, sort_by, limit, options.timeout);
+    Ok(SearchPlan::with_index(info, request, translation, explicit))
 }
 
 /// Produce the keys of a search-driven scan, or fall back to `SCAN`.
@@ -478,20 +507,16 @@ async fn send_keys(
 ) -> Result<()> {
     let mut conn = conn;
     let plan = plan(&mut conn, source, pattern).await?;
-    let (Some(index), Some(query)) = (plan.index, plan.query) else {
+    let Some(request) = plan.request else {
         return producer.send_scan(topology, conn, 0, tx).await;
-    };
-    let request = AggregateRequest {
-        index: index.name.clone(),
-        query,
-        steps: plan.steps,
-        page: PAGE,
-        timeout: source.options.timeout,
     };
     let filter_keys = !plan.explicit;
     let mut cursor = Cursor::open(&mut conn, &source.config, &request).await?;
-    // A search coordinator lists the keys of every shard: route each key.
+    // A search coordinator lists the keys of every shard: route each key,
+    // in the index's order when it sorted them.
     let mut batcher = Batcher::routed(producer.batch_size, topology.clone());
+    let mut in_order = (!request.sort_by.is_empty() && topology.is_cluster())
+        .then(|| InOrder::new(producer.batch_size));
     // Keys read ahead of the consumer. Reading ahead lets a result of up to
     // READ_AHEAD_KEYS keys exhaust (and so free) its server-side cursor at
     // once, whatever the consumer does; beyond that the cursor stays open
@@ -504,7 +529,8 @@ async fn send_keys(
         while !exhausted && buffered < READ_AHEAD_KEYS {
             let Some(rows) = cursor.next_page(&mut conn).await? else {
                 exhausted = true;
-                for batch in batcher.finish() {
+                let last = in_order.as_mut().and_then(InOrder::finish);
+                for batch in batcher.finish().into_iter().chain(last) {
                     buffered += batch.keys.len();
                     ready.push_back(batch);
                 }
@@ -522,7 +548,11 @@ async fn send_keys(
                 if filter_keys && !glob_match(pattern, &key) {
                     continue;
                 }
-                if let Some(batch) = batcher.push(key) {
+                let batch = match &mut in_order {
+                    Some(in_order) => in_order.push(topology.route_of(&key), key),
+                    None => batcher.push(key),
+                };
+                if let Some(batch) = batch {
                     buffered += batch.keys.len();
                     ready.push_back(batch);
                 }
@@ -552,10 +582,76 @@ async fn send_keys(
     }
 }
 
+/// Key batches that keep the keys' order across the nodes of a cluster (the
+/// engine emits batches in order): a batch ends where the next key lives
+/// on another node.
+struct InOrder {
+    size: usize,
+    pending: KeyBatch,
+}
+
+impl InOrder {
+    fn new(size: usize) -> Self {
+        InOrder {
+            size: size.max(1),
+            pending: KeyBatch {
+                node: 0,
+                keys: Vec::new(),
+            },
+        }
+    }
+
+    /// Add `key` of route `node`; returns the batch it closed, if any.
+    fn push(&mut self, node: usize, key: Vec<u8>) -> Option<KeyBatch> {
+        let full = self.pending.keys.len() >= self.size;
+        let closed = (!self.pending.keys.is_empty() && (full || node != self.pending.node))
+            .then(|| self.finish())
+            .flatten();
+        self.pending.node = node;
+        self.pending.keys.push(key);
+        closed
+    }
+
+    /// The last batch, once the keys run out.
+    fn finish(&mut self) -> Option<KeyBatch> {
+        let keys = std::mem::take(&mut self.pending.keys);
+        (!keys.is_empty()).then_some(KeyBatch {
+            node: self.pending.node,
+            keys,
+        })
+    }
+}
+
 /// The plan a scan would follow, without reading any data.
 pub(crate) async fn explain(source: &SearchSource, pattern: &[u8]) -> Result<SearchPlan> {
     let mut conn = Connection::connect(&source.config).await?;
     plan(&mut conn, source, pattern).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_keys_keep_their_order_across_nodes() {
+        let mut in_order = InOrder::new(2);
+        let mut batches = Vec::new();
+        for (node, key) in [(0, "a"), (1, "b"), (1, "c"), (1, "d"), (0, "e")] {
+            batches.extend(in_order.push(node, key.as_bytes().to_vec()));
+        }
+        batches.extend(in_order.finish());
+        let seen: Vec<(usize, Vec<&[u8]>)> = batches
+            .iter()
+            .map(|b| (b.node, b.keys.iter().map(Vec::as_slice).collect()))
+            .collect();
+        let want: Vec<(usize, Vec<&[u8]>)> = vec![
+            (0, vec![b"a"]),
+            (1, vec![b"b", b"c"]),
+            (1, vec![b"d"]),
+            (0, vec![b"e"]),
+        ];
+        assert_eq!(seen, want);
+    }
 }
 
 #[cfg(test)]
@@ -625,6 +721,10 @@ mod measurements {
                     steps: ["LOAD", "3", "@__key", "@n", "@tag"]
                         .map(String::from)
                         .to_vec(),
+                    grouped: false,
+                    sort_by: Vec::new(),
+                    limit: None,
+                    rows_hint: 0,
                     page: PAGE,
                     timeout: DEFAULT_SEARCH_TIMEOUT,
                 };
