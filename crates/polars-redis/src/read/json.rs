@@ -24,6 +24,8 @@ mod fetcher;
 mod path;
 mod value;
 
+pub(crate) use value::ValueReader;
+
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};

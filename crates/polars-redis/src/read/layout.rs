@@ -9,7 +9,8 @@ use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::error::{quote_bytes, Error, Key, Result};
 use crate::types::columns::ColumnBuilder;
-use crate::types::Field;
+use crate::read::json::ValueReader;
+use crate::types::{parse_hint, Field};
 
 /// Names of the optional bookkeeping columns, `None` to leave one out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +99,7 @@ impl Layout {
             values: self
                 .fields
                 .iter()
-                .map(|f| ColumnBuilder::new(&f.field_type, capacity))
+                .map(|f| ColumnBuilder::new(&f.field_type, capacity).with_form(f.form.as_ref()))
                 .collect(),
             ttls: self
                 .extra
@@ -119,6 +120,15 @@ impl Layout {
         let builder = &mut rows.values[column];
         match value {
             None => builder.append_null(),
+            // Lists and structs are stored as JSON text (see `write_hashes`).
+            Some(text) if builder.field_type().is_nested() => {
+                ValueReader::new(self.strict, self.parse_hint.as_deref()).read_text(
+                    key,
+                    &self.fields[column].name,
+                    text,
+                    builder,
+                )?;
+            }
             Some(bytes) => {
                 if !builder.append(bytes) {
                     if self.strict {
@@ -127,7 +137,11 @@ impl Layout {
                             field: self.fields[column].name.clone(),
                             value: quote_bytes(bytes, 80),
                             dtype: builder.field_type().to_string(),
-                            hint: self.parse_hint.clone(),
+                            hint: parse_hint(
+                                self.parse_hint.as_deref(),
+                                builder.field_type(),
+                                builder.form(),
+                            ),
                         });
                     }
                     builder.append_null();

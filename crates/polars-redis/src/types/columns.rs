@@ -22,11 +22,13 @@ use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
 use crate::types::parse;
-use crate::types::{FieldType, TimeUnit};
+use crate::types::{FieldType, Temporal, TextForm, TimeUnit};
 
 /// A growing column of one [`FieldType`].
 pub(crate) struct ColumnBuilder {
     field_type: FieldType,
+    /// The declared stored form of a temporal column, if not the default.
+    form: Option<(TextForm, Temporal)>,
     storage: Storage,
     /// Values appended since the last `finish` (nulls included).
     rows: usize,
@@ -146,13 +148,27 @@ impl ColumnBuilder {
         };
         ColumnBuilder {
             field_type: field_type.clone(),
+            form: None,
             storage,
             rows: 0,
         }
     }
 
+    /// The same builder reading values in `form` (`None`: the default form).
+    /// A form on a column that is not temporal is ignored (forms are
+    /// checked against their columns when a scan is built).
+    pub(crate) fn with_form(mut self, form: Option<&TextForm>) -> Self {
+        self.form = form.and_then(|form| Some((form.clone(), Temporal::of(&self.field_type)?)));
+        self
+    }
+
     pub(crate) fn field_type(&self) -> &FieldType {
         &self.field_type
+    }
+
+    /// The declared stored form, if not the default.
+    pub(crate) fn form(&self) -> Option<&TextForm> {
+        self.form.as_ref().map(|(form, _)| form)
     }
 
     /// Values appended since the last `finish`, nulls included.
@@ -211,6 +227,16 @@ impl ColumnBuilder {
     }
 
     fn append_scalar(&mut self, bytes: &[u8]) -> bool {
+        if let Some((form, temporal)) = &self.form {
+            let value = form.read(bytes, temporal);
+            return match &mut self.storage {
+                Storage::Date(b) => push!(b, value.and_then(|v| i32::try_from(v).ok())),
+                Storage::Datetime(b, ..) | Storage::Time(b) | Storage::Duration(b) => {
+                    push!(b, value)
+                }
+                _ => false,
+            };
+        }
         match &mut self.storage {
             Storage::Utf8(b) => push!(b, std::str::from_utf8(bytes).ok()),
             Storage::Binary(b) => {

@@ -55,7 +55,10 @@ mod index_on;
 pub(crate) mod json_text;
 pub(crate) mod parse;
 mod table;
+mod text_form;
 
 pub use index_on::IndexOn;
 pub(crate) use table::check_flat;
 pub use table::{Field, FieldType, TimeUnit, SIMPLE_TYPES};
+pub(crate) use text_form::{parse_hint, Temporal};
+pub use text_form::{EpochUnit, Strftime, TextForm};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field as ArrowField, TimeUnit as ArrowTimeUnit};
 
 use crate::error::{Error, Result};
+use crate::types::TextForm;
 
 /// Time resolution of datetimes and durations (the units Polars supports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +40,15 @@ impl TimeUnit {
             TimeUnit::Millisecond => "ms",
             TimeUnit::Microsecond => "us",
             TimeUnit::Nanosecond => "ns",
+        }
+    }
+
+    /// Units in one second.
+    pub(crate) fn per_second(self) -> i64 {
+        match self {
+            TimeUnit::Millisecond => 1_000,
+            TimeUnit::Microsecond => 1_000_000,
+            TimeUnit::Nanosecond => 1_000_000_000,
         }
     }
 
@@ -277,6 +287,9 @@ pub struct Field {
     pub name: String,
     /// How the stored bytes are read.
     pub field_type: FieldType,
+    /// The declared stored form of a temporal field (`None`: the type
+    /// table's default form); set by `ScanOptions::with_formats`.
+    pub(crate) form: Option<TextForm>,
 }
 
 impl Field {
@@ -285,7 +298,14 @@ impl Field {
         Field {
             name: name.into(),
             field_type,
+            form: None,
         }
+    }
+
+    /// The same field stored in `form` (a temporal field; checked by the caller).
+    pub(crate) fn with_form(mut self, form: TextForm) -> Self {
+        self.form = Some(form);
+        self
     }
 }
 
@@ -295,7 +315,8 @@ pub(crate) fn check_flat(fields: &[Field], values: &str) -> Result<()> {
     match fields.iter().find(|f| f.field_type.is_nested()) {
         Some(field) => Err(Error::InvalidArgument(format!(
             "field `{}`: {} is not supported for {values} (they are flat strings; \
-             List and Struct dtypes are for JSON documents)",
+             List and Struct columns are read from JSON documents, and from JSON \
+             text in hashes, streams and strings)",
             field.name, field.field_type
         ))),
         None => Ok(()),
