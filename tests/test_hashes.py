@@ -183,8 +183,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("1969-12-31", date(1969, 12, 31)),
             ("0001-01-01", date(1, 1, 1)),
             ("9999-12-31", date(9999, 12, 31)),
-            ("19", date(1970, 1, 20)),  # integer days since the epoch
-            ("-1", date(1969, 12, 31)),
+            ("20240131", date(2024, 1, 31)),  # ISO-8601 basic form
         ],
     ),
     (
@@ -201,8 +200,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("2024-01-02", epoch(datetime(2024, 1, 2, tzinfo=UTC), "ms")),
             ("1969-12-31T23:59:59.999", -1),
             ("1900-01-01T00:00:00", epoch(datetime(1900, 1, 1, tzinfo=UTC), "ms")),
-            ("1704164645678", 1704164645678),  # integer milliseconds
-            ("-1", -1),
+            ("20240102T030405.678Z", 1704164645678),  # ISO-8601 basic form
         ],
     ),
     (
@@ -272,8 +270,8 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("12:34:56.789", s("12:34:56.789")),
             ("00:00:00.000000001", 1),
             ("23:59:59.999999999", s("23:59:59.999999999")),
-            ("3600000000000", 3_600_000_000_000),  # integer nanoseconds
-            ("0", 0),
+            ("010000", 3_600_000_000_000),  # ISO-8601 basic form
+            ("0000", 0),
         ],
     ),
     (
@@ -403,6 +401,8 @@ INVALID_CASES: list[tuple[Any, Any]] = [
     (pl.Date, "2024-02-30"),
     (pl.Date, "2024/01/01"),
     (pl.Date, "2024-1-1"),
+    (pl.Date, "19"),  # a bare integer is not a date (formats= declares epoch counts)
+    (pl.Datetime("ms"), "1704164645678"),
     (pl.Datetime("ms"), "2024-01-01X"),
     (pl.Datetime("ms"), "yesterday"),
     (pl.Datetime("ms"), "2024-01-01T25:00:00"),

@@ -154,7 +154,7 @@ def test_every_scalar_dtype(stack_client: Any, stack_url: str) -> None:
         "b": True,
         "s": 'tab\t "quote" é 😀',
         "date_s": "2024-02-29",
-        "date_n": 19000,
+        "date_n": 19000 * 86400,  # epoch seconds (formats= below)
         "dt_ms": "2024-01-02T03:04:05.123Z",
         "dt_us": "2024-01-02 03:04:05.123456",
         "dt_ns_n": 1_700_000_000_123_456_789,
@@ -233,7 +233,9 @@ def test_every_scalar_dtype(stack_client: Any, stack_url: str) -> None:
         # Nanosecond precision survives only as an integer count.
         pl.Series("dt_ns_n", [1_700_000_000_123_456_789, None], pl.Int64).cast(pl.Datetime("ns"))
     )
-    lf = pr.scan_json(stack_url, "t:*", schema, include_key=False)
+    # JSON numbers are epoch counts only where formats= says so.
+    formats = {"date_n": "epoch_s", "dt_ns_n": "epoch_ns", "time_n": "epoch_ns"}
+    lf = pr.scan_json(stack_url, "t:*", schema, include_key=False, formats=formats)
     df = collect_both(lf).sort("i8", nulls_last=True)
     assert_frame_equal(df, expected)
 

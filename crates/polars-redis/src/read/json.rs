@@ -22,9 +22,7 @@
 
 mod fetcher;
 mod path;
-mod value;
-
-pub(crate) use value::ValueReader;
+pub(crate) mod value;
 
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;

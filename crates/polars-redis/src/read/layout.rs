@@ -9,8 +9,9 @@ use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::error::{quote_bytes, Error, Key, Result};
 use crate::types::columns::ColumnBuilder;
-use crate::read::json::ValueReader;
-use crate::types::{parse_hint, Field};
+use crate::read::json::value::ValueReader;
+use crate::types::text_form::parse_hint;
+use crate::types::Field;
 
 /// Names of the optional bookkeeping columns, `None` to leave one out.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,14 +15,15 @@ use arrow_array::builder::{
     Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringViewBuilder, UInt16Builder,
     UInt32Builder, UInt64Builder, UInt8Builder,
 };
-use arrow_array::{make_array, Array, ArrayRef, ListArray, StructArray};
+use arrow_array::{make_array, Array, ArrayRef, FixedSizeListArray, ListArray, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
 use crate::types::parse;
-use crate::types::{FieldType, Temporal, TextForm, TimeUnit};
+use crate::types::text_form::Temporal;
+use crate::types::{FieldType, TextForm, TimeUnit};
 
 /// A growing column of one [`FieldType`].
 pub(crate) struct ColumnBuilder {
@@ -32,6 +33,15 @@ pub(crate) struct ColumnBuilder {
     storage: Storage,
     /// Values appended since the last `finish` (nulls included).
     rows: usize,
+}
+
+/// The builder of a fixed-width list column: `width` child values a row
+/// (nulls for a null row).
+struct ArrayStorage {
+    item: FieldRef,
+    width: usize,
+    validity: NullBufferBuilder,
+    child: ColumnBuilder,
 }
 
 /// The builder of a list column: offsets into one child column.
@@ -71,6 +81,7 @@ enum Storage {
     Decimal(Decimal128Builder, u8, i8),
     Enum(StringViewBuilder, Arc<HashSet<String>>),
     List(Box<ListStorage>),
+    Array(Box<ArrayStorage>),
     Struct(Box<StructStorage>),
 }
 
@@ -138,6 +149,17 @@ impl ColumnBuilder {
                     child: ColumnBuilder::new(inner, capacity),
                 }))
             }
+            FieldType::Array(inner, width) => {
+                let DataType::FixedSizeList(item, _) = field_type.arrow_type() else {
+                    unreachable!("an array field type has a fixed-size list Arrow type")
+                };
+                Storage::Array(Box::new(ArrayStorage {
+                    item,
+                    width: *width,
+                    validity: NullBufferBuilder::new(capacity),
+                    child: ColumnBuilder::new(inner, capacity.saturating_mul(*width)),
+                }))
+            }
             FieldType::Struct(fields) => Storage::Struct(Box::new(StructStorage {
                 validity: NullBufferBuilder::new(capacity),
                 children: fields
@@ -176,17 +198,36 @@ impl ColumnBuilder {
         self.rows
     }
 
-    /// The element column of a list column (`None` for other types).
+    /// The element column of a list or array column (`None` for other types).
     pub(crate) fn list_child(&mut self) -> Option<&mut ColumnBuilder> {
         match &mut self.storage {
             Storage::List(list) => Some(&mut list.child),
+            Storage::Array(array) => Some(&mut array.child),
+            _ => None,
+        }
+    }
+
+    /// The width of an array column (`None` for other types).
+    pub(crate) fn array_width(&self) -> Option<usize> {
+        match &self.storage {
+            Storage::Array(array) => Some(array.width),
             _ => None,
         }
     }
 
     /// Close one list value: the elements appended to the child since the
-    /// previous value belong to it.
+    /// previous value belong to it (exactly the width of an array column).
     pub(crate) fn end_list(&mut self) -> Result<()> {
+        if let Storage::Array(array) = &mut self.storage {
+            if array.child.rows != (self.rows + 1) * array.width {
+                return Err(Error::Protocol(
+                    "internal: an array value of the wrong width".into(),
+                ));
+            }
+            array.validity.append_non_null();
+            self.rows += 1;
+            return Ok(());
+        }
         let Storage::List(list) = &mut self.storage else {
             return Err(Error::Protocol("internal: end_list on a non-list".into()));
         };
@@ -269,7 +310,7 @@ impl ColumnBuilder {
                     .ok()
                     .filter(|s| categories.contains(*s))
             ),
-            Storage::List(_) | Storage::Struct(_) => false,
+            Storage::List(_) | Storage::Array(_) | Storage::Struct(_) => false,
         }
     }
 
@@ -297,6 +338,12 @@ impl ColumnBuilder {
                 let end = *list.offsets.last().expect("offsets start with 0");
                 list.offsets.push(end);
                 list.validity.append_null();
+            }
+            Storage::Array(array) => {
+                for _ in 0..array.width {
+                    array.child.append_null();
+                }
+                array.validity.append_null();
             }
             Storage::Struct(s) => {
                 s.children.iter_mut().for_each(ColumnBuilder::append_null);
@@ -335,6 +382,18 @@ impl ColumnBuilder {
                 return ListArray::try_new(list.item.clone(), offsets, values, nulls)
                     .map(|a| Arc::new(a) as ArrayRef)
                     .map_err(assembly_failed);
+            }
+            Storage::Array(array) => {
+                let values = array.child.finish()?;
+                let nulls = array.validity.finish();
+                return FixedSizeListArray::try_new(
+                    array.item.clone(),
+                    array.width as i32,
+                    values,
+                    nulls,
+                )
+                .map(|a| Arc::new(a) as ArrayRef)
+                .map_err(assembly_failed);
             }
             Storage::Struct(s) => {
                 let DataType::Struct(fields) = self.field_type.arrow_type() else {

@@ -8,7 +8,7 @@
 //! | Boolean                         | `true` / `false`                                                  |
 //! | Int*, UInt*                     | decimal integer                                                   |
 //! | Float32, Float64                | shortest text that parses back to the same float (`NaN`, `inf`, `-inf`) |
-//! | Date32                          | `YYYY-MM-DD` (integer days outside years 0000-9999)               |
+//! | Date32                          | `YYYY-MM-DD` (`+YYYYY-MM-DD`, `-YYYY-MM-DD` outside years 0000-9999) |
 //! | Timestamp(unit, None)           | `YYYY-MM-DDTHH:MM:SS[.f]` (naive, read back as UTC wall time)     |
 //! | Timestamp(unit, zone)           | the same in that zone with its offset, `±HH:MM`, or `Z` for UTC   |
 //! | Time32, Time64                  | `HH:MM:SS[.fffffffff]`                                            |
@@ -18,8 +18,11 @@
 //! | Struct, List, LargeList, FixedSizeList | JSON (objects and arrays; see [`Cells::json`])             |
 //!
 //! The fraction of a datetime has as many digits as its unit (3, 6 or 9) and
-//! is left out when zero. Datetimes outside years 0000-9999 are written as an
-//! integer count of their unit, which the reader accepts in the same unit.
+//! is left out when zero. Outside years 0000-9999 the year is expanded
+//! (`+10000-01-01T00:00:00`); values beyond chrono's years (±262143) have no
+//! text and are refused, naming `formats=` (an epoch count holds them). A
+//! column with a declared [`TextForm`](crate::types::TextForm) is formatted
+//! by it instead ([`cells_in_form`]).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -33,10 +36,10 @@ use arrow_array::{
     StructArray,
 };
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
-use chrono::{Datelike, NaiveDate, Offset, TimeZone, Timelike};
-use chrono_tz::Tz;
+use chrono::{Datelike, NaiveDate, Timelike};
 
-use crate::types::{Temporal, TextForm};
+use crate::types::text_form::{Temporal, Zone};
+use crate::types::TextForm;
 
 /// Why one cell cannot be written (the caller adds row, key and column).
 pub(crate) type CellResult = std::result::Result<(), String>;
@@ -282,57 +285,6 @@ pub(crate) fn push_time(out: &mut Vec<u8>, nanos: i64) -> CellResult {
     );
     push_fraction(out, (nanos % 1_000_000_000) as u32, 9);
     Ok(())
-}
-
-/// A time zone of a datetime column.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Zone {
-    Utc,
-    Named(Tz),
-    /// A fixed offset in seconds east of UTC (`+01:00` as an Arrow zone).
-    Fixed(i32),
-}
-
-impl Zone {
-    pub(crate) fn parse(name: &str) -> Option<Zone> {
-        if name == "UTC" || name == "Z" || name == "Etc/UTC" {
-            return Some(Zone::Utc);
-        }
-        if let Ok(tz) = name.parse::<Tz>() {
-            return Some(Zone::Named(tz));
-        }
-        let (sign, rest) = match name.as_bytes().first()? {
-            b'+' => (1, &name[1..]),
-            b'-' => (-1, &name[1..]),
-            _ => return None,
-        };
-        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-        ((0..24).contains(&h) && (0..60).contains(&m))
-            .then_some(Zone::Fixed(sign * (h * 3600 + m * 60)))
-    }
-
-    /// The instant of a wall time in this zone; `None` when the wall time
-    /// does not exist or is ambiguous there.
-    pub(crate) fn local_to_utc(
-        &self,
-        local: &chrono::NaiveDateTime,
-    ) -> Option<chrono::NaiveDateTime> {
-        match self {
-            Zone::Utc => Some(*local),
-            Zone::Named(tz) => Some(tz.from_local_datetime(local).single()?.naive_utc()),
-            Zone::Fixed(seconds) => Some(*local - chrono::Duration::seconds(*seconds as i64)),
-        }
-    }
-
-    /// Seconds east of UTC at the instant `utc`.
-    pub(crate) fn offset_seconds(&self, utc: &chrono::NaiveDateTime) -> i32 {
-        match self {
-            Zone::Utc => 0,
-            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix().local_minus_utc(),
-            Zone::Fixed(seconds) => *seconds,
-        }
-    }
 }
 
 fn units_per_second(unit: ArrowTimeUnit) -> (i64, usize) {
@@ -841,6 +793,7 @@ mod tests {
     use super::*;
     use crate::types::parse;
     use crate::types::TimeUnit;
+    use chrono_tz::Tz;
 
     fn text<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> Vec<u8> {
         let mut out = Vec::new();

@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
-use crate::types::TimeUnit;
+use crate::types::table::TimeUnit;
 
 /// Booleans: `true/false`, `t/f`, `yes/no`, `y/n`, `on/off`, `1/0`, any case.
 pub(crate) fn parse_bool(bytes: &[u8]) -> Option<bool> {

@@ -12,120 +12,16 @@
 //! value its form cannot hold exactly (a time of day under `%Y-%m-%d`, a
 //! millisecond under `epoch_s`) rather than store a rounded value.
 
-use std::fmt;
-use std::sync::Arc;
-
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
-use chrono::format::{Item, Parsed, StrftimeItems};
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::format::{Item, Parsed};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
+use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
-use crate::types::format::Zone;
 use crate::types::parse;
-use crate::types::{FieldType, TimeUnit};
-
-/// How the values of one temporal column are stored as text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TextForm {
-    /// Text in a strftime format.
-    Strftime(Strftime),
-    /// An integer count of a unit (see the module docs for its origin).
-    Epoch(EpochUnit),
-}
-
-/// A validated strftime format.
-#[derive(Clone)]
-pub struct Strftime {
-    text: Arc<str>,
-    items: Arc<[Item<'static>]>,
-}
-
-impl PartialEq for Strftime {
-    fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
-    }
-}
-
-impl Eq for Strftime {}
-
-impl fmt::Debug for Strftime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Strftime({:?})", self.text)
-    }
-}
-
-/// The unit of an epoch count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EpochUnit {
-    /// Seconds (`epoch_s`).
-    Second,
-    /// Milliseconds (`epoch_ms`).
-    Millisecond,
-    /// Microseconds (`epoch_us`).
-    Microsecond,
-    /// Nanoseconds (`epoch_ns`).
-    Nanosecond,
-}
-
-const EPOCH_UNITS: [(&str, EpochUnit); 4] = [
-    ("epoch_s", EpochUnit::Second),
-    ("epoch_ms", EpochUnit::Millisecond),
-    ("epoch_us", EpochUnit::Microsecond),
-    ("epoch_ns", EpochUnit::Nanosecond),
-];
-
-impl EpochUnit {
-    fn per_second(self) -> i64 {
-        match self {
-            EpochUnit::Second => 1,
-            EpochUnit::Millisecond => 1_000,
-            EpochUnit::Microsecond => 1_000_000,
-            EpochUnit::Nanosecond => 1_000_000_000,
-        }
-    }
-}
+use crate::types::table::{EpochUnit, FieldType, TextForm, TimeUnit};
 
 impl TextForm {
-    /// A form from its spec: `epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`,
-    /// or a strftime format (validated here).
-    pub fn from_spec(spec: &str) -> Result<Self> {
-        if let Some((_, unit)) = EPOCH_UNITS.iter().find(|(name, _)| *name == spec) {
-            return Ok(TextForm::Epoch(*unit));
-        }
-        if spec.starts_with("epoch") {
-            return Err(Error::InvalidArgument(format!(
-                "unknown epoch unit `{spec}` (expected epoch_s, epoch_ms, epoch_us or epoch_ns)"
-            )));
-        }
-        let items = StrftimeItems::new(spec).parse_to_owned().map_err(|_| {
-            Error::InvalidArgument(format!("`{spec}` is not a valid strftime format"))
-        })?;
-        if !items
-            .iter()
-            .any(|item| matches!(item, Item::Numeric(..) | Item::Fixed(_)))
-        {
-            return Err(Error::InvalidArgument(format!(
-                "`{spec}` is neither an epoch unit (epoch_s, epoch_ms, epoch_us, epoch_ns) \
-                 nor a strftime format (it has no % field)"
-            )));
-        }
-        Ok(TextForm::Strftime(Strftime {
-            text: Arc::from(spec),
-            items: items.into(),
-        }))
-    }
-
-    /// The spec this form was made from.
-    pub fn spec(&self) -> &str {
-        match self {
-            TextForm::Strftime(format) => &format.text,
-            TextForm::Epoch(unit) => EPOCH_UNITS
-                .iter()
-                .find(|(_, u)| u == unit)
-                .map_or("epoch", |(name, _)| name),
-        }
-    }
-
     /// True for epoch counts, which JSON stores as numbers.
     pub(crate) fn is_count(&self) -> bool {
         matches!(self, TextForm::Epoch(_))
@@ -212,6 +108,57 @@ impl TextForm {
             ));
         }
         Ok(())
+    }
+}
+
+/// A time zone of a datetime column.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Zone {
+    Utc,
+    Named(Tz),
+    /// A fixed offset in seconds east of UTC (`+01:00` as an Arrow zone).
+    Fixed(i32),
+}
+
+impl Zone {
+    pub(crate) fn parse(name: &str) -> Option<Zone> {
+        if name == "UTC" || name == "Z" || name == "Etc/UTC" {
+            return Some(Zone::Utc);
+        }
+        if let Ok(tz) = name.parse::<Tz>() {
+            return Some(Zone::Named(tz));
+        }
+        let (sign, rest) = match name.as_bytes().first()? {
+            b'+' => (1, &name[1..]),
+            b'-' => (-1, &name[1..]),
+            _ => return None,
+        };
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        ((0..24).contains(&h) && (0..60).contains(&m))
+            .then_some(Zone::Fixed(sign * (h * 3600 + m * 60)))
+    }
+
+    /// The instant of a wall time in this zone; `None` when the wall time
+    /// does not exist or is ambiguous there.
+    pub(crate) fn local_to_utc(
+        &self,
+        local: &chrono::NaiveDateTime,
+    ) -> Option<chrono::NaiveDateTime> {
+        match self {
+            Zone::Utc => Some(*local),
+            Zone::Named(tz) => Some(tz.from_local_datetime(local).single()?.naive_utc()),
+            Zone::Fixed(seconds) => Some(*local - chrono::Duration::seconds(*seconds as i64)),
+        }
+    }
+
+    /// Seconds east of UTC at the instant `utc`.
+    pub(crate) fn offset_seconds(&self, utc: &chrono::NaiveDateTime) -> i32 {
+        match self {
+            Zone::Utc => 0,
+            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix().local_minus_utc(),
+            Zone::Fixed(seconds) => *seconds,
+        }
     }
 }
 

@@ -11,7 +11,8 @@ use arrow_schema::{DataType, SchemaRef};
 
 use crate::error::{quote_bytes, Error, Result};
 use crate::types::format::{self, Cells};
-use crate::types::{Temporal, TextForm};
+use crate::types::text_form::Temporal;
+use crate::types::TextForm;
 
 use super::options::{Ttl, WriteOptions};
 

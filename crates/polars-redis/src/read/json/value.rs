@@ -5,7 +5,8 @@
 use crate::error::{Error, Key, Result};
 use crate::types::columns::ColumnBuilder;
 use crate::types::json_text::{JsonCursor, Kind};
-use crate::types::{parse_hint, Field, FieldType, TextForm};
+use crate::types::text_form::parse_hint;
+use crate::types::{Field, FieldType, TextForm};
 
 /// One step of the way from a column to a nested value, for messages.
 #[derive(Clone, Copy, Debug)]
@@ -147,7 +148,22 @@ impl<'l> ValueReader<'l> {
                 builder.append_null();
                 return Ok(());
             }
-            (Kind::Array, FieldType::List(inner)) => {
+            (Kind::Array, FieldType::List(inner) | FieldType::Array(inner, _)) => {
+                if let Some(width) = builder.array_width() {
+                    // Count first: an array of another width is one bad value.
+                    cur.begin_array()?;
+                    let mut first = true;
+                    let mut count = 0;
+                    while cur.next_element(&mut first)? {
+                        cur.skip_value()?;
+                        count += 1;
+                    }
+                    if count != width {
+                        let value = cur.text_since(start);
+                        return self.reject(builder, value, &field_type.to_string());
+                    }
+                    cur.seek(start);
+                }
                 let child = builder.list_child().ok_or_else(internal)?;
                 cur.begin_array()?;
                 let mut first = true;
