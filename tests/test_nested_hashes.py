@@ -109,7 +109,7 @@ def test_bad_nested_text_is_a_parse_error_or_null(
     schema = {"v": dtype, "n": pl.Int64}
     with pytest.raises(ParseError) as raised:
         pr.read_hashes(redis_url, keys=["h"], schema=schema)
-    assert "'h'" in str(raised.value) and f"`{field}`" in str(raised.value), str(raised.value)
+    assert 'key "h"' in str(raised.value) and f"`{field}`" in str(raised.value), str(raised.value)
     df = pr.read_hashes(redis_url, keys=["h"], schema=schema, strict=False, include_key=False)
     assert df["n"].to_list() == [1]
     if field == "v":

@@ -88,12 +88,14 @@ def scan_json(
         the member of that name of the object at ``path`` (missing members are
         null, members not in the schema are ignored), or the JSONPath that
         ``paths`` gives it. Nested objects read as ``pl.Struct({...})`` and
-        arrays as ``pl.List(...)``, nested as deep as the data. JSON numbers
+        arrays as ``pl.List(...)`` (or ``pl.Array(..., width)``, whose arrays
+        must have that width), nested as deep as the data. JSON numbers
         read as integers (``1.5`` in an integer column is a parse error, never
         truncated), floats, decimals (their exact text), durations, or epoch
-        counts for the temporal columns ``formats`` declares so; strings as ``pl.String``, ``pl.Categorical``,
-        ``pl.Enum``, dates, datetimes, times and decimals by the same text rules
-        as :func:`scan_hashes`; booleans as ``pl.Boolean``; ``null`` as null.
+        counts for the temporal columns ``formats`` declares so; strings as
+        ``pl.String``, ``pl.Categorical``, ``pl.Enum``, dates, datetimes, times
+        and decimals by the same text rules as :func:`scan_hashes`; booleans
+        as ``pl.Boolean``; ``null`` as null.
         A ``pl.String`` column given a number, boolean, object or array holds
         its JSON text (e.g. ``[1,2]``).
     path

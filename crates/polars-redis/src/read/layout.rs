@@ -8,8 +8,8 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::error::{quote_bytes, Error, Key, Result};
-use crate::types::columns::ColumnBuilder;
 use crate::read::json::value::ValueReader;
+use crate::types::columns::ColumnBuilder;
 use crate::types::text_form::parse_hint;
 use crate::types::Field;
 

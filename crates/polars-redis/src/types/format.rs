@@ -430,7 +430,10 @@ fn push_ymd(out: &mut Vec<u8>, date: NaiveDate) {
     } else {
         out.push(if year < 0 { b'-' } else { b'+' });
         let digits = year.unsigned_abs().to_string();
-        out.extend(std::iter::repeat_n(b'0', 4usize.saturating_sub(digits.len())));
+        out.extend(std::iter::repeat_n(
+            b'0',
+            4usize.saturating_sub(digits.len()),
+        ));
         out.extend_from_slice(digits.as_bytes());
     }
     out.push(b'-');
@@ -858,10 +861,7 @@ mod tests {
             );
         }
         assert_eq!(text(|o| push_date(o, 0)), b"1970-01-01");
-        assert_eq!(
-            text(|o| push_date(o, 3_000_000).unwrap()),
-            b"+10183-09-21"
-        );
+        assert_eq!(text(|o| push_date(o, 3_000_000).unwrap()), b"+10183-09-21");
         assert_eq!(text(|o| push_date(o, -800_000).unwrap()), b"-0221-09-04");
         // Beyond chrono's years there is no text: the error names formats=.
         let err = push_date(&mut Vec::new(), i32::MAX).unwrap_err();

@@ -356,7 +356,10 @@ mod tests {
         assert_eq!(parse_datetime(b"1970-01-02", ms, None), Some(86_400_000));
         // Bare integers are not datetimes (20240131 is not 05:37 on 1970-01-01).
         assert_eq!(parse_datetime(b"1234", ms, None), None);
-        assert_eq!(parse_datetime(b"20240131", ms, None), Some(1_706_659_200_000));
+        assert_eq!(
+            parse_datetime(b"20240131", ms, None),
+            Some(1_706_659_200_000)
+        );
         assert_eq!(
             parse_datetime(b"20240131T101500Z", ms, None),
             Some(1_706_696_100_000)

@@ -279,8 +279,7 @@ fn read_parsed(parsed: &Parsed, temporal: &Temporal) -> Option<i64> {
                 (Some(_), _) => parsed.to_naive_datetime_with_offset(0).ok()?,
                 (None, offset) => {
                     let date = parsed.to_naive_date().ok()?;
-                    let time = if parsed.hour_div_12().is_none() && parsed.hour_mod_12().is_none()
-                    {
+                    let time = if parsed.hour_div_12().is_none() && parsed.hour_mod_12().is_none() {
                         NaiveTime::MIN
                     } else {
                         parsed.to_naive_time().ok()?

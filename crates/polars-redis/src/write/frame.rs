@@ -113,6 +113,22 @@ impl Frame {
         self.schema.field(column).name()
     }
 
+    /// True for columns whose text form can fail: nested JSON, times of
+    /// day, dictionaries, dates and datetimes (beyond the years text can
+    /// show), and columns in a declared form (a value it cannot hold).
+    pub(crate) fn fallible(&self, column: usize) -> bool {
+        self.forms[column].is_some()
+            || self.data_type(column).is_nested()
+            || matches!(
+                self.data_type(column),
+                DataType::Time32(_)
+                    | DataType::Time64(_)
+                    | DataType::Dictionary(..)
+                    | DataType::Date32
+                    | DataType::Timestamp(..)
+            )
+    }
+
     /// Formatters for every column of every batch, `[batch][column]`.
     pub(crate) fn cells(&self) -> Result<FrameCells<'_>> {
         let mut all = Vec::with_capacity(self.batches.len());

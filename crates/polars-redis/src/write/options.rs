@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::conflict::IfExists;
-use crate::types::TextForm;
 use crate::error::{Error, Result};
+use crate::types::TextForm;
 
 /// Default rows per pipeline.
 pub const DEFAULT_WRITE_BATCH_SIZE: usize = 2000;
