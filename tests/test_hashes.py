@@ -212,7 +212,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
                 epoch(datetime(2024, 1, 2, 3, 4, 5, 123456, UTC), "us"),
             ),
             ("2024-01-02T03:04:05,5", epoch(datetime(2024, 1, 2, 3, 4, 5, 500000, UTC), "us")),
-            ("1704164645123456", 1704164645123456),
+            ("20240102T030405.123456Z", 1704164645123456),  # ISO-8601 basic form
         ],
     ),
     (
@@ -224,7 +224,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
                 epoch(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), "ns") + 123456789,
             ),
             ("2262-04-11T23:47:16.854775807", NS_MAX),
-            ("1", 1),
+            ("19700101T000000.000000001", 1),
         ],
     ),
     (
@@ -233,7 +233,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
         [
             ("2024-06-01T12:00:00", epoch(datetime(2024, 6, 1, 12, tzinfo=UTC), "ms")),
             ("2024-06-01T14:00:00+02:00", epoch(datetime(2024, 6, 1, 12, tzinfo=UTC), "ms")),
-            ("0", 0),
+            ("19700101T000000Z", 0),  # ISO-8601 basic form
         ],
     ),
     (
@@ -249,7 +249,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("2024-03-31T02:30:00+00:00", epoch(datetime(2024, 3, 31, 2, 30, tzinfo=UTC), "us")),
             ("2024-10-27T02:30:00+01:00", epoch(datetime(2024, 10, 27, 1, 30, tzinfo=UTC), "us")),
             ("2024-01-15T11:00:00Z", epoch(datetime(2024, 1, 15, 11, tzinfo=UTC), "us")),
-            ("1705316400000000", 1705316400000000),  # integer microseconds (an instant)
+            ("20240115T110000Z", 1705316400000000),  # ISO-8601 basic form (an instant)
         ],
     ),
     (

@@ -217,7 +217,7 @@ fn bare_integers_are_not_dates_unless_a_form_says_so() {
     // Declared as epoch milliseconds, it reads as the instant it is; the
     // ISO-8601 basic date needs no form.
     let form = TextForm::from_spec("epoch_ms").unwrap();
-    let batches = read_all(scan().with_formats([("at", form)])).unwrap();
+    let batches = read_all(scan().with_formats(vec![("at".into(), form)])).unwrap();
     let b = &batches[0];
     assert_eq!(
         b.column(1)
@@ -233,7 +233,7 @@ fn bare_integers_are_not_dates_unless_a_form_says_so() {
     );
     // A form on a column that is not temporal is refused up front.
     let form = TextForm::from_spec("%Y").unwrap();
-    let err = read_all(scan().with_formats([("_key", form)])).unwrap_err();
+    let err = read_all(scan().with_formats(vec![("_key".into(), form)])).unwrap_err();
     assert!(
         err.is_invalid_input() && err.to_string().contains("`_key`"),
         "{err}"

@@ -182,15 +182,8 @@ impl ScanOptions {
     /// table's default form (ISO-8601): a column name and its [`TextForm`]
     /// (a strftime format or an epoch unit). Each name must be a Date,
     /// Datetime, Time or Duration value column of the scan.
-    pub fn with_formats<I, S>(mut self, formats: I) -> Self
-    where
-        I: IntoIterator<Item = (S, TextForm)>,
-        S: Into<String>,
-    {
-        self.formats = formats
-            .into_iter()
-            .map(|(name, form)| (name.into(), form))
-            .collect();
+    pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
+        self.formats = formats;
         self
     }
 
@@ -519,11 +512,7 @@ impl<K> ScanBuilder<K> {
     }
 
     /// How temporal columns are stored (see [`ScanOptions::with_formats`]).
-    pub fn with_formats<I, S>(self, formats: I) -> Self
-    where
-        I: IntoIterator<Item = (S, TextForm)>,
-        S: Into<String>,
-    {
+    pub fn with_formats(self, formats: Vec<(String, TextForm)>) -> Self {
         self.map_options(|o| o.with_formats(formats))
     }
 }

@@ -103,11 +103,7 @@ impl<K> WriteBuilder<K> {
     }
 
     /// How temporal columns are stored (see [`WriteOptions::with_formats`]).
-    pub fn with_formats<I, S>(self, formats: I) -> Self
-    where
-        I: IntoIterator<Item = (S, crate::types::TextForm)>,
-        S: Into<String>,
-    {
+    pub fn with_formats(self, formats: Vec<(String, crate::types::TextForm)>) -> Self {
         self.map_options(|o| o.with_formats(formats))
     }
 

@@ -121,15 +121,8 @@ impl WriteOptions {
     /// format or an epoch unit). A scan with the same forms reads the
     /// values back identically; a value its form cannot hold exactly is
     /// refused before anything is sent.
-    pub fn with_formats<I, S>(mut self, formats: I) -> Self
-    where
-        I: IntoIterator<Item = (S, TextForm)>,
-        S: Into<String>,
-    {
-        self.formats = formats
-            .into_iter()
-            .map(|(name, form)| (name.into(), form))
-            .collect();
+    pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
+        self.formats = formats;
         self
     }
 
