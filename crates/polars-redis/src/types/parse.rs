@@ -199,7 +199,7 @@ impl Cursor<'_> {
     /// `YYYY-MM-DD`, `YYYYMMDD`, or an expanded year (a sign and at least
     /// four digits) in the extended form, `+10000-01-01`.
     fn date(&mut self) -> Option<NaiveDate> {
-        let year = match self.peek()? {
+        let (year, extended) = match self.peek()? {
             sign @ (b'+' | b'-') => {
                 self.take_byte();
                 let count = self.0.iter().take_while(|d| d.is_ascii_digit()).count();
@@ -207,29 +207,20 @@ impl Cursor<'_> {
                     return None;
                 }
                 let year = self.digits(count)? as i32;
-                self.expect(b'-')?;
-                if sign == b'-' {
-                    -year
-                } else {
-                    year
-                }
+                (if sign == b'-' { -year } else { year }, true)
             }
             _ => {
                 let year = self.digits(4)? as i32;
-                if self.peek() == Some(b'-') {
-                    self.take_byte();
-                    let month = self.digits(2)?;
-                    self.expect(b'-')?;
-                    let day = self.digits(2)?;
-                    return NaiveDate::from_ymd_opt(year, month, day);
-                }
-                let month = self.digits(2)?;
-                let day = self.digits(2)?;
-                return NaiveDate::from_ymd_opt(year, month, day);
+                (year, self.peek() == Some(b'-'))
             }
         };
+        if extended {
+            self.expect(b'-')?;
+        }
         let month = self.digits(2)?;
-        self.expect(b'-')?;
+        if extended {
+            self.expect(b'-')?;
+        }
         let day = self.digits(2)?;
         NaiveDate::from_ymd_opt(year, month, day)
     }
