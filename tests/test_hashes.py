@@ -183,8 +183,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("1969-12-31", date(1969, 12, 31)),
             ("0001-01-01", date(1, 1, 1)),
             ("9999-12-31", date(9999, 12, 31)),
-            ("19", date(1970, 1, 20)),  # integer days since the epoch
-            ("-1", date(1969, 12, 31)),
+            ("20240131", date(2024, 1, 31)),  # ISO-8601 basic form
         ],
     ),
     (
@@ -201,8 +200,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("2024-01-02", epoch(datetime(2024, 1, 2, tzinfo=UTC), "ms")),
             ("1969-12-31T23:59:59.999", -1),
             ("1900-01-01T00:00:00", epoch(datetime(1900, 1, 1, tzinfo=UTC), "ms")),
-            ("1704164645678", 1704164645678),  # integer milliseconds
-            ("-1", -1),
+            ("20240102T030405.678Z", 1704164645678),  # ISO-8601 basic form
         ],
     ),
     (
@@ -214,7 +212,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
                 epoch(datetime(2024, 1, 2, 3, 4, 5, 123456, UTC), "us"),
             ),
             ("2024-01-02T03:04:05,5", epoch(datetime(2024, 1, 2, 3, 4, 5, 500000, UTC), "us")),
-            ("1704164645123456", 1704164645123456),
+            ("20240102T030405.123456Z", 1704164645123456),  # ISO-8601 basic form
         ],
     ),
     (
@@ -226,7 +224,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
                 epoch(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), "ns") + 123456789,
             ),
             ("2262-04-11T23:47:16.854775807", NS_MAX),
-            ("1", 1),
+            ("19700101T000000.000000001", 1),
         ],
     ),
     (
@@ -235,7 +233,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
         [
             ("2024-06-01T12:00:00", epoch(datetime(2024, 6, 1, 12, tzinfo=UTC), "ms")),
             ("2024-06-01T14:00:00+02:00", epoch(datetime(2024, 6, 1, 12, tzinfo=UTC), "ms")),
-            ("0", 0),
+            ("19700101T000000Z", 0),  # ISO-8601 basic form
         ],
     ),
     (
@@ -251,7 +249,7 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("2024-03-31T02:30:00+00:00", epoch(datetime(2024, 3, 31, 2, 30, tzinfo=UTC), "us")),
             ("2024-10-27T02:30:00+01:00", epoch(datetime(2024, 10, 27, 1, 30, tzinfo=UTC), "us")),
             ("2024-01-15T11:00:00Z", epoch(datetime(2024, 1, 15, 11, tzinfo=UTC), "us")),
-            ("1705316400000000", 1705316400000000),  # integer microseconds (an instant)
+            ("20240115T110000Z", 1705316400000000),  # ISO-8601 basic form (an instant)
         ],
     ),
     (
@@ -272,8 +270,8 @@ DTYPE_CASES: list[tuple[str, Any, list[tuple[Any, Any]]]] = [
             ("12:34:56.789", s("12:34:56.789")),
             ("00:00:00.000000001", 1),
             ("23:59:59.999999999", s("23:59:59.999999999")),
-            ("3600000000000", 3_600_000_000_000),  # integer nanoseconds
-            ("0", 0),
+            ("010000", 3_600_000_000_000),  # ISO-8601 basic form
+            ("0000", 0),
         ],
     ),
     (
@@ -403,6 +401,8 @@ INVALID_CASES: list[tuple[Any, Any]] = [
     (pl.Date, "2024-02-30"),
     (pl.Date, "2024/01/01"),
     (pl.Date, "2024-1-1"),
+    (pl.Date, "19"),  # a bare integer is not a date (formats= declares epoch counts)
+    (pl.Datetime("ms"), "1704164645678"),
     (pl.Datetime("ms"), "2024-01-01X"),
     (pl.Datetime("ms"), "yesterday"),
     (pl.Datetime("ms"), "2024-01-01T25:00:00"),

@@ -145,7 +145,9 @@ def test_overrides_apply_without_resampling(redis_url: str, redis_client: Any) -
     assert df.schema["age"] == pl.Int32
     assert df["extra"].null_count() == 5
     with pytest.raises(InvalidInputError, match="extra"):
-        inferred.with_overwrite({"extra": pl.List(pl.Int64)})
+        inferred.with_overwrite({"extra": pl.Object})
+    # Nested dtypes read hash fields from their JSON text (issue 11, item 10).
+    assert inferred.with_overwrite({"extra": pl.List(pl.Int64)})["extra"] == pl.List(pl.Int64)
 
 
 def test_scan_without_schema_infers_once_and_explains(redis_url: str, redis_client: Any) -> None:

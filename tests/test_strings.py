@@ -153,7 +153,5 @@ def test_bad_arguments(redis_url: str) -> None:
         redis.scan_strings(redis_url, "a*", keys=["a"])
     with pytest.raises(redis.InvalidInputError, match="used twice"):
         redis.scan_strings(redis_url, value_column_name="_key")
-    with pytest.raises(redis.InvalidInputError, match=r"`value`: List.*not supported for string"):
-        redis.scan_strings(redis_url, value_type=pl.List(pl.Int64))
     with pytest.raises(redis.InvalidInputError, match="not supported for Redis values"):
         redis.scan_strings(redis_url, value_type=pl.Object)

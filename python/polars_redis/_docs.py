@@ -32,6 +32,14 @@ count_hint
 strict
     If True, a value that does not parse as its dtype raises
     :class:`ParseError` naming the key, field and value; if False it becomes null.
+formats
+    Column name to stored form, for Date, Datetime, Time and Duration columns
+    not stored as ISO-8601: a strftime format (``"%d/%m/%Y"``) or ``"epoch_s"``,
+    ``"epoch_ms"``, ``"epoch_us"``, ``"epoch_ns"`` (an integer count since
+    1970-01-01 UTC; since midnight for Time). Without it, dates, datetimes and
+    times read ISO-8601 extended or basic (``2024-01-31``, ``20240131``,
+    ``2024-01-31T10:15:00.5+01:00``, ``20240131T101500Z``), and a bare integer
+    is a parse error, never an epoch count. ``write_*`` takes the same mapping.
 parallelism
     Pipelines in flight, each on its own connection (per master on a Redis
     Cluster, whose masters are all scanned at once).

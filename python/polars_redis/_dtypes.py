@@ -28,18 +28,9 @@ def normalize(dtype: Any) -> Any:
     return dtype
 
 
-def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]:
-    """Return the core's spec tuple for one field, or raise naming the field.
-
-    ``nested=False`` rejects List and Struct (hash fields are flat strings).
-    """
+def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
+    """Return the core's spec tuple for one field, or raise naming the field."""
     dtype = normalize(dtype)
-    if not nested and isinstance(dtype, (pl.List, pl.Struct)):
-        msg = (
-            f"field {name!r}: {dtype} is not supported for hashes "
-            "(List and Struct dtypes are for JSON documents)"
-        )
-        raise InvalidInputError(msg)
     if not isinstance(dtype, pl.DataType):
         msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
         raise InvalidInputError(msg)
@@ -53,6 +44,8 @@ def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]
         return ("Enum", [str(c) for c in dtype.categories.to_list()])
     if isinstance(dtype, pl.List):
         return ("List", dtype_spec(name, dtype.inner))
+    if isinstance(dtype, pl.Array):
+        return ("Array", dtype_spec(name, dtype.inner), dtype.size)
     if isinstance(dtype, pl.Struct):
         return ("Struct", [(f.name, dtype_spec(name, f.dtype)) for f in dtype.fields])
     simple = _SIMPLE_NAMES.get(type(dtype))
@@ -60,7 +53,7 @@ def dtype_spec(name: str, dtype: Any, *, nested: bool = True) -> tuple[Any, ...]
         msg = (
             f"field {name!r}: dtype {dtype} is not supported for Redis values "
             f"(supported: {', '.join(sorted(_SIMPLE))}, Datetime, "
-            "Duration, Decimal, Enum, and for JSON List and Struct)"
+            "Duration, Decimal, Enum, List, Array and Struct)"
         )
         raise InvalidInputError(msg)
     return (simple,)
@@ -74,12 +67,33 @@ def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
     return [(str(name), dtype_spec(str(name), dtype)) for name, dtype in schema.items()]
 
 
+def format_pairs(formats: Any) -> list[tuple[str, str]]:
+    """The ``formats=`` mapping (column name to strftime format or epoch
+    unit) as the ``(column, spec)`` pairs the core reads; the core checks
+    each spec and column."""
+    if formats is None:
+        return []
+    if not isinstance(formats, Mapping):
+        msg = (
+            "formats must be a mapping of column name to a strftime format or "
+            f"'epoch_s'/'epoch_ms'/'epoch_us'/'epoch_ns', got {type(formats).__name__}"
+        )
+        raise InvalidInputError(msg)
+    pairs = []
+    for column, spec in formats.items():
+        if not isinstance(column, str) or not isinstance(spec, str):
+            msg = f"formats: {column!r}: {spec!r} must be a str column name and a str form"
+            raise InvalidInputError(msg)
+        pairs.append((column, spec))
+    return pairs
+
+
 def needs_cast(dtype: Any) -> bool:
     """Dtypes that cross the Arrow boundary as strings and are cast in Python
     (Categorical and Enum, also inside List and Struct)."""
     if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype in (pl.Categorical,):
         return True
-    if isinstance(dtype, pl.List):
+    if isinstance(dtype, (pl.List, pl.Array)):
         return needs_cast(dtype.inner)
     if isinstance(dtype, pl.Struct):
         return any(needs_cast(f.dtype) for f in dtype.fields)
@@ -99,6 +113,8 @@ def spec_dtype(spec: tuple[Any, ...]) -> pl.DataType:
         return pl.Enum(args[0])
     if name == "List":
         return pl.List(spec_dtype(args[0]))
+    if name == "Array":
+        return pl.Array(spec_dtype(args[0]), args[1])
     if name == "Struct":
         return pl.Struct({field: spec_dtype(inner) for field, inner in args[0]})
     simple = _SIMPLE.get(name)

@@ -29,6 +29,7 @@ class ReadOptions(TypedDict, total=False):
     batch_size: int
     count_hint: int | None
     strict: bool
+    formats: Mapping[str, str] | None
     parallelism: int
     connect_timeout: float | None
     command_timeout: float | None

@@ -17,7 +17,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_redis import _predicate
-from polars_redis._dtypes import needs_cast, normalize
+from polars_redis._dtypes import format_pairs, needs_cast, normalize
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -59,6 +59,7 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
         "batch_size": args["batch_size"],
         "count_hint": args["count_hint"],
         "strict": args["strict"],
+        "formats": format_pairs(args["formats"]),
         "parallelism": args["parallelism"],
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -54,6 +54,7 @@ def scan_hashes(
     batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     parallelism: int = _internal.DEFAULT_PARALLELISM,
     fetch: HashFetch = "auto",
     connect_timeout: float | None = None,
@@ -83,9 +84,11 @@ def scan_hashes(
         sampled keys (see :func:`infer_hash_schema`; ``lf.explain()`` shows the
         result, and a field widened to String by mixed values warns). Values are parsed from
         their text form: integers, floats, booleans (``true/false``, ``1/0``,
-        ``yes/no``, ``on/off``, ...), dates, datetimes (ISO-8601 or an epoch
-        count in the column's time unit), times, durations, decimals,
-        categoricals, enums, strings and raw bytes (``pl.Binary``).
+        ``yes/no``, ``on/off``, ...), dates, datetimes and times (ISO-8601,
+        extended or basic, or the form ``formats`` declares), durations
+        (integer count of the unit), decimals, categoricals, enums, strings,
+        raw bytes (``pl.Binary``), and ``pl.List``/``pl.Struct``/``pl.Array``
+        from the JSON text :func:`write_hashes` stores for them.
     fetch
         ``"hgetall"`` reads whole hashes, ``"hmget"`` only the needed fields;
         ``"auto"`` uses HMGET when at most half of the schema's fields are needed

@@ -99,7 +99,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
         """
         fields = dict(self.fields)
         for name, dtype in dtypes.items():
-            dtype_spec(name, dtype, nested=False)  # validate
+            dtype_spec(name, dtype)  # validate
             dtype = normalize(dtype)
             old = fields.get(name)
             fields[name] = (

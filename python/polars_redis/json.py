@@ -57,6 +57,7 @@ def scan_json(
     batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     parallelism: int = _internal.DEFAULT_PARALLELISM,
     fetch: JsonFetch = "auto",
     connect_timeout: float | None = None,
@@ -87,12 +88,14 @@ def scan_json(
         the member of that name of the object at ``path`` (missing members are
         null, members not in the schema are ignored), or the JSONPath that
         ``paths`` gives it. Nested objects read as ``pl.Struct({...})`` and
-        arrays as ``pl.List(...)``, nested as deep as the data. JSON numbers
+        arrays as ``pl.List(...)`` (or ``pl.Array(..., width)``, whose arrays
+        must have that width), nested as deep as the data. JSON numbers
         read as integers (``1.5`` in an integer column is a parse error, never
-        truncated), floats, decimals (their exact text) or epoch counts for
-        temporal dtypes; strings as ``pl.String``, ``pl.Categorical``,
-        ``pl.Enum``, dates, datetimes, times and decimals by the same text rules
-        as :func:`scan_hashes`; booleans as ``pl.Boolean``; ``null`` as null.
+        truncated), floats, decimals (their exact text), durations, or epoch
+        counts for the temporal columns ``formats`` declares so; strings as
+        ``pl.String``, ``pl.Categorical``, ``pl.Enum``, dates, datetimes, times
+        and decimals by the same text rules as :func:`scan_hashes`; booleans
+        as ``pl.Boolean``; ``null`` as null.
         A ``pl.String`` column given a number, boolean, object or array holds
         its JSON text (e.g. ``[1,2]``).
     path
@@ -124,6 +127,13 @@ def scan_json(
         naming the key, the field (e.g. ``address.zip`` or ``tags[2]``) and the
         value; if False that one value becomes null (a list element, a struct
         field), the rest of the row is kept.
+    formats
+        Column name to stored form of a top-level Date, Datetime, Time or
+        Duration column: a strftime format (a JSON string) or ``"epoch_s"``,
+        ``"epoch_ms"``, ``"epoch_us"``, ``"epoch_ns"`` (a JSON number, or a
+        string of digits). Without it these columns read ISO-8601 strings
+        (extended or basic form) and a JSON number is a parse error, never
+        an epoch count; :func:`write_json` takes the same mapping.
     parallelism
         Pipelines in flight, each on its own connection.
     fetch

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -40,6 +40,7 @@ def scan_sets(
     batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
@@ -59,6 +59,7 @@ def scan_streams(
     batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
@@ -120,6 +121,11 @@ def scan_streams(
         If True, a value that does not parse as its dtype raises
         :class:`ParseError` naming the key, field, value and entry id; if False
         it becomes null.
+    formats
+        Field name to stored form of a Date, Datetime, Time or Duration field
+        not stored as ISO-8601: a strftime format or ``"epoch_s"``,
+        ``"epoch_ms"``, ``"epoch_us"``, ``"epoch_ns"`` (as for
+        :func:`scan_hashes`; a bare integer is never read as a date without it).
     parallelism
         Pipelines in flight, each on its own connection.
     connect_timeout, command_timeout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
@@ -71,6 +71,7 @@ def scan_timeseries(
     batch_size: int = _internal.DEFAULT_BATCH_SIZE,
     count_hint: int | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     parallelism: int = _internal.DEFAULT_PARALLELISM,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
@@ -136,6 +137,10 @@ def scan_timeseries(
     strict
         If True, a label value that is not valid UTF-8 raises
         :class:`ParseError` naming the key and label; if False it becomes null.
+    formats
+        Accepted for symmetry with the other scans; a time series has no
+        column stored as text in a temporal form (its timestamps are
+        milliseconds), so any column named here is refused.
     parallelism
         Pipelines in flight, each on its own connection.
     connect_timeout, command_timeout

@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._dtypes import format_pairs
 from polars_redis._plugin import to_bytes
 from polars_redis.exceptions import InvalidInputError, WriteError
 
@@ -77,6 +78,7 @@ class WriteOptions(TypedDict, total=False):
     """The keyword options every ``write_*`` function takes (see :func:`write_hashes`)."""
 
     key_column: str | None
+    formats: Mapping[str, str] | None
     key_prefix: str | bytes
     ttl: int | timedelta | None
     ttl_column: str | None
@@ -90,6 +92,7 @@ class WriteOptions(TypedDict, total=False):
 
 _DEFAULTS: WriteOptions = {
     "key_column": "_key",
+    "formats": None,
     "key_prefix": "",
     "ttl": None,
     "ttl_column": None,
@@ -199,6 +202,14 @@ def write_hashes(
     key_column
         Column holding the keys (not written as a field). ``None``: the key is
         ``key_prefix`` followed by the row index (0, 1, ...).
+    formats
+        Column name to stored form for Date, Datetime, Time and Duration
+        columns: a strftime format (``"%d/%m/%Y"``) or ``"epoch_s"``,
+        ``"epoch_ms"``, ``"epoch_us"``, ``"epoch_ns"`` (an integer count since
+        1970-01-01 UTC; since midnight for Time; a Duration's length). Reading
+        with the same ``formats=`` gives the values back; a value the form
+        cannot hold exactly (a time of day under ``"%Y-%m-%d"``) is refused
+        before anything is sent. Default: ISO-8601 as above.
     key_prefix
         Text put before every key, e.g. ``"user:"``.
     ttl
@@ -508,6 +519,7 @@ def _write(
     shared = {
         "url": url,
         "key_column": args["key_column"],
+        "formats": format_pairs(args["formats"]),
         "key_prefix": to_bytes(args["key_prefix"]),
         "ttl": _seconds(args["ttl"]) if args["ttl"] is not None else None,
         "ttl_column": args["ttl_column"],

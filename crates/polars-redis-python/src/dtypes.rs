@@ -2,13 +2,13 @@
 //!
 //! A spec is a tuple whose first item names the type: `("Int64",)`,
 //! `("Datetime", "ms", "UTC")`, `("Duration", "us")`, `("Decimal", 10, 2)`,
-//! `("Enum", ["a", "b"])`, `("List", inner_spec)`,
+//! `("Enum", ["a", "b"])`, `("List", inner_spec)`, `("Array", inner_spec, width)`,
 //! `("Struct", [(name, spec), ...])`. `polars_redis._dtypes` builds them.
 //! The names of the types without parameters come from the core's
 //! [`SIMPLE_TYPES`] table ([`simple_dtype_names`] hands them to Python).
 
 use polars_redis::types::SIMPLE_TYPES;
-use polars_redis::{Field, FieldType, TimeUnit};
+use polars_redis::{Field, FieldType, TextForm, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -40,6 +40,10 @@ pub(crate) fn field_type(spec: &Bound<'_, PyTuple>) -> BindingResult<FieldType> 
             categories: arg(1)?.extract::<Vec<String>>()?.into(),
         },
         "List" => FieldType::List(Box::new(field_type(arg(1)?.cast().map_err(PyErr::from)?)?)),
+        "Array" => FieldType::array(
+            field_type(arg(1)?.cast().map_err(PyErr::from)?)?,
+            arg(2)?.extract()?,
+        )?,
         "Struct" => {
             let specs: Vec<(String, Bound<'_, PyTuple>)> = arg(1)?.extract()?;
             let fields = specs
@@ -66,6 +70,21 @@ pub(crate) fn fields(specs: Vec<(String, Bound<'_, PyTuple>)>) -> BindingResult<
         .collect()
 }
 
+/// The stored forms of `formats=`, `(column, spec)` pairs as the facade
+/// passes them: each spec an epoch unit or a strftime format, validated now.
+pub(crate) fn forms(formats: &[(String, String)]) -> BindingResult<Vec<(String, TextForm)>> {
+    formats
+        .iter()
+        .map(|(column, spec)| match TextForm::from_spec(spec) {
+            Ok(form) => Ok((column.clone(), form)),
+            Err(polars_redis::Error::InvalidArgument(why)) => {
+                Err(invalid_input(format!("formats: column `{column}`: {why}")))
+            }
+            Err(e) => Err(e.into()),
+        })
+        .collect()
+}
+
 /// The spec tuple of a field type (the inverse of [`field_type`]).
 pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bound<'py, PyTuple>> {
     if let Some(name) = field_type.name() {
@@ -83,6 +102,7 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
             ("Enum", PyList::new(py, categories.iter())?).into_pyobject(py)
         }
         FieldType::List(inner) => ("List", spec(py, inner)?).into_pyobject(py),
+        FieldType::Array(inner, width) => ("Array", spec(py, inner)?, *width).into_pyobject(py),
         FieldType::Struct(fields) => {
             let fields = fields
                 .iter()

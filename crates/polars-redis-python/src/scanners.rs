@@ -31,6 +31,7 @@ pub(crate) struct ScanArgs {
     batch_size: i64,
     count_hint: Option<i64>,
     strict: bool,
+    formats: Vec<(String, String)>,
     parallelism: i64,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
@@ -54,6 +55,7 @@ impl ScanArgs {
             .with_row_index_column(self.row_index_column.as_deref())
             .with_batch_size(count("batch_size", self.batch_size)?)
             .with_strict(self.strict)
+            .with_formats(dtypes::forms(&self.formats)?)
             .with_parallelism(count("parallelism", self.parallelism)?)
             .with_deadline(deadline)
             .with_parse_hint(self.parse_hint.clone());

@@ -23,6 +23,7 @@ use crate::scanners::{connection, count};
 pub(crate) struct WriteArgs {
     url: String,
     key_column: Option<String>,
+    formats: Vec<(String, String)>,
     key_prefix: Vec<u8>,
     ttl: Option<i64>,
     ttl_column: Option<String>,
@@ -54,6 +55,7 @@ impl WriteArgs {
         };
         let options = WriteOptions::default()
             .with_key_column(self.key_column.as_deref())
+            .with_formats(crate::dtypes::forms(&self.formats)?)
             .with_key_prefix(&self.key_prefix)
             .with_if_exists(IfExists::from_name(&self.if_exists)?)
             .with_batch_size(count("batch_size", self.batch_size)?)

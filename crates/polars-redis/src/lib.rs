@@ -72,7 +72,7 @@ pub use read::string::{StringKind, StringScanBuilder};
 pub use read::timeseries::{Aggregation, TimeSeriesKind, TimeSeriesScanBuilder};
 pub use read::zset::{ZsetKind, ZsetScanBuilder};
 pub use types::Field;
-pub use types::{FieldType, TimeUnit};
+pub use types::{EpochUnit, FieldType, TextForm, TimeUnit};
 pub use write::{
     HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
     StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteResult,

@@ -14,7 +14,7 @@ use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType, UInt3
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
 use polars_redis::{
-    ConnectionConfig, Error, Field, FieldType, HashFetch, HashScanBuilder, TimeUnit,
+    ConnectionConfig, Error, Field, FieldType, HashFetch, HashScanBuilder, TextForm, TimeUnit,
 };
 use redis_test_support::{free_port, Connection, RedisServer, RespValue};
 
@@ -192,6 +192,52 @@ fn reads_every_column_like_the_ground_truth() {
         }
     }
     assert_eq!(seen.len(), 30);
+}
+
+#[test]
+fn bare_integers_are_not_dates_unless_a_form_says_so() {
+    let s = server();
+    hset(
+        s,
+        "rs:forms:1",
+        &[("at", b"1706696100123"), ("on", b"20240131")],
+    );
+    let schema = vec![
+        Field::new(
+            "at",
+            FieldType::datetime(TimeUnit::Millisecond, None).unwrap(),
+        ),
+        Field::new("on", FieldType::Date),
+    ];
+    let scan = || HashScanBuilder::new(config(s), schema.clone()).with_keys(["rs:forms:1"]);
+    // 1706696100123 is not a date: a parse error that names formats=.
+    let err = read_all(scan()).unwrap_err();
+    assert!(err.is_parse(), "{err}");
+    assert!(err.to_string().contains("formats="), "{err}");
+    // Declared as epoch milliseconds, it reads as the instant it is; the
+    // ISO-8601 basic date needs no form.
+    let form = TextForm::from_spec("epoch_ms").unwrap();
+    let batches = read_all(scan().with_formats(vec![("at".into(), form)])).unwrap();
+    let b = &batches[0];
+    assert_eq!(
+        b.column(1)
+            .as_primitive::<TimestampMillisecondType>()
+            .value(0),
+        1_706_696_100_123
+    );
+    assert_eq!(
+        b.column(2)
+            .as_primitive::<arrow_array::types::Date32Type>()
+            .value(0),
+        19_753
+    );
+    // A form on a column that is not temporal is refused up front.
+    let form = TextForm::from_spec("%Y").unwrap();
+    let err = read_all(scan().with_formats(vec![("_key".into(), form)])).unwrap_err();
+    assert!(
+        err.is_invalid_input() && err.to_string().contains("`_key`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use polars_redis::{
     ConnectionConfig, Error, Field, FieldType, HashScanBuilder, JsonFetch, JsonScanBuilder,
+    SetScanBuilder,
 };
 use redis_test_support::RedisServer;
 
@@ -199,7 +200,7 @@ fn strict_errors_name_key_field_and_value_and_lenient_nulls_one_value() {
 }
 
 #[test]
-fn bad_paths_and_nested_hash_fields_are_invalid_input() {
+fn bad_paths_and_nested_set_members_are_invalid_input() {
     let schema = vec![Field::new("a", FieldType::Utf8)];
     let err = JsonScanBuilder::new(config(), schema.clone())
         .with_root_path("$..a")
@@ -220,11 +221,17 @@ fn bad_paths_and_nested_hash_fields_are_invalid_input() {
         .unwrap_err();
     assert!(err.to_string().contains("must start with `$`"), "{err}");
 
+    // Hash fields read List values from their JSON text (issue 11, item
+    // 10); set members stay flat text, so nested types are refused there.
     let nested = vec![Field::new(
         "tags",
         FieldType::List(Box::new(FieldType::Utf8)),
     )];
-    let err = HashScanBuilder::new(config(), nested)
+    assert!(HashScanBuilder::new(config(), nested)
+        .output_schema()
+        .is_ok());
+    let err = SetScanBuilder::new(config())
+        .with_member("tags", FieldType::List(Box::new(FieldType::Utf8)))
         .output_schema()
         .unwrap_err();
     assert!(

@@ -29,8 +29,9 @@ impl Kind {
         } else if parse::parse_number::<f64>(bytes).is_some() {
             Kind::Float
         } else {
+            // Integers were taken above: a bare integer is never a date.
             match parse::parse_iso_datetime(bytes) {
-                Some(_) if bytes.len() == 10 => Kind::Date,
+                Some(_) if parse::parse_date(bytes).is_some() => Kind::Date,
                 Some((_, None)) => Kind::Datetime,
                 Some((_, Some(_))) => Kind::DatetimeWithOffset,
                 None => Kind::Text,
@@ -132,8 +133,16 @@ mod tests {
             aware.field_type,
             FieldType::datetime(TimeUnit::Microsecond, Some("UTC")).unwrap()
         );
-        // Bare integers are integers, never epoch datetimes.
+        // Bare integers are integers, never epoch datetimes, nor basic-form
+        // dates (20240131 is an integer).
         assert_eq!(infer(&["1700000000000"]).field_type, FieldType::Int64);
+        assert_eq!(infer(&["20240131"]).field_type, FieldType::Int64);
+        // Basic forms with a time, and expanded years, are datetimes and dates.
+        assert_eq!(
+            infer(&["20240131T101500Z", "2024-01-31T10:15:00+01:00"]).field_type,
+            FieldType::datetime(TimeUnit::Microsecond, Some("UTC")).unwrap()
+        );
+        assert_eq!(infer(&["+10000-01-01"]).field_type, FieldType::Date);
     }
 
     #[test]

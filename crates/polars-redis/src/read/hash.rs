@@ -20,7 +20,7 @@ use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
 use crate::read::layout::{Layout, RowBuilders};
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
-use crate::types::{check_flat, Field, IndexOn};
+use crate::types::{Field, IndexOn};
 
 /// Builds a scan of Redis hashes, one row per hash.
 ///
@@ -69,7 +69,6 @@ impl Plan for HashKind {
     const REDIS_TYPE: &'static str = "hash";
 
     fn fields(&self) -> Result<Vec<Field>> {
-        check_flat(&self.schema, "hash values")?;
         Ok(self.schema.clone())
     }
 

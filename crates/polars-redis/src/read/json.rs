@@ -22,7 +22,7 @@
 
 mod fetcher;
 mod path;
-mod value;
+pub(crate) mod value;
 
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;

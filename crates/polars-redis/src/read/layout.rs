@@ -8,7 +8,9 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
 use crate::error::{quote_bytes, Error, Key, Result};
+use crate::read::json::value::ValueReader;
 use crate::types::columns::ColumnBuilder;
+use crate::types::text_form::parse_hint;
 use crate::types::Field;
 
 /// Names of the optional bookkeeping columns, `None` to leave one out.
@@ -98,7 +100,7 @@ impl Layout {
             values: self
                 .fields
                 .iter()
-                .map(|f| ColumnBuilder::new(&f.field_type, capacity))
+                .map(|f| ColumnBuilder::new(&f.field_type, capacity).with_form(f.form.as_ref()))
                 .collect(),
             ttls: self
                 .extra
@@ -119,6 +121,15 @@ impl Layout {
         let builder = &mut rows.values[column];
         match value {
             None => builder.append_null(),
+            // Lists and structs are stored as JSON text (see `write_hashes`).
+            Some(text) if builder.field_type().is_nested() => {
+                ValueReader::new(self.strict, self.parse_hint.as_deref()).read_text(
+                    key,
+                    &self.fields[column].name,
+                    text,
+                    builder,
+                )?;
+            }
             Some(bytes) => {
                 if !builder.append(bytes) {
                     if self.strict {
@@ -127,7 +138,11 @@ impl Layout {
                             field: self.fields[column].name.clone(),
                             value: quote_bytes(bytes, 80),
                             dtype: builder.field_type().to_string(),
-                            hint: self.parse_hint.clone(),
+                            hint: parse_hint(
+                                self.parse_hint.as_deref(),
+                                builder.field_type(),
+                                builder.form(),
+                            ),
                         });
                     }
                     builder.append_null();

@@ -23,7 +23,7 @@ use crate::read::layout::{ExtraColumns, Layout};
 use crate::read::output::{RecordBatchIter, RecordBatchStream};
 use crate::read::paged::{PagedFetcher, PagedSource};
 use crate::read::pushdown::KeyFilter;
-use crate::types::{Field, IndexOn};
+use crate::types::{Field, IndexOn, TextForm};
 
 /// Default number of keys fetched per pipeline (and rows per batch for hashes).
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
@@ -43,6 +43,8 @@ pub struct ScanOptions {
     pub(crate) parallelism: usize,
     pub(crate) deadline: Option<Duration>,
     pub(crate) parse_hint: Option<String>,
+    /// Declared stored forms of temporal columns, by column name.
+    pub(crate) formats: Vec<(String, TextForm)>,
     pub(crate) key_filter: KeyFilter,
     pub(crate) predicate: Option<Arc<str>>,
     /// Lists the keys of pattern scans instead of `SCAN`, when set (a
@@ -63,6 +65,7 @@ impl Default for ScanOptions {
             parallelism: DEFAULT_PARALLELISM,
             deadline: None,
             parse_hint: None,
+            formats: Vec::new(),
             key_filter: KeyFilter::Any,
             predicate: None,
             key_planner: None,
@@ -173,6 +176,37 @@ impl ScanOptions {
     pub fn with_parse_hint(mut self, hint: Option<String>) -> Self {
         self.parse_hint = hint;
         self
+    }
+
+    /// Declare how temporal columns are stored when not in the type
+    /// table's default form (ISO-8601): a column name and its [`TextForm`]
+    /// (a strftime format or an epoch unit). Each name must be a Date,
+    /// Datetime, Time or Duration value column of the scan.
+    pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
+        self.formats = formats;
+        self
+    }
+
+    /// The value fields with their declared forms; an error naming a
+    /// column that is not a value column, or whose type the form does not fit.
+    pub(crate) fn apply_formats(&self, mut fields: Vec<Field>) -> Result<Vec<Field>> {
+        for (column, form) in &self.formats {
+            let Some(field) = fields.iter_mut().find(|f| &f.name == column) else {
+                let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                return Err(Error::InvalidArgument(format!(
+                    "formats: `{column}` is not a value column of this scan (its value columns: {})",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                )));
+            };
+            if field.form.is_some() {
+                return Err(Error::InvalidArgument(format!(
+                    "formats: column `{column}` is not read from stored text, so it has no stored form to declare"
+                )));
+            }
+            form.check(column, &field.field_type)?;
+            field.form = Some(form.clone());
+        }
+        Ok(fields)
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
@@ -476,6 +510,11 @@ impl<K> ScanBuilder<K> {
     pub fn with_parse_hint(self, hint: Option<String>) -> Self {
         self.map_options(|o| o.with_parse_hint(hint))
     }
+
+    /// How temporal columns are stored (see [`ScanOptions::with_formats`]).
+    pub fn with_formats(self, formats: Vec<(String, TextForm)>) -> Self {
+        self.map_options(|o| o.with_formats(formats))
+    }
 }
 
 // `Plan` is crate-private on purpose: the kinds are this crate's own, and
@@ -503,7 +542,7 @@ impl<K: Plan> ScanBuilder<K> {
     pub(crate) fn layout(&self) -> Result<Layout> {
         let options = &self.options;
         options.validate()?;
-        let fields = self.kind.fields()?;
+        let fields = options.apply_formats(self.kind.fields()?)?;
         let mut names = std::collections::HashSet::new();
         for field in &fields {
             if !names.insert(&field.name) {

@@ -19,7 +19,7 @@ use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::types::Field;
-use crate::types::{FieldType, TimeUnit};
+use crate::types::{EpochUnit, FieldType, TextForm, TimeUnit};
 
 /// Builds a scan of Redis streams, one row per entry.
 ///
@@ -151,20 +151,29 @@ impl Plan for StreamKind {
             ));
         }
         self.interval(None)?;
+        // The timestamp is the id's millisecond count.
+        let timestamp = FieldType::Datetime {
+            unit: TimeUnit::Millisecond,
+            tz: None,
+        };
         let id_columns = [
-            (&self.id_column, FieldType::Utf8),
+            (&self.id_column, FieldType::Utf8, None),
             (
                 &self.timestamp_column,
-                FieldType::Datetime {
-                    unit: TimeUnit::Millisecond,
-                    tz: None,
-                },
+                timestamp,
+                Some(TextForm::Epoch(EpochUnit::Millisecond)),
             ),
-            (&self.sequence_column, FieldType::UInt64),
+            (&self.sequence_column, FieldType::UInt64, None),
         ];
         let mut fields: Vec<Field> = id_columns
             .into_iter()
-            .filter_map(|(name, t)| name.as_ref().map(|n| Field::new(n.clone(), t)))
+            .filter_map(|(name, t, form)| {
+                let field = Field::new(name.as_ref()?.clone(), t);
+                Some(match form {
+                    Some(form) => field.with_form(form),
+                    None => field,
+                })
+            })
             .collect();
         fields.extend(self.schema.iter().cloned());
         Ok(fields)

@@ -14,7 +14,6 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::unexpected_reply as unexpected;
 use crate::net::connection::{server_error, Connection};
 use crate::net::resp::{write_array, Item};
-use crate::read::collection::flat;
 use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::layout::RowBuilders;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
@@ -63,7 +62,8 @@ impl Plan for StringKind {
     type Fetcher = StringFetcher;
 
     fn fields(&self) -> Result<Vec<Field>> {
-        flat(vec![self.value.clone()], Self::REDIS_TYPE)
+        // A List or Struct value is read from its JSON text.
+        Ok(vec![self.value.clone()])
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<StringFetcher> {

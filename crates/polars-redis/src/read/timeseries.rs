@@ -19,7 +19,7 @@ use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::types::Field;
-use crate::types::{FieldType, TimeUnit};
+use crate::types::{EpochUnit, FieldType, TextForm, TimeUnit};
 
 /// A server-side aggregation of `TS.RANGE ... AGGREGATION`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -280,7 +280,8 @@ impl Plan for TimeSeriesKind {
             tz: None,
         };
         let mut fields = vec![
-            Field::new(&self.timestamp_column, timestamp),
+            Field::new(&self.timestamp_column, timestamp)
+                .with_form(TextForm::Epoch(EpochUnit::Millisecond)),
             Field::new(&self.value_column, FieldType::Float64),
         ];
         fields.extend(self.labels.iter().map(|l| Field::new(l, FieldType::Utf8)));

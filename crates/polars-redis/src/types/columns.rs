@@ -15,21 +15,33 @@ use arrow_array::builder::{
     Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringViewBuilder, UInt16Builder,
     UInt32Builder, UInt64Builder, UInt8Builder,
 };
-use arrow_array::{make_array, Array, ArrayRef, ListArray, StructArray};
+use arrow_array::{make_array, Array, ArrayRef, FixedSizeListArray, ListArray, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
 use crate::types::parse;
-use crate::types::{FieldType, TimeUnit};
+use crate::types::text_form::Temporal;
+use crate::types::{FieldType, TextForm, TimeUnit};
 
 /// A growing column of one [`FieldType`].
 pub(crate) struct ColumnBuilder {
     field_type: FieldType,
+    /// The declared stored form of a temporal column, if not the default.
+    form: Option<(TextForm, Temporal)>,
     storage: Storage,
     /// Values appended since the last `finish` (nulls included).
     rows: usize,
+}
+
+/// The builder of a fixed-width list column: `width` child values a row
+/// (nulls for a null row).
+struct ArrayStorage {
+    item: FieldRef,
+    width: usize,
+    validity: NullBufferBuilder,
+    child: ColumnBuilder,
 }
 
 /// The builder of a list column: offsets into one child column.
@@ -69,6 +81,7 @@ enum Storage {
     Decimal(Decimal128Builder, u8, i8),
     Enum(StringViewBuilder, Arc<HashSet<String>>),
     List(Box<ListStorage>),
+    Array(Box<ArrayStorage>),
     Struct(Box<StructStorage>),
 }
 
@@ -136,6 +149,17 @@ impl ColumnBuilder {
                     child: ColumnBuilder::new(inner, capacity),
                 }))
             }
+            FieldType::Array(inner, width) => {
+                let DataType::FixedSizeList(item, _) = field_type.arrow_type() else {
+                    unreachable!("an array field type has a fixed-size list Arrow type")
+                };
+                Storage::Array(Box::new(ArrayStorage {
+                    item,
+                    width: *width,
+                    validity: NullBufferBuilder::new(capacity),
+                    child: ColumnBuilder::new(inner, capacity.saturating_mul(*width)),
+                }))
+            }
             FieldType::Struct(fields) => Storage::Struct(Box::new(StructStorage {
                 validity: NullBufferBuilder::new(capacity),
                 children: fields
@@ -146,13 +170,27 @@ impl ColumnBuilder {
         };
         ColumnBuilder {
             field_type: field_type.clone(),
+            form: None,
             storage,
             rows: 0,
         }
     }
 
+    /// The same builder reading values in `form` (`None`: the default form).
+    /// A form on a column that is not temporal is ignored (forms are
+    /// checked against their columns when a scan is built).
+    pub(crate) fn with_form(mut self, form: Option<&TextForm>) -> Self {
+        self.form = form.and_then(|form| Some((form.clone(), Temporal::of(&self.field_type)?)));
+        self
+    }
+
     pub(crate) fn field_type(&self) -> &FieldType {
         &self.field_type
+    }
+
+    /// The declared stored form, if not the default.
+    pub(crate) fn form(&self) -> Option<&TextForm> {
+        self.form.as_ref().map(|(form, _)| form)
     }
 
     /// Values appended since the last `finish`, nulls included.
@@ -160,17 +198,36 @@ impl ColumnBuilder {
         self.rows
     }
 
-    /// The element column of a list column (`None` for other types).
+    /// The element column of a list or array column (`None` for other types).
     pub(crate) fn list_child(&mut self) -> Option<&mut ColumnBuilder> {
         match &mut self.storage {
             Storage::List(list) => Some(&mut list.child),
+            Storage::Array(array) => Some(&mut array.child),
+            _ => None,
+        }
+    }
+
+    /// The width of an array column (`None` for other types).
+    pub(crate) fn array_width(&self) -> Option<usize> {
+        match &self.storage {
+            Storage::Array(array) => Some(array.width),
             _ => None,
         }
     }
 
     /// Close one list value: the elements appended to the child since the
-    /// previous value belong to it.
+    /// previous value belong to it (exactly the width of an array column).
     pub(crate) fn end_list(&mut self) -> Result<()> {
+        if let Storage::Array(array) = &mut self.storage {
+            if array.child.rows != (self.rows + 1) * array.width {
+                return Err(Error::Protocol(
+                    "internal: an array value of the wrong width".into(),
+                ));
+            }
+            array.validity.append_non_null();
+            self.rows += 1;
+            return Ok(());
+        }
         let Storage::List(list) = &mut self.storage else {
             return Err(Error::Protocol("internal: end_list on a non-list".into()));
         };
@@ -211,6 +268,16 @@ impl ColumnBuilder {
     }
 
     fn append_scalar(&mut self, bytes: &[u8]) -> bool {
+        if let Some((form, temporal)) = &self.form {
+            let value = form.read(bytes, temporal);
+            return match &mut self.storage {
+                Storage::Date(b) => push!(b, value.and_then(|v| i32::try_from(v).ok())),
+                Storage::Datetime(b, ..) | Storage::Time(b) | Storage::Duration(b) => {
+                    push!(b, value)
+                }
+                _ => false,
+            };
+        }
         match &mut self.storage {
             Storage::Utf8(b) => push!(b, std::str::from_utf8(bytes).ok()),
             Storage::Binary(b) => {
@@ -243,7 +310,7 @@ impl ColumnBuilder {
                     .ok()
                     .filter(|s| categories.contains(*s))
             ),
-            Storage::List(_) | Storage::Struct(_) => false,
+            Storage::List(_) | Storage::Array(_) | Storage::Struct(_) => false,
         }
     }
 
@@ -271,6 +338,12 @@ impl ColumnBuilder {
                 let end = *list.offsets.last().expect("offsets start with 0");
                 list.offsets.push(end);
                 list.validity.append_null();
+            }
+            Storage::Array(array) => {
+                for _ in 0..array.width {
+                    array.child.append_null();
+                }
+                array.validity.append_null();
             }
             Storage::Struct(s) => {
                 s.children.iter_mut().for_each(ColumnBuilder::append_null);
@@ -309,6 +382,18 @@ impl ColumnBuilder {
                 return ListArray::try_new(list.item.clone(), offsets, values, nulls)
                     .map(|a| Arc::new(a) as ArrayRef)
                     .map_err(assembly_failed);
+            }
+            Storage::Array(array) => {
+                let values = array.child.finish()?;
+                let nulls = array.validity.finish();
+                return FixedSizeListArray::try_new(
+                    array.item.clone(),
+                    array.width as i32,
+                    values,
+                    nulls,
+                )
+                .map(|a| Arc::new(a) as ArrayRef)
+                .map_err(assembly_failed);
             }
             Storage::Struct(s) => {
                 let DataType::Struct(fields) = self.field_type.arrow_type() else {

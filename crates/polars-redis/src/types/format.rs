@@ -8,7 +8,7 @@
 //! | Boolean                         | `true` / `false`                                                  |
 //! | Int*, UInt*                     | decimal integer                                                   |
 //! | Float32, Float64                | shortest text that parses back to the same float (`NaN`, `inf`, `-inf`) |
-//! | Date32                          | `YYYY-MM-DD` (integer days outside years 0000-9999)               |
+//! | Date32                          | `YYYY-MM-DD` (`+YYYYY-MM-DD`, `-YYYY-MM-DD` outside years 0000-9999) |
 //! | Timestamp(unit, None)           | `YYYY-MM-DDTHH:MM:SS[.f]` (naive, read back as UTC wall time)     |
 //! | Timestamp(unit, zone)           | the same in that zone with its offset, `±HH:MM`, or `Z` for UTC   |
 //! | Time32, Time64                  | `HH:MM:SS[.fffffffff]`                                            |
@@ -18,8 +18,11 @@
 //! | Struct, List, LargeList, FixedSizeList | JSON (objects and arrays; see [`Cells::json`])             |
 //!
 //! The fraction of a datetime has as many digits as its unit (3, 6 or 9) and
-//! is left out when zero. Datetimes outside years 0000-9999 are written as an
-//! integer count of their unit, which the reader accepts in the same unit.
+//! is left out when zero. Outside years 0000-9999 the year is expanded
+//! (`+10000-01-01T00:00:00`); values beyond chrono's years (±262143) have no
+//! text and are refused, naming `formats=` (an epoch count holds them). A
+//! column with a declared [`TextForm`](crate::types::TextForm) is formatted
+//! by it instead ([`cells_in_form`]).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -33,8 +36,10 @@ use arrow_array::{
     StructArray,
 };
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
-use chrono::{Datelike, NaiveDate, Offset, TimeZone, Timelike};
-use chrono_tz::Tz;
+use chrono::{Datelike, NaiveDate, Timelike};
+
+use crate::types::text_form::{Temporal, Zone};
+use crate::types::TextForm;
 
 /// Why one cell cannot be written (the caller adds row, key and column).
 pub(crate) type CellResult = std::result::Result<(), String>;
@@ -93,10 +98,7 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
         D::Date32 => scalars(
             array.as_primitive::<Date32Type>().clone(),
             JsonForm::Quoted,
-            |days, out| {
-                push_date(out, days);
-                Ok(())
-            },
+            |days, out| push_date(out, days),
         ),
         D::Timestamp(unit, tz) => {
             let zone = match tz {
@@ -107,22 +109,12 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
             };
             let unit = *unit;
             scalars(as_i64(array), JsonForm::Quoted, move |value, out| {
-                push_datetime(out, value, unit, zone);
-                Ok(())
+                push_datetime(out, value, unit, zone)
             })
         }
-        D::Time32(unit) | D::Time64(unit) => {
-            let per_ns = 1_000_000_000 / units_per_second(*unit).0;
-            let nanos = match array.data_type() {
-                D::Time32(_) => {
-                    let data = array.to_data().into_builder().data_type(D::Int32).build();
-                    let seconds = arrow_array::Int32Array::from(data.map_err(|e| e.to_string())?);
-                    seconds.unary::<_, Int64Type>(|v| v as i64)
-                }
-                _ => as_i64(array),
-            };
-            scalars(nanos, JsonForm::Quoted, move |v, out| {
-                push_time(out, v * per_ns)
+        D::Time32(_) | D::Time64(_) => {
+            scalars(time_nanos(array)?, JsonForm::Quoted, |nanos, out| {
+                push_time(out, nanos)
             })
         }
         D::Duration(_) => integers(&as_i64(array)),
@@ -168,6 +160,47 @@ fn cells_of(array: &dyn Array) -> std::result::Result<Box<dyn Cells + '_>, Strin
         }
         other => return Err(format!("the Arrow type {other} cannot be written to Redis")),
     })
+}
+
+/// Formatter for a temporal `array` stored in `form` (see `text_form.rs`),
+/// or an error for a column the form does not fit.
+pub(crate) fn cells_in_form<'a>(
+    array: &'a ArrayRef,
+    form: &TextForm,
+) -> std::result::Result<Box<dyn Cells + 'a>, String> {
+    let data_type = array.data_type();
+    let temporal = Temporal::of_arrow(data_type)
+        .ok_or_else(|| format!("{data_type} has no stored form to choose"))?;
+    let values = match data_type {
+        DataType::Date32 => array
+            .as_primitive::<Date32Type>()
+            .unary::<_, Int64Type>(i64::from),
+        DataType::Time32(_) | DataType::Time64(_) => time_nanos(array.as_ref())?,
+        _ => as_i64(array.as_ref()),
+    };
+    Ok(Box::new(FormCells {
+        values,
+        temporal,
+        form: form.clone(),
+    }))
+}
+
+/// A `Time32`/`Time64` column as nanoseconds since midnight.
+fn time_nanos(array: &dyn Array) -> std::result::Result<PrimitiveArray<Int64Type>, String> {
+    let (unit, seconds_wide) = match array.data_type() {
+        DataType::Time32(unit) => (*unit, true),
+        DataType::Time64(unit) => (*unit, false),
+        other => return Err(format!("{other} is not a time of day")),
+    };
+    let per_ns = 1_000_000_000 / units_per_second(unit).0;
+    let values = if seconds_wide {
+        let data = array.to_data().into_builder().data_type(DataType::Int32);
+        let narrow = arrow_array::Int32Array::from(data.build().map_err(|e| e.to_string())?);
+        narrow.unary::<_, Int64Type>(|v| v as i64)
+    } else {
+        as_i64(array)
+    };
+    Ok(values.unary(|v| v * per_ns))
 }
 
 /// A 64-bit temporal column (timestamp, duration, time64) as plain Int64.
@@ -220,12 +253,22 @@ pub(crate) fn push_float(out: &mut Vec<u8>, value: impl ryu::Float + Into<f64> +
     }
 }
 
-/// `YYYY-MM-DD`, or integer days outside years 0000-9999 (parse_date).
-pub(crate) fn push_date(out: &mut Vec<u8>, days: i32) {
-    match epoch_date().checked_add_signed(chrono::Duration::days(days as i64)) {
-        Some(date) if (0..=9999).contains(&date.year()) => push_ymd(out, date),
-        _ => push_int(out, days),
-    }
+/// `YYYY-MM-DD`, with an expanded year outside years 0000-9999
+/// (`+10000-01-01`, `-0001-12-31`) (parse_date).
+pub(crate) fn push_date(out: &mut Vec<u8>, days: i32) -> CellResult {
+    let date = epoch_date()
+        .checked_add_signed(chrono::Duration::days(days as i64))
+        .ok_or_else(|| out_of_text_range(&format!("day {days} since 1970-01-01"), "epoch_s"))?;
+    push_ymd(out, date);
+    Ok(())
+}
+
+/// Why a value has no ISO-8601 text, and the form that can store it.
+fn out_of_text_range(what: &str, form: &str) -> String {
+    format!(
+        "{what} is outside the years ISO-8601 text can show (-262143 to 262142): \
+         store the column as a count with formats={{column: \"{form}\"}}"
+    )
 }
 
 /// `HH:MM:SS[.fffffffff]` from nanoseconds since midnight (parse_time).
@@ -244,43 +287,6 @@ pub(crate) fn push_time(out: &mut Vec<u8>, nanos: i64) -> CellResult {
     Ok(())
 }
 
-/// A time zone of a datetime column.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Zone {
-    Utc,
-    Named(Tz),
-    /// A fixed offset in seconds east of UTC (`+01:00` as an Arrow zone).
-    Fixed(i32),
-}
-
-impl Zone {
-    pub(crate) fn parse(name: &str) -> Option<Zone> {
-        if name == "UTC" || name == "Z" || name == "Etc/UTC" {
-            return Some(Zone::Utc);
-        }
-        if let Ok(tz) = name.parse::<Tz>() {
-            return Some(Zone::Named(tz));
-        }
-        let (sign, rest) = match name.as_bytes().first()? {
-            b'+' => (1, &name[1..]),
-            b'-' => (-1, &name[1..]),
-            _ => return None,
-        };
-        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-        ((0..24).contains(&h) && (0..60).contains(&m))
-            .then_some(Zone::Fixed(sign * (h * 3600 + m * 60)))
-    }
-
-    fn offset_seconds(&self, utc: &chrono::NaiveDateTime) -> i32 {
-        match self {
-            Zone::Utc => 0,
-            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix().local_minus_utc(),
-            Zone::Fixed(seconds) => *seconds,
-        }
-    }
-}
-
 fn units_per_second(unit: ArrowTimeUnit) -> (i64, usize) {
     match unit {
         ArrowTimeUnit::Second => (1, 0),
@@ -292,28 +298,36 @@ fn units_per_second(unit: ArrowTimeUnit) -> (i64, usize) {
 
 /// ISO-8601 for a datetime of `value` units since the epoch (parse_datetime):
 /// naive when the column has no zone, else local time in the zone with its
-/// offset (`Z` for UTC). Outside years 0000-9999 (or for zones whose offset
-/// is not whole minutes, written in UTC) the text stays exact.
+/// offset (`Z` for UTC). Outside years 0000-9999 the year is expanded
+/// (`+10000-...`); zones whose offset is not whole minutes are written in UTC.
 pub(crate) fn push_datetime(
     out: &mut Vec<u8>,
     value: i64,
     unit: ArrowTimeUnit,
     zone: Option<Zone>,
-) {
+) -> CellResult {
     let (per_second, digits) = units_per_second(unit);
     let seconds = value.div_euclid(per_second);
     let fraction = value.rem_euclid(per_second) as u32;
-    let Some(utc) = chrono::DateTime::from_timestamp(seconds, 0).map(|d| d.naive_utc()) else {
-        return push_int(out, value);
+    let out_of_range = || {
+        let name = match unit {
+            ArrowTimeUnit::Second => "epoch_s",
+            ArrowTimeUnit::Millisecond => "epoch_ms",
+            ArrowTimeUnit::Microsecond => "epoch_us",
+            ArrowTimeUnit::Nanosecond => "epoch_ns",
+        };
+        out_of_text_range(&format!("{value} {name} since 1970-01-01"), name)
     };
+    let utc = chrono::DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(out_of_range)?
+        .naive_utc();
     let mut offset = zone.map_or(0, |z| z.offset_seconds(&utc));
     if offset % 60 != 0 {
         offset = 0;
     }
-    let local = utc + chrono::Duration::seconds(offset as i64);
-    if !(0..=9999).contains(&local.year()) {
-        return push_int(out, value);
-    }
+    let local = utc
+        .checked_add_signed(chrono::Duration::seconds(offset as i64))
+        .ok_or_else(out_of_range)?;
     push_ymd(out, local.date());
     out.push(b'T');
     push_hms(out, local.hour(), local.minute(), local.second());
@@ -332,6 +346,7 @@ pub(crate) fn push_datetime(
             push_two(out, minutes % 60);
         }
     }
+    Ok(())
 }
 
 /// `[-]digits[.digits]` with exactly `scale` fraction digits (parse_decimal).
@@ -404,10 +419,23 @@ fn epoch_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")
 }
 
+/// `YYYY-MM-DD`; outside years 0000-9999 the year has a sign and at
+/// least four digits (ISO-8601 expanded years).
 fn push_ymd(out: &mut Vec<u8>, date: NaiveDate) {
-    let year = date.year() as u32;
-    push_two(out, year / 100);
-    push_two(out, year % 100);
+    let year = date.year();
+    if (0..=9999).contains(&year) {
+        let year = year as u32;
+        push_two(out, year / 100);
+        push_two(out, year % 100);
+    } else {
+        out.push(if year < 0 { b'-' } else { b'+' });
+        let digits = year.unsigned_abs().to_string();
+        out.extend(std::iter::repeat_n(
+            b'0',
+            4usize.saturating_sub(digits.len()),
+        ));
+        out.extend_from_slice(digits.as_bytes());
+    }
     out.push(b'-');
     push_two(out, date.month());
     out.push(b'-');
@@ -638,6 +666,32 @@ where
     })
 }
 
+/// A temporal column in a declared stored form: epoch counts are bare
+/// numbers in JSON, strftime text is a JSON string.
+struct FormCells {
+    values: PrimitiveArray<Int64Type>,
+    temporal: Temporal,
+    form: TextForm,
+}
+
+impl Cells for FormCells {
+    fn is_null(&self, row: usize) -> bool {
+        self.values.is_null(row)
+    }
+    fn text(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        self.form.write(self.values.value(row), &self.temporal, out)
+    }
+    fn json(&self, row: usize, out: &mut Vec<u8>) -> CellResult {
+        json_or_null!(self, row, out, {
+            if self.form.is_count() {
+                self.text(row, out)
+            } else {
+                push_text_as_json(out, |t| self.text(row, t))
+            }
+        })
+    }
+}
+
 struct DictCells<'a, K: ArrowDictionaryKeyType> {
     array: &'a DictionaryArray<K>,
     values: Box<dyn Cells + 'a>,
@@ -742,8 +796,9 @@ mod tests {
     use super::*;
     use crate::types::parse;
     use crate::types::TimeUnit;
+    use chrono_tz::Tz;
 
-    fn text(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    fn text<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> Vec<u8> {
         let mut out = Vec::new();
         f(&mut out);
         out
@@ -797,7 +852,7 @@ mod tests {
     #[test]
     fn dates_times_and_decimals_round_trip() {
         for days in [-800_000, -1, 0, 1, 19_000, 2_932_896, 2_932_897, 3_000_000] {
-            let t = text(|o| push_date(o, days));
+            let t = text(|o| push_date(o, days).unwrap());
             assert_eq!(
                 parse::parse_date(&t),
                 Some(days),
@@ -806,6 +861,11 @@ mod tests {
             );
         }
         assert_eq!(text(|o| push_date(o, 0)), b"1970-01-01");
+        assert_eq!(text(|o| push_date(o, 3_000_000).unwrap()), b"+10183-09-21");
+        assert_eq!(text(|o| push_date(o, -800_000).unwrap()), b"-0221-09-04");
+        // Beyond chrono's years there is no text: the error names formats=.
+        let err = push_date(&mut Vec::new(), i32::MAX).unwrap_err();
+        assert!(err.contains("formats="), "{err}");
         for nanos in [0, 1, 999_999_999, 3_600_500_000_000, 86_399_999_999_999] {
             let mut t = Vec::new();
             push_time(&mut t, nanos).unwrap();
@@ -870,7 +930,7 @@ mod tests {
                         else {
                             continue;
                         };
-                        let t = text(|o| push_datetime(o, value, arrow_unit, zone));
+                        let t = text(|o| push_datetime(o, value, arrow_unit, zone).unwrap());
                         let back =
                             parse::parse_datetime(&t, unit, tz.as_ref().filter(|z| *z != &Tz::UTC));
                         assert_eq!(

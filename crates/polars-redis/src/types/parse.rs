@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
-use crate::types::TimeUnit;
+use crate::types::table::TimeUnit;
 
 /// Booleans: `true/false`, `t/f`, `yes/no`, `y/n`, `on/off`, `1/0`, any case.
 pub(crate) fn parse_bool(bytes: &[u8]) -> Option<bool> {
@@ -28,37 +28,45 @@ pub(crate) fn parse_number<T: std::str::FromStr>(bytes: &[u8]) -> Option<T> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
-/// Dates: `YYYY-MM-DD`, or an integer count of days since 1970-01-01.
+/// Dates: ISO-8601 `YYYY-MM-DD` (extended), `YYYYMMDD` (basic) or
+/// `±YYYYY-MM-DD` (expanded years). Bare integers are not dates: an epoch
+/// count is read only when the column declares it ([`crate::types::TextForm`]).
 pub(crate) fn parse_date(bytes: &[u8]) -> Option<i32> {
-    if let Some(days) = parse_number::<i32>(bytes) {
-        return Some(days);
-    }
     let mut cursor = Cursor(bytes);
     let date = cursor.date()?;
     cursor.is_empty().then(|| days_since_epoch(date))
 }
 
-/// Times of day: `HH:MM[:SS[.fffffffff]]`, or integer nanoseconds since midnight.
+/// Times of day: ISO-8601 `HH:MM[:SS[.fffffffff]]` (extended) or
+/// `HHMM[SS[.fffffffff]]` (basic). Bare integers are not times.
 pub(crate) fn parse_time(bytes: &[u8]) -> Option<i64> {
-    if let Some(ns) = parse_number::<i64>(bytes) {
-        return (0..86_400_000_000_000).contains(&ns).then_some(ns);
-    }
     let mut cursor = Cursor(bytes);
     let time = cursor.time()?;
     cursor.is_empty().then(|| nanos_of_day(time))
 }
 
-/// Datetimes: ISO-8601 `YYYY-MM-DD[(T| )HH:MM[:SS[.f]]][Z|±HH[:MM]]`, or an
-/// integer count of `unit`s since the Unix epoch (the column's own unit).
+/// Datetimes: ISO-8601 `date[(T| )time][Z|±HH[:MM]]`, the date and the time
+/// each in the extended or basic form of [`parse_date`] and [`parse_time`]
+/// (`2024-01-31T10:15:00.5+01:00`, `20240131T101500Z`).
 ///
 /// A value with an offset is an instant; a naive value is wall time in
 /// `zone` when the column has one, else taken as UTC. Returns the count of
-/// `unit`s since the epoch.
+/// `unit`s since the epoch. Bare integers are not datetimes.
 pub(crate) fn parse_datetime(bytes: &[u8], unit: TimeUnit, zone: Option<&Tz>) -> Option<i64> {
-    if let Some(n) = parse_number::<i64>(bytes) {
-        return Some(n);
-    }
     let (local, offset_seconds) = parse_iso_datetime(bytes)?;
+    instant_in_unit(local, offset_seconds, zone, unit)
+}
+
+/// The count of `unit`s since the epoch of a wall time: an instant when it
+/// has an offset (in seconds), else wall time in `zone` (UTC without one).
+/// `None` for a wall time that does not exist or is ambiguous in `zone`,
+/// and for one out of range.
+pub(crate) fn instant_in_unit(
+    local: NaiveDateTime,
+    offset_seconds: Option<i32>,
+    zone: Option<&Tz>,
+    unit: TimeUnit,
+) -> Option<i64> {
     let utc = match (offset_seconds, zone) {
         (Some(offset), _) => local - chrono::Duration::seconds(offset as i64),
         (None, Some(zone)) => zone.from_local_datetime(&local).single()?.naive_utc(),
@@ -184,25 +192,58 @@ impl Cursor<'_> {
         Some(value)
     }
 
+    fn peek(&self) -> Option<u8> {
+        self.0.first().copied()
+    }
+
+    /// `YYYY-MM-DD`, `YYYYMMDD`, or an expanded year (a sign and at least
+    /// four digits) in the extended form, `+10000-01-01`.
     fn date(&mut self) -> Option<NaiveDate> {
-        let year = self.digits(4)? as i32;
-        self.expect(b'-')?;
+        let (year, extended) = match self.peek()? {
+            sign @ (b'+' | b'-') => {
+                self.take_byte();
+                let count = self.0.iter().take_while(|d| d.is_ascii_digit()).count();
+                if !(4..=6).contains(&count) {
+                    return None;
+                }
+                let year = self.digits(count)? as i32;
+                (if sign == b'-' { -year } else { year }, true)
+            }
+            _ => {
+                let year = self.digits(4)? as i32;
+                (year, self.peek() == Some(b'-'))
+            }
+        };
+        if extended {
+            self.expect(b'-')?;
+        }
         let month = self.digits(2)?;
-        self.expect(b'-')?;
+        if extended {
+            self.expect(b'-')?;
+        }
         let day = self.digits(2)?;
         NaiveDate::from_ymd_opt(year, month, day)
     }
 
+    /// `HH:MM[:SS[.f]]` (extended) or `HHMM[SS[.f]]` (basic); the fraction
+    /// has 1 to 9 digits after `.` or `,`.
     fn time(&mut self) -> Option<NaiveTime> {
         let hour = self.digits(2)?;
-        self.expect(b':')?;
+        let extended = self.peek() == Some(b':');
+        if extended {
+            self.take_byte();
+        }
         let minute = self.digits(2)?;
         let mut second = 0;
         let mut nanos = 0;
-        if self.0.first() == Some(&b':') {
-            self.take_byte();
+        let has_seconds = if extended {
+            self.peek() == Some(b':') && self.take_byte().is_some()
+        } else {
+            self.peek().is_some_and(|d| d.is_ascii_digit())
+        };
+        if has_seconds {
             second = self.digits(2)?;
-            if matches!(self.0.first(), Some(b'.') | Some(b',')) {
+            if matches!(self.peek(), Some(b'.') | Some(b',')) {
                 self.take_byte();
                 let count = self.0.iter().take_while(|d| d.is_ascii_digit()).count();
                 if count == 0 || count > 9 {
@@ -272,7 +313,20 @@ mod tests {
         assert_eq!(parse_date(b"1970-01-02"), Some(1));
         assert_eq!(parse_date(b"1969-12-31"), Some(-1));
         assert_eq!(parse_date(b"2024-02-30"), None);
-        assert_eq!(parse_date(b"19"), Some(19));
+        assert_eq!(parse_date(b"20240131"), Some(19_753));
+        assert_eq!(parse_date(b"2024-01-31"), Some(19_753));
+        // Bare integers are not dates (20240131 is not day 20,240,131).
+        assert_eq!(parse_date(b"19"), None);
+        assert_eq!(parse_date(b"2024013"), None);
+        assert_eq!(parse_date(b"202401-31"), None);
+        assert_eq!(parse_date(b"+10000-01-01"), Some(2_932_897));
+        assert_eq!(parse_date(b"-0001-12-31"), Some(-719_529));
+        assert_eq!(parse_date(b"+999-01-01"), None);
+        assert_eq!(parse_time(b"101500"), Some(36_900_000_000_000));
+        assert_eq!(parse_time(b"1015"), Some(36_900_000_000_000));
+        assert_eq!(parse_time(b"101500.25"), Some(36_900_250_000_000));
+        assert_eq!(parse_time(b"3600000000000"), None);
+        assert_eq!(parse_time(b"10:1500"), None);
         assert_eq!(parse_time(b"01:00:00.5"), Some(3_600_500_000_000));
         assert_eq!(parse_time(b"23:59"), Some(86_340_000_000_000));
         assert_eq!(parse_time(b"24:00:00"), None);
@@ -291,7 +345,24 @@ mod tests {
         );
         assert_eq!(parse_datetime(b"1970-01-01T00:00:00Z", ms, None), Some(0));
         assert_eq!(parse_datetime(b"1970-01-02", ms, None), Some(86_400_000));
-        assert_eq!(parse_datetime(b"1234", ms, None), Some(1234));
+        // Bare integers are not datetimes (20240131 is not 05:37 on 1970-01-01).
+        assert_eq!(parse_datetime(b"1234", ms, None), None);
+        assert_eq!(
+            parse_datetime(b"20240131", ms, None),
+            Some(1_706_659_200_000)
+        );
+        assert_eq!(
+            parse_datetime(b"20240131T101500Z", ms, None),
+            Some(1_706_696_100_000)
+        );
+        assert_eq!(
+            parse_datetime(b"20240131T111500.5+0100", ms, None),
+            Some(1_706_696_100_500)
+        );
+        assert_eq!(
+            parse_datetime(b"2024-01-31T10:15:00,25-02:00", ms, None),
+            Some(1_706_703_300_250)
+        );
         // Extra fraction digits floor to the unit, before the epoch too.
         assert_eq!(
             parse_datetime(b"1969-12-31T23:59:59.9995", ms, None),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field as ArrowField, TimeUnit as ArrowTimeUnit};
 
 use crate::error::{Error, Result};
+use chrono::format::{Item, StrftimeItems};
 
 /// Time resolution of datetimes and durations (the units Polars supports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +40,15 @@ impl TimeUnit {
             TimeUnit::Millisecond => "ms",
             TimeUnit::Microsecond => "us",
             TimeUnit::Nanosecond => "ns",
+        }
+    }
+
+    /// Units in one second.
+    pub(crate) fn per_second(self) -> i64 {
+        match self {
+            TimeUnit::Millisecond => 1_000,
+            TimeUnit::Microsecond => 1_000_000,
+            TimeUnit::Nanosecond => 1_000_000_000,
         }
     }
 
@@ -111,9 +121,14 @@ pub enum FieldType {
         /// The allowed values.
         categories: Arc<[String]>,
     },
-    /// A variable-length list of values of one type (JSON arrays only).
+    /// A variable-length list of values of one type (JSON arrays, and the
+    /// JSON text of a hash, stream or string value).
     List(Box<FieldType>),
-    /// Named fields, each of its own type (JSON objects only).
+    /// A list of exactly `width` values of one type (`pl.Array`), read like
+    /// `List`; an array of another length is unparsable.
+    Array(Box<FieldType>, usize),
+    /// Named fields, each of its own type (JSON objects, and the JSON text
+    /// of a hash, stream or string value).
     Struct(Vec<Field>),
 }
 
@@ -165,6 +180,11 @@ impl FieldType {
                 inner.arrow_type(),
                 true,
             ))),
+            FieldType::Array(inner, width) => DataType::FixedSizeList(
+                Arc::new(ArrowField::new_list_field(inner.arrow_type(), true)),
+                // `FieldType::array` keeps the width within i32.
+                *width as i32,
+            ),
             FieldType::Struct(fields) => DataType::Struct(
                 fields
                     .iter()
@@ -174,9 +194,23 @@ impl FieldType {
         }
     }
 
-    /// True for `List` and `Struct`, which only JSON documents can fill.
+    /// True for `List`, `Array` and `Struct`, whose values are JSON arrays
+    /// and objects (or their JSON text).
     pub fn is_nested(&self) -> bool {
-        matches!(self, FieldType::List(_) | FieldType::Struct(_))
+        matches!(
+            self,
+            FieldType::List(_) | FieldType::Array(..) | FieldType::Struct(_)
+        )
+    }
+
+    /// A fixed-width array type, validating the width (1 to 2^31 - 1).
+    pub fn array(inner: FieldType, width: usize) -> Result<Self> {
+        if width == 0 || i32::try_from(width).is_err() {
+            return Err(Error::InvalidArgument(format!(
+                "invalid Array width {width}: it must be 1 to 2147483647"
+            )));
+        }
+        Ok(FieldType::Array(Box::new(inner), width))
     }
 
     /// A struct type, rejecting an empty or duplicate field list.
@@ -257,6 +291,7 @@ impl fmt::Display for FieldType {
             FieldType::Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
             FieldType::Enum { categories } => write!(f, "Enum({} categories)", categories.len()),
             FieldType::List(inner) => write!(f, "List({inner})"),
+            FieldType::Array(inner, width) => write!(f, "Array({inner}, {width})"),
             FieldType::Struct(fields) => {
                 f.write_str("Struct(")?;
                 for (i, field) in fields.iter().enumerate() {
@@ -270,6 +305,109 @@ impl fmt::Display for FieldType {
     }
 }
 
+/// How the values of one temporal column are stored as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TextForm {
+    /// Text in a strftime format.
+    Strftime(Strftime),
+    /// An integer count of a unit (see the module docs for its origin).
+    Epoch(EpochUnit),
+}
+
+/// A validated strftime format.
+#[derive(Clone)]
+pub struct Strftime {
+    text: Arc<str>,
+    pub(crate) items: Arc<[Item<'static>]>,
+}
+
+impl PartialEq for Strftime {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Strftime {}
+
+impl fmt::Debug for Strftime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Strftime({:?})", self.text)
+    }
+}
+
+/// The unit of an epoch count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochUnit {
+    /// Seconds (`epoch_s`).
+    Second,
+    /// Milliseconds (`epoch_ms`).
+    Millisecond,
+    /// Microseconds (`epoch_us`).
+    Microsecond,
+    /// Nanoseconds (`epoch_ns`).
+    Nanosecond,
+}
+
+const EPOCH_UNITS: [(&str, EpochUnit); 4] = [
+    ("epoch_s", EpochUnit::Second),
+    ("epoch_ms", EpochUnit::Millisecond),
+    ("epoch_us", EpochUnit::Microsecond),
+    ("epoch_ns", EpochUnit::Nanosecond),
+];
+
+impl EpochUnit {
+    pub(crate) fn per_second(self) -> i64 {
+        match self {
+            EpochUnit::Second => 1,
+            EpochUnit::Millisecond => 1_000,
+            EpochUnit::Microsecond => 1_000_000,
+            EpochUnit::Nanosecond => 1_000_000_000,
+        }
+    }
+}
+
+impl TextForm {
+    /// A form from its spec: `epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`,
+    /// or a strftime format (validated here).
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        if let Some((_, unit)) = EPOCH_UNITS.iter().find(|(name, _)| *name == spec) {
+            return Ok(TextForm::Epoch(*unit));
+        }
+        if spec.starts_with("epoch") {
+            return Err(Error::InvalidArgument(format!(
+                "unknown epoch unit `{spec}` (expected epoch_s, epoch_ms, epoch_us or epoch_ns)"
+            )));
+        }
+        let items = StrftimeItems::new(spec).parse_to_owned().map_err(|_| {
+            Error::InvalidArgument(format!("`{spec}` is not a valid strftime format"))
+        })?;
+        if !items
+            .iter()
+            .any(|item| matches!(item, Item::Numeric(..) | Item::Fixed(_)))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "`{spec}` is neither an epoch unit (epoch_s, epoch_ms, epoch_us, epoch_ns) \
+                 nor a strftime format (it has no % field)"
+            )));
+        }
+        Ok(TextForm::Strftime(Strftime {
+            text: Arc::from(spec),
+            items: items.into(),
+        }))
+    }
+
+    /// The spec this form was made from.
+    pub fn spec(&self) -> &str {
+        match self {
+            TextForm::Strftime(format) => &format.text,
+            TextForm::Epoch(unit) => EPOCH_UNITS
+                .iter()
+                .find(|(_, u)| u == unit)
+                .map_or("epoch", |(name, _)| name),
+        }
+    }
+}
+
 /// A named, typed value column of a scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
@@ -277,6 +415,9 @@ pub struct Field {
     pub name: String,
     /// How the stored bytes are read.
     pub field_type: FieldType,
+    /// The declared stored form of a temporal field (`None`: the type
+    /// table's default form); set by `ScanOptions::with_formats`.
+    pub(crate) form: Option<TextForm>,
 }
 
 impl Field {
@@ -285,7 +426,14 @@ impl Field {
         Field {
             name: name.into(),
             field_type,
+            form: None,
         }
+    }
+
+    /// The same field stored in `form` (a temporal field; checked by the caller).
+    pub(crate) fn with_form(mut self, form: TextForm) -> Self {
+        self.form = Some(form);
+        self
     }
 }
 
@@ -295,7 +443,8 @@ pub(crate) fn check_flat(fields: &[Field], values: &str) -> Result<()> {
     match fields.iter().find(|f| f.field_type.is_nested()) {
         Some(field) => Err(Error::InvalidArgument(format!(
             "field `{}`: {} is not supported for {values} (they are flat strings; \
-             List and Struct dtypes are for JSON documents)",
+             List and Struct columns are read from JSON documents, and from JSON \
+             text in hashes, streams and strings)",
             field.name, field.field_type
         ))),
         None => Ok(()),

@@ -67,7 +67,8 @@ impl<K: WriteKind> WriteBuilder<K> {
         batches: Vec<RecordBatch>,
     ) -> Result<WriteResult> {
         self.options.validate()?;
-        let frame = Frame::new(schema, batches)?;
+        let mut frame = Frame::new(schema, batches)?;
+        frame.set_forms(&self.options)?;
         let job = Job::prepare(&self.options, &self.kind, frame)?;
         let result = job.run(self.config.clone()).await?;
         if self.options.raise_on_failure && !result.is_complete() {
@@ -99,6 +100,11 @@ impl<K> WriteBuilder<K> {
     /// Text put before every key.
     pub fn with_key_prefix(self, prefix: impl AsRef<[u8]>) -> Self {
         self.map_options(|o| o.with_key_prefix(prefix))
+    }
+
+    /// How temporal columns are stored (see [`WriteOptions::with_formats`]).
+    pub fn with_formats(self, formats: Vec<(String, crate::types::TextForm)>) -> Self {
+        self.map_options(|o| o.with_formats(formats))
     }
 
     /// One TTL for every key (rounded up to whole seconds), or none.

@@ -1,8 +1,6 @@
 //! Field/value pairs from columns, for the types whose every value column
 //! is a field: hashes and stream entries.
 
-use arrow_schema::DataType;
-
 use super::commands::Commands;
 use super::encode::GroupCtx;
 use super::frame::{Frame, RowRef};
@@ -28,15 +26,6 @@ pub(crate) fn field_columns(
     Ok(columns)
 }
 
-/// True for types whose text form can fail (nested JSON, times of day).
-fn fallible(data_type: &DataType) -> bool {
-    data_type.is_nested()
-        || matches!(
-            data_type,
-            DataType::Time32(_) | DataType::Time64(_) | DataType::Dictionary(..)
-        )
-}
-
 /// Field/value pairs of one row from every value column; nulls left out.
 pub(crate) struct RowFields {
     fields: Vec<(usize, Vec<u8>)>,
@@ -49,7 +38,7 @@ impl RowFields {
         let checked = fields
             .iter()
             .map(|(c, _)| *c)
-            .filter(|c| fallible(frame.data_type(*c)))
+            .filter(|c| frame.fallible(*c))
             .collect();
         RowFields { fields, checked }
     }

@@ -11,6 +11,10 @@ use arrow_schema::{DataType, SchemaRef};
 
 use crate::error::{quote_bytes, Error, Result};
 use crate::types::format::{self, Cells};
+use crate::types::text_form::Temporal;
+use crate::types::TextForm;
+
+use super::options::{Ttl, WriteOptions};
 
 /// The rows to write, as the caller's batches (never copied). `pub` only
 /// because [`WriteKind`](super::WriteKind) names it; the module is private.
@@ -20,6 +24,8 @@ pub struct Frame {
     /// Global index of the first row of each batch.
     starts: Vec<usize>,
     rows: usize,
+    /// The stored form of each column (`None`: the type table's default).
+    forms: Vec<Option<TextForm>>,
 }
 
 /// One row: its batch and its position in that batch.
@@ -47,12 +53,31 @@ impl Frame {
         {
             return Err(Error::InvalidArgument("too many rows in one batch".into()));
         }
+        let forms = vec![None; schema.fields().len()];
         Ok(Frame {
             schema,
             batches,
             starts,
             rows,
+            forms,
         })
+    }
+
+    /// Take the stored forms of `options.formats`, refusing a column that
+    /// is not in the frame, is not temporal, or is the TTL column.
+    pub(crate) fn set_forms(&mut self, options: &WriteOptions) -> Result<()> {
+        for (name, form) in &options.formats {
+            let column = self.column(name, "formats")?;
+            if matches!(&options.ttl, Ttl::Column(ttl) if ttl == name) {
+                return Err(Error::InvalidArgument(format!(
+                    "formats: `{name}` is the TTL column, which is not stored as text"
+                )));
+            }
+            let data_type = self.data_type(column);
+            form.check_temporal(name, Temporal::of_arrow(data_type), &data_type.to_string())?;
+            self.forms[column] = Some(form.clone());
+        }
+        Ok(())
     }
 
     pub(crate) fn rows(&self) -> usize {
@@ -88,13 +113,33 @@ impl Frame {
         self.schema.field(column).name()
     }
 
+    /// True for columns whose text form can fail: nested JSON, times of
+    /// day, dictionaries, dates and datetimes (beyond the years text can
+    /// show), and columns in a declared form (a value it cannot hold).
+    pub(crate) fn fallible(&self, column: usize) -> bool {
+        self.forms[column].is_some()
+            || self.data_type(column).is_nested()
+            || matches!(
+                self.data_type(column),
+                DataType::Time32(_)
+                    | DataType::Time64(_)
+                    | DataType::Dictionary(..)
+                    | DataType::Date32
+                    | DataType::Timestamp(..)
+            )
+    }
+
     /// Formatters for every column of every batch, `[batch][column]`.
     pub(crate) fn cells(&self) -> Result<FrameCells<'_>> {
         let mut all = Vec::with_capacity(self.batches.len());
         for batch in &self.batches {
             let mut columns = Vec::with_capacity(batch.num_columns());
             for (i, array) in batch.columns().iter().enumerate() {
-                columns.push(format::cells(array).map_err(|reason| {
+                let cells = match &self.forms[i] {
+                    Some(form) => format::cells_in_form(array, form),
+                    None => format::cells(array),
+                };
+                columns.push(cells.map_err(|reason| {
                     Error::InvalidArgument(format!("column `{}`: {reason}", self.name(i)))
                 })?);
             }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::conflict::IfExists;
 use crate::error::{Error, Result};
+use crate::types::TextForm;
 
 /// Default rows per pipeline.
 pub const DEFAULT_WRITE_BATCH_SIZE: usize = 2000;
@@ -44,6 +45,8 @@ pub struct WriteOptions {
     pub(crate) batch_size: usize,
     pub(crate) parallelism: usize,
     pub(crate) raise_on_failure: bool,
+    /// Stored forms of temporal columns, by column name.
+    pub(crate) formats: Vec<(String, TextForm)>,
 }
 
 impl Default for WriteOptions {
@@ -56,6 +59,7 @@ impl Default for WriteOptions {
             batch_size: DEFAULT_WRITE_BATCH_SIZE,
             parallelism: DEFAULT_WRITE_PARALLELISM,
             raise_on_failure: true,
+            formats: Vec::new(),
         }
     }
 }
@@ -109,6 +113,16 @@ impl WriteOptions {
     /// returns the result.
     pub fn with_raise_on_failure(mut self, raise: bool) -> Self {
         self.raise_on_failure = raise;
+        self
+    }
+
+    /// Store temporal columns in another form than the type table's
+    /// default (ISO-8601): a column name and its [`TextForm`] (a strftime
+    /// format or an epoch unit). A scan with the same forms reads the
+    /// values back identically; a value its form cannot hold exactly is
+    /// refused before anything is sent.
+    pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
+        self.formats = formats;
         self
     }
 

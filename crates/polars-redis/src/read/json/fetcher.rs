@@ -265,7 +265,7 @@ impl Fetcher for JsonFetcher {
     ) -> Result<()> {
         self.queue(conn, &keys);
         conn.flush().await?;
-        let mut reader = ValueReader::new(&self.layout);
+        let mut reader = ValueReader::new(self.layout.strict, self.layout.parse_hint.as_deref());
         let rows = read_rows(
             conn,
             &self.layout,
@@ -355,7 +355,7 @@ mod tests {
         let mut best = f64::MAX;
         for _ in 0..5 {
             let started = std::time::Instant::now();
-            let mut reader = ValueReader::new(&layout);
+            let mut reader = ValueReader::new(layout.strict, layout.parse_hint.as_deref());
             let mut rows_read = 0;
             for chunk in replies.chunks(1000) {
                 let mut rows = layout.builders(chunk.len());

@@ -3,10 +3,10 @@
 //! strict rule applied to each value on its own.
 
 use crate::error::{Error, Key, Result};
-use crate::read::layout::Layout;
 use crate::types::columns::ColumnBuilder;
 use crate::types::json_text::{JsonCursor, Kind};
-use crate::types::{Field, FieldType};
+use crate::types::text_form::parse_hint;
+use crate::types::{Field, FieldType, TextForm};
 
 /// One step of the way from a column to a nested value, for messages.
 #[derive(Clone, Copy, Debug)]
@@ -48,7 +48,7 @@ pub(super) fn within(err: Error, segment: Segment<'_>) -> Error {
 
 /// Reads JSON values into column builders by the rules of the type table,
 /// applying the strict rule to each value on its own.
-pub(super) struct ValueReader<'l> {
+pub(crate) struct ValueReader<'l> {
     strict: bool,
     hint: Option<&'l str>,
     /// The key being read, for messages.
@@ -58,13 +58,42 @@ pub(super) struct ValueReader<'l> {
 }
 
 impl<'l> ValueReader<'l> {
-    pub(super) fn new(layout: &'l Layout) -> Self {
+    /// A reader applying the strict rule (`strict`), adding `hint` to its
+    /// parse errors.
+    pub(crate) fn new(strict: bool, hint: Option<&'l str>) -> Self {
         ValueReader {
-            strict: layout.strict,
-            hint: layout.parse_hint.as_deref(),
+            strict,
+            hint,
             key: Vec::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// Read one value stored as JSON text (a `List` or `Struct` hash field,
+    /// as `write_hashes` stores it) of `key`'s column `column` into
+    /// `builder`. Text that is not one JSON value is unparsable, like a
+    /// value of the wrong kind.
+    pub(crate) fn read_text(
+        &mut self,
+        key: &[u8],
+        column: &str,
+        text: &[u8],
+        builder: &mut ColumnBuilder,
+    ) -> Result<()> {
+        self.key.clear();
+        self.key.extend_from_slice(key);
+        let field_type = builder.field_type().clone();
+        let mut cur = JsonCursor::new(text);
+        // Check the whole text first: a malformed value must not leave
+        // half a list or struct in the builder.
+        if cur.skip_value().and_then(|_| cur.finish()).is_err() {
+            return self
+                .reject(builder, text, &format!("{field_type} (as JSON text)"))
+                .map_err(|e| within(e, Segment::Name(column)));
+        }
+        cur.seek(0);
+        self.read_value(&mut cur, &field_type, builder)
+            .map_err(|e| within(e, Segment::Name(column)))
     }
 
     /// Read a path's matches array into a column.
@@ -108,7 +137,7 @@ impl<'l> ValueReader<'l> {
     fn read_value(
         &mut self,
         cur: &mut JsonCursor<'_>,
-        field_type: &'l FieldType,
+        field_type: &FieldType,
         builder: &mut ColumnBuilder,
     ) -> Result<()> {
         let start = cur.value_start();
@@ -119,7 +148,22 @@ impl<'l> ValueReader<'l> {
                 builder.append_null();
                 return Ok(());
             }
-            (Kind::Array, FieldType::List(inner)) => {
+            (Kind::Array, FieldType::List(inner) | FieldType::Array(inner, _)) => {
+                if let Some(width) = builder.array_width() {
+                    // Count first: an array of another width is one bad value.
+                    cur.begin_array()?;
+                    let mut first = true;
+                    let mut count = 0;
+                    while cur.next_element(&mut first)? {
+                        cur.skip_value()?;
+                        count += 1;
+                    }
+                    if count != width {
+                        let value = cur.text_since(start);
+                        return self.reject(builder, value, &field_type.to_string());
+                    }
+                    cur.seek(start);
+                }
                 let child = builder.list_child().ok_or_else(internal)?;
                 cur.begin_array()?;
                 let mut first = true;
@@ -142,7 +186,7 @@ impl<'l> ValueReader<'l> {
                 let text = cur.string()?;
                 builder.append(text.decode(&mut self.scratch)?)
             }
-            (Kind::Number, t) if reads_numbers(t) => builder.append(cur.number()?),
+            (Kind::Number, t) if reads_numbers(t, builder) => builder.append(cur.number()?),
             (Kind::Bool, FieldType::Boolean) => builder.append(cur.literal()?),
             (_, FieldType::Utf8 | FieldType::Binary) => builder.append(cur.skip_value()?),
             _ => {
@@ -162,7 +206,7 @@ impl<'l> ValueReader<'l> {
     pub(super) fn read_members(
         &mut self,
         cur: &mut JsonCursor<'_>,
-        fields: &'l [Field],
+        fields: &[Field],
         builders: &mut [ColumnBuilder],
         active: Option<&[bool]>,
         row: usize,
@@ -201,7 +245,11 @@ impl<'l> ValueReader<'l> {
     /// A value the column cannot read: an error in strict mode, else null.
     fn reject(&self, builder: &mut ColumnBuilder, value: &[u8], dtype: &str) -> Result<()> {
         if self.strict {
-            return Err(self.parse_error(value, dtype));
+            let mut err = self.parse_error(value, dtype);
+            if let Error::Parse { hint, .. } = &mut err {
+                *hint = parse_hint(self.hint, builder.field_type(), builder.form());
+            }
+            return Err(err);
         }
         builder.append_null();
         Ok(())
@@ -238,8 +286,17 @@ fn reads_strings(t: &FieldType) -> bool {
     )
 }
 
-/// Column types that read JSON numbers (by their text rules).
-fn reads_numbers(t: &FieldType) -> bool {
+/// Columns that read JSON numbers (by their text rules): numeric ones,
+/// durations (integer counts), and dates, datetimes and times stored as
+/// epoch counts (declared with `formats=`; a bare number is not a date).
+fn reads_numbers(t: &FieldType, builder: &ColumnBuilder) -> bool {
+    let temporal = matches!(
+        t,
+        FieldType::Date | FieldType::Datetime { .. } | FieldType::Time
+    );
+    if temporal {
+        return builder.form().is_some_and(TextForm::is_count);
+    }
     matches!(
         t,
         FieldType::Int8
@@ -253,9 +310,6 @@ fn reads_numbers(t: &FieldType) -> bool {
             | FieldType::Float32
             | FieldType::Float64
             | FieldType::Decimal { .. }
-            | FieldType::Date
-            | FieldType::Datetime { .. }
-            | FieldType::Time
             | FieldType::Duration { .. }
     )
 }
