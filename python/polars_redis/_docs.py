@@ -8,15 +8,25 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
+from polars_redis import _internal
+
 F = TypeVar("F", bound=Callable[..., object])
 
-SCAN_OPTIONS = """\
+
+def bounds(limit: tuple[int, int]) -> str:
+    """A size limit of the core (``_internal.BATCH_SIZE_LIMIT``, ...) in words."""
+    return f"{limit[0]:,} to {limit[1]:,}"
+
+
+SCAN_OPTIONS = f"""\
 keys
     Read exactly these keys instead of scanning, in this order (on a Redis
     Cluster: master by master, in this order within each). Missing keys give
     no row; a key of another type raises :class:`WrongTypeError`.
-include_key, key_column_name
-    Add the key as a String column (default ``_key``).
+include_key, key_column_name, key_dtype
+    Add the key as a column (default ``_key``): ``pl.String`` (default; a key
+    that is not UTF-8 raises :class:`ParseError`, or is null when not
+    ``strict``) or ``pl.Binary`` (the raw bytes of every key).
 include_ttl, ttl_column_name
     Add the seconds left before expiry as Int64 (default ``_ttl``);
     null when the key never expires.
@@ -26,15 +36,16 @@ include_row_index, row_index_column_name
     filter keeps the numbers of the full read; key filters are then applied
     after reading rather than pushed down.
 batch_size
-    Keys fetched per pipeline, and rows per batch.
+    Keys fetched per pipeline, and rows per batch ({bounds(_internal.BATCH_SIZE_LIMIT)}).
 count_hint
-    ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+    ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+    {bounds(_internal.COUNT_HINT_LIMIT)}).
 strict
     If True, a value that does not parse as its dtype raises
     :class:`ParseError` naming the key, field and value; if False it becomes null.
 parallelism
     Pipelines in flight, each on its own connection (per master on a Redis
-    Cluster, whose masters are all scanned at once).
+    Cluster, whose masters are all scanned at once; {bounds(_internal.PARALLELISM_LIMIT)}).
 connect_timeout, command_timeout
     Seconds allowed to connect (default 10) and to wait for one reply (default 60).
 deadline

@@ -12,6 +12,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import to_bytes
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -130,6 +131,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
         )
 
 
+@checked
 def infer_hash_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -184,6 +186,7 @@ def infer_hash_schema(
     return _infer("hash", url, pattern, sample_size, scan_budget, count_hint)
 
 
+@checked
 def infer_json_schema(
     url: str,
     pattern: str | bytes = "*",

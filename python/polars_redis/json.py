@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
@@ -18,6 +18,7 @@ from polars_redis._plugin import (
     scan_args,
     scan_search,
 )
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
 
@@ -40,6 +41,7 @@ class JsonScanOptions(JsonReadOptions, KeysOption, PushdownOptions, total=False)
     (those of :func:`scan_json`)."""
 
 
+@checked
 def scan_json(
     url: str,
     pattern: str | bytes | None = None,
@@ -50,6 +52,7 @@ def scan_json(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -108,8 +111,10 @@ def scan_json(
     keys
         Read exactly these keys instead of scanning. Missing keys give no row;
         a key of another type raises :class:`WrongTypeError`.
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
+    include_key, key_column_name, key_dtype
+        Add the key as a column (default ``_key``): ``pl.String`` (default; a
+        key that is not UTF-8 raises :class:`ParseError`, or is null when not
+        ``strict``) or ``pl.Binary`` (the raw bytes of every key).
     include_ttl, ttl_column_name
         Add the seconds left before expiry as Int64 (default ``_ttl``);
         null when the key never expires.
@@ -184,6 +189,7 @@ def scan_json(
     return lazy_scan(scanner, polars_schema, explain_detail("json", args, args["schema"]))
 
 
+@checked
 def read_json(
     url: str,
     pattern: str | bytes | None = None,
@@ -211,6 +217,7 @@ def read_json(
     return scan_json(url, pattern, schema, **options).collect()
 
 
+@checked
 def iter_json(
     url: str,
     pattern: str | bytes | None = None,

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any, Union
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._time import TimeLike, epoch_ms
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class StreamScanOptions(ScanOptions, total=False):
     sequence_column_name: str
 
 
+@checked
 def scan_streams(
     url: str,
     pattern: str | bytes | None = None,
@@ -52,6 +54,7 @@ def scan_streams(
     sequence_column_name: str = "_seq",
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -104,8 +107,10 @@ def scan_streams(
         narrow the ``XRANGE`` bounds.
     include_sequence, sequence_column_name
         Add the id's sequence part as UInt64 (default ``_seq``).
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
+    include_key, key_column_name, key_dtype
+        Add the key as a column (default ``_key``): ``pl.String`` (default; a
+        key that is not UTF-8 raises :class:`ParseError`, or is null when not
+        ``strict``) or ``pl.Binary`` (the raw bytes of every key).
     include_ttl, ttl_column_name
         Add the seconds left before the stream expires as Int64 (default
         ``_ttl``); null when it never expires.
@@ -165,6 +170,7 @@ def scan_streams(
     return lazy_scan(scanner, polars_schema, detail)
 
 
+@checked
 def read_streams(
     url: str,
     pattern: str | bytes | None = None,
@@ -194,6 +200,7 @@ def read_streams(
     return scan_streams(url, pattern, schema, **options).collect()
 
 
+@checked
 def iter_streams(
     url: str,
     pattern: str | bytes | None = None,

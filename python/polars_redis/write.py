@@ -64,6 +64,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._plugin import to_bytes
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError, WriteError
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ class WriteResult:
         return text
 
 
+@checked
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -259,6 +261,7 @@ def write_hashes(
     return _write(_internal.write_hashes, df, url, options)
 
 
+@checked
 def write_json(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -290,6 +293,7 @@ def write_json(
     return _write(_internal.write_json, df, url, options)
 
 
+@checked
 def write_strings(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -317,6 +321,7 @@ def write_strings(
     return _write(_internal.write_strings, df, url, options, value_column)
 
 
+@checked
 def write_sets(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -342,6 +347,7 @@ def write_sets(
     return _write(_internal.write_sets, df, url, options, member_column)
 
 
+@checked
 def write_lists(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -371,6 +377,7 @@ def write_lists(
     return _write(_internal.write_lists, df, url, options, element_column, order_column)
 
 
+@checked
 def write_zsets(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -398,6 +405,7 @@ def write_zsets(
     return _write(_internal.write_zsets, df, url, options, member_column, score_column)
 
 
+@checked
 def write_streams(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -439,6 +447,7 @@ def write_streams(
     return _write(_internal.write_streams, df, url, options, id_column, maxlen, approximate)
 
 
+@checked
 def write_timeseries(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -494,16 +503,9 @@ def _write(
     *extra: Any,
 ) -> WriteResult:
     """Run one native write with the shared options, and raise or report."""
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        msg = f"unknown write option(s): {', '.join(sorted(unknown))}"
-        raise TypeError(msg)
     args: dict[str, Any] = {**_DEFAULTS, **options}
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
-    if not isinstance(df, pl.DataFrame):
-        msg = f"expected a polars DataFrame or LazyFrame, got {type(df).__name__}"
-        raise InvalidInputError(msg)
     df = _exportable(df)
     shared = {
         "url": url,

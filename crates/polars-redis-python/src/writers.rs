@@ -10,12 +10,13 @@ use polars_redis::{
     SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
     WriteOptions, WriteResult, ZsetWriteBuilder,
 };
+use polars_redis::write::{WRITE_BATCH_SIZE_LIMIT, WRITE_PARALLELISM_LIMIT};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;
 
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::{connection, count};
+use crate::scanners::{connection, size};
 
 /// The options every write shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -27,8 +28,8 @@ pub(crate) struct WriteArgs {
     ttl: Option<i64>,
     ttl_column: Option<String>,
     if_exists: String,
-    batch_size: i64,
-    parallelism: i64,
+    batch_size: i128,
+    parallelism: i128,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
 }
@@ -56,8 +57,8 @@ impl WriteArgs {
             .with_key_column(self.key_column.as_deref())
             .with_key_prefix(&self.key_prefix)
             .with_if_exists(IfExists::from_name(&self.if_exists)?)
-            .with_batch_size(count("batch_size", self.batch_size)?)
-            .with_parallelism(count("parallelism", self.parallelism)?)
+            .with_batch_size(size(WRITE_BATCH_SIZE_LIMIT, self.batch_size)?)
+            .with_parallelism(size(WRITE_PARALLELISM_LIMIT, self.parallelism)?)
             .with_raise_on_failure(false);
         Ok(match ttl {
             Ttl::Column(column) => options.with_ttl_column(column),
