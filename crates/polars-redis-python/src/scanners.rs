@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use polars_redis::{
     Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
-    KeyFilter, KeyType, ListScanBuilder, ScanOptions, SetScanBuilder, SizeLimit,
-    StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder,
-    BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT,
+    KeyFilter, KeyType, ListScanBuilder, ScanOptions, SetScanBuilder, SizeLimit, StreamScanBuilder,
+    StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT,
+    PARALLELISM_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;

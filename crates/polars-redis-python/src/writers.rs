@@ -5,12 +5,12 @@
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::ArrowError;
+use polars_redis::write::{WRITE_BATCH_SIZE_LIMIT, WRITE_PARALLELISM_LIMIT};
 use polars_redis::{
     ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
     SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
     WriteOptions, WriteResult, ZsetWriteBuilder,
 };
-use polars_redis::write::{WRITE_BATCH_SIZE_LIMIT, WRITE_PARALLELISM_LIMIT};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;

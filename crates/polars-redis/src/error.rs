@@ -227,6 +227,11 @@ pub struct SizeLimit {
 }
 
 impl SizeLimit {
+    /// The limit of option `name`: from `min` to `max`, both included.
+    pub const fn new(name: &'static str, min: usize, max: usize) -> Self {
+        SizeLimit { name, min, max }
+    }
+
     /// `value`, if it lies within the limit.
     pub fn check(&self, value: usize) -> Result<usize> {
         if (self.min..=self.max).contains(&value) {

@@ -19,11 +19,7 @@ use crate::read::scan::COUNT_HINT_LIMIT;
 /// The range of [`InferOptions::sample_size`]. The reservoir grows with the
 /// keys seen, so a size beyond the keyspace (to read every key) costs
 /// nothing up front.
-pub const SAMPLE_SIZE_LIMIT: SizeLimit = SizeLimit {
-    name: "sample_size",
-    min: 1,
-    max: 1_000_000_000,
-};
+pub const SAMPLE_SIZE_LIMIT: SizeLimit = SizeLimit::new("sample_size", 1, 1_000_000_000);
 
 /// How to sample.
 #[derive(Clone, Debug)]

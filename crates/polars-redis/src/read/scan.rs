@@ -31,23 +31,11 @@ pub const DEFAULT_BATCH_SIZE: usize = 1000;
 pub const DEFAULT_PARALLELISM: usize = 3;
 
 /// The range of `batch_size`: keys per pipeline and rows per batch.
-pub const BATCH_SIZE_LIMIT: SizeLimit = SizeLimit {
-    name: "batch_size",
-    min: 1,
-    max: 1_000_000,
-};
+pub const BATCH_SIZE_LIMIT: SizeLimit = SizeLimit::new("batch_size", 1, 1_000_000);
 /// The range of `parallelism`: connections per node, each with a pipeline in flight.
-pub const PARALLELISM_LIMIT: SizeLimit = SizeLimit {
-    name: "parallelism",
-    min: 1,
-    max: 256,
-};
+pub const PARALLELISM_LIMIT: SizeLimit = SizeLimit::new("parallelism", 1, 256);
 /// The range of `count_hint`, the `COUNT` of each `SCAN` call.
-pub const COUNT_HINT_LIMIT: SizeLimit = SizeLimit {
-    name: "count_hint",
-    min: 1,
-    max: 1_000_000,
-};
+pub const COUNT_HINT_LIMIT: SizeLimit = SizeLimit::new("count_hint", 1, 1_000_000);
 
 /// Options every scan shares, whatever the Redis type.
 #[derive(Clone, Debug)]

@@ -11,17 +11,9 @@ pub const DEFAULT_WRITE_BATCH_SIZE: usize = 2000;
 /// Default pipelines in flight, each on its own connection.
 pub const DEFAULT_WRITE_PARALLELISM: usize = 3;
 /// The range of a write's `batch_size` (rows per pipeline).
-pub const WRITE_BATCH_SIZE_LIMIT: SizeLimit = SizeLimit {
-    name: "batch_size",
-    min: 1,
-    max: 1_000_000,
-};
+pub const WRITE_BATCH_SIZE_LIMIT: SizeLimit = SizeLimit::new("batch_size", 1, 1_000_000);
 /// The range of a write's `parallelism` (connections per master).
-pub const WRITE_PARALLELISM_LIMIT: SizeLimit = SizeLimit {
-    name: "parallelism",
-    min: 1,
-    max: 256,
-};
+pub const WRITE_PARALLELISM_LIMIT: SizeLimit = SizeLimit::new("parallelism", 1, 256);
 
 /// The TTL of written keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
