@@ -94,7 +94,7 @@ def scan_hashes(
         ``"auto"`` uses HMGET when at most half of the schema's fields are needed
         (the measured crossover).
     infer_sample_size
-        Keys sampled when ``schema`` is None.
+        Keys sampled when ``schema`` is None ({infer_sample_size_bounds}).
     {scan_options}
     index
         RediSearch pushdown. ``"auto"`` (default): when a filter is applied and

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import to_bytes
 from polars_redis._validate import checked
@@ -132,6 +133,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
 
 
 @checked
+@with_scan_options
 def infer_hash_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -157,11 +159,12 @@ def infer_hash_schema(
     pattern
         Glob pattern of the keys to sample.
     sample_size
-        How many keys to sample.
+        How many keys to sample ({infer_sample_size_bounds}; more than the
+        matching keys reads them all).
     scan_budget
         Seconds allowed for walking the keyspace.
     count_hint
-        ``COUNT`` hint for ``SCAN``.
+        ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
 
     Returns
     -------
@@ -187,6 +190,7 @@ def infer_hash_schema(
 
 
 @checked
+@with_scan_options
 def infer_json_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -213,11 +217,11 @@ def infer_json_schema(
     pattern
         Glob pattern of the keys to sample.
     sample_size
-        How many documents to sample.
+        How many documents to sample ({infer_sample_size_bounds}).
     scan_budget
         Seconds allowed for walking the keyspace.
     count_hint
-        ``COUNT`` hint for ``SCAN``.
+        ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
 
     Returns
     -------

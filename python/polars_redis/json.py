@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
@@ -42,6 +43,7 @@ class JsonScanOptions(JsonReadOptions, KeysOption, PushdownOptions, total=False)
 
 
 @checked
+@with_scan_options
 def scan_json(
     url: str,
     pattern: str | bytes | None = None,
@@ -121,16 +123,17 @@ def scan_json(
     include_row_index, row_index_column_name
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
     batch_size
-        Keys fetched per pipeline, and rows per batch.
+        Keys fetched per pipeline, and rows per batch ({batch_size_bounds}).
     count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+        {count_hint_bounds}).
     strict
         If True, a value that does not fit its dtype raises :class:`ParseError`
         naming the key, the field (e.g. ``address.zip`` or ``tags[2]``) and the
         value; if False that one value becomes null (a list element, a struct
         field), the rest of the row is kept.
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection ({parallelism_bounds}).
     fetch
         ``"document"`` reads the whole object at ``path`` (one path for the
         server to evaluate), ``"paths"`` sends one JSONPath per needed column
@@ -142,7 +145,8 @@ def scan_json(
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
     infer_sample_size
-        Documents sampled when ``schema`` is None (see :func:`infer_json_schema`).
+        Documents sampled when ``schema`` is None ({infer_sample_size_bounds};
+        see :func:`infer_json_schema`).
     index, search_timeout
         RediSearch pushdown, as for :func:`scan_hashes`: with an index ``ON
         JSON`` covering the pattern, filters on columns it indexes (a column's

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
@@ -37,6 +38,7 @@ class StreamScanOptions(ScanOptions, total=False):
 
 
 @checked
+@with_scan_options
 def scan_streams(
     url: str,
     pattern: str | bytes | None = None,
@@ -118,15 +120,16 @@ def scan_streams(
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
         Filters are then not pushed down (every row is numbered).
     batch_size
-        Keys per pipeline, and entries per page and per batch.
+        Keys per pipeline, and entries per page and per batch ({batch_size_bounds}).
     count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+        {count_hint_bounds}).
     strict
         If True, a value that does not parse as its dtype raises
         :class:`ParseError` naming the key, field, value and entry id; if False
         it becomes null.
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection ({parallelism_bounds}).
     connect_timeout, command_timeout
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline

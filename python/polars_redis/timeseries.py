@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
@@ -52,6 +53,7 @@ class TimeSeriesScanOptions(ScanOptions, total=False):
 
 
 @checked
+@with_scan_options
 def scan_timeseries(
     url: str,
     pattern: str | bytes | None = None,
@@ -136,14 +138,15 @@ def scan_timeseries(
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
         Filters are then not pushed down (every row is numbered).
     batch_size
-        Keys per pipeline, and samples per page and per batch.
+        Keys per pipeline, and samples per page and per batch ({batch_size_bounds}).
     count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+        {count_hint_bounds}).
     strict
         If True, a label value that is not valid UTF-8 raises
         :class:`ParseError` naming the key and label; if False it becomes null.
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection ({parallelism_bounds}).
     connect_timeout, command_timeout
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline

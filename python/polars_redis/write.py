@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._plugin import to_bytes
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError, WriteError
@@ -173,6 +174,7 @@ class WriteResult:
 
 
 @checked
+@with_scan_options
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -214,9 +216,10 @@ def write_hashes(
         documentation. For hashes ``"append"`` updates the given fields and
         keeps the others; a null leaves the stored field as it is.
     batch_size
-        Rows per pipeline.
+        Rows per pipeline ({write_batch_size_bounds}).
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection
+        ({write_parallelism_bounds}).
     raise_on_error
         If True (default), raise :class:`WriteError` (carrying the result)
         when any key failed or has an unknown outcome; if False, return the
