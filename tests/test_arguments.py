@@ -235,6 +235,29 @@ def test_keys_as_a_string_is_refused(name: str, keys: str | bytes) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        # A string used to be searched as text: sortable="age" made "a" sortable too.
+        (
+            lambda: pr.create_index(URL, "i", "p:", {"a": pl.Int64}, sortable="age"),
+            "sortable must be a list of str, not a string",
+        ),
+        (
+            lambda: pr.create_index(URL, "i", "p:", {"a": pl.String}, case_sensitive="a"),
+            "case_sensitive must be a list of str, not a string",
+        ),
+        (
+            lambda: pr.read_hashes(URL, ["a:*", "b:*"], SCHEMA),  # type: ignore[arg-type]
+            "pattern must be a str, bytes or None, got list",
+        ),
+    ],
+    ids=["sortable", "case_sensitive", "pattern"],
+)
+def test_text_where_a_list_is_expected_and_back(call: Callable[[], Any], fragment: str) -> None:
+    raises_type_error(call, fragment)
+
+
 def test_keys_as_a_string_never_reads_single_characters(redis_url: str, redis_client: Any) -> None:
     redis_client.hset("user:1", mapping={"n": 1})
     redis_client.hset("u", mapping={"n": 2})
