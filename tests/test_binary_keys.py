@@ -170,9 +170,7 @@ def test_binary_keys_round_trip(redis_url: str, redis_client: Any) -> None:
     assert back.equals(df.sort("_key"))
 
 
-def test_inference_refuses_a_field_name_that_is_not_utf8(
-    redis_url: str, redis_client: Any
-) -> None:
+def test_inference_refuses_a_field_name_that_is_not_utf8(redis_url: str, redis_client: Any) -> None:
     redis_client.hset(b"odd:1", mapping={b"ok": b"1", b"n\xff": b"2"})
     with pytest.raises(pr.SchemaInferenceError, match=r'field name that is not UTF-8 \("n\\xff"\)'):
         pr.infer_hash_schema(redis_url, "odd:*")
