@@ -220,7 +220,12 @@ def _matches(value: Any, hint: Any) -> bool:
             return False
         if not isinstance(value, abc.Collection):  # a one-shot iterator: not consumed here
             return True
-        return all(_matches(item, args[0]) for item in value) if args else True
+        if not args:
+            return True
+        plain = _plain_classes(args[0])
+        if plain is not None:  # the common case (keys), fast: no per-item dispatch
+            return all(isinstance(item, plain) for item in value)
+        return all(_matches(item, args[0]) for item in value)
     if origin is tuple:
         if not isinstance(value, tuple):
             return False
@@ -242,6 +247,15 @@ def _matches(value: Any, hint: Any) -> bool:
     if isinstance(hint, type):
         return isinstance(value, hint)
     return True  # an annotation this checker does not know: the callee decides
+
+
+def _plain_classes(hint: Any) -> tuple[type, ...] | None:
+    """The classes ``hint`` accepts when it is just classes (``str | bytes``)
+    that ``isinstance`` checks exactly (not ``int``/``float``: bool is refused)."""
+    args = typing.get_args(hint) if typing.get_origin(hint) is Union else (hint,)
+    if all(isinstance(a, type) and a not in (int, float, bool) for a in args):
+        return tuple(args)
+    return None
 
 
 def _same_choice(value: Any, choice: Any) -> bool:
