@@ -22,6 +22,73 @@ create_exception!(
     PyException,
     "Base class of every polars-redis error."
 );
+create_exception!(
+    polars_redis,
+    RedisConnectionError,
+    PolarsRedisError,
+    "The server could not be reached, or the connection broke."
+);
+create_exception!(
+    polars_redis,
+    AuthenticationError,
+    RedisConnectionError,
+    "The server rejected the credentials."
+);
+create_exception!(
+    polars_redis,
+    RedisTimeoutError,
+    PolarsRedisError,
+    "A connect, a command or the overall deadline ran out."
+);
+create_exception!(
+    polars_redis,
+    RedisServerError,
+    PolarsRedisError,
+    "The server answered with an error reply."
+);
+create_exception!(
+    polars_redis,
+    WrongTypeError,
+    PolarsRedisError,
+    "A key holds another Redis type than the one being read."
+);
+create_exception!(
+    polars_redis,
+    ParseError,
+    PolarsRedisError,
+    "A stored value could not be parsed as its declared dtype (strict mode)."
+);
+create_exception!(
+    polars_redis,
+    SchemaInferenceError,
+    PolarsRedisError,
+    "Schema inference found nothing to infer from (e.g. no key matches the pattern)."
+);
+create_exception!(
+    polars_redis,
+    UnsupportedError,
+    PolarsRedisError,
+    "The server or the request needs something this version does not support."
+);
+create_exception!(
+    polars_redis,
+    SearchError,
+    PolarsRedisError,
+    "RediSearch cannot answer completely: no such index, still indexing, a partial reply, or a cluster without a search coordinator."
+);
+create_exception!(
+    polars_redis,
+    ClusterError,
+    PolarsRedisError,
+    "A Redis Cluster changed under a read (a slot moved or is migrating) or cannot serve every slot; nothing partial was returned, so retrying is safe."
+);
+create_exception!(
+    polars_redis,
+    ProtocolError,
+    PolarsRedisError,
+    "The server sent something that is not valid RESP."
+);
+
 /// An exception class with two bases, made on first use.
 struct TwoBaseException {
     name: &'static str,
@@ -98,72 +165,6 @@ pub(crate) fn invalid_input_err(message: impl Into<String>) -> PyErr {
     let message = message.into();
     Python::attach(|py| raise_as(invalid_input_error(py), message))
 }
-create_exception!(
-    polars_redis,
-    RedisConnectionError,
-    PolarsRedisError,
-    "The server could not be reached, or the connection broke."
-);
-create_exception!(
-    polars_redis,
-    AuthenticationError,
-    RedisConnectionError,
-    "The server rejected the credentials."
-);
-create_exception!(
-    polars_redis,
-    RedisTimeoutError,
-    PolarsRedisError,
-    "A connect, a command or the overall deadline ran out."
-);
-create_exception!(
-    polars_redis,
-    RedisServerError,
-    PolarsRedisError,
-    "The server answered with an error reply."
-);
-create_exception!(
-    polars_redis,
-    WrongTypeError,
-    PolarsRedisError,
-    "A key holds another Redis type than the one being read."
-);
-create_exception!(
-    polars_redis,
-    ParseError,
-    PolarsRedisError,
-    "A stored value could not be parsed as its declared dtype (strict mode)."
-);
-create_exception!(
-    polars_redis,
-    SchemaInferenceError,
-    PolarsRedisError,
-    "Schema inference found nothing to infer from (e.g. no key matches the pattern)."
-);
-create_exception!(
-    polars_redis,
-    UnsupportedError,
-    PolarsRedisError,
-    "The server or the request needs something this version does not support."
-);
-create_exception!(
-    polars_redis,
-    SearchError,
-    PolarsRedisError,
-    "RediSearch cannot answer completely: no such index, still indexing, a partial reply, or a cluster without a search coordinator."
-);
-create_exception!(
-    polars_redis,
-    ClusterError,
-    PolarsRedisError,
-    "A Redis Cluster changed under a read (a slot moved or is migrating) or cannot serve every slot; nothing partial was returned, so retrying is safe."
-);
-create_exception!(
-    polars_redis,
-    ProtocolError,
-    PolarsRedisError,
-    "The server sent something that is not valid RESP."
-);
 
 /// An error on its way to Python: a core error, or one raised on the
 /// Python side (argument conversion, invalid input caught here).
