@@ -336,6 +336,34 @@ def test_inference_sizes_outside_the_bounds_are_refused(infer: Callable[..., Any
     bounds_error(lambda: pr.scan_hashes(URL, "x:*", infer_sample_size=0), "sample_size", sample, 0)
 
 
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda: pr.aggregate_hashes(URL, "idx", limit=-1), "limit must be between 0 and"),
+        (lambda: pr.aggregate_json(URL, "idx", limit=10**30), "limit must be between 0 and"),
+        (
+            lambda: pr.read_streams(URL, "s:*", SCHEMA, count_per_stream=10**30),
+            "count_per_stream must be between 0 and",
+        ),
+        (
+            lambda: pr.write_streams(REQUIRED["df"], URL, maxlen=-1),
+            "maxlen must be between 0 and",
+        ),
+        (
+            lambda: pr.write_timeseries(
+                pl.DataFrame({"_key": ["t"], "_ts": [1], "value": [1.0]}), URL, retention=10**30
+            ),
+            "retention must be between 0 and",
+        ),
+    ],
+    ids=["limit", "limit_huge", "count_per_stream", "maxlen", "retention"],
+)
+def test_counts_out_of_range_name_the_option(call: Callable[[], Any], fragment: str) -> None:
+    """Not a bare ``OverflowError``: the option and its range are named."""
+    with pytest.raises(pr.InvalidInputError, match=fragment):
+        call()
+
+
 def test_bounds_are_documented() -> None:
     low, high = _internal.BATCH_SIZE_LIMIT
     for name in SCANS:

@@ -104,10 +104,16 @@ pub(crate) fn size(limit: SizeLimit, value: i128) -> BindingResult<usize> {
     Ok(usize::try_from(value).map_err(|_| limit.out_of_range(value))?)
 }
 
-/// A count from Python: negative values are invalid input, not a type error.
-pub(crate) fn count(name: &str, value: i64) -> BindingResult<usize> {
-    usize::try_from(value)
-        .map_err(|_| invalid_input(format!("{name} must be positive, got {value}")))
+/// A whole number from Python that must not be negative (a row count, a
+/// length, milliseconds): out of range is invalid input naming the option,
+/// not an `OverflowError`.
+pub(crate) fn count(name: &str, value: i128) -> BindingResult<u64> {
+    u64::try_from(value).map_err(|_| {
+        invalid_input(format!(
+            "{name} must be between 0 and {}, got {value}",
+            u64::MAX
+        ))
+    })
 }
 
 pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> BindingResult<Duration> {
@@ -270,7 +276,7 @@ pub(crate) fn stream_scanner(
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     start_id: String,
     end_id: String,
-    count_per_stream: Option<i64>,
+    count_per_stream: Option<i128>,
     id_column: Option<String>,
     timestamp_column: Option<String>,
     sequence_column: Option<String>,
@@ -280,7 +286,7 @@ pub(crate) fn stream_scanner(
         .with_id_range(start_id, end_id)
         .with_count_per_stream(
             count_per_stream
-                .map(|n| count("count_per_stream", n).map(|n| n as u64))
+                .map(|n| count("count_per_stream", n))
                 .transpose()?,
         )
         .with_id_column(id_column.as_deref())

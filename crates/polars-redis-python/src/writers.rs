@@ -16,7 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;
 
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::{connection, size};
+use crate::scanners::{connection, count, size};
 
 /// The options every write shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -215,9 +215,10 @@ pub(crate) fn write_streams<'py>(
     data: PyRecordBatchReader,
     args: WriteArgs,
     id_column: Option<String>,
-    maxlen: Option<u64>,
+    maxlen: Option<i128>,
     approximate: bool,
 ) -> BindingResult<Bound<'py, PyDict>> {
+    let maxlen = maxlen.map(|n| count("maxlen", n)).transpose()?;
     let builder = StreamWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_id_column(id_column.as_deref())
@@ -234,9 +235,10 @@ pub(crate) fn write_timeseries<'py>(
     args: WriteArgs,
     timestamp_column: String,
     value_column: String,
-    retention_ms: Option<u64>,
+    retention_ms: Option<i128>,
     labels: Option<Vec<(String, String)>>,
 ) -> BindingResult<Bound<'py, PyDict>> {
+    let retention_ms = retention_ms.map(|n| count("retention", n)).transpose()?;
     let builder = TimeSeriesWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_timestamp_column(timestamp_column)
