@@ -253,6 +253,8 @@ def _plain_classes(hint: Any) -> tuple[type, ...] | None:
     """The classes ``hint`` accepts when it is just classes (``str | bytes``)
     that ``isinstance`` checks exactly (not ``int``/``float``: bool is refused)."""
     args = typing.get_args(hint) if typing.get_origin(hint) is Union else (hint,)
+    if Any in args:  # a class itself since Python 3.11, but no isinstance target
+        return (object,)
     if all(isinstance(a, type) and a not in (int, float, bool) for a in args):
         return tuple(args)
     return None
