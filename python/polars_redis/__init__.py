@@ -15,6 +15,7 @@ Examples
 
 from polars_redis._internal import __version__
 from polars_redis.exceptions import (
+    ArgumentTypeError,
     AuthenticationError,
     ClusterError,
     InvalidInputError,
@@ -73,6 +74,7 @@ from polars_redis.write import (
 from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 
 __all__ = [
+    "ArgumentTypeError",
     "AuthenticationError",
     "ClusterError",
     "FieldInference",

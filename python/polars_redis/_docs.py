@@ -1,22 +1,42 @@
 """Docstring pieces shared by the ``scan_*`` functions.
 
 A docstring line holding only ``{scan_options}`` is replaced by
-:data:`SCAN_OPTIONS`, indented like that line.
+:data:`SCAN_OPTIONS`, indented like that line, and ``{batch_size_bounds}``
+(and the other names of :data:`BOUNDS`) by the core's size limits.
 """
 
 from __future__ import annotations
 
 from typing import Callable, TypeVar
 
+from polars_redis import _internal
+
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def _bounds(limit: tuple[int, int]) -> str:
+    return f"{limit[0]:,} to {limit[1]:,}"
+
+
+#: The core's size limits in words, by their docstring placeholder.
+BOUNDS = {
+    "{batch_size_bounds}": _bounds(_internal.BATCH_SIZE_LIMIT),
+    "{count_hint_bounds}": _bounds(_internal.COUNT_HINT_LIMIT),
+    "{parallelism_bounds}": _bounds(_internal.PARALLELISM_LIMIT),
+    "{infer_sample_size_bounds}": _bounds(_internal.INFER_SAMPLE_SIZE_LIMIT),
+    "{write_batch_size_bounds}": _bounds(_internal.WRITE_BATCH_SIZE_LIMIT),
+    "{write_parallelism_bounds}": _bounds(_internal.WRITE_PARALLELISM_LIMIT),
+}
 
 SCAN_OPTIONS = """\
 keys
     Read exactly these keys instead of scanning, in this order (on a Redis
     Cluster: master by master, in this order within each). Missing keys give
     no row; a key of another type raises :class:`WrongTypeError`.
-include_key, key_column_name
-    Add the key as a String column (default ``_key``).
+include_key, key_column_name, key_dtype
+    Add the key as a column (default ``_key``): ``pl.String`` (default; a key
+    that is not UTF-8 raises :class:`ParseError`, or is null when not
+    ``strict``) or ``pl.Binary`` (the raw bytes of every key).
 include_ttl, ttl_column_name
     Add the seconds left before expiry as Int64 (default ``_ttl``);
     null when the key never expires.
@@ -26,9 +46,10 @@ include_row_index, row_index_column_name
     filter keeps the numbers of the full read; key filters are then applied
     after reading rather than pushed down.
 batch_size
-    Keys fetched per pipeline, and rows per batch.
+    Keys fetched per pipeline, and rows per batch ({batch_size_bounds}).
 count_hint
-    ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+    ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+    {count_hint_bounds}).
 strict
     If True, a value that does not parse as its dtype raises
     :class:`ParseError` naming the key, field and value; if False it becomes null.
@@ -42,7 +63,7 @@ formats
     is a parse error, never an epoch count. ``write_*`` takes the same mapping.
 parallelism
     Pipelines in flight, each on its own connection (per master on a Redis
-    Cluster, whose masters are all scanned at once).
+    Cluster, whose masters are all scanned at once; {parallelism_bounds}).
 connect_timeout, command_timeout
     Seconds allowed to connect (default 10) and to wait for one reply (default 60).
 deadline
@@ -52,7 +73,8 @@ _PLACEHOLDER = "{scan_options}"
 
 
 def with_scan_options(function: F) -> F:
-    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says ``{scan_options}``."""
+    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says
+    ``{scan_options}``, and the size limits where it names them (:data:`BOUNDS`)."""
     doc = function.__doc__ or ""
     lines = []
     for line in doc.splitlines():
@@ -61,5 +83,8 @@ def with_scan_options(function: F) -> F:
             lines += [indent + text if text else text for text in SCAN_OPTIONS.splitlines()]
         else:
             lines.append(line)
-    function.__doc__ = "\n".join(lines)
+    doc = "\n".join(lines)
+    for placeholder, text in BOUNDS.items():
+        doc = doc.replace(placeholder, text)
+    function.__doc__ = doc
     return function

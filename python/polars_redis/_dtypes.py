@@ -8,7 +8,7 @@ from typing import Any, Union
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis.exceptions import InvalidInputError
+from polars_redis.exceptions import ArgumentTypeError, InvalidInputError
 
 SchemaLike = Union[Mapping[str, Any], pl.Schema]
 DType = Union[pl.DataType, type[pl.DataType]]
@@ -32,8 +32,8 @@ def dtype_spec(name: str, dtype: Any) -> tuple[Any, ...]:
     """Return the core's spec tuple for one field, or raise naming the field."""
     dtype = normalize(dtype)
     if not isinstance(dtype, pl.DataType):
-        msg = f"field {name!r}: {dtype!r} is not a Polars dtype"
-        raise InvalidInputError(msg)
+        msg = f"field {name!r}: expected a Polars dtype (e.g. pl.Int64), got {type(dtype).__name__}"
+        raise ArgumentTypeError(msg)
     if isinstance(dtype, pl.Datetime):
         return ("Datetime", dtype.time_unit or "us", dtype.time_zone)
     if isinstance(dtype, pl.Duration):

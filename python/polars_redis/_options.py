@@ -22,6 +22,7 @@ class ReadOptions(TypedDict, total=False):
 
     include_key: bool
     key_column_name: str
+    key_dtype: DType
     include_ttl: bool
     ttl_column_name: str
     include_row_index: bool

@@ -17,7 +17,8 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_redis import _predicate
-from polars_redis._dtypes import format_pairs, needs_cast, normalize
+from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -54,6 +55,7 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
         "pattern": to_bytes(pattern) if pattern is not None else None,
         "keys": [to_bytes(k) for k in keys] if keys is not None else None,
         "key_column": args["key_column_name"] if args["include_key"] else None,
+        "key_dtype": dtype_spec("key_dtype", args["key_dtype"])[0],
         "ttl_column": args["ttl_column_name"] if args["include_ttl"] else None,
         "row_index_column": (args["row_index_column_name"] if args["include_row_index"] else None),
         "batch_size": args["batch_size"],
@@ -129,6 +131,7 @@ def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:
     )
 
 
+@checked
 def explain_pushdown(lf: pl.LazyFrame) -> str:
     """What each polars-redis source of ``lf`` would ask Redis, without reading data.
 

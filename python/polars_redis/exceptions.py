@@ -4,6 +4,9 @@
 
     PolarsRedisError
     ├── InvalidInputError      malformed URL, option, schema or argument
+    │   │                      (also a ValueError)
+    │   └── ArgumentTypeError  an argument of the wrong type, an unknown or
+    │                          missing argument (also a TypeError)
     ├── RedisConnectionError   server unreachable or connection broken
     │   └── AuthenticationError  credentials rejected
     ├── RedisTimeoutError      connect, command or overall deadline ran out
@@ -25,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from polars_redis._internal import (
+    ArgumentTypeError,
     AuthenticationError,
     ClusterError,
     InvalidInputError,
@@ -59,6 +63,7 @@ class WriteError(PolarsRedisError):
 
 
 __all__ = [
+    "ArgumentTypeError",
     "AuthenticationError",
     "ClusterError",
     "InvalidInputError",

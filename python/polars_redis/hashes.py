@@ -9,7 +9,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
@@ -19,6 +19,7 @@ from polars_redis._plugin import (
     scan_args,
     scan_search,
 )
+from polars_redis._validate import checked
 from polars_redis.infer import explain_detail, schema_for_scan
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class HashScanOptions(HashReadOptions, KeysOption, PushdownOptions, total=False)
     (those of :func:`scan_hashes`)."""
 
 
+@checked
 @with_scan_options
 def scan_hashes(
     url: str,
@@ -47,6 +49,7 @@ def scan_hashes(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -94,7 +97,7 @@ def scan_hashes(
         ``"auto"`` uses HMGET when at most half of the schema's fields are needed
         (the measured crossover).
     infer_sample_size
-        Keys sampled when ``schema`` is None.
+        Keys sampled when ``schema`` is None ({infer_sample_size_bounds}).
     {scan_options}
     index
         RediSearch pushdown. ``"auto"`` (default): when a filter is applied and
@@ -143,6 +146,7 @@ def scan_hashes(
     return lazy_scan(scanner, polars_schema, explain_detail("hashes", args, args["schema"]))
 
 
+@checked
 def read_hashes(
     url: str,
     pattern: str | bytes | None = None,
@@ -170,6 +174,7 @@ def read_hashes(
     return scan_hashes(url, pattern, schema, **options).collect()
 
 
+@checked
 def iter_hashes(
     url: str,
     pattern: str | bytes | None = None,

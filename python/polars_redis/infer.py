@@ -10,8 +10,10 @@ from typing import Any
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import to_bytes
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -130,6 +132,8 @@ class InferredSchema(Mapping[str, pl.DataType]):
         )
 
 
+@checked
+@with_scan_options
 def infer_hash_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -155,11 +159,12 @@ def infer_hash_schema(
     pattern
         Glob pattern of the keys to sample.
     sample_size
-        How many keys to sample.
+        How many keys to sample ({infer_sample_size_bounds}; more than the
+        matching keys reads them all).
     scan_budget
         Seconds allowed for walking the keyspace.
     count_hint
-        ``COUNT`` hint for ``SCAN``.
+        ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
 
     Returns
     -------
@@ -184,6 +189,8 @@ def infer_hash_schema(
     return _infer("hash", url, pattern, sample_size, scan_budget, count_hint)
 
 
+@checked
+@with_scan_options
 def infer_json_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -210,11 +217,11 @@ def infer_json_schema(
     pattern
         Glob pattern of the keys to sample.
     sample_size
-        How many documents to sample.
+        How many documents to sample ({infer_sample_size_bounds}).
     scan_budget
         Seconds allowed for walking the keyspace.
     count_hint
-        ``COUNT`` hint for ``SCAN``.
+        ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
 
     Returns
     -------

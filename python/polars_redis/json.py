@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
@@ -18,6 +19,7 @@ from polars_redis._plugin import (
     scan_args,
     scan_search,
 )
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
 
@@ -40,6 +42,8 @@ class JsonScanOptions(JsonReadOptions, KeysOption, PushdownOptions, total=False)
     (those of :func:`scan_json`)."""
 
 
+@checked
+@with_scan_options
 def scan_json(
     url: str,
     pattern: str | bytes | None = None,
@@ -50,6 +54,7 @@ def scan_json(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -111,17 +116,20 @@ def scan_json(
     keys
         Read exactly these keys instead of scanning. Missing keys give no row;
         a key of another type raises :class:`WrongTypeError`.
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
+    include_key, key_column_name, key_dtype
+        Add the key as a column (default ``_key``): ``pl.String`` (default; a
+        key that is not UTF-8 raises :class:`ParseError`, or is null when not
+        ``strict``) or ``pl.Binary`` (the raw bytes of every key).
     include_ttl, ttl_column_name
         Add the seconds left before expiry as Int64 (default ``_ttl``);
         null when the key never expires.
     include_row_index, row_index_column_name
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
     batch_size
-        Keys fetched per pipeline, and rows per batch.
+        Keys fetched per pipeline, and rows per batch ({batch_size_bounds}).
     count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+        {count_hint_bounds}).
     strict
         If True, a value that does not fit its dtype raises :class:`ParseError`
         naming the key, the field (e.g. ``address.zip`` or ``tags[2]``) and the
@@ -135,7 +143,7 @@ def scan_json(
         (extended or basic form) and a JSON number is a parse error, never
         an epoch count; :func:`write_json` takes the same mapping.
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection ({parallelism_bounds}).
     fetch
         ``"document"`` reads the whole object at ``path`` (one path for the
         server to evaluate), ``"paths"`` sends one JSONPath per needed column
@@ -147,7 +155,8 @@ def scan_json(
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
     infer_sample_size
-        Documents sampled when ``schema`` is None (see :func:`infer_json_schema`).
+        Documents sampled when ``schema`` is None ({infer_sample_size_bounds};
+        see :func:`infer_json_schema`).
     index, search_timeout
         RediSearch pushdown, as for :func:`scan_hashes`: with an index ``ON
         JSON`` covering the pattern, filters on columns it indexes (a column's
@@ -194,6 +203,7 @@ def scan_json(
     return lazy_scan(scanner, polars_schema, explain_detail("json", args, args["schema"]))
 
 
+@checked
 def read_json(
     url: str,
     pattern: str | bytes | None = None,
@@ -221,6 +231,7 @@ def read_json(
     return scan_json(url, pattern, schema, **options).collect()
 
 
+@checked
 def iter_json(
     url: str,
     pattern: str | bytes | None = None,

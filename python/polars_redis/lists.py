@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._validate import checked
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -28,6 +29,7 @@ class ListScanOptions(ScanOptions, total=False):
     position_column_name: str
 
 
+@checked
 @with_scan_options
 def scan_lists(
     url: str,
@@ -40,6 +42,7 @@ def scan_lists(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -112,6 +115,7 @@ def scan_lists(
     return scan("lists", _list_scanner(args), args)
 
 
+@checked
 def read_lists(
     url: str, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
 ) -> pl.DataFrame:
@@ -136,6 +140,7 @@ def read_lists(
     return scan_lists(url, pattern, **options).collect()
 
 
+@checked
 def iter_lists(
     url: str, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
 ) -> Iterator[pl.DataFrame]:

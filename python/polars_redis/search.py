@@ -17,6 +17,7 @@ from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._options import SearchQueryOptions
 from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.hashes import HashReadOptions, hash_scanner, scan_hashes
 from polars_redis.json import JsonReadOptions, json_scanner, scan_json
@@ -150,6 +151,7 @@ class field:
         )
 
 
+@checked
 def raw(text: str) -> Query:
     """Query text used as written (combine it with builder clauses).
 
@@ -222,6 +224,7 @@ def _index_columns(url: str, index: str, on: str) -> tuple[dict[str, pl.DataType
     return schema, paths
 
 
+@checked
 def search_hashes(
     url: str,
     index: str,
@@ -314,6 +317,7 @@ class JsonSearchOptions(SearchQueryOptions, JsonReadOptions, total=False):
     """The keyword options of :func:`search_json`."""
 
 
+@checked
 def search_json(
     url: str,
     index: str,
@@ -405,6 +409,7 @@ def _reducers(reduce: Mapping[str, Reduction]) -> list[tuple[str, list[str], str
     return out
 
 
+@checked
 def aggregate_hashes(
     url: str,
     index: str,
@@ -492,6 +497,7 @@ class AggregateOptions(SearchQueryOptions, total=False):
     schema: SchemaLike | None
 
 
+@checked
 def aggregate_json(
     url: str, index: str, query: QueryLike = "*", **options: Unpack[AggregateOptions]
 ) -> pl.LazyFrame:
@@ -558,6 +564,7 @@ def _aggregate(
     return lazy_scan(aggregation, output_schema(aggregation, dtypes), f"aggregate {index!r}")
 
 
+@checked
 def create_index(
     url: str,
     name: str,
@@ -645,6 +652,7 @@ def create_index(
     )
 
 
+@checked
 def drop_index(url: str, name: str, *, delete_documents: bool = False) -> None:
     """Drop an index; with ``delete_documents`` also delete the keys it indexes.
 
@@ -657,6 +665,7 @@ def drop_index(url: str, name: str, *, delete_documents: bool = False) -> None:
     _internal.drop_index(url, name, delete_documents)
 
 
+@checked
 def index_info(url: str, name: str) -> dict[str, Any]:
     """What ``FT.INFO`` says: key type, prefixes, attributes (identifier,
     name, type, flags), document count, indexing progress and failures.
@@ -670,6 +679,7 @@ def index_info(url: str, name: str) -> dict[str, Any]:
     return _internal.index_info(url, name)
 
 
+@checked
 def index_exists(url: str, name: str) -> bool:
     """Whether an index of this name exists.
 

@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._validate import checked
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -23,6 +24,7 @@ class SetScanOptions(MemberOptions, ScanOptions, total=False):
     (those of :func:`scan_sets`)."""
 
 
+@checked
 @with_scan_options
 def scan_sets(
     url: str,
@@ -33,6 +35,7 @@ def scan_sets(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -97,6 +100,7 @@ def scan_sets(
     return scan("sets", _set_scanner(args), args)
 
 
+@checked
 def read_sets(
     url: str, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
 ) -> pl.DataFrame:
@@ -123,6 +127,7 @@ def read_sets(
     return scan_sets(url, pattern, **options).collect()
 
 
+@checked
 def iter_sets(
     url: str, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
 ) -> Iterator[pl.DataFrame]:

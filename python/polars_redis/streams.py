@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any, Union
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._time import TimeLike, epoch_ms
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ class StreamScanOptions(ScanOptions, total=False):
     sequence_column_name: str
 
 
+@checked
+@with_scan_options
 def scan_streams(
     url: str,
     pattern: str | bytes | None = None,
@@ -52,6 +56,7 @@ def scan_streams(
     sequence_column_name: str = "_seq",
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -105,8 +110,10 @@ def scan_streams(
         narrow the ``XRANGE`` bounds.
     include_sequence, sequence_column_name
         Add the id's sequence part as UInt64 (default ``_seq``).
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
+    include_key, key_column_name, key_dtype
+        Add the key as a column (default ``_key``): ``pl.String`` (default; a
+        key that is not UTF-8 raises :class:`ParseError`, or is null when not
+        ``strict``) or ``pl.Binary`` (the raw bytes of every key).
     include_ttl, ttl_column_name
         Add the seconds left before the stream expires as Int64 (default
         ``_ttl``); null when it never expires.
@@ -114,9 +121,10 @@ def scan_streams(
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
         Filters are then not pushed down (every row is numbered).
     batch_size
-        Keys per pipeline, and entries per page and per batch.
+        Keys per pipeline, and entries per page and per batch ({batch_size_bounds}).
     count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+        {count_hint_bounds}).
     strict
         If True, a value that does not parse as its dtype raises
         :class:`ParseError` naming the key, field, value and entry id; if False
@@ -127,7 +135,7 @@ def scan_streams(
         ``"epoch_ms"``, ``"epoch_us"``, ``"epoch_ns"`` (as for
         :func:`scan_hashes`; a bare integer is never read as a date without it).
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection ({parallelism_bounds}).
     connect_timeout, command_timeout
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
@@ -171,6 +179,7 @@ def scan_streams(
     return lazy_scan(scanner, polars_schema, detail)
 
 
+@checked
 def read_streams(
     url: str,
     pattern: str | bytes | None = None,
@@ -200,6 +209,7 @@ def read_streams(
     return scan_streams(url, pattern, schema, **options).collect()
 
 
+@checked
 def iter_streams(
     url: str,
     pattern: str | bytes | None = None,

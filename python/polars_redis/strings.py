@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._validate import checked
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -26,6 +27,7 @@ class StringScanOptions(ScanOptions, total=False):
     value_column_name: str
 
 
+@checked
 @with_scan_options
 def scan_strings(
     url: str,
@@ -36,6 +38,7 @@ def scan_strings(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -99,6 +102,7 @@ def scan_strings(
     return scan("strings", _string_scanner(args), args)
 
 
+@checked
 def read_strings(
     url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
 ) -> pl.DataFrame:
@@ -122,6 +126,7 @@ def read_strings(
     return scan_strings(url, pattern, **options).collect()
 
 
+@checked
 def iter_strings(
     url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
 ) -> Iterator[pl.DataFrame]:

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
+from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._time import TimeLike, epoch_ms
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
 Aggregation = Literal[
@@ -44,11 +47,13 @@ class TimeSeriesScanOptions(ScanOptions, total=False):
     end: TimestampLike
     aggregation: Aggregation | None
     bucket_size_ms: int | None
-    include_labels: Literal[False] | Sequence[str]
+    include_labels: Literal[False] | str | Sequence[str]
     value_column_name: str
     timestamp_column_name: str
 
 
+@checked
+@with_scan_options
 def scan_timeseries(
     url: str,
     pattern: str | bytes | None = None,
@@ -59,11 +64,12 @@ def scan_timeseries(
     end: TimestampLike = "+",
     aggregation: Aggregation | None = None,
     bucket_size_ms: int | None = None,
-    include_labels: Literal[False] | Sequence[str] = False,
+    include_labels: Literal[False] | str | Sequence[str] = False,
     value_column_name: str = "value",
     timestamp_column_name: str = "_ts",
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -122,8 +128,10 @@ def scan_timeseries(
         (``>``, ``>=``, ``<``, ``<=``, ``==``, ``is_between``) narrow the
         ``TS.RANGE`` bounds (to whole buckets when aggregating; not with ``twa``,
         whose edge buckets depend on the samples around them).
-    include_key, key_column_name
-        Add the key as a String column (default ``_key``).
+    include_key, key_column_name, key_dtype
+        Add the key as a column (default ``_key``): ``pl.String`` (default; a
+        key that is not UTF-8 raises :class:`ParseError`, or is null when not
+        ``strict``) or ``pl.Binary`` (the raw bytes of every key).
     include_ttl, ttl_column_name
         Add the seconds left before the key expires as Int64 (default
         ``_ttl``); null when it never expires.
@@ -131,9 +139,10 @@ def scan_timeseries(
         Add a UInt32 row number starting at 0 (default ``_index``), first column.
         Filters are then not pushed down (every row is numbered).
     batch_size
-        Keys per pipeline, and samples per page and per batch.
+        Keys per pipeline, and samples per page and per batch ({batch_size_bounds}).
     count_hint
-        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100).
+        ``COUNT`` hint for ``SCAN`` (default: ``batch_size``, at least 100;
+        {count_hint_bounds}).
     strict
         If True, a label value that is not valid UTF-8 raises
         :class:`ParseError` naming the key and label; if False it becomes null.
@@ -142,7 +151,7 @@ def scan_timeseries(
         column stored as text in a temporal form (its timestamps are
         milliseconds), so any column named here is refused.
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection ({parallelism_bounds}).
     connect_timeout, command_timeout
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
@@ -185,6 +194,7 @@ def scan_timeseries(
     return lazy_scan(scanner, polars_schema, f"timeseries {selection}")
 
 
+@checked
 def read_timeseries(
     url: str,
     pattern: str | bytes | None = None,
@@ -211,6 +221,7 @@ def read_timeseries(
     return scan_timeseries(url, pattern, **options).collect()
 
 
+@checked
 def iter_timeseries(
     url: str,
     pattern: str | bytes | None = None,
@@ -242,19 +253,12 @@ def _bound(value: TimestampLike, name: str, open_end: str) -> int | None:
     return epoch_ms(value, name)
 
 
-def _labels(include_labels: Any) -> list[str]:
-    if include_labels is False or include_labels is None:
+def _labels(include_labels: Literal[False] | str | Sequence[str]) -> list[str]:
+    if include_labels is False:
         return []
-    if include_labels is True:
-        msg = "include_labels=True is not supported: pass the label names to include, as a list"
-        raise InvalidInputError(msg)
     if isinstance(include_labels, str):
         return [include_labels]
-    labels = list(include_labels)
-    if not all(isinstance(label, str) for label in labels):
-        msg = f"include_labels must be a list of label names, got {include_labels!r}"
-        raise InvalidInputError(msg)
-    return labels
+    return list(include_labels)
 
 
 def _timeseries_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

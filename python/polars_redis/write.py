@@ -63,8 +63,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import format_pairs
 from polars_redis._plugin import to_bytes
+from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError, WriteError
 
 if TYPE_CHECKING:
@@ -174,6 +176,8 @@ class WriteResult:
         return text
 
 
+@checked
+@with_scan_options
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -223,9 +227,10 @@ def write_hashes(
         documentation. For hashes ``"append"`` updates the given fields and
         keeps the others; a null leaves the stored field as it is.
     batch_size
-        Rows per pipeline.
+        Rows per pipeline ({write_batch_size_bounds}).
     parallelism
-        Pipelines in flight, each on its own connection.
+        Pipelines in flight, each on its own connection
+        ({write_parallelism_bounds}).
     raise_on_error
         If True (default), raise :class:`WriteError` (carrying the result)
         when any key failed or has an unknown outcome; if False, return the
@@ -270,6 +275,7 @@ def write_hashes(
     return _write(_internal.write_hashes, df, url, options)
 
 
+@checked
 def write_json(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -301,6 +307,7 @@ def write_json(
     return _write(_internal.write_json, df, url, options)
 
 
+@checked
 def write_strings(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -328,6 +335,7 @@ def write_strings(
     return _write(_internal.write_strings, df, url, options, value_column)
 
 
+@checked
 def write_sets(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -353,6 +361,7 @@ def write_sets(
     return _write(_internal.write_sets, df, url, options, member_column)
 
 
+@checked
 def write_lists(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -382,6 +391,7 @@ def write_lists(
     return _write(_internal.write_lists, df, url, options, element_column, order_column)
 
 
+@checked
 def write_zsets(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -409,6 +419,7 @@ def write_zsets(
     return _write(_internal.write_zsets, df, url, options, member_column, score_column)
 
 
+@checked
 def write_streams(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -450,6 +461,7 @@ def write_streams(
     return _write(_internal.write_streams, df, url, options, id_column, maxlen, approximate)
 
 
+@checked
 def write_timeseries(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
@@ -505,16 +517,9 @@ def _write(
     *extra: Any,
 ) -> WriteResult:
     """Run one native write with the shared options, and raise or report."""
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        msg = f"unknown write option(s): {', '.join(sorted(unknown))}"
-        raise TypeError(msg)
     args: dict[str, Any] = {**_DEFAULTS, **options}
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
-    if not isinstance(df, pl.DataFrame):
-        msg = f"expected a polars DataFrame or LazyFrame, got {type(df).__name__}"
-        raise InvalidInputError(msg)
     df = _exportable(df)
     shared = {
         "url": url,

@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._validate import checked
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -27,6 +28,7 @@ class ZsetScanOptions(MemberOptions, ScanOptions, total=False):
     rank_column_name: str
 
 
+@checked
 @with_scan_options
 def scan_zsets(
     url: str,
@@ -40,6 +42,7 @@ def scan_zsets(
     keys: Sequence[str | bytes] | None = None,
     include_key: bool = True,
     key_column_name: str = "_key",
+    key_dtype: DType = pl.String,
     include_ttl: bool = False,
     ttl_column_name: str = "_ttl",
     include_row_index: bool = False,
@@ -111,6 +114,7 @@ def scan_zsets(
     return scan("sorted sets", _zset_scanner(args), args)
 
 
+@checked
 def read_zsets(
     url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
 ) -> pl.DataFrame:
@@ -136,6 +140,7 @@ def read_zsets(
     return scan_zsets(url, pattern, **options).collect()
 
 
+@checked
 def iter_zsets(
     url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
 ) -> Iterator[pl.DataFrame]:

@@ -1,13 +1,32 @@
-//! The core's defaults as attributes of `polars_redis._internal`, so the
-//! Python signatures take them from the core instead of repeating them.
+//! The core's defaults and size limits as attributes of
+//! `polars_redis._internal`, so the Python signatures and docs take them
+//! from the core instead of repeating them.
 
 use polars_redis::search::DEFAULT_SEARCH_TIMEOUT;
-use polars_redis::write::{DEFAULT_WRITE_BATCH_SIZE, DEFAULT_WRITE_PARALLELISM};
-use polars_redis::{InferOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+use polars_redis::write::{
+    DEFAULT_WRITE_BATCH_SIZE, DEFAULT_WRITE_PARALLELISM, WRITE_BATCH_SIZE_LIMIT,
+    WRITE_PARALLELISM_LIMIT,
+};
+use polars_redis::{
+    InferOptions, SizeLimit, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, DEFAULT_BATCH_SIZE,
+    DEFAULT_PARALLELISM, PARALLELISM_LIMIT, SAMPLE_SIZE_LIMIT,
+};
 use pyo3::prelude::*;
 
-/// Add each default under its name (durations in seconds).
+/// Add each default under its name (durations in seconds), and each size
+/// limit as a `(min, max)` pair.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let limits: [(&str, SizeLimit); 6] = [
+        ("BATCH_SIZE_LIMIT", BATCH_SIZE_LIMIT),
+        ("PARALLELISM_LIMIT", PARALLELISM_LIMIT),
+        ("COUNT_HINT_LIMIT", COUNT_HINT_LIMIT),
+        ("INFER_SAMPLE_SIZE_LIMIT", SAMPLE_SIZE_LIMIT),
+        ("WRITE_BATCH_SIZE_LIMIT", WRITE_BATCH_SIZE_LIMIT),
+        ("WRITE_PARALLELISM_LIMIT", WRITE_PARALLELISM_LIMIT),
+    ];
+    for (name, limit) in limits {
+        m.add(name, (limit.min, limit.max))?;
+    }
     m.add("DEFAULT_BATCH_SIZE", DEFAULT_BATCH_SIZE)?;
     m.add("DEFAULT_PARALLELISM", DEFAULT_PARALLELISM)?;
     m.add(

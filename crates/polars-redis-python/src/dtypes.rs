@@ -12,7 +12,7 @@ use polars_redis::{Field, FieldType, TextForm, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::{invalid_input, BindingResult, InvalidInputError};
+use crate::errors::{invalid_input, invalid_input_err, BindingResult};
 
 /// The Polars dtype names of the types without parameters, in table order.
 #[pyfunction]
@@ -110,8 +110,6 @@ pub(crate) fn spec<'py>(py: Python<'py>, field_type: &FieldType) -> PyResult<Bou
                 .collect::<PyResult<Vec<_>>>()?;
             ("Struct", PyList::new(py, fields)?).into_pyobject(py)
         }
-        other => Err(InvalidInputError::new_err(format!(
-            "no dtype spec for {other}"
-        ))),
+        other => Err(invalid_input_err(format!("no dtype spec for {other}"))),
     }
 }

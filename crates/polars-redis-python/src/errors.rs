@@ -2,23 +2,25 @@
 //! function returns, so `?` takes core and Python errors alike. Its
 //! conversion into `PyErr` is the one place core errors are mapped onto
 //! the hierarchy.
+//!
+//! `InvalidInputError` is also a `ValueError`, and `ArgumentTypeError` (an
+//! argument of the wrong type) both an `InvalidInputError` and a
+//! `TypeError`, so code catching the builtin exceptions catches them too.
+//! `create_exception!` takes one base, so these two classes are made with
+//! `type(name, bases, namespace)` the first time they are needed.
 
 use polars_redis::Error;
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 create_exception!(
     polars_redis,
     PolarsRedisError,
     PyException,
     "Base class of every polars-redis error."
-);
-create_exception!(
-    polars_redis,
-    InvalidInputError,
-    PolarsRedisError,
-    "A malformed URL, option, schema or argument."
 );
 create_exception!(
     polars_redis,
@@ -87,6 +89,83 @@ create_exception!(
     "The server sent something that is not valid RESP."
 );
 
+/// An exception class with two bases, made on first use.
+struct TwoBaseException {
+    name: &'static str,
+    doc: &'static str,
+    class: PyOnceLock<Py<PyType>>,
+}
+
+impl TwoBaseException {
+    const fn new(name: &'static str, doc: &'static str) -> Self {
+        TwoBaseException {
+            name,
+            doc,
+            class: PyOnceLock::new(),
+        }
+    }
+
+    /// The class, subclassing both `bases` (made the first time).
+    fn class<'py>(
+        &self,
+        py: Python<'py>,
+        bases: impl FnOnce() -> PyResult<[Bound<'py, PyType>; 2]>,
+    ) -> PyResult<Bound<'py, PyType>> {
+        let class = self.class.get_or_try_init(py, || -> PyResult<Py<PyType>> {
+            let namespace = PyDict::new(py);
+            namespace.set_item("__doc__", self.doc)?;
+            namespace.set_item("__module__", "polars_redis")?;
+            let made = py.get_type::<PyType>().call1((
+                self.name,
+                PyTuple::new(py, bases()?)?,
+                namespace,
+            ))?;
+            Ok(made.cast_into::<PyType>()?.unbind())
+        })?;
+        Ok(class.bind(py).clone())
+    }
+}
+
+static INVALID_INPUT: TwoBaseException = TwoBaseException::new(
+    "InvalidInputError",
+    "A malformed URL, option, schema or argument (also a ValueError).",
+);
+static ARGUMENT_TYPE: TwoBaseException = TwoBaseException::new(
+    "ArgumentTypeError",
+    "An argument of the wrong type: an InvalidInputError that is also a TypeError.",
+);
+
+/// `InvalidInputError(PolarsRedisError, ValueError)`.
+pub(crate) fn invalid_input_error(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    INVALID_INPUT.class(py, || {
+        Ok([
+            py.get_type::<PolarsRedisError>(),
+            py.get_type::<PyValueError>(),
+        ])
+    })
+}
+
+/// `ArgumentTypeError(InvalidInputError, TypeError)`.
+fn argument_type_error(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    ARGUMENT_TYPE.class(py, || {
+        Ok([invalid_input_error(py)?, py.get_type::<PyTypeError>()])
+    })
+}
+
+/// A Python exception of `class` with `message`, or the error making the class.
+fn raise_as(class: PyResult<Bound<'_, PyType>>, message: String) -> PyErr {
+    match class {
+        Ok(class) => PyErr::from_type(class, message),
+        Err(err) => err,
+    }
+}
+
+/// An `InvalidInputError` with this message, as a `PyErr`.
+pub(crate) fn invalid_input_err(message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    Python::attach(|py| raise_as(invalid_input_error(py), message))
+}
+
 /// An error on its way to Python: a core error, or one raised on the
 /// Python side (argument conversion, invalid input caught here).
 ///
@@ -104,7 +183,7 @@ pub(crate) type BindingResult<T> = Result<T, BindingError>;
 
 /// An `InvalidInputError` with this message.
 pub(crate) fn invalid_input(message: impl Into<String>) -> BindingError {
-    BindingError::Python(InvalidInputError::new_err(message.into()))
+    BindingError::Python(invalid_input_err(message))
 }
 
 impl From<Error> for BindingError {
@@ -128,9 +207,7 @@ impl From<BindingError> for PyErr {
         };
         let message = err.to_string();
         match err {
-            Error::InvalidConfig(_) | Error::InvalidArgument(_) => {
-                InvalidInputError::new_err(message)
-            }
+            Error::InvalidConfig(_) | Error::InvalidArgument(_) => invalid_input_err(message),
             Error::Auth { .. } => AuthenticationError::new_err(message),
             Error::Connection { .. } => RedisConnectionError::new_err(message),
             Error::Timeout { .. } => RedisTimeoutError::new_err(message),
@@ -151,7 +228,8 @@ impl From<BindingError> for PyErr {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("PolarsRedisError", py.get_type::<PolarsRedisError>())?;
-    m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add("InvalidInputError", invalid_input_error(py)?)?;
+    m.add("ArgumentTypeError", argument_type_error(py)?)?;
     m.add(
         "RedisConnectionError",
         py.get_type::<RedisConnectionError>(),

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use polars_redis::{
     infer_hash_schema, infer_json_schema, ConnectionConfig, InferOptions, InferredSchema,
+    COUNT_HINT_LIMIT, SAMPLE_SIZE_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::count;
+use crate::scanners::size;
 
 /// Sample the keys of `kind` (`"hash"` or `"json"`) under `pattern` and
 /// infer their field types.
@@ -23,9 +24,9 @@ pub(crate) fn infer_schema<'py>(
     url: &str,
     kind: &str,
     pattern: Vec<u8>,
-    sample_size: i64,
+    sample_size: i128,
     scan_budget: f64,
-    count_hint: i64,
+    count_hint: i128,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let config = ConnectionConfig::from_url(url)?;
     let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
@@ -34,9 +35,9 @@ pub(crate) fn infer_schema<'py>(
         ))
     })?;
     let options = InferOptions {
-        sample_size: count("sample_size", sample_size)?,
+        sample_size: size(SAMPLE_SIZE_LIMIT, sample_size)?,
         scan_budget,
-        count_hint: count("count_hint", count_hint)?.max(1),
+        count_hint: size(COUNT_HINT_LIMIT, count_hint)?,
     };
     let infer = match kind {
         "hash" => infer_hash_schema,

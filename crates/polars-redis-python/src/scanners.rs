@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use polars_redis::{
     Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
-    KeyFilter, ListScanBuilder, ScanOptions, SetScanBuilder, StreamScanBuilder, StringScanBuilder,
-    TimeSeriesScanBuilder, ZsetScanBuilder,
+    KeyFilter, KeyType, ListScanBuilder, ScanOptions, SetScanBuilder, SizeLimit, StreamScanBuilder,
+    StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT,
+    PARALLELISM_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -26,13 +27,15 @@ pub(crate) struct ScanArgs {
     pattern: Option<Vec<u8>>,
     keys: Option<Vec<Vec<u8>>>,
     key_column: Option<String>,
+    /// The spec name of the key column's dtype: `String` or `Binary`.
+    key_dtype: String,
     ttl_column: Option<String>,
     row_index_column: Option<String>,
-    batch_size: i64,
-    count_hint: Option<i64>,
+    batch_size: i128,
+    count_hint: Option<i128>,
     strict: bool,
     formats: Vec<(String, String)>,
-    parallelism: i64,
+    parallelism: i128,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
     deadline: Option<f64>,
@@ -49,18 +52,24 @@ impl ScanArgs {
             .deadline
             .map(|s| seconds_to_duration("deadline", s))
             .transpose()?;
+        let key_type = choose(
+            "key_dtype",
+            &self.key_dtype,
+            &[("String", KeyType::Utf8), ("Binary", KeyType::Binary)],
+        )?;
         let mut options = ScanOptions::default()
             .with_key_column(self.key_column.as_deref())
+            .with_key_type(key_type)
             .with_ttl_column(self.ttl_column.as_deref())
             .with_row_index_column(self.row_index_column.as_deref())
-            .with_batch_size(count("batch_size", self.batch_size)?)
+            .with_batch_size(size(BATCH_SIZE_LIMIT, self.batch_size)?)
             .with_strict(self.strict)
             .with_formats(dtypes::forms(&self.formats)?)
-            .with_parallelism(count("parallelism", self.parallelism)?)
+            .with_parallelism(size(PARALLELISM_LIMIT, self.parallelism)?)
             .with_deadline(deadline)
             .with_parse_hint(self.parse_hint.clone());
         if let Some(hint) = self.count_hint {
-            options = options.with_count_hint(count("count_hint", hint)?);
+            options = options.with_count_hint(size(COUNT_HINT_LIMIT, hint)?);
         }
         Ok(match (&self.pattern, &self.keys) {
             (Some(_), Some(_)) => {
@@ -90,10 +99,23 @@ pub(crate) fn connection(
     Ok(config)
 }
 
-/// A count from Python: negative values are invalid input, not a type error.
-pub(crate) fn count(name: &str, value: i64) -> BindingResult<usize> {
-    usize::try_from(value)
-        .map_err(|_| invalid_input(format!("{name} must be positive, got {value}")))
+/// A size option from Python, as a `usize` for the core to check against
+/// `limit`; a value no `usize` holds (negative, huge) gets the core's
+/// out-of-range message here.
+pub(crate) fn size(limit: SizeLimit, value: i128) -> BindingResult<usize> {
+    Ok(usize::try_from(value).map_err(|_| limit.out_of_range(value))?)
+}
+
+/// A whole number from Python that must not be negative (a row count, a
+/// length, milliseconds): out of range is invalid input naming the option,
+/// not an `OverflowError`.
+pub(crate) fn count(name: &str, value: i128) -> BindingResult<u64> {
+    u64::try_from(value).map_err(|_| {
+        invalid_input(format!(
+            "{name} must be between 0 and {}, got {value}",
+            u64::MAX
+        ))
+    })
 }
 
 pub(crate) fn seconds_to_duration(name: &str, seconds: f64) -> BindingResult<Duration> {
@@ -256,7 +278,7 @@ pub(crate) fn stream_scanner(
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     start_id: String,
     end_id: String,
-    count_per_stream: Option<i64>,
+    count_per_stream: Option<i128>,
     id_column: Option<String>,
     timestamp_column: Option<String>,
     sequence_column: Option<String>,
@@ -266,7 +288,7 @@ pub(crate) fn stream_scanner(
         .with_id_range(start_id, end_id)
         .with_count_per_stream(
             count_per_stream
-                .map(|n| count("count_per_stream", n).map(|n| n as u64))
+                .map(|n| count("count_per_stream", n))
                 .transpose()?,
         )
         .with_id_column(id_column.as_deref())

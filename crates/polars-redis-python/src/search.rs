@@ -16,7 +16,7 @@ use pyo3_arrow::{PySchema, PyTable};
 use crate::batches::BatchIterator;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::seconds_to_duration;
+use crate::scanners::{count, seconds_to_duration};
 
 /// The query of a search or aggregation: raw text with parameters, or the
 /// query builder's JSON.
@@ -245,12 +245,16 @@ pub(crate) fn aggregation(
     reduce: Vec<(String, Vec<String>, String)>,
     apply: Vec<(String, String)>,
     sort_by: Vec<(String, bool)>,
-    limit: Option<usize>,
+    limit: Option<i128>,
     dtypes: Vec<(String, Bound<'_, PyTuple>)>,
     timeout: f64,
     on: Option<&str>,
 ) -> BindingResult<SearchAggregation> {
     let on = on.map(IndexOn::from_name).transpose()?;
+    // No result has more rows than `usize` counts: a larger limit is no limit.
+    let limit = limit
+        .map(|n| count("limit", n).map(|n| usize::try_from(n).unwrap_or(usize::MAX)))
+        .transpose()?;
     let reducers = reduce
         .into_iter()
         .map(|(function, args, name)| Reducer {

@@ -5,6 +5,7 @@
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::ArrowError;
+use polars_redis::write::{WRITE_BATCH_SIZE_LIMIT, WRITE_PARALLELISM_LIMIT};
 use polars_redis::{
     ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
     SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
@@ -15,7 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;
 
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::{connection, count};
+use crate::scanners::{connection, count, size};
 
 /// The options every write shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -28,8 +29,8 @@ pub(crate) struct WriteArgs {
     ttl: Option<i64>,
     ttl_column: Option<String>,
     if_exists: String,
-    batch_size: i64,
-    parallelism: i64,
+    batch_size: i128,
+    parallelism: i128,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
 }
@@ -58,8 +59,8 @@ impl WriteArgs {
             .with_formats(crate::dtypes::forms(&self.formats)?)
             .with_key_prefix(&self.key_prefix)
             .with_if_exists(IfExists::from_name(&self.if_exists)?)
-            .with_batch_size(count("batch_size", self.batch_size)?)
-            .with_parallelism(count("parallelism", self.parallelism)?)
+            .with_batch_size(size(WRITE_BATCH_SIZE_LIMIT, self.batch_size)?)
+            .with_parallelism(size(WRITE_PARALLELISM_LIMIT, self.parallelism)?)
             .with_raise_on_failure(false);
         Ok(match ttl {
             Ttl::Column(column) => options.with_ttl_column(column),
@@ -216,9 +217,10 @@ pub(crate) fn write_streams<'py>(
     data: PyRecordBatchReader,
     args: WriteArgs,
     id_column: Option<String>,
-    maxlen: Option<u64>,
+    maxlen: Option<i128>,
     approximate: bool,
 ) -> BindingResult<Bound<'py, PyDict>> {
+    let maxlen = maxlen.map(|n| count("maxlen", n)).transpose()?;
     let builder = StreamWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_id_column(id_column.as_deref())
@@ -235,9 +237,10 @@ pub(crate) fn write_timeseries<'py>(
     args: WriteArgs,
     timestamp_column: String,
     value_column: String,
-    retention_ms: Option<u64>,
+    retention_ms: Option<i128>,
     labels: Option<Vec<(String, String)>>,
 ) -> BindingResult<Bound<'py, PyDict>> {
+    let retention_ms = retention_ms.map(|n| count("retention", n)).transpose()?;
     let builder = TimeSeriesWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_timestamp_column(timestamp_column)

@@ -209,6 +209,48 @@ fn hint_suffix(hint: &Option<String>) -> String {
     }
 }
 
+/// The documented range of a size option (`batch_size`, `parallelism`, ...).
+///
+/// Every size a caller gives is checked against its limit before anything
+/// is allocated or sent, so an absurd value is an [`Error::InvalidArgument`]
+/// naming the option and its range, never an allocation failure. The
+/// limits are public constants next to the options they bound
+/// ([`BATCH_SIZE_LIMIT`](crate::BATCH_SIZE_LIMIT), ...), so bindings can show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeLimit {
+    /// The option's name, as callers spell it (`batch_size`).
+    pub name: &'static str,
+    /// The smallest value allowed.
+    pub min: usize,
+    /// The largest value allowed.
+    pub max: usize,
+}
+
+impl SizeLimit {
+    /// The limit of option `name`: from `min` to `max`, both included.
+    pub const fn new(name: &'static str, min: usize, max: usize) -> Self {
+        SizeLimit { name, min, max }
+    }
+
+    /// `value`, if it lies within the limit.
+    pub fn check(&self, value: usize) -> Result<usize> {
+        if (self.min..=self.max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(self.out_of_range(value))
+        }
+    }
+
+    /// The error for a value outside the limit, shown as given (which may
+    /// not even fit a `usize`, e.g. a negative number from a binding).
+    pub fn out_of_range(&self, given: impl fmt::Display) -> Error {
+        Error::InvalidArgument(format!(
+            "{} must be between {} and {}, got {given}",
+            self.name, self.min, self.max
+        ))
+    }
+}
+
 /// A Redis key as it appears in error messages: the raw bytes, displayed
 /// quoted, with non-UTF-8 bytes escaped as `\xNN`.
 #[derive(Clone, PartialEq, Eq)]

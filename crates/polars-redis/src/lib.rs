@@ -46,11 +46,11 @@ pub mod write;
 
 pub use net::config;
 
-pub use error::{Error, Key, Result};
+pub use error::{Error, Key, Result, SizeLimit};
 
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, infer_json_schema, infer_json_schema_async,
-    InferOptions, InferredField, InferredSchema,
+    InferOptions, InferredField, InferredSchema, SAMPLE_SIZE_LIMIT,
 };
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
@@ -61,11 +61,14 @@ pub use read::collection::CollectionScanBuilder;
 pub use read::hash::{HashFetch, HashKind, HashScanBuilder};
 pub use read::json::{JsonFetch, JsonKind, JsonScanBuilder};
 pub use read::keys::{escape_glob, KeySelection};
-pub use read::layout::ExtraColumns;
+pub use read::layout::{ExtraColumns, KeyType};
 pub use read::list::{ListKind, ListScanBuilder};
 pub use read::output::{ArrowReader, RecordBatchIter, RecordBatchStream};
 pub use read::pushdown::{Bound, KeyFilter, ValueRange};
-pub use read::scan::{ScanBuilder, ScanOptions, DEFAULT_BATCH_SIZE, DEFAULT_PARALLELISM};
+pub use read::scan::{
+    ScanBuilder, ScanOptions, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, DEFAULT_BATCH_SIZE,
+    DEFAULT_PARALLELISM, PARALLELISM_LIMIT,
+};
 pub use read::set::{SetKind, SetScanBuilder};
 pub use read::stream::{StreamKind, StreamScanBuilder};
 pub use read::string::{StringKind, StringScanBuilder};

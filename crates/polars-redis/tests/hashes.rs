@@ -14,7 +14,8 @@ use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType, UInt3
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
 use polars_redis::{
-    ConnectionConfig, Error, Field, FieldType, HashFetch, HashScanBuilder, TextForm, TimeUnit,
+    ConnectionConfig, Error, Field, FieldType, HashFetch, HashScanBuilder, KeyType, TextForm,
+    TimeUnit, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT,
 };
 use redis_test_support::{free_port, Connection, RedisServer, RespValue};
 
@@ -706,6 +707,50 @@ fn strict_and_lenient_parsing() {
 }
 
 #[test]
+fn the_largest_sizes_allocate_only_what_arrives() {
+    let s = server();
+    hset(s, "rs:largest:1", &[("a", b"1")]);
+    hset(s, "rs:largest:2", &[("a", b"2")]);
+    let batches = read_all(
+        HashScanBuilder::new(config(s), i64_field(FieldType::Int64))
+            .with_pattern("rs:largest:*")
+            .with_batch_size(BATCH_SIZE_LIMIT.max)
+            .with_count_hint(COUNT_HINT_LIMIT.max)
+            .with_parallelism(PARALLELISM_LIMIT.max),
+    )
+    .unwrap();
+    let mut values = i64s(&batches, "a");
+    values.sort();
+    assert_eq!(values, [Some(1), Some(2)]);
+    let err = HashScanBuilder::new(config(s), i64_field(FieldType::Int64))
+        .with_batch_size(10_000_000_000)
+        .build()
+        .err()
+        .expect("refused");
+    assert_eq!(
+        err.to_string(),
+        "invalid argument: batch_size must be between 1 and 1000000, got 10000000000"
+    );
+}
+
+#[test]
+fn binary_key_type_reads_keys_that_are_not_utf8() {
+    let s = server();
+    let raw: &[u8] = b"rs:binkey:\xff\x00";
+    hset(s, raw, &[("a", b"7")]);
+    let scan =
+        || HashScanBuilder::new(config(s), i64_field(FieldType::Int64)).with_pattern("rs:binkey:*");
+    let err = read_all(scan()).unwrap_err();
+    assert!(matches!(err, Error::Parse { .. }), "{err}");
+    assert!(err.to_string().contains("key_dtype=pl.Binary"), "{err}");
+    let batches = read_all(scan().with_key_type(KeyType::Binary)).unwrap();
+    let keys = batches[0].column_by_name("_key").unwrap();
+    assert_eq!(keys.data_type(), &DataType::BinaryView);
+    assert_eq!(keys.as_binary_view().value(0), raw);
+    assert_eq!(i64s(&batches, "a"), [Some(7)]);
+}
+
+#[test]
 fn invalid_arguments_are_rejected_by_build() {
     let s = server();
     let base = || HashScanBuilder::new(config(s), i64_field(FieldType::Int64));
@@ -713,6 +758,19 @@ fn invalid_arguments_are_rejected_by_build() {
         ("batch size 0", base().with_batch_size(0)),
         ("parallelism 0", base().with_parallelism(0)),
         ("count hint 0", base().with_count_hint(0)),
+        (
+            "batch size beyond its limit",
+            base().with_batch_size(BATCH_SIZE_LIMIT.max + 1),
+        ),
+        ("batch size usize::MAX", base().with_batch_size(usize::MAX)),
+        (
+            "parallelism beyond its limit",
+            base().with_parallelism(PARALLELISM_LIMIT.max + 1),
+        ),
+        (
+            "count hint beyond its limit",
+            base().with_count_hint(COUNT_HINT_LIMIT.max + 1),
+        ),
         ("unknown projected column", base().with_projection(["nope"])),
         (
             "key column named like a field",

@@ -93,4 +93,14 @@ fn nothing_to_sample_is_an_inference_error() {
     };
     let err = infer_hash_schema(&config(&server), b"*", &zero).unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
+    let huge = InferOptions {
+        sample_size: usize::MAX,
+        ..InferOptions::default()
+    };
+    let err = infer_hash_schema(&config(&server), b"*", &huge).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("sample_size must be between 1 and"),
+        "{err}"
+    );
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::{quote_bytes, Error, Key, Result};
 use crate::infer::report::{InferredField, InferredSchema};
 use crate::infer::sample::{infer_sampled, InferOptions, SampleFolder};
 use crate::infer::vote::FieldStats;
@@ -42,8 +42,8 @@ impl SampleFolder for HashFolder {
         write_array(out, [&b"HGETALL"[..], key]);
     }
 
-    fn fold(&mut self, r: &mut ReplyReader<'_>, _key: &[u8]) -> Result<bool> {
-        fold_hash(r, &mut self.0)
+    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool> {
+        fold_hash(r, key, &mut self.0)
     }
 
     fn conclude(self) -> Vec<InferredField> {
@@ -55,8 +55,13 @@ impl SampleFolder for HashFolder {
 }
 
 /// Add one `HGETALL` reply to the field counters; false when the key is gone
-/// (or no longer a hash).
-fn fold_hash(r: &mut ReplyReader<'_>, fields: &mut BTreeMap<String, FieldStats>) -> Result<bool> {
+/// (or no longer a hash). A field name that is not UTF-8 cannot name a
+/// column, so it is an error rather than a column no scan could fill.
+fn fold_hash(
+    r: &mut ReplyReader<'_>,
+    key: &[u8],
+    fields: &mut BTreeMap<String, FieldStats>,
+) -> Result<bool> {
     let pairs = match r.next()? {
         Item::Array(n) if n > 0 => n / 2,
         Item::Map(n) if n > 0 => n,
@@ -66,10 +71,17 @@ fn fold_hash(r: &mut ReplyReader<'_>, fields: &mut BTreeMap<String, FieldStats>)
         let (Item::Bytes(name), Item::Bytes(value)) = (r.next()?, r.next()?) else {
             return Err(Error::Protocol("unexpected HGETALL reply shape".into()));
         };
-        let name = String::from_utf8_lossy(name);
-        match fields.get_mut(name.as_ref()) {
+        let Ok(name) = std::str::from_utf8(name) else {
+            return Err(Error::Inference(format!(
+                "hash {} has a field name that is not UTF-8 ({}), which no column can be \
+                 named after; pass schema= with the fields to read",
+                Key::from(key),
+                quote_bytes(name, 80)
+            )));
+        };
+        match fields.get_mut(name) {
             Some(stats) => stats.add(value),
-            None => fields.entry(name.into_owned()).or_default().add(value),
+            None => fields.entry(name.to_string()).or_default().add(value),
         }
     }
     Ok(true)

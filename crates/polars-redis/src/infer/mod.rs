@@ -28,4 +28,4 @@ mod vote;
 pub use hash::{infer_hash_schema, infer_hash_schema_async};
 pub use json::{infer_json_schema, infer_json_schema_async};
 pub use report::{InferredField, InferredSchema};
-pub use sample::InferOptions;
+pub use sample::{InferOptions, SAMPLE_SIZE_LIMIT};

@@ -7,23 +7,30 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SizeLimit};
 use crate::infer::report::{InferredField, InferredSchema};
 use crate::net::cluster::Topology;
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::resp::ReplyReader;
 use crate::read::keys::{ScanCursor, SeenKeys};
+use crate::read::scan::COUNT_HINT_LIMIT;
+
+/// The range of [`InferOptions::sample_size`]. The reservoir grows with the
+/// keys seen, so a size beyond the keyspace (to read every key) costs
+/// nothing up front.
+pub const SAMPLE_SIZE_LIMIT: SizeLimit = SizeLimit::new("sample_size", 1, 1_000_000_000);
 
 /// How to sample.
 #[derive(Clone, Debug)]
 pub struct InferOptions {
-    /// Keys to sample. Default 100.
+    /// Keys to sample. Default 100, within [`SAMPLE_SIZE_LIMIT`].
     pub sample_size: usize,
     /// Stop walking the keyspace after this long and use the keys seen so
     /// far. Default 5 s.
     pub scan_budget: Duration,
-    /// `COUNT` hint for `SCAN`. Default 1000.
+    /// `COUNT` hint for `SCAN`. Default 1000, within
+    /// [`COUNT_HINT_LIMIT`](crate::COUNT_HINT_LIMIT).
     pub count_hint: usize,
 }
 
@@ -62,11 +69,8 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
     pattern: &[u8],
     options: &InferOptions,
 ) -> Result<InferredSchema> {
-    if options.sample_size == 0 {
-        return Err(Error::InvalidArgument(
-            "sample_size must be at least 1".into(),
-        ));
-    }
+    SAMPLE_SIZE_LIMIT.check(options.sample_size)?;
+    COUNT_HINT_LIMIT.check(options.count_hint)?;
     let mut conn = Connection::connect(config).await?;
     let mut topology = Topology::discover(&mut conn, config).await?;
     topology.survey().await?;

@@ -424,8 +424,7 @@ pub(crate) struct Batcher {
 impl Batcher {
     /// Batches of `size` keys, all for node `node`.
     pub(crate) fn new(size: usize, node: usize) -> Self {
-        let mut pending = vec![Vec::new(); node + 1];
-        pending[node] = Vec::with_capacity(size);
+        let pending = vec![Vec::new(); node + 1];
         Batcher {
             size,
             topology: None,
@@ -456,7 +455,7 @@ impl Batcher {
         pending.push(key);
         (pending.len() >= self.size).then(|| KeyBatch {
             node,
-            keys: std::mem::replace(pending, Vec::with_capacity(self.size)),
+            keys: std::mem::take(pending),
         })
     }
 

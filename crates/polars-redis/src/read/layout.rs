@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{Int64Builder, StringViewBuilder};
+use arrow_array::builder::{BinaryViewBuilder, Int64Builder, StringViewBuilder};
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 
@@ -13,11 +13,37 @@ use crate::types::columns::ColumnBuilder;
 use crate::types::text_form::parse_hint;
 use crate::types::Field;
 
+/// Rows a batch's builders make room for up front; beyond it they grow as
+/// rows arrive, so a large `batch_size` costs memory only when rows come.
+const PREALLOCATED_ROWS: usize = 4096;
+
+/// How the key column holds the Redis key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyType {
+    /// Text (`Utf8View`): a key that is not valid UTF-8 is a parse error
+    /// (null when not strict). The default.
+    #[default]
+    Utf8,
+    /// The raw bytes (`BinaryView`), whatever they are.
+    Binary,
+}
+
+impl KeyType {
+    fn arrow_type(self) -> DataType {
+        match self {
+            KeyType::Utf8 => DataType::Utf8View,
+            KeyType::Binary => DataType::BinaryView,
+        }
+    }
+}
+
 /// Names of the optional bookkeeping columns, `None` to leave one out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtraColumns {
-    /// The Redis key (`Utf8View`), default `_key`.
+    /// The Redis key, default `_key`.
     pub key: Option<String>,
+    /// How the key column holds the key (text by default).
+    pub key_type: KeyType,
     /// Seconds until expiry (`Int64`, null when the key never expires), default off.
     pub ttl: Option<String>,
     /// Position in the output (`UInt32`, from 0), default off.
@@ -28,6 +54,7 @@ impl Default for ExtraColumns {
     fn default() -> Self {
         ExtraColumns {
             key: Some("_key".into()),
+            key_type: KeyType::Utf8,
             ttl: None,
             row_index: None,
         }
@@ -53,7 +80,7 @@ impl Layout {
     pub(crate) fn new(extra: ExtraColumns, fields: Vec<Field>, strict: bool) -> Result<Self> {
         let mut columns = Vec::new();
         if let Some(key) = &extra.key {
-            columns.push(ArrowField::new(key, DataType::Utf8View, true));
+            columns.push(ArrowField::new(key, extra.key_type.arrow_type(), true));
         }
         for field in &fields {
             columns.push(ArrowField::new(
@@ -88,15 +115,16 @@ impl Layout {
         })
     }
 
-    /// Fresh builders for one batch of about `capacity` rows.
+    /// Fresh builders for one batch of about `capacity` rows (room for at
+    /// most [`PREALLOCATED_ROWS`] is made up front).
     pub(crate) fn builders(&self, capacity: usize) -> RowBuilders {
+        let capacity = capacity.min(PREALLOCATED_ROWS);
         RowBuilders {
             len: 0,
-            keys: self
-                .extra
-                .key
-                .as_ref()
-                .map(|_| StringViewBuilder::with_capacity(capacity)),
+            keys: self.extra.key.as_ref().map(|_| match self.extra.key_type {
+                KeyType::Utf8 => KeyBuilder::Utf8(StringViewBuilder::with_capacity(capacity)),
+                KeyType::Binary => KeyBuilder::Binary(BinaryViewBuilder::with_capacity(capacity)),
+            }),
             values: self
                 .fields
                 .iter()
@@ -160,8 +188,10 @@ impl Layout {
         key: &[u8],
         ttl_seconds: Option<i64>,
     ) -> Result<()> {
-        if let Some(keys) = &mut rows.keys {
-            match std::str::from_utf8(key) {
+        match &mut rows.keys {
+            None => {}
+            Some(KeyBuilder::Binary(keys)) => keys.append_value(key),
+            Some(KeyBuilder::Utf8(keys)) => match std::str::from_utf8(key) {
                 Ok(text) => keys.append_value(text),
                 Err(_) if !self.strict => keys.append_null(),
                 Err(_) => {
@@ -170,10 +200,14 @@ impl Layout {
                         field: self.extra.key.clone().unwrap_or_default(),
                         value: quote_bytes(key, 80),
                         dtype: "String (the key is not valid UTF-8)".into(),
-                        hint: Some("pass strict=False to read it as null".into()),
+                        hint: Some(
+                            "pass key_dtype=pl.Binary (KeyType::Binary) to read keys as \
+                             their raw bytes, or strict=False to read this one as null"
+                                .into(),
+                        ),
                     })
                 }
-            }
+            },
         }
         if let Some(ttls) = &mut rows.ttls {
             ttls.append_option(ttl_seconds);
@@ -185,8 +219,10 @@ impl Layout {
     /// Assemble a batch in fetch-schema order.
     pub(crate) fn finish(&self, rows: &mut RowBuilders) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.fetch_schema.fields().len());
-        if let Some(keys) = &mut rows.keys {
-            columns.push(Arc::new(keys.finish()));
+        match &mut rows.keys {
+            Some(KeyBuilder::Utf8(keys)) => columns.push(Arc::new(keys.finish())),
+            Some(KeyBuilder::Binary(keys)) => columns.push(Arc::new(keys.finish())),
+            None => {}
         }
         for values in &mut rows.values {
             columns.push(values.finish()?);
@@ -225,8 +261,14 @@ impl Layout {
 pub(crate) struct RowBuilders {
     /// Completed rows.
     len: usize,
-    keys: Option<StringViewBuilder>,
+    keys: Option<KeyBuilder>,
     /// The value columns, in layout order.
     pub(crate) values: Vec<ColumnBuilder>,
     ttls: Option<Int64Builder>,
+}
+
+/// The key column of one batch under construction.
+enum KeyBuilder {
+    Utf8(StringViewBuilder),
+    Binary(BinaryViewBuilder),
 }

@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use arrow_schema::SchemaRef;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SizeLimit};
 use crate::net::config::ConnectionConfig;
 use crate::read::engine::{Fetcher, ScanJob};
 use crate::read::keys::{
     KeyProducer, KeySelection, PatternKeyPlanner, PatternKeySource, ScanFacts,
 };
-use crate::read::layout::{ExtraColumns, Layout};
+use crate::read::layout::{ExtraColumns, KeyType, Layout};
 use crate::read::output::{RecordBatchIter, RecordBatchStream};
 use crate::read::paged::{PagedFetcher, PagedSource};
 use crate::read::pushdown::KeyFilter;
@@ -29,6 +29,13 @@ use crate::types::{Field, IndexOn, TextForm};
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
 /// Default number of pipelines in flight, each on its own connection.
 pub const DEFAULT_PARALLELISM: usize = 3;
+
+/// The range of `batch_size`: keys per pipeline and rows per batch.
+pub const BATCH_SIZE_LIMIT: SizeLimit = SizeLimit::new("batch_size", 1, 1_000_000);
+/// The range of `parallelism`: connections per node, each with a pipeline in flight.
+pub const PARALLELISM_LIMIT: SizeLimit = SizeLimit::new("parallelism", 1, 256);
+/// The range of `count_hint`, the `COUNT` of each `SCAN` call.
+pub const COUNT_HINT_LIMIT: SizeLimit = SizeLimit::new("count_hint", 1, 1_000_000);
 
 /// Options every scan shares, whatever the Redis type.
 #[derive(Clone, Debug)]
@@ -119,13 +126,14 @@ impl ScanOptions {
         self
     }
 
-    /// Keys fetched per pipeline. Default 1000.
+    /// Keys fetched per pipeline. Default 1000, within [`BATCH_SIZE_LIMIT`].
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
     }
 
-    /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100).
+    /// `COUNT` hint for `SCAN`. Default: the batch size (at least 100),
+    /// within [`COUNT_HINT_LIMIT`].
     pub fn with_count_hint(mut self, count: usize) -> Self {
         self.count_hint = Some(count);
         self
@@ -144,7 +152,8 @@ impl ScanOptions {
         self
     }
 
-    /// Pipelines in flight, each on its own connection. Default 3.
+    /// Pipelines in flight, each on its own connection. Default 3, within
+    /// [`PARALLELISM_LIMIT`].
     pub fn with_parallelism(mut self, parallelism: usize) -> Self {
         self.parallelism = parallelism;
         self
@@ -209,24 +218,21 @@ impl ScanOptions {
         Ok(fields)
     }
 
+    /// How the key column holds keys: text (default; a key that is not
+    /// UTF-8 is a parse error, or null when not strict) or the raw bytes.
+    pub fn with_key_type(mut self, key_type: KeyType) -> Self {
+        self.extra.key_type = key_type;
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 {
-            return Err(Error::InvalidArgument(
-                "batch_size must be at least 1".into(),
-            ));
-        }
-        if self.parallelism == 0 {
-            return Err(Error::InvalidArgument(
-                "parallelism must be at least 1".into(),
-            ));
+        BATCH_SIZE_LIMIT.check(self.batch_size)?;
+        PARALLELISM_LIMIT.check(self.parallelism)?;
+        if let Some(count) = self.count_hint {
+            COUNT_HINT_LIMIT.check(count)?;
         }
         if let Some(planner) = &self.key_planner {
             planner.validate()?;
-        }
-        if self.count_hint == Some(0) {
-            return Err(Error::InvalidArgument(
-                "count_hint must be at least 1".into(),
-            ));
         }
         Ok(())
     }
@@ -251,6 +257,7 @@ impl ScanOptions {
         }
         let projected = ExtraColumns {
             key: keep(&extra.key),
+            key_type: extra.key_type,
             ttl: keep(&extra.ttl),
             row_index: keep(&extra.row_index),
         };
@@ -514,6 +521,11 @@ impl<K> ScanBuilder<K> {
     /// How temporal columns are stored (see [`ScanOptions::with_formats`]).
     pub fn with_formats(self, formats: Vec<(String, TextForm)>) -> Self {
         self.map_options(|o| o.with_formats(formats))
+    }
+
+    /// Keys as text or raw bytes (see [`ScanOptions::with_key_type`]).
+    pub fn with_key_type(self, key_type: KeyType) -> Self {
+        self.map_options(|o| o.with_key_type(key_type))
     }
 }
 

@@ -302,6 +302,7 @@ impl AggregateBuilder {
             key: None,
             ttl: None,
             row_index: None,
+            ..ExtraColumns::default()
         };
         let layout = Layout::new(extra, self.output_fields(&info)?, true)?;
         Ok((info, layout))

@@ -544,7 +544,15 @@ async fn send_keys(
                         Value::Bytes(key) => Some(key),
                         _ => None,
                     })
-                    .ok_or_else(|| Error::Protocol("FT.AGGREGATE row without __key".into()))?;
+                    .ok_or_else(|| {
+                        // RediSearch loads nothing for a key holding a NUL byte.
+                        Error::Search(
+                            "FT.AGGREGATE returned a document without its key name (RediSearch \
+                             cannot load a key holding a NUL byte); read these keys without the \
+                             index (index=None)"
+                                .into(),
+                        )
+                    })?;
                 if filter_keys && !glob_match(pattern, &key) {
                     continue;
                 }

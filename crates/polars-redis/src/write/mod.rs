@@ -83,7 +83,10 @@ pub use encode::WriteKind;
 pub use hash::{HashWrite, HashWriteBuilder};
 pub use json::{JsonWrite, JsonWriteBuilder};
 pub use list::{ListWrite, ListWriteBuilder};
-pub use options::{Ttl, WriteOptions, DEFAULT_WRITE_BATCH_SIZE, DEFAULT_WRITE_PARALLELISM};
+pub use options::{
+    Ttl, WriteOptions, DEFAULT_WRITE_BATCH_SIZE, DEFAULT_WRITE_PARALLELISM, WRITE_BATCH_SIZE_LIMIT,
+    WRITE_PARALLELISM_LIMIT,
+};
 pub use result::{KeyFailure, WriteResult};
 pub use set::{SetWrite, SetWriteBuilder};
 pub use stream::{StreamWrite, StreamWriteBuilder};

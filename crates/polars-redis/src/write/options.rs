@@ -4,13 +4,17 @@
 use std::time::Duration;
 
 use super::conflict::IfExists;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SizeLimit};
 use crate::types::TextForm;
 
 /// Default rows per pipeline.
 pub const DEFAULT_WRITE_BATCH_SIZE: usize = 2000;
 /// Default pipelines in flight, each on its own connection.
 pub const DEFAULT_WRITE_PARALLELISM: usize = 3;
+/// The range of a write's `batch_size` (rows per pipeline).
+pub const WRITE_BATCH_SIZE_LIMIT: SizeLimit = SizeLimit::new("batch_size", 1, 1_000_000);
+/// The range of a write's `parallelism` (connections per master).
+pub const WRITE_PARALLELISM_LIMIT: SizeLimit = SizeLimit::new("parallelism", 1, 256);
 
 /// The TTL of written keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,13 +100,14 @@ impl WriteOptions {
         self
     }
 
-    /// Rows per pipeline. Default 2000.
+    /// Rows per pipeline. Default 2000, within [`WRITE_BATCH_SIZE_LIMIT`].
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
     }
 
-    /// Pipelines in flight, each on its own connection. Default 3.
+    /// Pipelines in flight, each on its own connection. Default 3, within
+    /// [`WRITE_PARALLELISM_LIMIT`].
     pub fn with_parallelism(mut self, parallelism: usize) -> Self {
         self.parallelism = parallelism;
         self
@@ -128,11 +133,8 @@ impl WriteOptions {
 
     /// Reject options no write can run with.
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 || self.parallelism == 0 {
-            return Err(Error::InvalidArgument(
-                "batch_size and parallelism must be at least 1".into(),
-            ));
-        }
+        WRITE_BATCH_SIZE_LIMIT.check(self.batch_size)?;
+        WRITE_PARALLELISM_LIMIT.check(self.parallelism)?;
         if self.ttl == Ttl::Seconds(0) {
             return Err(Error::InvalidArgument(
                 "ttl must be at least 1 second".into(),
