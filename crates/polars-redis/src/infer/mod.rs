@@ -23,9 +23,11 @@ mod hash;
 mod json;
 mod report;
 mod sample;
+mod stream;
 mod vote;
 
 pub use hash::{infer_hash_schema, infer_hash_schema_async};
 pub use json::{infer_json_schema, infer_json_schema_async};
 pub use report::{InferredField, InferredSchema};
 pub use sample::InferOptions;
+pub use stream::{infer_stream_schema, infer_stream_schema_async};

@@ -18,6 +18,7 @@ use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
 use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
@@ -168,6 +169,16 @@ impl Plan for StreamKind {
             .collect();
         fields.extend(self.schema.iter().cloned());
         Ok(fields)
+    }
+
+    fn field_check(&self) -> Option<FieldCheck> {
+        let fields = self.schema.iter();
+        Some(FieldCheck {
+            fields: fields
+                .map(|f| DeclaredField::named(&f.name, "field"))
+                .collect(),
+            names: FieldNames::StreamEntries,
+        })
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<StreamSource>> {

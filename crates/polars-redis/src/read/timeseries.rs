@@ -18,6 +18,7 @@ use crate::read::keys::KeySelection;
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
 use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
@@ -285,6 +286,14 @@ impl Plan for TimeSeriesKind {
         ];
         fields.extend(self.labels.iter().map(|l| Field::new(l, FieldType::Utf8)));
         Ok(fields)
+    }
+
+    fn field_check(&self) -> Option<FieldCheck> {
+        let labels = self.labels.iter();
+        Some(FieldCheck {
+            fields: labels.map(|l| DeclaredField::named(l, "label")).collect(),
+            names: FieldNames::TimeSeriesLabels,
+        })
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<TimeSeriesSource>> {
