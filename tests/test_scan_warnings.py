@@ -40,9 +40,12 @@ def test_hash_field_in_no_key_warns_with_the_closest_names(
 ) -> None:
     seed_users(redis_client)
     schema = {"name": pl.String, "agee": pl.Int64}
-    with caplog.at_level(logging.WARNING, logger="polars_redis"):
-        with pytest.warns(UserWarning, match="field `agee` was found in no hash read") as caught:
-            df = pr.read_hashes(redis_url, "u:*", schema)
+    expected = "field `agee` was found in no hash read"
+    with (
+        caplog.at_level(logging.WARNING, logger="polars_redis"),
+        pytest.warns(UserWarning, match=expected) as caught,
+    ):
+        df = pr.read_hashes(redis_url, "u:*", schema)
     assert df.height == 50
     assert df["agee"].null_count() == 50
     assert df["name"].null_count() == 0
