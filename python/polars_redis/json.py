@@ -153,6 +153,14 @@ def scan_json(
         narrower ``MATCH``; projections fetch only the needed values; ``head``
         stops scanning early.
 
+    Warns
+    -----
+    UserWarning
+        Once a scan has read every key (also logged on the ``polars_redis``
+        logger): for each schema field (or ``paths`` entry) no document had (its column is all
+        null), naming the closest names the keys do have; and when the pattern
+        matched no JSON document but keys of other types, naming those types.
+
     Examples
     --------
     >>> import polars as pl

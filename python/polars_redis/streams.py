@@ -141,6 +141,14 @@ def scan_streams(
         ``_ts``, ``_seq`` (those included), the schema fields in order, ``_ttl``
         (if requested). ``head(n)`` stops after ``n`` entries.
 
+    Warns
+    -----
+    UserWarning
+        Once a scan has read every key (also logged on the ``polars_redis``
+        logger): for each schema field no entry had (its column is all
+        null), naming the closest names the keys do have; and when the pattern
+        matched no stream but keys of other types, naming those types.
+
     Examples
     --------
     >>> import polars as pl

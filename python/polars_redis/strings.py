@@ -78,6 +78,13 @@ def scan_strings(
         ``str.starts_with``) become direct lookups or a narrower ``MATCH``;
         ``head`` stops scanning early.
 
+    Warns
+    -----
+    UserWarning
+        Once a scan has read every key (also logged on the ``polars_redis``
+        logger): when the pattern matched no string but keys of other types,
+        naming those types.
+
     Examples
     --------
     >>> import polars as pl

@@ -150,6 +150,14 @@ def scan_timeseries(
         ``value``, the labels in the order given, ``_ttl`` (if requested).
         ``head(n)`` stops after ``n`` samples.
 
+    Warns
+    -----
+    UserWarning
+        Once a scan has read every key (also logged on the ``polars_redis``
+        logger): for each label in ``include_labels`` no series had (its column is all
+        null), naming the closest names the keys do have; and when the pattern
+        matched no time series but keys of other types, naming those types.
+
     Examples
     --------
     >>> import polars as pl

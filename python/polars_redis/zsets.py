@@ -90,6 +90,13 @@ def scan_zsets(
         Columns: ``_index`` (if requested), ``_key`` (if included), the member,
         the score, ``rank`` (if requested), ``_ttl`` (if requested).
 
+    Warns
+    -----
+    UserWarning
+        Once a scan has read every key (also logged on the ``polars_redis``
+        logger): when the pattern matched no sorted set but keys of other types,
+        naming those types.
+
     Examples
     --------
     >>> import polars as pl
