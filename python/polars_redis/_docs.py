@@ -1,7 +1,8 @@
 """Docstring pieces shared by the ``scan_*`` functions.
 
 A docstring line holding only ``{scan_options}`` is replaced by
-:data:`SCAN_OPTIONS`, indented like that line.
+:data:`SCAN_OPTIONS`, and one holding only ``{scan_warns}`` by
+:data:`SCAN_WARNS`, indented like that line.
 """
 
 from __future__ import annotations
@@ -40,17 +41,29 @@ connect_timeout, command_timeout
 deadline
     Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`."""
 
-_PLACEHOLDER = "{scan_options}"
+SCAN_WARNS = """\
+Warns
+-----
+UserWarning
+    Once a scan has read every key (also logged on the ``polars_redis``
+    logger): for each declared field (schema field, JSON path, time series
+    label) that no key read had, so that its column is all null, naming the
+    closest names the keys do have; and when the pattern matched no key of
+    the scanned type but keys of other types, naming those types."""
+
+_PIECES = {"{scan_options}": SCAN_OPTIONS, "{scan_warns}": SCAN_WARNS}
 
 
 def with_scan_options(function: F) -> F:
-    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says ``{scan_options}``."""
+    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says ``{scan_options}``,
+    and :data:`SCAN_WARNS` where it says ``{scan_warns}``."""
     doc = function.__doc__ or ""
     lines = []
     for line in doc.splitlines():
-        if line.strip() == _PLACEHOLDER:
+        piece = _PIECES.get(line.strip())
+        if piece is not None:
             indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + text if text else text for text in SCAN_OPTIONS.splitlines()]
+            lines += [indent + text if text else text for text in piece.splitlines()]
         else:
             lines.append(line)
     function.__doc__ = "\n".join(lines)

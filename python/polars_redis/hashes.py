@@ -115,13 +115,7 @@ def scan_hashes(
         narrower ``MATCH``; projections fetch only the needed fields; ``head``
         stops scanning early.
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): for each schema field no hash had (its column is all
-        null), naming the closest names the keys do have; and when the pattern
-        matched no hash but keys of other types, naming those types.
+    {scan_warns}
 
     Examples
     --------

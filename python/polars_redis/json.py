@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
@@ -40,6 +41,7 @@ class JsonScanOptions(JsonReadOptions, KeysOption, PushdownOptions, total=False)
     (those of :func:`scan_json`)."""
 
 
+@with_scan_options
 def scan_json(
     url: str,
     pattern: str | bytes | None = None,
@@ -153,13 +155,7 @@ def scan_json(
         narrower ``MATCH``; projections fetch only the needed values; ``head``
         stops scanning early.
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): for each schema field (or ``paths`` entry) no document had (its column is all
-        null), naming the closest names the keys do have; and when the pattern
-        matched no JSON document but keys of other types, naming those types.
+    {scan_warns}
 
     Examples
     --------

@@ -90,12 +90,7 @@ def scan_lists(
         filters are pushed down as for :func:`scan_hashes`; ``head(n)`` reads
         only ``n`` elements.
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): when the pattern matched no list but keys of other types,
-        naming those types.
+    {scan_warns}
 
     Examples
     --------

@@ -75,12 +75,7 @@ def scan_sets(
         ``_ttl`` (if requested). Key filters are pushed down as for
         :func:`scan_hashes`; ``head(n)`` stops after ``n`` rows (not keys).
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): when the pattern matched no set but keys of other types,
-        naming those types.
+    {scan_warns}
 
     Examples
     --------

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
@@ -37,6 +38,7 @@ class StreamScanOptions(ScanOptions, total=False):
     infer_sample_size: int
 
 
+@with_scan_options
 def scan_streams(
     url: str,
     pattern: str | bytes | None = None,
@@ -141,13 +143,7 @@ def scan_streams(
         ``_ts``, ``_seq`` (those included), the schema fields in order, ``_ttl``
         (if requested). ``head(n)`` stops after ``n`` entries.
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): for each schema field no entry had (its column is all
-        null), naming the closest names the keys do have; and when the pattern
-        matched no stream but keys of other types, naming those types.
+    {scan_warns}
 
     Examples
     --------

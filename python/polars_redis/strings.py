@@ -78,12 +78,7 @@ def scan_strings(
         ``str.starts_with``) become direct lookups or a narrower ``MATCH``;
         ``head`` stops scanning early.
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): when the pattern matched no string but keys of other types,
-        naming those types.
+    {scan_warns}
 
     Examples
     --------

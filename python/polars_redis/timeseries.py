@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._time import TimeLike, epoch_ms
@@ -49,6 +50,7 @@ class TimeSeriesScanOptions(ScanOptions, total=False):
     timestamp_column_name: str
 
 
+@with_scan_options
 def scan_timeseries(
     url: str,
     pattern: str | bytes | None = None,
@@ -150,13 +152,7 @@ def scan_timeseries(
         ``value``, the labels in the order given, ``_ttl`` (if requested).
         ``head(n)`` stops after ``n`` samples.
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): for each label in ``include_labels`` no series had (its column is all
-        null), naming the closest names the keys do have; and when the pattern
-        matched no time series but keys of other types, naming those types.
+    {scan_warns}
 
     Examples
     --------

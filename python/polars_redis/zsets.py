@@ -90,12 +90,7 @@ def scan_zsets(
         Columns: ``_index`` (if requested), ``_key`` (if included), the member,
         the score, ``rank`` (if requested), ``_ttl`` (if requested).
 
-    Warns
-    -----
-    UserWarning
-        Once a scan has read every key (also logged on the ``polars_redis``
-        logger): when the pattern matched no sorted set but keys of other types,
-        naming those types.
+    {scan_warns}
 
     Examples
     --------

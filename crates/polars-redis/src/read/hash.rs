@@ -20,7 +20,7 @@ use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
 use crate::read::layout::{Layout, RowBuilders};
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
-use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
+use crate::read::warnings::{FieldCheck, FieldNames};
 use crate::types::{check_flat, Field, IndexOn};
 
 /// Builds a scan of Redis hashes, one row per hash.
@@ -79,13 +79,8 @@ impl Plan for HashKind {
     }
 
     fn field_check(&self) -> Option<FieldCheck> {
-        let fields = self.schema.iter();
-        Some(FieldCheck {
-            fields: fields
-                .map(|f| DeclaredField::named(&f.name, "field"))
-                .collect(),
-            names: FieldNames::Hash,
-        })
+        let names = self.schema.iter().map(|f| f.name.as_str());
+        Some(FieldCheck::by_name(names, "field", FieldNames::Hash))
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<HashFetcher> {

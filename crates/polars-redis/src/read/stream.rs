@@ -18,7 +18,7 @@ use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
-use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
+use crate::read::warnings::{FieldCheck, FieldNames};
 use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
@@ -172,13 +172,12 @@ impl Plan for StreamKind {
     }
 
     fn field_check(&self) -> Option<FieldCheck> {
-        let fields = self.schema.iter();
-        Some(FieldCheck {
-            fields: fields
-                .map(|f| DeclaredField::named(&f.name, "field"))
-                .collect(),
-            names: FieldNames::StreamEntries,
-        })
+        let names = self.schema.iter().map(|f| f.name.as_str());
+        Some(FieldCheck::by_name(
+            names,
+            "field",
+            FieldNames::StreamEntries,
+        ))
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<StreamSource>> {

@@ -18,7 +18,7 @@ use crate::read::keys::KeySelection;
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
-use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
+use crate::read::warnings::{FieldCheck, FieldNames};
 use crate::types::Field;
 use crate::types::{FieldType, TimeUnit};
 
@@ -289,11 +289,12 @@ impl Plan for TimeSeriesKind {
     }
 
     fn field_check(&self) -> Option<FieldCheck> {
-        let labels = self.labels.iter();
-        Some(FieldCheck {
-            fields: labels.map(|l| DeclaredField::named(l, "label")).collect(),
-            names: FieldNames::TimeSeriesLabels,
-        })
+        let labels = self.labels.iter().map(String::as_str);
+        Some(FieldCheck::by_name(
+            labels,
+            "label",
+            FieldNames::TimeSeriesLabels,
+        ))
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<TimeSeriesSource>> {

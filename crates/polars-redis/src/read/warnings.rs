@@ -184,6 +184,21 @@ pub(crate) struct FieldCheck {
 }
 
 impl FieldCheck {
+    /// Check `fields` (declared as `what`: `field`, `label`) by their names.
+    pub(crate) fn by_name<'a>(
+        fields: impl IntoIterator<Item = &'a str>,
+        what: &'static str,
+        names: FieldNames,
+    ) -> Self {
+        FieldCheck {
+            fields: fields
+                .into_iter()
+                .map(|name| DeclaredField::named(name, what))
+                .collect(),
+            names,
+        }
+    }
+
     /// Only the fields whose column the scan emits (after projection).
     pub(crate) fn projected(mut self, emitted: &[crate::types::Field]) -> Option<Self> {
         self.fields
