@@ -1,8 +1,9 @@
 """Docstring pieces shared by the ``scan_*`` functions.
 
 A docstring line holding only ``{scan_options}`` is replaced by
-:data:`SCAN_OPTIONS`, and one holding only ``{scan_warns}`` by
-:data:`SCAN_WARNS`, indented like that line.
+:data:`SCAN_OPTIONS`, one holding only ``{scan_warns}`` by :data:`SCAN_WARNS`,
+and one holding only ``{infer_options}`` (the ``infer_*`` functions) by
+:data:`INFER_OPTIONS`, indented like that line.
 """
 
 from __future__ import annotations
@@ -51,12 +52,26 @@ UserWarning
     closest names the keys do have; and when the pattern matched no key of
     the scanned type but keys of other types, naming those types."""
 
-_PIECES = {"{scan_options}": SCAN_OPTIONS, "{scan_warns}": SCAN_WARNS}
+INFER_OPTIONS = """\
+pattern
+    Glob pattern of the keys to sample.
+sample_size
+    How many keys to sample.
+scan_budget
+    Seconds allowed for walking the keyspace.
+count_hint
+    ``COUNT`` hint for ``SCAN``."""
+
+_PIECES = {
+    "{scan_options}": SCAN_OPTIONS,
+    "{scan_warns}": SCAN_WARNS,
+    "{infer_options}": INFER_OPTIONS,
+}
 
 
 def with_scan_options(function: F) -> F:
-    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says ``{scan_options}``,
-    and :data:`SCAN_WARNS` where it says ``{scan_warns}``."""
+    """Put each piece (:data:`SCAN_OPTIONS`, ...) where ``function``'s docstring
+    names it (``{scan_options}``, ...)."""
     doc = function.__doc__ or ""
     lines = []
     for line in doc.splitlines():

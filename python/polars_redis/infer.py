@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import to_bytes
 from polars_redis.exceptions import InvalidInputError
@@ -131,6 +132,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
         )
 
 
+@with_scan_options
 def infer_hash_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -153,14 +155,7 @@ def infer_hash_schema(
     ----------
     url
         Redis URL, as for :func:`scan_hashes`.
-    pattern
-        Glob pattern of the keys to sample.
-    sample_size
-        How many keys to sample.
-    scan_budget
-        Seconds allowed for walking the keyspace.
-    count_hint
-        ``COUNT`` hint for ``SCAN``.
+    {infer_options}
 
     Returns
     -------
@@ -185,6 +180,7 @@ def infer_hash_schema(
     return _infer("hash", url, pattern, sample_size, scan_budget, count_hint)
 
 
+@with_scan_options
 def infer_json_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -208,14 +204,7 @@ def infer_json_schema(
     ----------
     url
         Redis URL, as for :func:`scan_json`.
-    pattern
-        Glob pattern of the keys to sample.
-    sample_size
-        How many documents to sample.
-    scan_budget
-        Seconds allowed for walking the keyspace.
-    count_hint
-        ``COUNT`` hint for ``SCAN``.
+    {infer_options}
 
     Returns
     -------
@@ -237,6 +226,7 @@ def infer_json_schema(
     return _infer("json", url, pattern, sample_size, scan_budget, count_hint)
 
 
+@with_scan_options
 def infer_stream_schema(
     url: str,
     pattern: str | bytes = "*",
@@ -257,14 +247,7 @@ def infer_stream_schema(
     ----------
     url
         Redis URL, as for :func:`scan_streams`.
-    pattern
-        Glob pattern of the keys to sample.
-    sample_size
-        How many streams to sample.
-    scan_budget
-        Seconds allowed for walking the keyspace.
-    count_hint
-        ``COUNT`` hint for ``SCAN``.
+    {infer_options}
 
     Returns
     -------
