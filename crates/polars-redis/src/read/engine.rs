@@ -120,18 +120,31 @@ impl<F: Fetcher> ScanJob<F> {
                     })
                 }),
         };
-        if let Err(err) = result {
-            let _ = out.send(Err(err)).await;
+        match result {
+            // Every key was read: what may be wrong with the result is
+            // looked into (on its own time budget, not the scan's deadline)
+            // before the batch channel closes.
+            Ok(Some(done)) => {
+                self.checks
+                    .run(&done.topology, done.rows, done.null_columns)
+                    .await
+            }
+            Ok(None) => {}
+            Err(err) => {
+                let _ = out.send(Err(err)).await;
+            }
         }
     }
 
+    /// Run the scan; `None` when it stopped early (row limit reached,
+    /// consumer gone), else what the checks of a complete scan need.
     async fn run(
-        self,
+        &self,
         deadline: Option<Instant>,
         out: &mpsc::Sender<Result<RecordBatch>>,
-    ) -> Result<()> {
+    ) -> Result<Option<Completed>> {
         if self.limit == Some(0) {
-            return Ok(());
+            return Ok(None);
         }
         // The JoinSet aborts every task when this function returns, which is
         // how an early stop (limit reached, consumer gone, error) cancels work.
@@ -190,17 +203,23 @@ impl<F: Fetcher> ScanJob<F> {
                 null_columns.observe(&chunk);
                 let chunk = self.layout.with_row_index(chunk, first_index)?;
                 if out.send(Ok(chunk)).await.is_err() || Some(emitted) == self.limit {
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
-        // Every key was read: what may be wrong with the result is looked
-        // into before the batch channel closes.
-        self.checks
-            .run(&topology, emitted, null_columns, deadline)
-            .await;
-        Ok(())
+        Ok(Some(Completed {
+            topology,
+            rows: emitted,
+            null_columns,
+        }))
     }
+}
+
+/// What a scan that read every key hands to its checks.
+struct Completed {
+    topology: Arc<Topology>,
+    rows: usize,
+    null_columns: NullColumns,
 }
 
 /// Give each key batch a chunk channel: the sender goes with the work to a

@@ -14,16 +14,18 @@
 //! out and before the batch channel closes, so a consumer that has seen the
 //! end of the batches finds them complete
 //! ([`RecordBatchIter::warnings`](crate::RecordBatchIter::warnings)).
-//! Looking things up is advice only: if a lookup fails (a connection lost,
-//! a command the ACL user may not run), the rows stand and the warning is
-//! given without suggestions, or not at all.
+//! Looking things up is advice only, on its own time budget (not the scan's
+//! deadline, which covers the rows): if a lookup fails (a connection lost, a
+//! command the ACL user may not run, more than a few seconds), the rows stand
+//! and the warning is given without suggestions, or not at all.
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arrow_array::{Array, RecordBatch};
-use tokio::time::Instant;
 
 use crate::error::{Key, Result};
 use crate::net::cluster::Topology;
@@ -279,23 +281,13 @@ impl NullColumns {
 
 impl ScanChecks {
     /// Look into what a scan that ran to its end (emitting `rows` rows)
-    /// may have got wrong, and leave the warnings in the slot.
-    pub(crate) async fn run(
-        &self,
-        topology: &Topology,
-        rows: usize,
-        null: NullColumns,
-        deadline: Option<Instant>,
-    ) {
-        let mut conns =
-            NodeConnections::new(topology, Asking::EveryCommand).with_deadline(deadline);
+    /// may have got wrong, and leave the warnings in the slot. Lookups
+    /// that fail or take longer than [`LOOKUP_BUDGET`] are given up.
+    pub(crate) async fn run(&self, topology: &Topology, rows: usize, null: NullColumns) {
+        let mut conns = NodeConnections::new(topology, Asking::EveryCommand);
         let warnings = if rows == 0 {
-            self.other_types(topology, &mut conns)
-                .await
-                .ok()
-                .flatten()
-                .into_iter()
-                .collect()
+            let other_types = within_budget(self.other_types(topology, &mut conns)).await;
+            other_types.flatten().into_iter().collect()
         } else {
             self.fields_not_found(topology, &mut conns, null.0).await
         };
@@ -315,8 +307,7 @@ impl ScanChecks {
             return Vec::new();
         }
         // Names unknown when the lookup fails: the warning stands without suggestions.
-        let seen = self
-            .field_names(topology, conns, &check.names)
+        let seen = within_budget(self.field_names(topology, conns, &check.names))
             .await
             .unwrap_or_default();
         missing
@@ -432,6 +423,17 @@ impl ScanChecks {
             found: found.into_iter().collect(),
         }))
     }
+}
+
+/// The time the lookups of a finished scan may take.
+const LOOKUP_BUDGET: Duration = Duration::from_secs(5);
+
+/// The result of `lookup`, or `None` when it failed or ran out of [`LOOKUP_BUDGET`].
+async fn within_budget<T>(lookup: impl Future<Output = Result<T>>) -> Option<T> {
+    tokio::time::timeout(LOOKUP_BUDGET, lookup)
+        .await
+        .ok()
+        .and_then(Result::ok)
 }
 
 /// Every string in a reply, nested arrays flattened (`HKEYS`, `JSON.OBJKEYS`).
