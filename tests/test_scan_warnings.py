@@ -119,9 +119,10 @@ def test_json_member_and_path_in_no_document_warn(stack_url: str, stack_client: 
     )
     assert df.height == 5
     assert sorted(messages) == [
-        "field `nmae` was found in no JSON document read, so its column is all null; "
+        "field `nmae` was missing or null in every JSON document read, so its column is all null; "
         "closest field names seen: `name`, `gone`, `address`",
-        "path `$.adress.city` was found in no JSON document read, so column `town` is all null",
+        "path `$.adress.city` was missing or null in every JSON document read, "
+        "so column `town` is all null",
     ]
     # `gone` is a member of every document, null each time: not a typo.
 

@@ -77,7 +77,12 @@ impl fmt::Display for ScanWarning {
                 holder,
                 closest,
             } => {
-                write!(f, "{what} `{field}` was found in no {holder} read")?;
+                // A JSON member or path may hold a null that is there: say both.
+                let how = match *holder {
+                    "JSON document" => "was missing or null in every",
+                    _ => "was found in no",
+                };
+                write!(f, "{what} `{field}` {how} {holder} read")?;
                 if field != column {
                     write!(f, ", so column `{column}` is all null")?;
                 } else {
