@@ -323,7 +323,8 @@ def test_key_predicates_read_only_matching_streams(
 
 
 def test_invalid_arguments_raise_clear_errors(redis_url: str) -> None:
-    with pytest.raises(pr.InvalidInputError, match="schema is required"):
+    # schema=None infers (tests/test_infer_streams.py); no stream to sample is an error.
+    with pytest.raises(pr.SchemaInferenceError, match="no stream matches"):
         pr.scan_streams(redis_url, "s:*")
     with pytest.raises(pr.InvalidInputError, match="start_id"):
         pr.scan_streams(redis_url, "s:*", SCHEMA, start_id="yesterday")

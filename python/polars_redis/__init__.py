@@ -37,6 +37,7 @@ from polars_redis.infer import (
     InferredSchema,
     infer_hash_schema,
     infer_json_schema,
+    infer_stream_schema,
 )
 from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.lists import iter_lists, read_lists, scan_lists
@@ -106,6 +107,7 @@ __all__ = [
     "index_info",
     "infer_hash_schema",
     "infer_json_schema",
+    "infer_stream_schema",
     "iter_hashes",
     "iter_json",
     "iter_lists",

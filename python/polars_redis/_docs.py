@@ -1,7 +1,9 @@
 """Docstring pieces shared by the ``scan_*`` functions.
 
 A docstring line holding only ``{scan_options}`` is replaced by
-:data:`SCAN_OPTIONS`, indented like that line, and ``{batch_size_bounds}``
+:data:`SCAN_OPTIONS`, one holding only ``{scan_warns}`` by :data:`SCAN_WARNS`,
+and one holding only ``{infer_options}`` (the ``infer_*`` functions) by
+:data:`INFER_OPTIONS`, indented like that line; then ``{batch_size_bounds}``
 (and the other names of :data:`BOUNDS`) by the core's size limits.
 """
 
@@ -69,18 +71,45 @@ connect_timeout, command_timeout
 deadline
     Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`."""
 
-_PLACEHOLDER = "{scan_options}"
+SCAN_WARNS = """\
+Warns
+-----
+UserWarning
+    Once a scan has read every key (also logged on the ``polars_redis``
+    logger): for each declared field (schema field, JSON path, time series
+    label) that no key read had, so that its column is all null, naming the
+    closest names the keys do have; and when the pattern matched no key of
+    the scanned type but keys of other types, naming those types."""
+
+INFER_OPTIONS = """\
+pattern
+    Glob pattern of the keys to sample.
+sample_size
+    How many keys to sample ({infer_sample_size_bounds}; more than the
+    matching keys reads them all).
+scan_budget
+    Seconds allowed for walking the keyspace.
+count_hint
+    ``COUNT`` hint for ``SCAN`` ({count_hint_bounds})."""
+
+_PIECES = {
+    "{scan_options}": SCAN_OPTIONS,
+    "{scan_warns}": SCAN_WARNS,
+    "{infer_options}": INFER_OPTIONS,
+}
 
 
 def with_scan_options(function: F) -> F:
-    """Put :data:`SCAN_OPTIONS` where ``function``'s docstring says
-    ``{scan_options}``, and the size limits where it names them (:data:`BOUNDS`)."""
+    """Put each piece (:data:`SCAN_OPTIONS`, ...) where ``function``'s docstring
+    names it (``{scan_options}``, ...), and the size limits where it names
+    them (:data:`BOUNDS`)."""
     doc = function.__doc__ or ""
     lines = []
     for line in doc.splitlines():
-        if line.strip() == _PLACEHOLDER:
+        piece = _PIECES.get(line.strip())
+        if piece is not None:
             indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + text if text else text for text in SCAN_OPTIONS.splitlines()]
+            lines += [indent + text if text else text for text in piece.splitlines()]
         else:
             lines.append(line)
     doc = "\n".join(lines)

@@ -121,6 +121,8 @@ def scan_hashes(
         narrower ``MATCH``; projections fetch only the needed fields; ``head``
         stops scanning early.
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

@@ -51,7 +51,8 @@ class FieldInference:
 
 @dataclass(frozen=True)
 class InferredSchema(Mapping[str, pl.DataType]):
-    """The result of :func:`infer_hash_schema`; a mapping of field name to dtype,
+    """The result of :func:`infer_hash_schema` (and of :func:`infer_json_schema`,
+    :func:`infer_stream_schema`); a mapping of field name to dtype,
     so it can be passed as ``schema=`` to the scan functions.
 
     Attributes
@@ -156,15 +157,7 @@ def infer_hash_schema(
     ----------
     url
         Redis URL, as for :func:`scan_hashes`.
-    pattern
-        Glob pattern of the keys to sample.
-    sample_size
-        How many keys to sample ({infer_sample_size_bounds}; more than the
-        matching keys reads them all).
-    scan_budget
-        Seconds allowed for walking the keyspace.
-    count_hint
-        ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
+    {infer_options}
 
     Returns
     -------
@@ -214,14 +207,7 @@ def infer_json_schema(
     ----------
     url
         Redis URL, as for :func:`scan_json`.
-    pattern
-        Glob pattern of the keys to sample.
-    sample_size
-        How many documents to sample ({infer_sample_size_bounds}).
-    scan_budget
-        Seconds allowed for walking the keyspace.
-    count_hint
-        ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
+    {infer_options}
 
     Returns
     -------
@@ -241,6 +227,52 @@ def infer_json_schema(
     Struct({'city': String, 'zip': String})
     """
     return _infer("json", url, pattern, sample_size, scan_budget, count_hint)
+
+
+@checked
+@with_scan_options
+def infer_stream_schema(
+    url: str,
+    pattern: str | bytes = "*",
+    *,
+    sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
+    scan_budget: float = _internal.DEFAULT_INFER_SCAN_BUDGET,
+    count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
+) -> InferredSchema:
+    """Infer the types of the entry fields of the streams matching ``pattern``.
+
+    Streams are sampled as hashes are by :func:`infer_hash_schema`
+    (``SCAN ... TYPE stream``); each sampled stream gives its first and its
+    last 50 entries (``XRANGE``, ``XREVRANGE``), so fields added or dropped
+    over the stream's life are seen. Entry values are text and vote for
+    their type as hash values do.
+
+    Parameters
+    ----------
+    url
+        Redis URL, as for :func:`scan_streams`.
+    {infer_options}
+
+    Returns
+    -------
+    InferredSchema
+        A mapping of entry field name to dtype with per-field detail;
+        ``sample_count`` counts streams, each field's ``present`` and
+        ``matching`` count entries.
+
+    Raises
+    ------
+    SchemaInferenceError
+        When no stream matches the pattern.
+
+    Examples
+    --------
+    >>> import polars_redis as redis
+    >>> inferred = redis.infer_stream_schema(url, "events:*")
+    >>> dict(inferred)
+    {'amount': Float64, 'user': String}
+    """
+    return _infer("stream", url, pattern, sample_size, scan_budget, count_hint)
 
 
 def _infer(
@@ -292,7 +324,11 @@ def schema_for_scan(kind: str, args: dict[str, Any]) -> Mapping[str, Any]:
         if args["keys"] is not None:
             msg = "schema inference samples a pattern: pass schema= when reading explicit keys"
             raise InvalidInputError(msg)
-        infer = {"hash": infer_hash_schema, "json": infer_json_schema}[kind]
+        infer = {
+            "hash": infer_hash_schema,
+            "json": infer_json_schema,
+            "stream": infer_stream_schema,
+        }[kind]
         schema = infer(args["url"], args["pattern"] or "*", sample_size=args["infer_sample_size"])
         for f in schema.low_confidence():
             if f.dtype == pl.String and f.note:

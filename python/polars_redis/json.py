@@ -172,6 +172,8 @@ def scan_json(
         narrower ``MATCH``; projections fetch only the needed values; ``head``
         stops scanning early.
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

@@ -94,6 +94,8 @@ def scan_lists(
         filters are pushed down as for :func:`scan_hashes`; ``head(n)`` reads
         only ``n`` elements.
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

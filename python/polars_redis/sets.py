@@ -79,6 +79,8 @@ def scan_sets(
         ``_ttl`` (if requested). Key filters are pushed down as for
         :func:`scan_hashes`; ``head(n)`` stops after ``n`` rows (not keys).
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

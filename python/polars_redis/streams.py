@@ -15,6 +15,7 @@ from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, s
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
+from polars_redis.infer import explain_detail, schema_for_scan
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -35,6 +36,7 @@ class StreamScanOptions(ScanOptions, total=False):
     timestamp_column_name: str
     include_sequence: bool
     sequence_column_name: str
+    infer_sample_size: int
 
 
 @checked
@@ -69,6 +71,7 @@ def scan_streams(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
 ) -> pl.LazyFrame:
     """Lazily read Redis streams into a LazyFrame, one row per entry.
 
@@ -90,8 +93,10 @@ def scan_streams(
         Mapping of entry field name to Polars dtype, read by the same rules as
         hash fields (see :func:`scan_hashes`). A field missing from an entry is
         null; fields not in the schema are ignored; a field repeated within one
-        entry keeps its last value. Required (schema inference is not available
-        for streams yet).
+        entry keeps its last value. ``None`` infers it once, now, from the
+        first and last entries of ``infer_sample_size`` sampled streams (see
+        :func:`infer_stream_schema`; ``lf.explain()`` shows the result, and a
+        field widened to String by mixed values warns).
     keys
         Read exactly these keys instead of scanning. Missing keys give no row;
         a key of another type raises :class:`WrongTypeError`.
@@ -140,6 +145,8 @@ def scan_streams(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    infer_sample_size
+        Streams sampled when ``schema`` is None.
 
     Returns
     -------
@@ -147,6 +154,8 @@ def scan_streams(
         Columns: ``_index`` (if requested), ``_key`` (if included), ``_id``,
         ``_ts``, ``_seq`` (those included), the schema fields in order, ``_ttl``
         (if requested). ``head(n)`` stops after ``n`` entries.
+
+    {scan_warns}
 
     Examples
     --------
@@ -174,9 +183,9 @@ def scan_streams(
     >>> since = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=1)
     >>> recent = lf.filter(pl.col("_ts") >= since).collect()
     """
-    scanner, polars_schema = _stream_scanner(locals())
-    detail = f"streams {'keys' if keys is not None else (pattern or '*')!r}"
-    return lazy_scan(scanner, polars_schema, detail)
+    args = locals()
+    scanner, polars_schema = _stream_scanner(args)
+    return lazy_scan(scanner, polars_schema, explain_detail("streams", args, args["schema"]))
 
 
 @checked
@@ -241,14 +250,11 @@ def _stream_id(value: StreamIdLike, name: str) -> str:
 
 
 def _stream_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:
-    """Validate the arguments of :func:`scan_streams` and make its scanner."""
-    schema = args["schema"]
-    if schema is None:
-        msg = (
-            "schema is required: pass a mapping of entry field name to Polars dtype "
-            "(schema inference is not available for streams yet)"
-        )
-        raise InvalidInputError(msg)
+    """Validate the arguments of :func:`scan_streams` and make its scanner.
+
+    When the schema is inferred here, ``args["schema"]`` is replaced by the result.
+    """
+    schema = args["schema"] = schema_for_scan("stream", args)
 
     count = args["count_per_stream"]
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)):

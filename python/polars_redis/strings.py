@@ -82,6 +82,8 @@ def scan_strings(
         ``str.starts_with``) become direct lookups or a narrower ``MATCH``;
         ``head`` stops scanning early.
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

@@ -164,6 +164,8 @@ def scan_timeseries(
         ``value``, the labels in the order given, ``_ttl`` (if requested).
         ``head(n)`` stops after ``n`` samples.
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

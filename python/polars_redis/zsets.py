@@ -94,6 +94,8 @@ def scan_zsets(
         Columns: ``_index`` (if requested), ``_key`` (if included), the member,
         the score, ``rank`` (if requested), ``_ttl`` (if requested).
 
+    {scan_warns}
+
     Examples
     --------
     >>> import polars as pl

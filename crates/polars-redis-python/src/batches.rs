@@ -1,11 +1,14 @@
-//! A Python iterator over the record batches of a running scan.
+//! A Python iterator over the record batches of a running scan; after the
+//! last batch it gives the scan's warnings to Python (`warnings.warn` with
+//! a `UserWarning`, and the `polars_redis` logger).
 
+use std::ffi::CString;
 use std::sync::Mutex;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use polars_redis::RecordBatchIter;
-use pyo3::exceptions::PyStopIteration;
+use polars_redis::{RecordBatchIter, ScanWarning};
+use pyo3::exceptions::{PyStopIteration, PyUserWarning};
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 
@@ -39,10 +42,53 @@ impl BatchIterator {
                 Err(err.into())
             }
             None => {
+                let warnings = iter.warnings();
                 *guard = None;
+                drop(guard);
+                for warning in &warnings {
+                    give_warning(py, warning)?;
+                }
                 Ok(None)
             }
         }
+    }
+}
+
+/// Log `warning` on the `polars_redis` logger and issue it as a `UserWarning`
+/// (an error when the warning filters say so).
+fn give_warning(py: Python<'_>, warning: &ScanWarning) -> PyResult<()> {
+    let message = python_message(warning);
+    py.import("logging")?
+        .call_method1("getLogger", ("polars_redis",))?
+        .call_method1("warning", ("%s", &message))?;
+    let text = CString::new(message.replace('\0', "\\0"))?;
+    PyErr::warn(py, &py.get_type::<PyUserWarning>(), &text, 1)
+}
+
+/// The core's message, with the Python function that reads the keys of
+/// each other type a pattern matched.
+fn python_message(warning: &ScanWarning) -> String {
+    let message = warning.to_string();
+    let ScanWarning::OtherTypes { found, .. } = warning else {
+        return message;
+    };
+    let readers: Vec<&str> = found
+        .iter()
+        .filter_map(|redis_type| match redis_type.as_str() {
+            "hash" => Some("read_hashes"),
+            "ReJSON-RL" => Some("read_json"),
+            "stream" => Some("read_streams"),
+            "string" => Some("read_strings"),
+            "list" => Some("read_lists"),
+            "set" => Some("read_sets"),
+            "zset" => Some("read_zsets"),
+            "TSDB-TYPE" => Some("read_timeseries"),
+            _ => None,
+        })
+        .collect();
+    match readers.as_slice() {
+        [] => message,
+        readers => format!("{message}: use {}", readers.join(" or ")),
     }
 }
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use polars_redis::{
-    infer_hash_schema, infer_json_schema, ConnectionConfig, InferOptions, InferredSchema,
-    COUNT_HINT_LIMIT, SAMPLE_SIZE_LIMIT,
+    infer_hash_schema, infer_json_schema, infer_stream_schema, ConnectionConfig, InferOptions,
+    InferredSchema, COUNT_HINT_LIMIT, SAMPLE_SIZE_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -14,8 +14,8 @@ use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::size;
 
-/// Sample the keys of `kind` (`"hash"` or `"json"`) under `pattern` and
-/// infer their field types.
+/// Sample the keys of `kind` (`"hash"`, `"json"` or `"stream"`) under
+/// `pattern` and infer their field types.
 #[pyfunction]
 #[pyo3(signature = (url, kind, pattern, *, sample_size, scan_budget, count_hint))]
 #[allow(clippy::too_many_arguments)]
@@ -42,9 +42,10 @@ pub(crate) fn infer_schema<'py>(
     let infer = match kind {
         "hash" => infer_hash_schema,
         "json" => infer_json_schema,
+        "stream" => infer_stream_schema,
         other => {
             return Err(invalid_input(format!(
-                "cannot infer the schema of `{other}` keys (hash or json)"
+                "cannot infer the schema of `{other}` keys (hash, json or stream)"
             )))
         }
     };

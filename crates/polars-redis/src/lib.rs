@@ -50,7 +50,8 @@ pub use error::{Error, Key, Result, SizeLimit};
 
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, infer_json_schema, infer_json_schema_async,
-    InferOptions, InferredField, InferredSchema, SAMPLE_SIZE_LIMIT,
+    infer_stream_schema, infer_stream_schema_async, InferOptions, InferredField, InferredSchema,
+    SAMPLE_SIZE_LIMIT,
 };
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
@@ -73,6 +74,7 @@ pub use read::set::{SetKind, SetScanBuilder};
 pub use read::stream::{StreamKind, StreamScanBuilder};
 pub use read::string::{StringKind, StringScanBuilder};
 pub use read::timeseries::{Aggregation, TimeSeriesKind, TimeSeriesScanBuilder};
+pub use read::warnings::ScanWarning;
 pub use read::zset::{ZsetKind, ZsetScanBuilder};
 pub use types::Field;
 pub use types::{EpochUnit, FieldType, TextForm, TimeUnit};

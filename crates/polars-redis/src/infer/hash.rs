@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{quote_bytes, Error, Key, Result};
 use crate::infer::report::{InferredField, InferredSchema};
-use crate::infer::sample::{infer_sampled, InferOptions, SampleFolder};
+use crate::infer::sample::{infer_sampled, refused, InferOptions, SampleFolder};
 use crate::infer::vote::FieldStats;
 use crate::net::config::ConnectionConfig;
 use crate::net::resp::{write_array, Item, ReplyReader};
@@ -36,14 +36,21 @@ struct HashFolder(BTreeMap<String, FieldStats>);
 impl SampleFolder for HashFolder {
     const REDIS_TYPE: &'static str = "hash";
     const WHAT: &'static str = "hash";
-    const COMMAND: &'static str = "HGETALL";
+    const COMMANDS: &'static [&'static str] = &["HGETALL"];
 
     fn queue(out: &mut Vec<u8>, key: &[u8]) {
         write_array(out, [&b"HGETALL"[..], key]);
     }
 
-    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool> {
-        fold_hash(r, key, &mut self.0)
+    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8], _reply: usize) -> Result<bool> {
+        let pairs = match r.next()? {
+            Item::Array(n) if n > 0 => n / 2,
+            Item::Map(n) if n > 0 => n,
+            Item::Error(message) => return refused("HGETALL", key, message),
+            _ => return Ok(false),
+        };
+        fold_pairs(r, key, pairs, &mut self.0, "HGETALL")?;
+        Ok(true)
     }
 
     fn conclude(self) -> Vec<InferredField> {
@@ -54,27 +61,25 @@ impl SampleFolder for HashFolder {
     }
 }
 
-/// Add one `HGETALL` reply to the field counters; false when the key is gone
-/// (or no longer a hash). A field name that is not UTF-8 cannot name a
-/// column, so it is an error rather than a column no scan could fill.
-fn fold_hash(
+/// Add `pairs` field/value pairs of `key`'s `command` reply (a hash, a
+/// stream entry) to the field counters. A field name that is not UTF-8
+/// cannot name a column, so it is an error rather than a column no scan
+/// could fill.
+pub(super) fn fold_pairs(
     r: &mut ReplyReader<'_>,
     key: &[u8],
+    pairs: usize,
     fields: &mut BTreeMap<String, FieldStats>,
-) -> Result<bool> {
-    let pairs = match r.next()? {
-        Item::Array(n) if n > 0 => n / 2,
-        Item::Map(n) if n > 0 => n,
-        _ => return Ok(false),
-    };
+    command: &str,
+) -> Result<()> {
     for _ in 0..pairs {
         let (Item::Bytes(name), Item::Bytes(value)) = (r.next()?, r.next()?) else {
-            return Err(Error::Protocol("unexpected HGETALL reply shape".into()));
+            return Err(Error::Protocol(format!("unexpected {command} reply shape")));
         };
         let Ok(name) = std::str::from_utf8(name) else {
             return Err(Error::Inference(format!(
-                "hash {} has a field name that is not UTF-8 ({}), which no column can be \
-                 named after; pass schema= with the fields to read",
+                "key {} has a field name that is not UTF-8 ({}) in its {command} reply, which \
+                 no column can be named after; pass schema= with the fields to read",
                 Key::from(key),
                 quote_bytes(name, 80)
             )));
@@ -84,5 +89,5 @@ fn fold_hash(
             None => fields.entry(name.to_string()).or_default().add(value),
         }
     }
-    Ok(true)
+    Ok(())
 }

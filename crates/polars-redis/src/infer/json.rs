@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use crate::error::{Error, Key, Result};
 use crate::infer::report::{InferredField, InferredSchema};
-use crate::infer::sample::{infer_sampled, InferOptions, SampleFolder};
+use crate::infer::sample::{infer_sampled, refused, InferOptions, SampleFolder};
 use crate::infer::vote::{choose, Kind};
 use crate::net::config::ConnectionConfig;
 use crate::net::resp::{write_array, Item, ReplyReader};
@@ -211,13 +211,13 @@ struct JsonFolder(BTreeMap<String, MemberStats>);
 impl SampleFolder for JsonFolder {
     const REDIS_TYPE: &'static str = "ReJSON-RL";
     const WHAT: &'static str = "JSON document";
-    const COMMAND: &'static str = "JSON.GET";
+    const COMMANDS: &'static [&'static str] = &["JSON.GET"];
 
     fn queue(out: &mut Vec<u8>, key: &[u8]) {
         write_array(out, [&b"JSON.GET"[..], key, b"$"]);
     }
 
-    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool> {
+    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8], _reply: usize) -> Result<bool> {
         let Some(document) = root_document(r, key)? else {
             return Ok(false);
         };
@@ -243,7 +243,8 @@ fn root_document(
 ) -> Result<Option<serde_json::Map<String, Json>>> {
     let text = match r.next()? {
         Item::Bytes(text) => text,
-        _ => return Ok(None), // nil (gone) or an error (type changed)
+        Item::Error(message) => return refused("JSON.GET", key, message).map(|_| None),
+        _ => return Ok(None), // nil: gone
     };
     let parsed: Json = serde_json::from_slice(text).map_err(|e| {
         Error::Protocol(format!(

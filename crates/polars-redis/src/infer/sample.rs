@@ -11,7 +11,7 @@ use crate::error::{Error, Result, SizeLimit};
 use crate::infer::report::{InferredField, InferredSchema};
 use crate::net::cluster::Topology;
 use crate::net::config::ConnectionConfig;
-use crate::net::connection::Connection;
+use crate::net::connection::{server_error, Connection};
 use crate::net::resp::ReplyReader;
 use crate::read::keys::{ScanCursor, SeenKeys};
 use crate::read::scan::COUNT_HINT_LIMIT;
@@ -44,22 +44,39 @@ impl Default for InferOptions {
     }
 }
 
-/// What one Redis type contributes to inference: the command that reads a
-/// sampled key, and how its reply is folded into per-field statistics.
+/// What one Redis type contributes to inference: the commands that read a
+/// sampled key, and how their replies are folded into per-field statistics.
 pub(crate) trait SampleFolder: Default {
     /// `SCAN ... TYPE` name.
     const REDIS_TYPE: &'static str;
     /// What a key holds, for messages (`hash`, `JSON document`).
     const WHAT: &'static str;
-    /// Command name, for messages.
-    const COMMAND: &'static str;
+    /// The names of the commands [`SampleFolder::queue`] queues per key,
+    /// in order (one reply each).
+    const COMMANDS: &'static [&'static str];
 
-    /// Queue the command that reads `key`.
+    /// Queue the commands that read `key`.
     fn queue(out: &mut Vec<u8>, key: &[u8]);
-    /// Fold one reply in; false when the key is gone (or changed type).
-    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8]) -> Result<bool>;
+    /// Fold in the reply to `COMMANDS[reply]`; false when it found nothing
+    /// (the key is gone, or changed type). An error reply goes to
+    /// [`refused`].
+    fn fold(&mut self, r: &mut ReplyReader<'_>, key: &[u8], reply: usize) -> Result<bool>;
     /// The per-field conclusions, sorted by name.
     fn conclude(self) -> Vec<InferredField>;
+}
+
+/// The outcome of an error reply to a sampled key's `command`: a key that
+/// changed type since `SCAN` is passed over (`false`); any other refusal
+/// (`NOPERM` for a key the ACL user may not read, ...) is the error a scan
+/// of that key would raise, so a sample never shrinks silently.
+pub(crate) fn refused(command: &str, key: &[u8], message: &[u8]) -> Result<bool> {
+    let wrong_type = message.starts_with(b"WRONGTYPE")
+        || memchr::memmem::find(message, b"wrong Redis type").is_some();
+    if wrong_type {
+        Ok(false)
+    } else {
+        Err(server_error(command, Some(key), message))
+    }
 }
 
 /// Sample keys of one type under `pattern`, read them in pipelines and fold
@@ -104,7 +121,12 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
             }
             conn.flush().await?;
             for key in chunk {
-                let found = conn.read_reply(F::COMMAND, |r| folder.fold(r, key)).await?;
+                let mut found = false;
+                for (reply, command) in F::COMMANDS.iter().enumerate() {
+                    found |= conn
+                        .read_reply(command, |r| folder.fold(r, key, reply))
+                        .await?;
+                }
                 sample_count += usize::from(found);
             }
         }
@@ -145,7 +167,7 @@ pub(crate) async fn sample_keys(
         walking = 0;
         for (conn, cursor) in conns.iter_mut().zip(&mut cursors) {
             let Some(page) = cursor
-                .next_page(conn, pattern, options.count_hint, redis_type)
+                .next_page(conn, pattern, options.count_hint, Some(redis_type))
                 .await?
             else {
                 continue;

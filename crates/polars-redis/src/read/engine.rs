@@ -35,6 +35,7 @@ use crate::net::nodes::{Asking, Link, NodeConnections};
 use crate::net::resp::{Cmd, Value};
 use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::read::layout::Layout;
+use crate::read::warnings::{FirstKeys, NullColumns, ScanChecks};
 
 /// Reads the rows of one batch of keys of one Redis type.
 pub(crate) trait Fetcher: Send + Sync + 'static {
@@ -88,6 +89,8 @@ pub(crate) struct ScanJob<F> {
     pub(crate) parallelism: usize,
     pub(crate) limit: Option<usize>,
     pub(crate) deadline: Option<Duration>,
+    /// What to look into once the scan has run to its end.
+    pub(crate) checks: ScanChecks,
 }
 
 /// Batches ready for the consumer (kept small: this is the backpressure point).
@@ -117,18 +120,31 @@ impl<F: Fetcher> ScanJob<F> {
                     })
                 }),
         };
-        if let Err(err) = result {
-            let _ = out.send(Err(err)).await;
+        match result {
+            // Every key was read: what may be wrong with the result is
+            // looked into (on its own time budget, not the scan's deadline)
+            // before the batch channel closes.
+            Ok(Some(done)) => {
+                self.checks
+                    .run(&done.topology, done.rows, done.null_columns)
+                    .await
+            }
+            Ok(None) => {}
+            Err(err) => {
+                let _ = out.send(Err(err)).await;
+            }
         }
     }
 
+    /// Run the scan; `None` when it stopped early (row limit reached,
+    /// consumer gone), else what the checks of a complete scan need.
     async fn run(
-        self,
+        &self,
         deadline: Option<Instant>,
         out: &mpsc::Sender<Result<RecordBatch>>,
-    ) -> Result<()> {
+    ) -> Result<Option<Completed>> {
         if self.limit == Some(0) {
-            return Ok(());
+            return Ok(None);
         }
         // The JoinSet aborts every task when this function returns, which is
         // how an early stop (limit reached, consumer gone, error) cancels work.
@@ -150,7 +166,12 @@ impl<F: Fetcher> ScanJob<F> {
 
         let (work_tx, work_rx) = mpsc::channel::<Work>(workers);
         let (order_tx, mut order_rx) = mpsc::channel(workers + 1);
-        tasks.spawn(dispatch(key_rx, work_tx, order_tx));
+        tasks.spawn(dispatch(
+            key_rx,
+            work_tx,
+            order_tx,
+            self.checks.first_keys.clone(),
+        ));
         let work_rx = Arc::new(Mutex::new(work_rx));
         for _ in 0..workers {
             // One connection per node (and per node in `ASKING` mode, for
@@ -166,6 +187,7 @@ impl<F: Fetcher> ScanJob<F> {
         }
 
         let mut emitted = 0usize;
+        let mut null_columns = NullColumns::new(&self.checks);
         while let Some(mut chunks) = order_rx.recv().await {
             while let Some(chunk) = chunks.recv().await {
                 let chunk = chunk?;
@@ -178,14 +200,26 @@ impl<F: Fetcher> ScanJob<F> {
                     Error::InvalidArgument("the row index column overflows UInt32".into())
                 })?;
                 emitted += chunk.num_rows();
+                null_columns.observe(&chunk);
                 let chunk = self.layout.with_row_index(chunk, first_index)?;
                 if out.send(Ok(chunk)).await.is_err() || Some(emitted) == self.limit {
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
-        Ok(())
+        Ok(Some(Completed {
+            topology,
+            rows: emitted,
+            null_columns,
+        }))
     }
+}
+
+/// What a scan that read every key hands to its checks.
+struct Completed {
+    topology: Arc<Topology>,
+    rows: usize,
+    null_columns: NullColumns,
 }
 
 /// Give each key batch a chunk channel: the sender goes with the work to a
@@ -194,6 +228,7 @@ async fn dispatch(
     mut keys: mpsc::Receiver<Result<KeyBatch>>,
     work: mpsc::Sender<Work>,
     order: mpsc::Sender<mpsc::Receiver<Result<RecordBatch>>>,
+    first_keys: FirstKeys,
 ) {
     /// Chunks of one batch buffered ahead of the coordinator.
     const CHUNKS_AHEAD: usize = 2;
@@ -204,6 +239,7 @@ async fn dispatch(
         }
         match batch {
             Ok(batch) => {
+                first_keys.offer(&batch.keys);
                 if work.send((batch, ChunkSink::new(chunk_tx))).await.is_err() {
                     return;
                 }

@@ -20,6 +20,7 @@ use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
 use crate::read::layout::{Layout, RowBuilders};
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::read::warnings::{FieldCheck, FieldNames};
 use crate::types::{Field, IndexOn};
 
 /// Builds a scan of Redis hashes, one row per hash.
@@ -74,6 +75,11 @@ impl Plan for HashKind {
 
     fn index_on(&self) -> Option<IndexOn> {
         Some(IndexOn::Hash)
+    }
+
+    fn field_check(&self) -> Option<FieldCheck> {
+        let names = self.schema.iter().map(|f| f.name.as_str());
+        Some(FieldCheck::by_name(names, "field", FieldNames::Hash))
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<HashFetcher> {

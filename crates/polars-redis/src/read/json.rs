@@ -27,6 +27,7 @@ pub(crate) mod value;
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
 use crate::types::{Field, IndexOn};
 use fetcher::{JsonFetcher, RequestPlan, Source, REDIS_TYPE};
 use path::{check_path, is_definite, member_path};
@@ -160,6 +161,24 @@ impl Plan for JsonKind {
             check_path(&format!("paths[`{column}`]"), path)?;
         }
         Ok(self.schema.clone())
+    }
+
+    /// Root members by name; columns with their own path by the path,
+    /// which is "not found" when it gave null in every document.
+    fn field_check(&self) -> Option<FieldCheck> {
+        let fields = self.schema.iter().map(|f| match self.column_path(&f.name) {
+            Some(path) => DeclaredField {
+                column: f.name.clone(),
+                field: path.to_string(),
+                what: "path",
+                named: false,
+            },
+            None => DeclaredField::named(&f.name, "field"),
+        });
+        Some(FieldCheck {
+            fields: fields.collect(),
+            names: FieldNames::JsonMembers(self.root.clone()),
+        })
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<JsonFetcher> {

@@ -261,7 +261,7 @@ impl KeyProducer {
         let mut batcher = Batcher::new(self.batch_size, node);
         let mut cursor = ScanCursor::start();
         while let Some(keys) = cursor
-            .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
+            .next_page(&mut conn, pattern, self.count_hint, Some(self.redis_type))
             .await?
         {
             for key in keys {
@@ -357,23 +357,24 @@ impl ScanCursor {
     }
 
     /// The next page of keys (possibly empty, possibly repeating earlier
-    /// keys), or `None` once the walk is complete.
+    /// keys), or `None` once the walk is complete. `redis_type` (`TYPE`)
+    /// keeps only keys of that type; `None` lists keys of every type.
     pub(crate) async fn next_page(
         &mut self,
         conn: &mut Connection,
         pattern: &[u8],
         count: usize,
-        redis_type: &str,
+        redis_type: Option<&str>,
     ) -> Result<Option<Vec<Vec<u8>>>> {
         let Some(cursor) = self.0.take() else {
             return Ok(None);
         };
         let mut cmd = Cmd::new("SCAN");
         cmd.arg(&cursor).arg("MATCH").arg(pattern);
-        cmd.arg("COUNT")
-            .arg(count.to_string())
-            .arg("TYPE")
-            .arg(redis_type);
+        cmd.arg("COUNT").arg(count.to_string());
+        if let Some(redis_type) = redis_type {
+            cmd.arg("TYPE").arg(redis_type);
+        }
         let (next, keys) = parse_scan_reply(conn.query(&cmd).await?)?;
         if next != b"0" {
             self.0 = Some(next);

@@ -18,4 +18,5 @@ pub(crate) mod set;
 pub(crate) mod stream;
 pub(crate) mod string;
 pub(crate) mod timeseries;
+pub(crate) mod warnings;
 pub(crate) mod zset;

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::error::Result;
 use crate::read::engine::{Fetcher, ScanJob};
+use crate::read::warnings::{ScanWarning, WarningSlot};
 
 /// A blocking iterator of record batches; [`ArrowReader`] wraps it as an
 /// Arrow [`RecordBatchReader`].
@@ -19,12 +20,18 @@ use crate::read::engine::{Fetcher, ScanJob};
 pub struct RecordBatchIter {
     rx: mpsc::Receiver<Result<RecordBatch>>,
     schema: SchemaRef,
+    warnings: WarningSlot,
 }
 
 impl RecordBatchIter {
     pub(crate) fn spawn<F: Fetcher>(job: ScanJob<F>, schema: SchemaRef) -> Self {
+        let warnings = job.checks.slot.clone();
         let rx = job.spawn(crate::net::runtime::runtime().handle());
-        RecordBatchIter { rx, schema }
+        RecordBatchIter {
+            rx,
+            schema,
+            warnings,
+        }
     }
 
     /// Batches produced by some other task.
@@ -32,12 +39,23 @@ impl RecordBatchIter {
         rx: mpsc::Receiver<Result<RecordBatch>>,
         schema: SchemaRef,
     ) -> Self {
-        RecordBatchIter { rx, schema }
+        RecordBatchIter {
+            rx,
+            schema,
+            warnings: WarningSlot::default(),
+        }
     }
 
     /// The schema of every batch.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// What the scan warns about (see [`ScanWarning`]): complete once the
+    /// iterator has returned `None` after the last batch; a scan stopped
+    /// early (a row limit reached, an error) gives none.
+    pub fn warnings(&self) -> Vec<ScanWarning> {
+        self.warnings.get()
     }
 }
 
@@ -72,17 +90,29 @@ impl RecordBatchReader for ArrowReader {
 pub struct RecordBatchStream {
     rx: mpsc::Receiver<Result<RecordBatch>>,
     schema: SchemaRef,
+    warnings: WarningSlot,
 }
 
 impl RecordBatchStream {
     pub(crate) fn spawn<F: Fetcher>(job: ScanJob<F>, schema: SchemaRef) -> Self {
+        let warnings = job.checks.slot.clone();
         let rx = job.spawn(&tokio::runtime::Handle::current());
-        RecordBatchStream { rx, schema }
+        RecordBatchStream {
+            rx,
+            schema,
+            warnings,
+        }
     }
 
     /// The schema of every batch.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// What the scan warns about (see [`ScanWarning`]): complete once the
+    /// stream has ended after the last batch.
+    pub fn warnings(&self) -> Vec<ScanWarning> {
+        self.warnings.get()
     }
 
     /// The next batch, or `None` at the end.

@@ -23,6 +23,7 @@ use crate::read::layout::{ExtraColumns, KeyType, Layout};
 use crate::read::output::{RecordBatchIter, RecordBatchStream};
 use crate::read::paged::{PagedFetcher, PagedSource};
 use crate::read::pushdown::KeyFilter;
+use crate::read::warnings::{FieldCheck, ScanChecks};
 use crate::types::{Field, IndexOn, TextForm};
 
 /// Default number of keys fetched per pipeline (and rows per batch for hashes).
@@ -394,6 +395,13 @@ pub(crate) trait Plan {
         vec![column.to_string()]
     }
 
+    /// The fields the user declared (schema fields, JSON paths, labels),
+    /// checked for being in no row once a scan has run to its end (see
+    /// [`crate::ScanWarning::FieldNotFound`]). Default: none.
+    fn field_check(&self) -> Option<FieldCheck> {
+        None
+    }
+
     /// The fetcher for a validated, projected layout.
     fn fetcher(&self, context: FetchContext) -> Result<Self::Fetcher>;
 }
@@ -610,6 +618,19 @@ impl<K: Plan> ScanBuilder<K> {
             predicate_json: options.predicate_json().map(str::to_string),
         })?;
         let schema = layout.output_schema.clone();
+        let checks = ScanChecks {
+            fields: self
+                .kind
+                .field_check()
+                .and_then(|check| check.projected(&layout.fields)),
+            pattern: match &keys.selection {
+                KeySelection::Pattern(pattern) => Some(pattern.clone()),
+                KeySelection::Keys(_) | KeySelection::Query(_) => None,
+            },
+            redis_type: K::REDIS_TYPE,
+            count_hint: keys.count_hint,
+            ..ScanChecks::default()
+        };
         let job = ScanJob {
             config: self.config.clone(),
             fetcher: Arc::new(fetcher),
@@ -618,6 +639,7 @@ impl<K: Plan> ScanBuilder<K> {
             parallelism: options.parallelism,
             limit: options.limit,
             deadline: options.deadline,
+            checks,
         };
         Ok((job, schema))
     }

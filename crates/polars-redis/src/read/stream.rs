@@ -18,6 +18,7 @@ use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::read::warnings::{FieldCheck, FieldNames};
 use crate::types::Field;
 use crate::types::{EpochUnit, FieldType, TextForm, TimeUnit};
 
@@ -177,6 +178,15 @@ impl Plan for StreamKind {
             .collect();
         fields.extend(self.schema.iter().cloned());
         Ok(fields)
+    }
+
+    fn field_check(&self) -> Option<FieldCheck> {
+        let names = self.schema.iter().map(|f| f.name.as_str());
+        Some(FieldCheck::by_name(
+            names,
+            "field",
+            FieldNames::StreamEntries,
+        ))
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<StreamSource>> {

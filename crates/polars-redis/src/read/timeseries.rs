@@ -18,6 +18,7 @@ use crate::read::keys::KeySelection;
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
 use crate::read::pushdown::ValueRange;
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
+use crate::read::warnings::{FieldCheck, FieldNames};
 use crate::types::Field;
 use crate::types::{EpochUnit, FieldType, TextForm, TimeUnit};
 
@@ -286,6 +287,15 @@ impl Plan for TimeSeriesKind {
         ];
         fields.extend(self.labels.iter().map(|l| Field::new(l, FieldType::Utf8)));
         Ok(fields)
+    }
+
+    fn field_check(&self) -> Option<FieldCheck> {
+        let labels = self.labels.iter().map(String::as_str);
+        Some(FieldCheck::by_name(
+            labels,
+            "label",
+            FieldNames::TimeSeriesLabels,
+        ))
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<TimeSeriesSource>> {
