@@ -361,6 +361,53 @@ def test_search_reads_declared_forms(stack_url: str, stack_client: Any) -> None:
     assert df["at"].to_list() == [datetime(2024, 1, 31, 10, 15)]
 
 
+def test_aggregations_read_declared_forms(stack_url: str, stack_client: Any) -> None:
+    seen = {"a": [1706696100000, 1706782500000], "b": [1706868900000]}
+    for city, stamps in seen.items():
+        for i, stamp in enumerate(stamps):
+            stack_client.hset(f"vis:{city}{i}", mapping={"city": city, "at": str(stamp)})
+    stack_client.execute_command(
+        "FT.CREATE", "vis_idx", "ON", "HASH", "PREFIX", "1", "vis:",
+        "SCHEMA", "city", "TAG", "at", "NUMERIC",
+    )  # fmt: skip
+    deadline = time_module.monotonic() + 30
+    while time_module.monotonic() < deadline:
+        info = stack_client.ft("vis_idx").info()
+        if int(info["indexing"]) == 0 and int(info["num_docs"]) == 3:
+            break
+        time_module.sleep(0.01)
+    lf = pr.aggregate_hashes(
+        stack_url,
+        "vis_idx",
+        group_by="city",
+        reduce={"last": ("max", "at")},
+        schema={"last": pl.Datetime("ms")},
+        formats={"last": "epoch_ms"},
+    )
+    got = lf.sort("city").collect()
+    expected = {
+        city: datetime.fromtimestamp(max(s) / 1000, timezone.utc) for city, s in seen.items()
+    }
+    assert got["last"].to_list() == [
+        expected["a"].replace(tzinfo=None),
+        expected["b"].replace(tzinfo=None),
+    ]
+    # Without the declared form the epoch count is not taken for a datetime.
+    with pytest.raises(ParseError, match="formats="):
+        pr.aggregate_hashes(
+            stack_url, "vis_idx", group_by="city", reduce={"last": ("max", "at")},
+            schema={"last": pl.Datetime("ms")},
+        ).collect()  # fmt: skip
+    with pytest.raises(InvalidInputError, match="`nope` is not a value column of this aggregation"):
+        pr.aggregate_hashes(
+            stack_url,
+            "vis_idx",
+            group_by="city",
+            reduce={"n": "count"},
+            formats={"nope": "epoch_s"},
+        )
+
+
 # --------------------------------------------------------------------------
 # inference
 # --------------------------------------------------------------------------

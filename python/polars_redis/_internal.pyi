@@ -90,6 +90,7 @@ def aggregation(
     sort_by: list[tuple[str, bool]],
     limit: int | None,
     dtypes: list[tuple[str, tuple[Any, ...]]],
+    formats: list[tuple[str, str]],
     timeout: float,
     on: str | None = None,
 ) -> SearchAggregation: ...

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._dtypes import SchemaLike, field_specs, format_pairs
 from polars_redis._options import SearchQueryOptions
 from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema
 from polars_redis._validate import checked
@@ -423,6 +423,7 @@ def aggregate_hashes(
     limit: int | None = None,
     params: Mapping[str, Any] | None = None,
     schema: SchemaLike | None = None,
+    formats: Mapping[str, str] | None = None,
     search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
 ) -> pl.LazyFrame:
     """Aggregate hashes inside Redis (``FT.AGGREGATE``) into typed columns.
@@ -454,6 +455,12 @@ def aggregate_hashes(
     schema
         Dtype overrides for output columns; a grouped attribute is Float64 when
         NUMERIC and String otherwise.
+    formats
+        Output column -> stored form of a Date, Datetime, Time or Duration
+        column declared in ``schema`` when its values are not ISO-8601: a
+        strftime format or ``"epoch_s"``, ``"epoch_ms"``, ``"epoch_us"``,
+        ``"epoch_ns"`` (e.g. ``{"last_seen": "epoch_ms"}`` over a ``max``
+        reducer of epoch milliseconds), as for :func:`scan_hashes`.
     search_timeout
         ``TIMEOUT`` in seconds; running out raises instead of returning a partial result.
 
@@ -495,6 +502,7 @@ class AggregateOptions(SearchQueryOptions, total=False):
     apply: Mapping[str, str | tuple[str, Any]] | None
     limit: int | None
     schema: SchemaLike | None
+    formats: Mapping[str, str] | None
 
 
 @checked
@@ -536,6 +544,7 @@ def _aggregate(
     limit: int | None,
     params: Mapping[str, Any] | None,
     schema: SchemaLike | None,
+    formats: Mapping[str, str] | None,
     search_timeout: float,
 ) -> pl.LazyFrame:
     groups = [group_by] if isinstance(group_by, str) else list(group_by)
@@ -558,6 +567,7 @@ def _aggregate(
         _sort_pairs(sort_by, descending),
         limit,
         field_specs(dtypes),
+        format_pairs(formats),
         search_timeout,
         on,
     )

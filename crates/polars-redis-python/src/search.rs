@@ -233,9 +233,10 @@ impl SearchAggregation {
 }
 
 /// An aggregation over `index`. `reduce` items are `(function, args, name)`,
-/// `apply` items `(expression, name)`, `dtypes` `(column, dtype spec)`.
+/// `apply` items `(expression, name)`, `dtypes` `(column, dtype spec)`,
+/// `formats` `(column, form spec)`.
 #[pyfunction]
-#[pyo3(signature = (url, index, query, group_by, reduce, apply, sort_by, limit, dtypes, timeout, on=None))]
+#[pyo3(signature = (url, index, query, group_by, reduce, apply, sort_by, limit, dtypes, formats, timeout, on=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn aggregation(
     url: &str,
@@ -247,6 +248,7 @@ pub(crate) fn aggregation(
     sort_by: Vec<(String, bool)>,
     limit: Option<i128>,
     dtypes: Vec<(String, Bound<'_, PyTuple>)>,
+    formats: Vec<(String, String)>,
     timeout: f64,
     on: Option<&str>,
 ) -> BindingResult<SearchAggregation> {
@@ -274,6 +276,7 @@ pub(crate) fn aggregation(
         .with_sort_by(sort_by)
         .with_limit(limit)
         .with_dtypes(dtypes)
+        .with_formats(dtypes::forms(&formats)?)
         .with_on(on)
         .with_timeout(seconds_to_duration("timeout", timeout)?);
     Ok(SearchAggregation { builder })

@@ -24,7 +24,7 @@ use crate::read::output::{RecordBatchIter, RecordBatchStream};
 use crate::read::paged::{PagedFetcher, PagedSource};
 use crate::read::pushdown::KeyFilter;
 use crate::read::warnings::{FieldCheck, ScanChecks};
-use crate::types::{Field, IndexOn, TextForm};
+use crate::types::{apply_forms, Field, IndexOn, TextForm};
 
 /// Default number of keys fetched per pipeline (and rows per batch for hashes).
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
@@ -195,28 +195,6 @@ impl ScanOptions {
     pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
         self.formats = formats;
         self
-    }
-
-    /// The value fields with their declared forms; an error naming a
-    /// column that is not a value column, or whose type the form does not fit.
-    pub(crate) fn apply_formats(&self, mut fields: Vec<Field>) -> Result<Vec<Field>> {
-        for (column, form) in &self.formats {
-            let Some(field) = fields.iter_mut().find(|f| &f.name == column) else {
-                let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-                return Err(Error::InvalidArgument(format!(
-                    "formats: `{column}` is not a value column of this scan (its value columns: {})",
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                )));
-            };
-            if field.form.is_some() {
-                return Err(Error::InvalidArgument(format!(
-                    "formats: column `{column}` is not read from stored text, so it has no stored form to declare"
-                )));
-            }
-            form.check(column, &field.field_type)?;
-            field.form = Some(form.clone());
-        }
-        Ok(fields)
     }
 
     /// How the key column holds keys: text (default; a key that is not
@@ -562,7 +540,7 @@ impl<K: Plan> ScanBuilder<K> {
     pub(crate) fn layout(&self) -> Result<Layout> {
         let options = &self.options;
         options.validate()?;
-        let fields = options.apply_formats(self.kind.fields()?)?;
+        let fields = apply_forms(self.kind.fields()?, &options.formats, "scan")?;
         let mut names = std::collections::HashSet::new();
         for field in &fields {
             if !names.insert(&field.name) {

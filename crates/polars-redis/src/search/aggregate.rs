@@ -26,9 +26,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::resp::Value;
 use crate::read::layout::{ExtraColumns, Layout};
 use crate::read::output::RecordBatchIter;
-use crate::types::Field;
-use crate::types::FieldType;
-use crate::types::IndexOn;
+use crate::types::{apply_forms, Field, FieldType, IndexOn, TextForm};
 
 /// One `REDUCE` step: `function(args...) AS name`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +66,7 @@ pub struct AggregateBuilder {
     sort_by: Vec<(String, bool)>,
     limit: Option<usize>,
     dtypes: Vec<(String, FieldType)>,
+    formats: Vec<(String, TextForm)>,
     timeout: Duration,
     page: usize,
     on: Option<IndexOn>,
@@ -95,6 +94,7 @@ impl AggregateBuilder {
             sort_by: Vec::new(),
             limit: None,
             dtypes: Vec::new(),
+            formats: Vec::new(),
             timeout: DEFAULT_SEARCH_TIMEOUT,
             page: 1000,
             on: None,
@@ -136,6 +136,14 @@ impl AggregateBuilder {
     /// Override the dtype of output columns.
     pub fn with_dtypes(mut self, dtypes: Vec<(String, FieldType)>) -> Self {
         self.dtypes = dtypes;
+        self
+    }
+
+    /// How temporal output columns hold their values when not in ISO-8601
+    /// (e.g. an epoch count a reducer returns): a column name and its
+    /// [`TextForm`], as for scans.
+    pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
+        self.formats = formats;
         self
     }
 
@@ -187,7 +195,7 @@ impl AggregateBuilder {
                 "an aggregation needs group_by, reduce or apply".into(),
             ));
         }
-        Ok(fields)
+        apply_forms(fields, &self.formats, "aggregation")
     }
 
     /// The steps before the sort: `LOAD`, `GROUPBY` / `REDUCE`, `APPLY`.

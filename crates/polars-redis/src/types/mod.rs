@@ -66,5 +66,5 @@ mod table;
 pub(crate) mod text_form;
 
 pub use index_on::IndexOn;
-pub(crate) use table::check_flat;
+pub(crate) use table::{apply_forms, check_flat};
 pub use table::{EpochUnit, Field, FieldType, Strftime, TextForm, TimeUnit, SIMPLE_TYPES};

@@ -437,6 +437,38 @@ impl Field {
     }
 }
 
+/// `fields` with their declared stored forms (`formats`: column name and
+/// form); an error naming a column that is not a value column of the `what`
+/// (`scan`, `aggregation`), is not read from stored text, or whose type the
+/// form does not fit.
+pub(crate) fn apply_forms(
+    mut fields: Vec<Field>,
+    formats: &[(String, TextForm)],
+    what: &str,
+) -> Result<Vec<Field>> {
+    for (column, form) in formats {
+        let Some(field) = fields.iter_mut().find(|f| &f.name == column) else {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(Error::InvalidArgument(format!(
+                "formats: `{column}` is not a value column of this {what} (its value columns: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        };
+        if field.form.is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "formats: column `{column}` is not read from stored text, so it has no stored form to declare"
+            )));
+        }
+        form.check(column, &field.field_type)?;
+        field.form = Some(form.clone());
+    }
+    Ok(fields)
+}
+
 /// Reject List and Struct fields for a type whose values are flat strings
 /// (`values`, e.g. `hash values`), naming the first such field.
 pub(crate) fn check_flat(fields: &[Field], values: &str) -> Result<()> {
