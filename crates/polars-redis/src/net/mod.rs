@@ -1,4 +1,5 @@
-//! The Redis client, with no Arrow in it: URLs and TLS ([`config`]), one
+//! The Redis client, with no Arrow in it: URLs and TLS options ([`config`]),
+//! the TLS handshake and telling TLS from plain servers (`tls`), one
 //! connection with in-place reply decoding, the cluster topology and key
 //! slots, the per-node connection sets reads and writes share ([`nodes`]), the
 //! RESP codec, the shared Tokio runtime and glob matching.
@@ -10,3 +11,4 @@ pub(crate) mod glob;
 pub(crate) mod nodes;
 pub(crate) mod resp;
 pub(crate) mod runtime;
+pub(crate) mod tls;
