@@ -525,10 +525,20 @@ def _write(
 
 def _exportable(df: pl.DataFrame) -> pl.DataFrame:
     """Check dtypes Arrow cannot carry; all-null (``pl.Null``) columns go as
-    null strings, which every write treats exactly like nulls."""
+    null strings, which every write treats exactly like nulls.
+
+    ``pl.Object`` is refused here, whatever the column's role: it reaches
+    Arrow as 8 bytes per cell (the address of the Python object) with
+    nothing to tell it from binary data, so the core cannot catch it."""
     wide = tuple(t for t in (getattr(pl, "Int128", None), getattr(pl, "UInt128", None)) if t)
     casts: dict[str, pl.DataType] = {}
     for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Object):
+            msg = (
+                f"column {name!r} is {dtype} (Python objects), which cannot be written to "
+                "Redis: cast it to String or another dtype, or drop it (nothing was written)"
+            )
+            raise InvalidInputError(msg)
         if wide and isinstance(dtype, wide):
             msg = f"column {name!r}: {dtype} cannot be written (no 128-bit Arrow integers); cast it"
             raise InvalidInputError(msg)
