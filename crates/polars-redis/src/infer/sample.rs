@@ -12,6 +12,7 @@ use crate::infer::report::{InferredField, InferredSchema};
 use crate::net::cluster::Topology;
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
+use crate::net::modules::Requirement;
 use crate::net::resp::ReplyReader;
 use crate::read::keys::{ScanCursor, SeenKeys};
 
@@ -46,6 +47,8 @@ pub(crate) trait SampleFolder: Default {
     const WHAT: &'static str;
     /// Command name, for messages.
     const COMMAND: &'static str;
+    /// The module this type lives in, checked before sampling.
+    const MODULE: Option<Requirement> = None;
 
     /// Queue the command that reads `key`.
     fn queue(out: &mut Vec<u8>, key: &[u8]);
@@ -68,6 +71,9 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
         ));
     }
     let mut conn = Connection::connect(config).await?;
+    if let Some(module) = F::MODULE {
+        conn.require(module).await?;
+    }
     let mut topology = Topology::discover(&mut conn, config).await?;
     topology.survey().await?;
     let mut conns = vec![conn];

@@ -105,7 +105,16 @@ impl ConnectionConfig {
         };
         let mut config = match scheme {
             "redis" | "rediss" => parse_tcp(url, rest, scheme == "rediss")?,
-            "unix" | "redis+unix" => Self::new(Endpoint::Unix(PathBuf::from(decode(rest)?))),
+            "unix" | "redis+unix" => {
+                // `unix://user:password@/path`: the userinfo ends at the last `@`.
+                let (userinfo, path) = match rest.rsplit_once('@') {
+                    Some((userinfo, path)) => (Some(userinfo), path),
+                    None => (None, rest),
+                };
+                let mut config = Self::new(Endpoint::Unix(PathBuf::from(decode(path)?)));
+                config.set_userinfo(userinfo)?;
+                config
+            }
             other if is_scheme(other) => {
                 return Err(invalid(url, &format!("unsupported scheme `{other}`")))
             }
@@ -177,6 +186,25 @@ impl ConnectionConfig {
         self
     }
 
+    /// The user and password of a URL's userinfo (`user:password`, `:password`,
+    /// or a lone `password` as in redis-cli), percent-decoded.
+    fn set_userinfo(&mut self, userinfo: Option<&str>) -> Result<()> {
+        let Some(userinfo) = userinfo else {
+            return Ok(());
+        };
+        match userinfo.split_once(':') {
+            Some((user, password)) => {
+                self.password = Some(Secret(decode(password)?));
+                if !user.is_empty() {
+                    self.username = Some(decode(user)?);
+                }
+            }
+            None if !userinfo.is_empty() => self.password = Some(Secret(decode(userinfo)?)),
+            None => {}
+        }
+        Ok(())
+    }
+
     /// The same settings for another server (a cluster node).
     pub(crate) fn with_endpoint(&self, endpoint: Endpoint) -> Self {
         ConnectionConfig {
@@ -215,23 +243,7 @@ fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
     if tls {
         config.tls = Some(TlsOptions::default());
     }
-    if let Some(userinfo) = userinfo {
-        let (user, password) = match userinfo.split_once(':') {
-            Some((user, password)) => (user, Some(password)),
-            None => (userinfo, None),
-        };
-        match password {
-            Some(password) => {
-                config.password = Some(Secret(decode(password)?));
-                if !user.is_empty() {
-                    config.username = Some(decode(user)?);
-                }
-            }
-            // `redis://secret@host`: a lone userinfo is the password, as in redis-cli.
-            None if !user.is_empty() => config.password = Some(Secret(decode(user)?)),
-            None => {}
-        }
-    }
+    config.set_userinfo(userinfo)?;
     if !path.is_empty() {
         config.db = parse_db(url, path)?;
     }

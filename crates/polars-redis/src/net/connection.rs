@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Key, Result};
 use crate::net::config::{ConnectionConfig, Endpoint};
+use crate::net::modules::{unknown_module_command, Requirement};
 use crate::net::resp::{Cmd, FrameScanner, Item, ReplyReader, Value};
 use crate::net::tls;
 
@@ -320,6 +321,24 @@ impl Connection {
         .await
     }
 
+    /// Check that the server has the module `requirement` names (one
+    /// `COMMAND INFO`; call it with no reply pending). A server that does
+    /// not allow the check is trusted: the module's commands then report
+    /// "unknown command" themselves (see [`server_error`]).
+    pub(crate) async fn require(&mut self, requirement: Requirement) -> Result<()> {
+        let module = requirement.module;
+        match self
+            .query(Cmd::new("COMMAND").arg("INFO").arg(module.probe_command()))
+            .await
+        {
+            Ok(Value::Array(items)) if matches!(items.as_slice(), [Value::Nil]) => {
+                Err(module.missing(&self.addr, requirement.needed_by))
+            }
+            Ok(_) | Err(Error::Server { .. }) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
     /// The error for a key that is not a `expected`, naming its actual type
     /// (asked with `TYPE`; call it with no reply pending).
     pub(crate) async fn wrong_type_error(&mut self, key: &[u8], expected: &'static str) -> Error {
@@ -363,6 +382,9 @@ pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) ->
             addr: String::new(),
             message,
         };
+    }
+    if let Some(err) = unknown_module_command(command, &message) {
+        return err;
     }
     if is_redirect(&message) {
         return Error::Redirected {

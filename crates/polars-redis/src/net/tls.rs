@@ -117,3 +117,17 @@ fn client_config(options: &TlsOptions) -> Result<rustls::ClientConfig> {
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_tls_records_from_resp() {
+        assert!(is_tls_record(b"\x15\x03\x03\x00\x02\x02\x46"));
+        assert!(is_tls_record(b"\x16\x03\x01\x00"));
+        for resp in [&b"+OK\r\n"[..], b"-ERR x\r\n", b"*1\r\n", b"\x15", b""] {
+            assert!(!is_tls_record(resp));
+        }
+    }
+}

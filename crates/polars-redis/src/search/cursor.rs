@@ -14,7 +14,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::{server_error, Connection};
 use crate::net::resp::{Cmd, Item, Value};
 
-use super::index::{is_unknown_index, no_search};
+use super::index::is_unknown_index;
 use super::query::{QueryText, DIALECT};
 
 /// One `FT.AGGREGATE` request.
@@ -152,7 +152,7 @@ fn page_error(err: Error, index: &str) -> Error {
                 after_ms: 0,
             }
         }
-        other => no_search(other),
+        other => other,
     }
 }
 
