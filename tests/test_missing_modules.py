@@ -19,7 +19,11 @@ TS_DF = pl.DataFrame({"_key": ["ts:1"], "_ts": [1000], "value": [1.5]})
 # (entry point, module named, call)
 NEEDS_MODULE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("read_json", "RedisJSON", lambda url: pr.read_json(url, "doc:*", {"n": pl.Int64})),
-    ("read_json", "RedisJSON", lambda url: pr.read_json(url, keys=["doc:1"], schema={"n": pl.Int64})),
+    (
+        "read_json",
+        "RedisJSON",
+        lambda url: pr.read_json(url, keys=["doc:1"], schema={"n": pl.Int64}),
+    ),
     ("scan_json", "RedisJSON", lambda url: pr.scan_json(url, "*", {"n": pl.Int64}).collect()),
     ("iter_json", "RedisJSON", lambda url: list(pr.iter_json(url, "*", {"n": pl.Int64}))),
     ("read_json", "RedisJSON", lambda url: pr.read_json(url, "doc:*")),

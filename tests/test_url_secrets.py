@@ -76,9 +76,7 @@ def _corpus() -> list[tuple[str, str]]:
 def _shown(exc: BaseException) -> str:
     """Everything an exception can show: str, repr, the formatted traceback
     (with the chain), and its arguments."""
-    return "\n".join(
-        [str(exc), repr(exc), *traceback.format_exception(exc), *map(str, exc.args)]
-    )
+    return "\n".join([str(exc), repr(exc), *traceback.format_exception(exc), *map(str, exc.args)])
 
 
 def _assert_hidden(text: str, pw: str) -> None:

@@ -143,9 +143,7 @@ def test_expired_ttl_rows_are_refused(
 
 def test_expired_rows_are_all_named(stack_url: str, stack_client: Any) -> None:
     past = NOW - timedelta(minutes=5)
-    frame = pl.DataFrame(
-        {"_key": [f"k{i}" for i in range(14)], "v": list(range(14))}
-    ).with_columns(
+    frame = pl.DataFrame({"_key": [f"k{i}" for i in range(14)], "v": list(range(14))}).with_columns(
         pl.Series("t", [past if i % 4 == 1 or i > 10 else None for i in range(14)])
     )
     with pytest.raises(pr.InvalidInputError) as info:

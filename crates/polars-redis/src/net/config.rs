@@ -115,9 +115,6 @@ impl ConnectionConfig {
                 config.set_userinfo(userinfo)?;
                 config
             }
-            other if is_scheme(other) => {
-                return Err(invalid(url, &format!("unsupported scheme `{other}`")))
-            }
             _ => return Err(invalid(url, SCHEME_EXPECTED)),
         };
         if let Endpoint::Unix(path) = &config.endpoint {
@@ -304,17 +301,21 @@ fn invalid(url: &str, reason: &str) -> Error {
 
 /// The URL as it may be shown: only what cannot be (part of) a password.
 ///
-/// Everything up to the last `@` is userinfo and shows as `***`; a port or a
-/// database that is not a number, and every query value but `db`'s, show as
-/// `***`; so does a host part that holds a `:` without a numeric port after
-/// it (`redis://user:secret` with the host forgotten). A URL without `://`
-/// shows only what follows its last `@`, or nothing unless it looks like
-/// `host:port`. Whatever the shape, no password shows.
+/// Everything up to the last `@` is userinfo and shows as `***`; so do an
+/// unknown scheme, a port or a database that is not a number (the password
+/// of `redis://user:secret` with the host forgotten is in the port's place),
+/// and every query value but `db`'s. A URL without `://` shows only what
+/// follows its last `@`, or nothing unless it looks like `host:port`.
+/// Whatever the shape, no password shows.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return redact_schemeless(url);
     };
-    let scheme = if is_scheme(scheme) { scheme } else { "***" };
+    // Only a known scheme shows: anything else may be a misplaced password.
+    let scheme = match scheme {
+        "redis" | "rediss" | "unix" | "redis+unix" => scheme,
+        _ => "***",
+    };
     // Everything up to the last `@` is userinfo, even a `/`, `?` or `@` of a password.
     let (userinfo, rest) = match rest.rsplit_once('@') {
         Some((_, after)) => ("***@", after),
@@ -343,13 +344,6 @@ pub fn redact_url(url: &str) -> String {
         out.push_str(&redact_query(query));
     }
     out
-}
-
-fn is_scheme(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// `host[:port]`, with a port that is not a number as `***`.
@@ -478,6 +472,7 @@ mod tests {
             "redis://h?hunter2",
             "redis://h?pasword=hunter2",
             "redis:/:hunter2@h://x",
+            "hunter2://h",
             "redis://[::1]:hunter2",
             "redis://[hunter2",
             "redis://:hunter2@h:0",

@@ -1,14 +1,13 @@
 //! The Redis modules some entry points need (RedisJSON, RedisTimeSeries,
 //! RediSearch). Each such entry point checks once per call, before it sends
-//! a command of the module, that the server has it
-//! ([`Connection::require`](crate::net::connection::Connection::require)),
+//! a command of the module, that the server has it (`Connection::require`),
 //! so a server without the module gives [`Error::Unsupported`] naming the
 //! module and the entry point, never an empty frame (a `SCAN ... TYPE` of a
 //! module's type finds nothing) or a raw "unknown command" reply.
 
 use crate::error::Error;
 
-/// A Redis module. `pub` only because [`WriteKind`](crate::write::WriteKind)
+/// A Redis module. `pub` only because the write side's `WriteKind`
 /// names a [`Requirement`]; the module is private.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Module {

@@ -121,11 +121,11 @@ fn expired_error(name: &str, groups: &Groups, mut expired: Vec<(usize, usize, Ex
         Expiry::Keep => unreachable!("a row without TTL never expires"),
     };
     Error::InvalidArgument(format!(
-        "TTL column `{name}`: {} would expire the key at once (row {row}, key {}: {value}); \
-         a TTL must be at least 1 second and an expiry time in the future, so drop those rows \
-         or give them a null TTL (nothing was written)",
-        name_rows(&rows),
+        "row {row}, key {}, TTL column `{name}`: {value} would delete the key at once (all \
+         such: {}); a TTL must be at least 1 second and an expiry time in the future, so drop \
+         those rows or give them a null TTL (nothing was written)",
         Key::from(groups.key(g)),
+        name_rows(&rows),
     ))
 }
 
