@@ -154,8 +154,9 @@ def test_expired_rows_are_all_named(stack_url: str, stack_client: Any) -> None:
 
 
 def test_future_ttls_are_written_and_exist(stack_url: str, stack_client: Any) -> None:
+    now = datetime.now(timezone.utc)
     frame = pl.DataFrame({"_key": ["a", "b", "c"], "v": [1, 2, 3]}).with_columns(
-        pl.Series("t", [NOW + timedelta(hours=1), None, NOW + timedelta(minutes=1)])
+        pl.Series("t", [now + timedelta(hours=1), None, now + timedelta(minutes=10)])
     )
     result = pr.write_hashes(frame, stack_url, ttl_column="t")
     assert result.written == 3 == stack_client.exists("a", "b", "c")

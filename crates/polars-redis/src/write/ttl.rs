@@ -114,7 +114,7 @@ fn expired_error(name: &str, groups: &Groups, mut expired: Vec<(usize, usize, Ex
             let mut text = Vec::new();
             push_datetime(&mut text, ms, ArrowTimeUnit::Millisecond, None);
             format!(
-                "expiry time {} UTC, in the past",
+                "expiry time {} UTC (in the past)",
                 String::from_utf8_lossy(&text)
             )
         }
