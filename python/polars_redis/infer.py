@@ -218,6 +218,8 @@ def infer_json_schema(
     ------
     SchemaInferenceError
         When no JSON document matches the pattern, or a document's root is not an object.
+    UnsupportedError
+        When the server has no RedisJSON module.
 
     Examples
     --------

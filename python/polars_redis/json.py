@@ -77,7 +77,9 @@ def scan_json(
     Keys come from ``SCAN ... MATCH pattern TYPE ReJSON-RL`` (so keys of other
     types are never fetched), or from an explicit ``keys`` list. Every key
     appears at most once; a key deleted before it is fetched produces no row.
-    Each key is read with its own pipelined ``JSON.GET``.
+    Each key is read with its own pipelined ``JSON.GET``. Needs the RedisJSON
+    module: a server without it raises :class:`UnsupportedError` (not an empty
+    frame).
 
     Parameters
     ----------

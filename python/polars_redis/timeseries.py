@@ -90,7 +90,9 @@ def scan_timeseries(
     ``keys`` list, or a label ``filter`` (``TS.QUERYINDEX``); with none of
     them, every series is read. Samples are read with ``TS.RANGE ... COUNT n``
     in pages of ``batch_size`` samples, so a long series is never read in one
-    reply. Rows come series by series, each in timestamp order.
+    reply. Rows come series by series, each in timestamp order. Needs the
+    RedisTimeSeries module: a server without it raises
+    :class:`UnsupportedError` (not an empty frame).
 
     Parameters
     ----------

@@ -49,7 +49,9 @@ TTL: ``ttl`` sets one TTL (seconds or a ``timedelta``) for every key;
 ``ttl_column`` takes it per row from an integer (seconds), ``Duration`` or
 ``Datetime`` (absolute expiry) column, null meaning no TTL. The expiry is
 applied in the same atomic unit as the value, so no key is ever left
-without it.
+without it. A TTL that would delete the key at once (zero or negative, or an
+expiry time in the past) is refused before anything is sent, naming the
+rows, so ``written`` always counts keys that exist afterwards.
 """
 
 from __future__ import annotations
@@ -221,7 +223,8 @@ def write_hashes(
         to whole seconds).
     ttl_column
         Take the TTL per row from this column instead: integer seconds, a
-        Duration, or a Datetime (absolute expiry); null means no TTL.
+        Duration, or a Datetime (absolute expiry); null means no TTL. Rows
+        whose TTL is not positive or whose expiry time has passed are refused.
     if_exists
         ``"replace"``, ``"append"``, ``"skip"`` or ``"fail"``; see the module
         documentation. For hashes ``"append"`` updates the given fields and
@@ -248,7 +251,15 @@ def write_hashes(
     ------
     InvalidInputError
         Before anything is sent: a missing column, a null or repeated key, a
-        row whose values are all null, a value that cannot be stored.
+        row whose values are all null, a value that cannot be stored, a
+        column of a dtype no write can store (``pl.Object``), a TTL that
+        would expire the key at once.
+    AuthenticationError
+        The server needs a password and none (or a wrong one) was given.
+    RedisConnectionError
+        The server cannot be reached, or the URL's scheme does not match its
+        TLS setting (``rediss://`` to a plain server or ``redis://`` to a
+        TLS-only one: the message says which to use).
     WriteError
         Keys failed (``WRONGTYPE``, ``OOM``, ``NOPERM``, ...), have an
         unknown outcome, or exist with ``if_exists="fail"``.
@@ -289,7 +300,8 @@ def write_json(
     JSON strings in the same text form as :func:`write_hashes` uses (exact);
     durations are integers; Struct and List values are nested objects and
     arrays; null is ``null``. A NaN or infinite float, or binary data that is
-    not UTF-8, is rejected (JSON cannot hold it). Needs the RedisJSON module.
+    not UTF-8, is rejected (JSON cannot hold it). Needs the RedisJSON module:
+    a server without it raises :class:`UnsupportedError` before anything is sent.
 
     Takes the same options as :func:`write_hashes`. ``if_exists="append"``
     merges each row into the stored document with ``JSON.MERGE`` (RFC 7396:
@@ -481,7 +493,8 @@ def write_timeseries(
     ``TS.CREATE`` using ``retention`` (milliseconds or a ``timedelta``) and
     ``labels``; ``"replace"`` recreates it. A timestamp repeated within one
     key is rejected. ``"append"`` adds samples to existing series (not
-    retried after a dropped connection). Needs the RedisTimeSeries module.
+    retried after a dropped connection). Needs the RedisTimeSeries module: a
+    server without it raises :class:`UnsupportedError` before anything is sent.
     Takes the same options as :func:`write_hashes`.
 
     Examples
@@ -542,10 +555,20 @@ def _write(
 
 def _exportable(df: pl.DataFrame) -> pl.DataFrame:
     """Check dtypes Arrow cannot carry; all-null (``pl.Null``) columns go as
-    null strings, which every write treats exactly like nulls."""
+    null strings, which every write treats exactly like nulls.
+
+    ``pl.Object`` is refused here, whatever the column's role: it reaches
+    Arrow as 8 bytes per cell (the address of the Python object) with
+    nothing to tell it from binary data, so the core cannot catch it."""
     wide = tuple(t for t in (getattr(pl, "Int128", None), getattr(pl, "UInt128", None)) if t)
     casts: dict[str, pl.DataType] = {}
     for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Object):
+            msg = (
+                f"column {name!r} is {dtype} (Python objects), which cannot be written to "
+                "Redis: cast it to String or another dtype, or drop it (nothing was written)"
+            )
+            raise InvalidInputError(msg)
         if wide and isinstance(dtype, wide):
             msg = f"column {name!r}: {dtype} cannot be written (no 128-bit Arrow integers); cast it"
             raise InvalidInputError(msg)

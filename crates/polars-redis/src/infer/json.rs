@@ -13,6 +13,7 @@ use crate::infer::report::{InferredField, InferredSchema};
 use crate::infer::sample::{infer_sampled, refused, InferOptions, SampleFolder};
 use crate::infer::vote::{choose, Kind};
 use crate::net::config::ConnectionConfig;
+use crate::net::modules::{Module, Requirement};
 use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::types::Field;
 use crate::types::FieldType;
@@ -212,6 +213,10 @@ impl SampleFolder for JsonFolder {
     const REDIS_TYPE: &'static str = "ReJSON-RL";
     const WHAT: &'static str = "JSON document";
     const COMMANDS: &'static [&'static str] = &["JSON.GET"];
+    const MODULE: Option<Requirement> = Some(Requirement::new(
+        Module::Json,
+        "infer_json_schema (which scan_json / read_json / iter_json run without a schema)",
+    ));
 
     fn queue(out: &mut Vec<u8>, key: &[u8]) {
         write_array(out, [&b"JSON.GET"[..], key, b"$"]);

@@ -12,6 +12,7 @@ use crate::infer::report::{InferredField, InferredSchema};
 use crate::net::cluster::Topology;
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::{server_error, Connection};
+use crate::net::modules::Requirement;
 use crate::net::resp::ReplyReader;
 use crate::read::keys::{ScanCursor, SeenKeys};
 use crate::read::scan::COUNT_HINT_LIMIT;
@@ -54,6 +55,8 @@ pub(crate) trait SampleFolder: Default {
     /// The names of the commands [`SampleFolder::queue`] queues per key,
     /// in order (one reply each).
     const COMMANDS: &'static [&'static str];
+    /// The module this type lives in, checked before sampling.
+    const MODULE: Option<Requirement> = None;
 
     /// Queue the commands that read `key`.
     fn queue(out: &mut Vec<u8>, key: &[u8]);
@@ -89,6 +92,9 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
     SAMPLE_SIZE_LIMIT.check(options.sample_size)?;
     COUNT_HINT_LIMIT.check(options.count_hint)?;
     let mut conn = Connection::connect(config).await?;
+    if let Some(module) = F::MODULE {
+        conn.require(module).await?;
+    }
     let mut topology = Topology::discover(&mut conn, config).await?;
     topology.survey().await?;
     let mut conns = vec![conn];

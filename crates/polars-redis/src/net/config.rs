@@ -98,15 +98,24 @@ impl ConnectionConfig {
     pub fn from_url(url: &str) -> Result<Self> {
         let (scheme, rest) = url
             .split_once("://")
-            .ok_or_else(|| invalid(url, "expected a scheme such as redis://"))?;
+            .ok_or_else(|| invalid(url, SCHEME_EXPECTED))?;
         let (rest, query) = match rest.split_once('?') {
             Some((rest, query)) => (rest, Some(query)),
             None => (rest, None),
         };
         let mut config = match scheme {
             "redis" | "rediss" => parse_tcp(url, rest, scheme == "rediss")?,
-            "unix" | "redis+unix" => Self::new(Endpoint::Unix(PathBuf::from(decode(rest)?))),
-            other => return Err(invalid(url, &format!("unsupported scheme `{other}`"))),
+            "unix" | "redis+unix" => {
+                // `unix://user:password@/path`: the userinfo ends at the last `@`.
+                let (userinfo, path) = match rest.rsplit_once('@') {
+                    Some((userinfo, path)) => (Some(userinfo), path),
+                    None => (None, rest),
+                };
+                let mut config = Self::new(Endpoint::Unix(PathBuf::from(decode(path)?)));
+                config.set_userinfo(userinfo)?;
+                config
+            }
+            _ => return Err(invalid(url, SCHEME_EXPECTED)),
         };
         if let Endpoint::Unix(path) = &config.endpoint {
             if path.as_os_str().is_empty() {
@@ -127,7 +136,10 @@ impl ConnectionConfig {
                         .ok_or_else(|| invalid(url, "ca_file needs a rediss:// URL"))?;
                     tls.ca_file = Some(PathBuf::from(value));
                 }
-                other => return Err(invalid(url, &format!("unknown option `{other}`"))),
+                other if pair.contains('=') => {
+                    return Err(invalid(url, &format!("unknown option `{other}`")))
+                }
+                _ => return Err(invalid(url, "a query part is not `name=value`")),
             }
         }
         Ok(config)
@@ -171,6 +183,25 @@ impl ConnectionConfig {
         self
     }
 
+    /// The user and password of a URL's userinfo (`user:password`, `:password`,
+    /// or a lone `password` as in redis-cli), percent-decoded.
+    fn set_userinfo(&mut self, userinfo: Option<&str>) -> Result<()> {
+        let Some(userinfo) = userinfo else {
+            return Ok(());
+        };
+        match userinfo.split_once(':') {
+            Some((user, password)) => {
+                self.password = Some(Secret(decode(password)?));
+                if !user.is_empty() {
+                    self.username = Some(decode(user)?);
+                }
+            }
+            None if !userinfo.is_empty() => self.password = Some(Secret(decode(userinfo)?)),
+            None => {}
+        }
+        Ok(())
+    }
+
     /// The same settings for another server (a cluster node).
     pub(crate) fn with_endpoint(&self, endpoint: Endpoint) -> Self {
         ConnectionConfig {
@@ -190,6 +221,10 @@ impl ConnectionConfig {
     }
 }
 
+/// The reason given for a URL without a known scheme.
+const SCHEME_EXPECTED: &str = "expected redis://[[user]:password@]host[:port][/db], rediss://... \
+     or unix:///path/redis.sock";
+
 fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
     // The userinfo ends at the last `@`, so a password may hold `/` or `@`.
     let (userinfo, after) = match rest.rsplit_once('@') {
@@ -205,23 +240,7 @@ fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
     if tls {
         config.tls = Some(TlsOptions::default());
     }
-    if let Some(userinfo) = userinfo {
-        let (user, password) = match userinfo.split_once(':') {
-            Some((user, password)) => (user, Some(password)),
-            None => (userinfo, None),
-        };
-        match password {
-            Some(password) => {
-                config.password = Some(Secret(decode(password)?));
-                if !user.is_empty() {
-                    config.username = Some(decode(user)?);
-                }
-            }
-            // `redis://secret@host`: a lone userinfo is the password, as in redis-cli.
-            None if !user.is_empty() => config.password = Some(Secret(decode(user)?)),
-            None => {}
-        }
-    }
+    config.set_userinfo(userinfo)?;
     if !path.is_empty() {
         config.db = parse_db(url, path)?;
     }
@@ -246,15 +265,26 @@ fn split_host_port(url: &str, hostport: &str) -> Result<(String, u16)> {
     let port = match port {
         Some(port) => port
             .parse::<u16>()
-            .map_err(|_| invalid(url, &format!("invalid port `{port}`")))?,
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or_else(|| {
+                invalid(
+                    url,
+                    &format!("invalid port `{}` (1 to 65535)", shown_if_number(port)),
+                )
+            })?,
         None => 6379,
     };
     Ok((host.to_string(), port))
 }
 
 fn parse_db(url: &str, text: &str) -> Result<u32> {
-    text.parse::<u32>()
-        .map_err(|_| invalid(url, &format!("invalid database index `{text}`")))
+    text.parse::<u32>().map_err(|_| {
+        invalid(
+            url,
+            &format!("invalid database index `{}`", shown_if_number(text)),
+        )
+    })
 }
 
 fn decode(text: &str) -> Result<String> {
@@ -269,26 +299,111 @@ fn invalid(url: &str, reason: &str) -> Error {
     Error::InvalidConfig(format!("{reason} in URL `{}`", redact_url(url)))
 }
 
-/// The URL with any userinfo and `password=` query value replaced by `***`.
+/// The URL as it may be shown: only what cannot be (part of) a password.
 ///
-/// Everything up to the last `@` counts as userinfo, so even a malformed
-/// URL with `/`, `?` or `@` in its password shows none of it.
+/// Everything up to the last `@` is userinfo and shows as `***`; so do an
+/// unknown scheme, a port or a database that is not a number (the password
+/// of `redis://user:secret` with the host forgotten is in the port's place),
+/// and every query value but `db`'s. A URL without `://` shows only what
+/// follows its last `@`, or nothing unless it looks like `host:port`.
+/// Whatever the shape, no password shows.
 pub fn redact_url(url: &str) -> String {
-    let mut out = match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rfind('@') {
-            Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_schemeless(url);
     };
-    if let Some(start) = out.find("password=") {
-        let value_start = start + "password=".len();
-        let value_end = out[value_start..]
-            .find('&')
-            .map_or(out.len(), |i| value_start + i);
-        out.replace_range(value_start..value_end, "***");
+    // Only a known scheme shows: anything else may be a misplaced password.
+    let scheme = match scheme {
+        "redis" | "rediss" | "unix" | "redis+unix" => scheme,
+        _ => "***",
+    };
+    // Everything up to the last `@` is userinfo, even a `/`, `?` or `@` of a password.
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((_, after)) => ("***@", after),
+        None => ("", rest),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let mut out = format!("{scheme}://{userinfo}");
+    if matches!(scheme, "unix" | "redis+unix") {
+        out.push_str(rest);
+    } else {
+        let (authority, path) = match rest.split_once('/') {
+            Some((authority, path)) => (authority, Some(path)),
+            None => (rest, None),
+        };
+        out.push_str(&redact_authority(authority));
+        if let Some(path) = path {
+            out.push('/');
+            out.push_str(shown_if_number(path));
+        }
+    }
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(&redact_query(query));
     }
     out
+}
+
+/// `host[:port]`, with a port that is not a number as `***`.
+fn redact_authority(authority: &str) -> String {
+    let (host, port) = if authority.starts_with('[') {
+        match authority.split_once(']') {
+            Some((host, after)) => (format!("{host}]"), after.strip_prefix(':')),
+            None => return "***".into(),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host.to_string(), Some(port)),
+            None => (authority.to_string(), None),
+        }
+    };
+    match port {
+        Some(port) => format!("{host}:{}", shown_if_number(port)),
+        None => host,
+    }
+}
+
+/// Every `name=value` with its value as `***`, except a numeric `db`.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some(("db", value)) => format!("db={}", shown_if_number(value)),
+            Some((name, _)) => format!("{name}=***"),
+            None if pair.is_empty() => String::new(),
+            None => "***".into(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn shown_if_number(text: &str) -> &str {
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        text
+    } else {
+        "***"
+    }
+}
+
+/// A URL without `://`: what follows its last `@`, else itself only when it
+/// is a bare `host:port` (the usual mistake), else nothing.
+fn redact_schemeless(url: &str) -> String {
+    if let Some((_, host)) = url.rsplit_once('@') {
+        return format!(
+            "***@{}",
+            redact_authority(host.split(['/', '?']).next().unwrap_or(""))
+        );
+    }
+    match url.split_once(':') {
+        Some((host, port))
+            if !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            url.to_string()
+        }
+        _ => "***".into(),
+    }
 }
 
 #[cfg(test)]
@@ -344,10 +459,48 @@ mod tests {
             "redis://:hunt/er2@127.0.0.1:99999",
             "redis://:hunt?er2@127.0.0.1:6380",
             "redis://alice:hunter2/x@h:99999",
+            // No `://`: the whole URL used to be shown.
+            "redis:/:hunter2@h",
+            "redis:hunter2@h",
+            "redis//:hunter2@h",
+            ":hunter2@h",
+            "hunter2",
+            // A password where the host, port, database or scheme should be.
+            "redis://alice:hunter2",
+            "redis://:hunter2",
+            "redis://h/hunter2",
+            "redis://h?hunter2",
+            "redis://h?pasword=hunter2",
+            "redis:/:hunter2@h://x",
+            "hunter2://h",
+            "redis://[::1]:hunter2",
+            "redis://[hunter2",
+            "redis://:hunter2@h:0",
         ] {
             let err = ConnectionConfig::from_url(url).unwrap_err();
             assert!(err.is_invalid_input(), "{url}: {err}");
-            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(!err.to_string().contains("hunter2"), "{url}: {err}");
+            assert!(!format!("{err:?}").contains("hunter2"), "{url}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn redacted_urls_keep_what_helps() {
+        for (url, shown) in [
+            ("redis://u:p@cache:6380/2", "redis://***@cache:6380/2"),
+            (
+                "rediss://[::1]:x?ca_file=/ca.pem&db=3",
+                "rediss://[::1]:***?ca_file=***&db=3",
+            ),
+            (
+                "unix://u:p@/tmp/r.sock?password=p",
+                "unix://***@/tmp/r.sock?password=***",
+            ),
+            ("localhost:6379", "localhost:6379"),
+            ("redis:p@h:1/0", "***@h:1"),
+            ("redis//:p", "***"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
         }
     }
 

@@ -2,17 +2,17 @@
 //! authenticate, select the database, then send pipelines and decode replies
 //! in place from the read buffer.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
-use tokio_rustls::rustls;
 
 use crate::error::{Error, Key, Result};
-use crate::net::config::{ConnectionConfig, Endpoint, TlsOptions};
+use crate::net::config::{ConnectionConfig, Endpoint};
+use crate::net::modules::{unknown_module_command, Requirement};
 use crate::net::resp::{Cmd, FrameScanner, Item, ReplyReader, Value};
+use crate::net::tls;
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
@@ -32,6 +32,10 @@ pub(crate) struct Connection {
     cluster: bool,
     /// Every command is sent after `ASKING` (reads of a slot being imported).
     asking: bool,
+    /// Plain TCP before its first reply: until then the connect timeout
+    /// also bounds each read, and a reset, a close or TLS bytes mean the
+    /// server expects TLS (`rediss://`).
+    first_reply_by: Option<Instant>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -47,16 +51,24 @@ impl Connection {
     pub(crate) async fn connect(config: &ConnectionConfig) -> Result<Self> {
         let addr = config.endpoint.to_string();
         let limit = config.connect_timeout;
-        match tokio::time::timeout(limit, Self::connect_inner(config, addr.clone())).await {
+        let by = Instant::now() + limit;
+        match tokio::time::timeout_at(by, Self::connect_inner(config, addr.clone(), by)).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout {
-                during: format!("connecting to {addr}"),
+                during: match config.tls {
+                    Some(_) => format!(
+                        "connecting to {addr} (no answer to the TLS handshake: {})",
+                        tls::NOT_TLS_HINT
+                    ),
+                    None => format!("connecting to {addr}"),
+                },
                 after_ms: limit.as_millis() as u64,
             }),
         }
     }
 
-    async fn connect_inner(config: &ConnectionConfig, addr: String) -> Result<Self> {
+    async fn connect_inner(config: &ConnectionConfig, addr: String, by: Instant) -> Result<Self> {
+        let mut first_reply_by = None;
         let stream: Box<dyn Stream> = match &config.endpoint {
             Endpoint::Tcp { host, port } => {
                 let tcp = tokio::net::TcpStream::connect((host.as_str(), *port))
@@ -64,8 +76,13 @@ impl Connection {
                     .map_err(|e| Error::io(&addr, e))?;
                 tcp.set_nodelay(true).map_err(|e| Error::io(&addr, e))?;
                 match &config.tls {
-                    Some(tls) => Box::new(tls_handshake(tcp, host, tls, &addr).await?),
-                    None => Box::new(tcp),
+                    Some(options) => {
+                        Box::new(tls::handshake(tcp, (host, *port), options, &addr).await?)
+                    }
+                    None => {
+                        first_reply_by = Some(by);
+                        Box::new(tcp)
+                    }
                 }
             }
             Endpoint::Unix(path) => Box::new(
@@ -84,6 +101,7 @@ impl Connection {
             deadline: None,
             cluster: false,
             asking: false,
+            first_reply_by,
         };
         if let Some(password) = &config.password {
             let mut auth = Cmd::new("AUTH");
@@ -94,7 +112,7 @@ impl Connection {
             conn.query(&auth).await.map_err(|err| match err {
                 Error::Server { message, .. } | Error::Auth { message, .. } => Error::Auth {
                     addr: conn.addr.clone(),
-                    message,
+                    message: auth_refused(config.username.as_deref(), &message),
                 },
                 other => other,
             })?;
@@ -197,10 +215,25 @@ impl Connection {
     /// Wait until the read buffer starts with a complete reply; its length.
     async fn next_frame(&mut self, waiting_for: &str) -> Result<usize> {
         loop {
+            if self.first_reply_by.is_some() && tls::is_tls_record(&self.read_buf) {
+                return Err(self.not_plain("answered with TLS bytes"));
+            }
             if let Some(len) = self.scanner.scan(&self.read_buf)? {
+                self.first_reply_by = None;
                 return Ok(len);
             }
             self.fill(waiting_for).await?;
+        }
+    }
+
+    /// The error for a plain connection to a server that expects TLS.
+    fn not_plain(&self, what_happened: &str) -> Error {
+        Error::Connection {
+            addr: self.addr.clone(),
+            message: format!(
+                "the server {what_happened} instead of a reply, so it expects a TLS handshake, \
+                 which did not happen: use a rediss:// URL"
+            ),
         }
     }
 
@@ -210,16 +243,35 @@ impl Connection {
         }
         let limit = self.time_left();
         let read = self.stream.read_buf(&mut self.read_buf);
+        let first = self.first_reply_by.is_some();
         let n = match limit {
             Some(limit) => tokio::time::timeout(limit, read)
                 .await
                 .map_err(|_| Error::Timeout {
-                    during: format!("waiting for the reply to {waiting_for} from {}", self.addr),
+                    during: match first {
+                        true => format!(
+                            "waiting for the first reply (to {waiting_for}) from {}: if the \
+                             server only accepts TLS, use a rediss:// URL",
+                            self.addr
+                        ),
+                        false => {
+                            format!("waiting for the reply to {waiting_for} from {}", self.addr)
+                        }
+                    },
                     after_ms: limit.as_millis() as u64,
                 })?,
             None => read.await,
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(err) if first && err.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Err(self.not_plain("reset the connection"))
+            }
+            Err(err) => return Err(Error::io(&self.addr, err)),
+        };
+        if n == 0 && first {
+            return Err(self.not_plain("closed the connection"));
         }
-        .map_err(|e| Error::io(&self.addr, e))?;
         if n == 0 {
             return Err(Error::Connection {
                 addr: self.addr.clone(),
@@ -229,14 +281,15 @@ impl Connection {
         Ok(())
     }
 
+    /// The time a read may take: the command timeout, the scan's deadline
+    /// and, before the first reply, the connect timeout.
     fn time_left(&self) -> Option<Duration> {
-        let until_deadline = self
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        match (self.command_timeout, until_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.deadline, self.first_reply_by]
+            .into_iter()
+            .flatten()
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .chain(self.command_timeout)
+            .min()
     }
 
     /// Send one command and return its reply; an error reply becomes an [`Error`].
@@ -268,6 +321,24 @@ impl Connection {
         .await
     }
 
+    /// Check that the server has the module `requirement` names (one
+    /// `COMMAND INFO`; call it with no reply pending). A server that does
+    /// not allow the check is trusted: the module's commands then report
+    /// "unknown command" themselves (see [`server_error`]).
+    pub(crate) async fn require(&mut self, requirement: Requirement) -> Result<()> {
+        let module = requirement.module;
+        match self
+            .query(Cmd::new("COMMAND").arg("INFO").arg(module.probe_command()))
+            .await
+        {
+            Ok(Value::Array(items)) if matches!(items.as_slice(), [Value::Nil]) => {
+                Err(module.missing(&self.addr, requirement.needed_by))
+            }
+            Ok(_) | Err(Error::Server { .. }) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
     /// The error for a key that is not a `expected`, naming its actual type
     /// (asked with `TYPE`; call it with no reply pending).
     pub(crate) async fn wrong_type_error(&mut self, key: &[u8], expected: &'static str) -> Error {
@@ -294,12 +365,26 @@ pub(crate) fn unexpected_reply(command: &str, key: &[u8]) -> Error {
 /// Turn an error reply into the matching [`Error`] variant.
 pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) -> Error {
     let message = String::from_utf8_lossy(message).into_owned();
-    if message.starts_with("NOAUTH") || message.starts_with("WRONGPASS") {
+    if message.starts_with("NOAUTH") {
         // The connection fills in its address on the way out.
+        return Error::Auth {
+            addr: String::new(),
+            message: format!(
+                "the server requires a password and none was given: put it in the URL, as \
+                 redis://:PASSWORD@host:port or redis://USER:PASSWORD@host:port for an ACL \
+                 user (server said: {message})"
+            ),
+        };
+    }
+    if message.starts_with("WRONGPASS") {
+        // Only `AUTH` gets it: `Connection::connect` words it.
         return Error::Auth {
             addr: String::new(),
             message,
         };
+    }
+    if let Some(err) = unknown_module_command(command, &message) {
+        return err;
     }
     if is_redirect(&message) {
         return Error::Redirected {
@@ -315,45 +400,22 @@ pub(crate) fn server_error(command: &str, key: Option<&[u8]>, message: &[u8]) ->
     }
 }
 
-async fn tls_handshake(
-    tcp: tokio::net::TcpStream,
-    host: &str,
-    tls: &TlsOptions,
-    addr: &str,
-) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let mut roots = rustls::RootCertStore::empty();
-    match &tls.ca_file {
-        Some(path) => {
-            use rustls_pki_types::pem::PemObject;
-            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path).map_err(|e| {
-                Error::InvalidConfig(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
-            for cert in certs {
-                let cert = cert.map_err(|e| {
-                    Error::InvalidConfig(format!("bad certificate in {}: {e}", path.display()))
-                })?;
-                roots.add(cert).map_err(|e| {
-                    Error::InvalidConfig(format!("bad certificate in {}: {e}", path.display()))
-                })?;
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+/// What the server said to `AUTH`, as advice naming the user (never the password).
+fn auth_refused(username: Option<&str>, message: &str) -> String {
+    let user = username.unwrap_or("default");
+    if message.starts_with("WRONGPASS") {
+        format!(
+            "the server rejected user `{user}` with that password (wrong password, unknown or \
+             disabled user): check the credentials in the URL (server said: {message})"
+        )
+    } else if message.contains("without any password configured") {
+        format!(
+            "a password was given but user `{user}` has none on the server: leave it out of \
+             the URL, or name the ACL user as redis://USER:PASSWORD@host (server said: {message})"
+        )
+    } else {
+        format!("AUTH as user `{user}` failed: {message}")
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::InvalidConfig(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls_pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| Error::InvalidConfig(format!("`{host}` is not a valid TLS server name")))?;
-    tokio_rustls::TlsConnector::from(Arc::new(client))
-        .connect(name, tcp)
-        .await
-        .map_err(|e| Error::Connection {
-            addr: addr.to_string(),
-            message: format!("TLS handshake failed: {e}"),
-        })
 }
 
 /// True for the error replies a cluster node gives for a key it does not

@@ -1,4 +1,6 @@
-//! The Redis client, with no Arrow in it: URLs and TLS ([`config`]), one
+//! The Redis client, with no Arrow in it: URLs and TLS options ([`config`]),
+//! the TLS handshake and telling TLS from plain servers (`tls`), the module
+//! checks (`modules`), one
 //! connection with in-place reply decoding, the cluster topology and key
 //! slots, the per-node connection sets reads and writes share ([`nodes`]), the
 //! RESP codec, the shared Tokio runtime and glob matching.
@@ -7,6 +9,8 @@ pub(crate) mod cluster;
 pub mod config;
 pub(crate) mod connection;
 pub(crate) mod glob;
+pub(crate) mod modules;
 pub(crate) mod nodes;
 pub(crate) mod resp;
 pub(crate) mod runtime;
+pub(crate) mod tls;

@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::net::cluster::{Migration, Route, Topology};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
+use crate::net::modules::Requirement;
 use crate::net::nodes::{Asking, Link, NodeConnections};
 use crate::net::resp::{Cmd, Value};
 use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
@@ -91,6 +92,8 @@ pub(crate) struct ScanJob<F> {
     pub(crate) deadline: Option<Duration>,
     /// What to look into once the scan has run to its end.
     pub(crate) checks: ScanChecks,
+    /// The module the type needs, checked on the first connection.
+    pub(crate) module: Option<Requirement>,
 }
 
 /// Batches ready for the consumer (kept small: this is the backpressure point).
@@ -151,6 +154,9 @@ impl<F: Fetcher> ScanJob<F> {
         let mut tasks = JoinSet::new();
         let mut first = Connection::connect(&self.config).await?;
         first.set_deadline(deadline);
+        if let Some(module) = self.module {
+            first.require(module).await?;
+        }
         let mut topology = Topology::discover(&mut first, &self.config).await?;
         topology.survey().await?;
         let topology = Arc::new(topology);

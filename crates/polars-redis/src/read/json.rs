@@ -26,6 +26,7 @@ pub(crate) mod value;
 
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
+use crate::net::modules::{Module, Requirement};
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::read::warnings::{DeclaredField, FieldCheck, FieldNames};
 use crate::types::{Field, IndexOn};
@@ -124,6 +125,10 @@ impl JsonKind {
 impl Plan for JsonKind {
     type Fetcher = JsonFetcher;
     const REDIS_TYPE: &'static str = REDIS_TYPE;
+    const MODULE: Option<Requirement> = Some(Requirement::new(
+        Module::Json,
+        "reading JSON (scan_json / read_json / iter_json)",
+    ));
 
     fn index_on(&self) -> Option<IndexOn> {
         Some(IndexOn::Json)

@@ -8,6 +8,7 @@
 //! `impl ScanBuilder<ItsKind>` block; its public builder name is an alias
 //! (`pub type HashScanBuilder = ScanBuilder<HashKind>`).
 
+use crate::net::modules::Requirement;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -356,6 +357,8 @@ pub(crate) trait Plan {
     type Fetcher: Fetcher;
     /// The `SCAN ... TYPE` name, e.g. `hash`.
     const REDIS_TYPE: &'static str;
+    /// The module this type lives in, checked before the scan starts.
+    const MODULE: Option<Requirement> = None;
 
     /// Every value column this scan can emit, before projection (an error
     /// for settings that do not fit together).
@@ -618,6 +621,7 @@ impl<K: Plan> ScanBuilder<K> {
             limit: options.limit,
             deadline: options.deadline,
             checks,
+            module: K::MODULE,
         };
         Ok((job, schema))
     }

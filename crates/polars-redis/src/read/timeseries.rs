@@ -13,6 +13,7 @@ use std::io::Write as _;
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::unexpected_reply;
+use crate::net::modules::{Module, Requirement};
 use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::keys::KeySelection;
 use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
@@ -273,6 +274,10 @@ impl TimeSeriesKind {
 impl Plan for TimeSeriesKind {
     type Fetcher = PagedFetcher<TimeSeriesSource>;
     const REDIS_TYPE: &'static str = "TSDB-TYPE";
+    const MODULE: Option<Requirement> = Some(Requirement::new(
+        Module::TimeSeries,
+        "reading time series (scan_timeseries / read_timeseries / iter_timeseries)",
+    ));
 
     fn fields(&self) -> Result<Vec<Field>> {
         self.validate()?;

@@ -59,7 +59,7 @@ pub fn drop_index(config: &ConnectionConfig, name: &str, delete_documents: bool)
             Err(Error::Server { message, .. }) if index::is_unknown_index(&message) => {
                 Err(Error::Search(format!("no index named `{name}`")))
             }
-            Err(err) => Err(index::no_search(err)),
+            Err(err) => Err(err),
         }
     })
 }
@@ -82,7 +82,7 @@ pub fn create_index(
             Error::Server { message, .. } if message.contains("already exists") => {
                 Error::Search(format!("an index named `{name}` already exists"))
             }
-            other => index::no_search(other),
+            other => other,
         })?;
         let Some(wait) = wait else {
             return index::info(&mut conn, name).await;

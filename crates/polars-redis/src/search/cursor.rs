@@ -29,7 +29,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::{server_error, Connection};
 use crate::net::resp::{Cmd, Item, Value};
 
-use super::index::{is_unknown_index, no_search};
+use super::index::is_unknown_index;
 use super::query::{QueryText, DIALECT};
 
 /// The largest `MAX` a sort asks for before it knows how many rows match:
@@ -299,7 +299,7 @@ fn page_error(err: Error, index: &str) -> Error {
                  raise it (FT.CONFIG SET MAXAGGREGATERESULTS n)"
             ))
         }
-        other => no_search(other),
+        other => other,
     }
 }
 

@@ -322,7 +322,7 @@ pub(crate) async fn check_target(conn: &mut Connection) -> Result<()> {
 
 /// The names of every index (`FT._LIST`).
 pub(crate) async fn list(conn: &mut Connection) -> Result<Vec<String>> {
-    let reply = conn.query(&Cmd::new("FT._LIST")).await.map_err(no_search)?;
+    let reply = conn.query(&Cmd::new("FT._LIST")).await?;
     Ok(texts(Some(&reply)))
 }
 
@@ -333,7 +333,7 @@ pub(crate) async fn info(conn: &mut Connection, name: &str) -> Result<IndexInfo>
         Err(Error::Server { message, .. }) if is_unknown_index(&message) => {
             Err(Error::Search(format!("no index named `{name}`")))
         }
-        Err(err) => Err(no_search(err)),
+        Err(err) => Err(err),
     }
 }
 
@@ -341,18 +341,6 @@ pub(crate) async fn info(conn: &mut Connection, name: &str) -> Result<IndexInfo>
 pub(crate) fn is_unknown_index(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     message.contains("unknown index") || message.contains("no such index")
-}
-
-/// An "unknown command" reply means the server has no search module.
-pub(crate) fn no_search(err: Error) -> Error {
-    match err {
-        Error::Server {
-            command, message, ..
-        } if message.to_ascii_lowercase().contains("unknown command") => Error::Search(format!(
-            "the server has no RediSearch module ({command}: {message})"
-        )),
-        other => other,
-    }
 }
 
 /// One attribute of a new index.

@@ -10,6 +10,7 @@ use super::frame::{Frame, FrameCells, Groups, KeySource};
 use super::options::{Ttl, WriteOptions};
 use super::ttl::{check_ttl_type, expiries};
 use crate::error::{Error, Result};
+use crate::net::modules::Requirement;
 
 /// A checked write, ready to send.
 pub(crate) struct Job {
@@ -22,6 +23,8 @@ pub(crate) struct Job {
     pub(super) idempotent: bool,
     pub(super) batch_size: usize,
     pub(super) parallelism: usize,
+    /// The module the type needs, checked on the first connection.
+    pub(super) module: Option<Requirement>,
 }
 
 impl Job {
@@ -77,6 +80,7 @@ impl Job {
             idempotent,
             batch_size: options.batch_size,
             parallelism: options.parallelism,
+            module: K::MODULE,
         };
         job.validate()?;
         Ok(job)

@@ -8,6 +8,7 @@ use super::commands::Commands;
 use super::conflict::{Expiry, IfExists};
 use super::frame::{Frame, FrameCells, RowRef};
 use crate::error::{Error, Key, Result};
+use crate::net::modules::Requirement;
 use crate::types::format::{is_numeric, CellResult};
 
 /// One Redis type's part of a [`WriteBuilder`](super::WriteBuilder): its own
@@ -19,6 +20,9 @@ pub trait WriteKind: Clone + Debug + Default + Send + Sync {
     const GROUPED: bool;
     /// Appending twice leaves the same value (safe to retry after a drop).
     const APPEND_IDEMPOTENT: bool;
+    /// The module this type lives in, checked before anything is sent.
+    #[doc(hidden)]
+    const MODULE: Option<Requirement> = None;
 
     /// The encoder for `frame`; `reserved` are the key and TTL columns,
     /// which are not values.

@@ -48,6 +48,9 @@ impl Job {
             return Ok(WriteResult::default());
         }
         let mut first = Connection::connect(&config).await?;
+        if let Some(module) = self.module {
+            first.require(module).await?;
+        }
         let topology = Topology::discover(&mut first, &config).await?;
         // A write sends `ASKING` itself, once per key (see `Worker`).
         let mut nodes = NodeConnections::new(&topology, Asking::ByCaller);

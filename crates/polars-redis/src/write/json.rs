@@ -8,6 +8,7 @@ use super::encode::{Encoder, GroupCtx, WriteKind};
 use super::fields::field_columns;
 use super::frame::Frame;
 use crate::error::Result;
+use crate::net::modules::{Module, Requirement};
 use crate::types::format::CellResult;
 
 /// Writes one JSON document per row (`JSON.SET key $ doc`, RedisJSON):
@@ -25,6 +26,7 @@ pub struct JsonWrite;
 impl WriteKind for JsonWrite {
     const GROUPED: bool = false;
     const APPEND_IDEMPOTENT: bool = true;
+    const MODULE: Option<Requirement> = Some(Requirement::new(Module::Json, "write_json"));
 
     fn encoder(&self, frame: &Frame, reserved: &[usize]) -> Result<Box<dyn Encoder>> {
         let fields = field_columns(frame, reserved, &[], "JSON attributes")?;

@@ -11,6 +11,7 @@ use super::conflict::IfExists;
 use super::encode::{require_numeric, value_column, Encoder, GroupCtx, WriteKind};
 use super::frame::Frame;
 use crate::error::{Error, Result};
+use crate::net::modules::{Module, Requirement};
 use crate::types::format::CellResult;
 
 /// Writes RedisTimeSeries samples with `TS.MADD`: rows are grouped by
@@ -71,6 +72,8 @@ impl TimeSeriesWriteBuilder {
 impl WriteKind for TimeSeriesWrite {
     const GROUPED: bool = true;
     const APPEND_IDEMPOTENT: bool = false;
+    const MODULE: Option<Requirement> =
+        Some(Requirement::new(Module::TimeSeries, "write_timeseries"));
 
     fn encoder(&self, frame: &Frame, reserved: &[usize]) -> Result<Box<dyn Encoder>> {
         let timestamp = value_column(frame, reserved, &self.timestamp_column, "timestamp")?;

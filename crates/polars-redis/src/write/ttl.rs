@@ -14,6 +14,7 @@ use super::frame::{name_rows, Frame, Groups};
 use super::numbers::{integer_values, timestamp_values};
 use super::options::Ttl;
 use crate::error::{Error, Key, Result};
+use crate::types::format::push_datetime;
 
 /// Reject a TTL column of a type that is no TTL.
 pub(crate) fn check_ttl_type(data_type: &DataType, name: &str) -> Result<()> {
@@ -48,7 +49,9 @@ pub(crate) fn expiries(
         .iter()
         .map(|b| row_expiries(b.column(column), name))
         .collect::<Result<_>>()?;
+    let now_ms = now_millis();
     let mut out = Vec::with_capacity(groups.len());
+    let mut expired: Vec<(usize, usize, Expiry)> = Vec::new();
     for g in 0..groups.len() {
         let mut expiry: Option<(Expiry, usize)> = None;
         for at in groups.rows(g) {
@@ -56,14 +59,9 @@ pub(crate) fn expiries(
                 continue;
             };
             let row = frame.global(*at);
-            if let Expiry::Seconds(s) | Expiry::AtMillis(s) = this {
-                if s <= 0 && matches!(this, Expiry::Seconds(_)) {
-                    return Err(Error::InvalidArgument(format!(
-                        "row {row}, key {}, TTL column `{name}`: {s} is not a positive number of \
-                         seconds (nothing was written)",
-                        Key::from(groups.key(g))
-                    )));
-                }
+            if !in_future(this, now_ms) {
+                expired.push((row, g, this));
+                continue;
             }
             match expiry {
                 Some((seen, first)) if seen != this => {
@@ -80,7 +78,57 @@ pub(crate) fn expiries(
         }
         out.push(expiry.map_or(Expiry::Keep, |(e, _)| e));
     }
+    if !expired.is_empty() {
+        return Err(expired_error(name, groups, expired));
+    }
     Ok(out)
+}
+
+/// Whether a key given this expiry still exists once written: a TTL of at
+/// least one second, or an expiry time after `now_ms`. Redis deletes a key
+/// whose TTL is not positive or whose expiry time has passed at once, so
+/// such a row would be reported written while nothing is stored.
+fn in_future(expiry: Expiry, now_ms: i64) -> bool {
+    match expiry {
+        Expiry::Keep => true,
+        Expiry::Seconds(seconds) => seconds > 0,
+        Expiry::AtMillis(ms) => ms > now_ms,
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The error for rows that would expire their key at once: `(row, group,
+/// expiry)` of each, in any order.
+fn expired_error(name: &str, groups: &Groups, mut expired: Vec<(usize, usize, Expiry)>) -> Error {
+    expired.sort_unstable_by_key(|(row, ..)| *row);
+    let rows: Vec<usize> = expired.iter().map(|(row, ..)| *row).collect();
+    let (row, g, first) = expired[0];
+    let value = match first {
+        Expiry::Seconds(seconds) => format!("a TTL of {seconds} s"),
+        Expiry::AtMillis(ms) => {
+            let mut text = Vec::new();
+            match push_datetime(&mut text, ms, ArrowTimeUnit::Millisecond, None) {
+                Ok(_) => format!(
+                    "expiry time {} UTC (in the past)",
+                    String::from_utf8_lossy(&text)
+                ),
+                Err(_) => format!("expiry time {ms} ms since the epoch (in the past)"),
+            }
+        }
+        Expiry::Keep => unreachable!("a row without TTL never expires"),
+    };
+    Error::InvalidArgument(format!(
+        "row {row}, key {}, TTL column `{name}`: {value} would delete the key at once (all \
+         such: {}); a TTL must be at least 1 second and an expiry time in the future, so drop \
+         those rows or give them a null TTL (nothing was written)",
+        Key::from(groups.key(g)),
+        name_rows(&rows),
+    ))
 }
 
 /// The expiry of each row of one TTL column chunk.
