@@ -9,7 +9,11 @@ TAG field, and times, best of several runs:
 * the same with a 2-field projection;
 * for the design choice of the search-driven fetch: ``FT.AGGREGATE`` loading
   the fields itself vs loading keys and fetching with pipelined ``HMGET``
-  (both through redis-py, so only their ratio means something).
+  (both through redis-py, so only their ratio means something);
+* a complete sorted search (``sort_by``, 1% of the rows): ``search_hashes``
+  beside the redis-py code that gets the same ordered rows (``SORTBY ... MAX``
+  with the exact count, a cursor, pipelined ``HGETALL``), and beside the same
+  search unsorted, with the server's CPU per run.
 
 Self-contained (``bench/_common.py`` did not exist when it was written).
 Build the extension in release mode first, then run::
@@ -161,6 +165,70 @@ def load_vs_fetch(url: str, repeat: int) -> dict[str, float]:
     return {"LOAD fields s": round(load_s, 4), "keys + HMGET s": round(fetch_s, 4)}
 
 
+SORTED_QUERY = "@n:[0 (1000]"  # 1% of the rows, in 1,000 distinct values of n
+
+
+def sorted_results(url: str, repeat: int) -> list[dict[str, Any]]:
+    """A sorted search, complete: ``search_hashes(sort_by=...)`` beside the
+    redis-py code that gets the same complete, ordered rows (``SORTBY ...
+    MAX`` with the exact count, a cursor, then pipelined ``HGETALL``), and
+    beside the same search unsorted. Server CPU from ``INFO cpu``."""
+    client = redis.Redis.from_url(url, protocol=3)
+    count = client.execute_command(
+        "FT.SEARCH", "bench", SORTED_QUERY, "LIMIT", "0", "0", "DIALECT", "2"
+    )[b"total_results"]
+
+    def redis_py_sorted() -> int:
+        reply, cursor = client.execute_command(
+            "FT.AGGREGATE", "bench", SORTED_QUERY, "LOAD", "2", "@__key", "@n",
+            "SORTBY", "2", "@n", "ASC", "MAX", str(count),
+            "WITHCURSOR", "COUNT", "1000", "TIMEOUT", "10000", "DIALECT", "2",
+        )  # fmt: skip
+        keys = [row[b"extra_attributes"][b"__key"] for row in reply[b"results"]]
+        while cursor:
+            reply, cursor = client.execute_command("FT.CURSOR", "READ", "bench", cursor)
+            keys += [row[b"extra_attributes"][b"__key"] for row in reply[b"results"]]
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key)
+        rows = pipe.execute()
+        pl.DataFrame([{k.decode(): v.decode() for k, v in row.items()} for row in rows])
+        return len(rows)
+
+    def ours(sort_by: str | None) -> Callable[[], int]:
+        return lambda: (
+            pr.search_hashes(url, "bench", SORTED_QUERY, SCHEMA, sort_by=sort_by).collect().height
+        )
+
+    cases = {
+        "redis-py: SORTBY MAX + cursor + HGETALL": redis_py_sorted,
+        "search_hashes(sort_by='n')": ours("n"),
+        "search_hashes (unsorted)": ours(None),
+    }
+    results = []
+    for name, run in cases.items():
+        before = server_cpu(client)
+        seconds, rows = best_of(repeat, run)
+        server = (server_cpu(client) - before) / repeat
+        assert rows == count, (name, rows, count)
+        results.append(
+            {
+                "sorted search (complete)": name,
+                "rows": rows,
+                "best s": round(seconds, 4),
+                "rows/s": round(rows / seconds),
+                "server CPU s/run": round(server, 4),
+            }
+        )
+        print(results[-1], flush=True)
+    return results
+
+
+def server_cpu(client: Any) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -186,6 +254,8 @@ def main() -> None:
         print()
         print(pl.DataFrame(results))
         print("search-driven fetch, 1% selection:", load_vs_fetch(url, args.repeat_index))
+        print()
+        print(pl.DataFrame(sorted_results(url, args.repeat_index)))
         print(f"load average after: {os.getloadavg()}")
     finally:
         if server is not None:

@@ -38,13 +38,17 @@ NEEDS_MODULE: list[tuple[str, str, Callable[[str], Any]]] = [
     ),
     ("iter_timeseries", "RedisTimeSeries", lambda url: list(pr.iter_timeseries(url, "ts:*"))),
     ("write_timeseries", "RedisTimeSeries", lambda url: pr.write_timeseries(TS_DF, url)),
-    ("FT.", "RediSearch", lambda url: pr.search_hashes(url, "idx", "*").collect()),
-    ("FT.", "RediSearch", lambda url: pr.search_json(url, "idx", "*").collect()),
-    ("FT.", "RediSearch", lambda url: pr.aggregate_hashes(url, "idx", "*", group_by="n")),
-    ("FT.", "RediSearch", lambda url: pr.index_info(url, "idx")),
-    ("FT.", "RediSearch", lambda url: pr.index_exists(url, "idx")),
-    ("FT.", "RediSearch", lambda url: pr.drop_index(url, "idx")),
-    ("FT.", "RediSearch", lambda url: pr.create_index(url, "idx", "h:", {"n": pl.Int64})),
+    ("search_hashes", "RediSearch", lambda url: pr.search_hashes(url, "idx", "*").collect()),
+    ("search_json", "RediSearch", lambda url: pr.search_json(url, "idx", "*").collect()),
+    (
+        "aggregate_hashes",
+        "RediSearch",
+        lambda url: pr.aggregate_hashes(url, "idx", "*", group_by="n"),
+    ),
+    ("index_info", "RediSearch", lambda url: pr.index_info(url, "idx")),
+    ("index_exists", "RediSearch", lambda url: pr.index_exists(url, "idx")),
+    ("drop_index", "RediSearch", lambda url: pr.drop_index(url, "idx")),
+    ("create_index", "RediSearch", lambda url: pr.create_index(url, "idx", "h:", {"n": pl.Int64})),
 ]
 
 

@@ -48,6 +48,21 @@ impl Module {
         }
     }
 
+    /// The entry points that send the module's commands, for messages
+    /// that cannot say which one is running.
+    fn users(self) -> &'static str {
+        match self {
+            Module::Json => "scan_json / read_json / iter_json, write_json, infer_json_schema",
+            Module::TimeSeries => {
+                "scan_timeseries / read_timeseries / iter_timeseries, write_timeseries"
+            }
+            Module::Search => {
+                "search_hashes, search_json, aggregate_hashes, aggregate_json, create_index, \
+                 drop_index, index_info, index_exists and a scan with a named index="
+            }
+        }
+    }
+
     /// The module a command belongs to, if any.
     fn of_command(command: &str) -> Option<Module> {
         let upper = command.to_ascii_uppercase();
@@ -94,8 +109,9 @@ pub(crate) fn unknown_module_command(command: &str, message: &str) -> Option<Err
     let lower = message.to_ascii_lowercase();
     lower.contains("unknown command").then(|| {
         Error::Unsupported(format!(
-            "`{command}` needs the {} module, which the server does not have ({message}): \
+            "`{command}` ({}) needs the {} module, which the server does not have ({message}): \
              use Redis 8 or Redis Stack, or load the module",
+            module.users(),
             module.name()
         ))
     })
@@ -112,6 +128,7 @@ mod tests {
         assert!(err.to_string().contains("RedisJSON"), "{err}");
         let err = unknown_module_command("ft.info", "ERR unknown command 'ft.info'").unwrap();
         assert!(err.to_string().contains("RediSearch"), "{err}");
+        assert!(err.to_string().contains("search_hashes"), "{err}");
         assert!(unknown_module_command("TS.ADD", "ERR TSDB: invalid timestamp").is_none());
         assert!(unknown_module_command("HGET", "ERR unknown command 'HGET'").is_none());
     }
