@@ -87,8 +87,10 @@ SCHEMA: dict[str, Any] = {
     "active": pl.Boolean,
     "verified": pl.Boolean,
     "created_at": pl.Datetime("us", "UTC"),  # ISO-8601, "2021-03-04T05:06:07Z"
-    "last_login": pl.Datetime("ms"),  # epoch milliseconds
+    "last_login": pl.Datetime("ms"),  # epoch milliseconds (see FORMATS)
 }
+# How last_login is stored: a bare integer is only read as a datetime when declared.
+FORMATS = {"last_login": "epoch_ms"}
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 PROJ2 = ["age", "score"]
@@ -271,7 +273,9 @@ def _check_iter(value: tuple[int, int], exp: Expected) -> None:
 def _proj(cols: list[str], fetch: str) -> Callable[[str, Expected], Callable[[], Any]]:
     def make(url: str, _exp: Expected) -> Callable[[], Any]:
         return lambda: (
-            polars_redis.scan_hashes(url, PATTERN, SCHEMA, fetch=fetch).select(cols).collect()
+            polars_redis.scan_hashes(url, PATTERN, SCHEMA, formats=FORMATS, fetch=fetch)
+            .select(cols)
+            .collect()
         )
 
     return make
@@ -310,7 +314,7 @@ def _iterate(url: str, _exp: Expected) -> Callable[[], tuple[int, int]]:
 
     def run() -> tuple[int, int]:
         rows = total = 0
-        for df in iter_hashes(url, PATTERN, SCHEMA, batch_size=1000):
+        for df in iter_hashes(url, PATTERN, SCHEMA, formats=FORMATS, batch_size=1000):
             rows += df.height
             total += df["visits"].sum()
         return rows, total
@@ -332,7 +336,7 @@ CASES: dict[str, Case] = {
             "b",
             "b) read_hashes, 10 cols (fetch=auto)",
             "a",
-            lambda url, _e: lambda: polars_redis.read_hashes(url, PATTERN, SCHEMA),
+            lambda url, _e: lambda: polars_redis.read_hashes(url, PATTERN, SCHEMA, formats=FORMATS),
             _check_full,
         ),
         Case(
@@ -369,7 +373,7 @@ CASES: dict[str, Case] = {
             "a",
             lambda url, _e: (
                 lambda: (
-                    polars_redis.scan_hashes(url, PATTERN, SCHEMA)
+                    polars_redis.scan_hashes(url, PATTERN, SCHEMA, formats=FORMATS)
                     .filter(pl.col("age") > 50)
                     .collect()
                 )
@@ -430,7 +434,7 @@ def verify_same_frame(url: str) -> None:
     """The baseline and read_hashes must produce the same frame."""
     from polars.testing import assert_frame_equal
 
-    ours = polars_redis.read_hashes(url, PATTERN, SCHEMA).sort("_key")
+    ours = polars_redis.read_hashes(url, PATTERN, SCHEMA, formats=FORMATS).sort("_key")
     theirs = redispy_hgetall(url).sort("_key")
     assert_frame_equal(ours, theirs)
 
