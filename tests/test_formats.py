@@ -211,6 +211,18 @@ def test_formats_on_columns_not_read_from_text_are_refused(stack_url: str) -> No
         pr.scan_timeseries(stack_url, "*", formats={"_ts": "epoch_ms"})
 
 
+def test_formats_on_columns_not_written_as_text_are_refused(
+    stack_url: str, stack_client: Any
+) -> None:
+    samples = pl.DataFrame({"_key": ["ts:1"], "_ts": [datetime(2024, 1, 1)], "value": [1.5]})
+    with pytest.raises(InvalidInputError, match=r"`_ts` is written as the samples' timestamps"):
+        pr.write_timeseries(samples, stack_url, formats={"_ts": "epoch_s"})
+    scores = pl.DataFrame({"_key": ["z"], "member": ["m"], "score": [1.0]})
+    with pytest.raises(InvalidInputError, match=r"`score` is Float64"):
+        pr.write_zsets(scores, stack_url, formats={"score": "epoch_s"})
+    assert stack_client.dbsize() == 0
+
+
 # --------------------------------------------------------------------------
 # formats=: round trips through every writer that stores text
 # --------------------------------------------------------------------------

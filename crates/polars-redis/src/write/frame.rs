@@ -80,6 +80,19 @@ impl Frame {
         Ok(())
     }
 
+    /// Refuse a declared form on `column`, which the write stores as
+    /// `written_as` rather than as text.
+    pub(crate) fn refuse_form(&self, column: usize, written_as: &str) -> Result<()> {
+        match self.forms[column] {
+            Some(_) => Err(Error::InvalidArgument(format!(
+                "formats: `{}` is written as {written_as}, not as text, so it has no stored \
+                 form to declare",
+                self.name(column)
+            ))),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn rows(&self) -> usize {
         self.rows
     }

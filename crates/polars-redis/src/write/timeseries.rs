@@ -79,6 +79,7 @@ impl WriteKind for TimeSeriesWrite {
         let timestamp = value_column(frame, reserved, &self.timestamp_column, "timestamp")?;
         let value = value_column(frame, reserved, &self.value_column, "value")?;
         require_numeric(frame, value, "value")?;
+        frame.refuse_form(timestamp, "the samples' timestamps (milliseconds)")?;
         let millis = timestamp_millis(frame, timestamp)?;
         let mut create = Vec::new();
         if let Some(ms) = self.retention_ms {
