@@ -217,6 +217,9 @@ def test_formats_on_columns_not_written_as_text_are_refused(
     samples = pl.DataFrame({"_key": ["ts:1"], "_ts": [datetime(2024, 1, 1)], "value": [1.5]})
     with pytest.raises(InvalidInputError, match=r"`_ts` is written as the samples' timestamps"):
         pr.write_timeseries(samples, stack_url, formats={"_ts": "epoch_s"})
+    expiring = pl.DataFrame({"_key": ["h"], "v": ["x"], "exp": [datetime(2999, 1, 1)]})
+    with pytest.raises(InvalidInputError, match=r"`exp` is written as the keys' expiry"):
+        pr.write_hashes(expiring, stack_url, ttl_column="exp", formats={"exp": "epoch_s"})
     scores = pl.DataFrame({"_key": ["z"], "member": ["m"], "score": [1.0]})
     with pytest.raises(InvalidInputError, match=r"`score` is Float64"):
         pr.write_zsets(scores, stack_url, formats={"score": "epoch_s"})

@@ -67,25 +67,12 @@ def field_specs(schema: SchemaLike) -> list[tuple[str, tuple[Any, ...]]]:
     return [(str(name), dtype_spec(str(name), dtype)) for name, dtype in schema.items()]
 
 
-def format_pairs(formats: Any) -> list[tuple[str, str]]:
+def format_pairs(formats: Mapping[str, str] | None) -> list[tuple[str, str]]:
     """The ``formats=`` mapping (column name to strftime format or epoch
-    unit) as the ``(column, spec)`` pairs the core reads; the core checks
-    each spec and column."""
-    if formats is None:
-        return []
-    if not isinstance(formats, Mapping):
-        msg = (
-            "formats must be a mapping of column name to a strftime format or "
-            f"'epoch_s'/'epoch_ms'/'epoch_us'/'epoch_ns', got {type(formats).__name__}"
-        )
-        raise InvalidInputError(msg)
-    pairs = []
-    for column, spec in formats.items():
-        if not isinstance(column, str) or not isinstance(spec, str):
-            msg = f"formats: {column!r}: {spec!r} must be a str column name and a str form"
-            raise InvalidInputError(msg)
-        pairs.append((column, spec))
-    return pairs
+    unit) as the ``(column, spec)`` pairs the core reads. Its shape was
+    checked by the public function's ``@checked``; the core checks each
+    spec and column."""
+    return list((formats or {}).items())
 
 
 def needs_cast(dtype: Any) -> bool:

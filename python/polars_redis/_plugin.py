@@ -19,7 +19,6 @@ from polars.io.plugins import register_io_source
 from polars_redis import _predicate
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
 from polars_redis._validate import checked
-from polars_redis.exceptions import InvalidInputError
 
 
 class _Batches(Protocol):
@@ -77,13 +76,9 @@ def scan_search(args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_bytes(value: str | bytes) -> bytes:
-    """Keys and patterns as bytes (str is UTF-8 encoded)."""
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    msg = f"keys and patterns must be str or bytes, got {type(value).__name__}"
-    raise InvalidInputError(msg)
+    """Keys and patterns as bytes (str is UTF-8 encoded); their type was
+    checked by the public function's ``@checked``."""
+    return value if isinstance(value, bytes) else value.encode()
 
 
 def bind(function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -47,6 +47,7 @@ impl Job {
             Ttl::Column(name) => {
                 let column = frame.column(name, "TTL")?;
                 check_ttl_type(frame.data_type(column), name)?;
+                frame.refuse_form(column, "the keys' expiry (the TTL column)")?;
                 reserved.push(column);
                 Some(column)
             }

@@ -14,7 +14,7 @@ use crate::types::format::{self, Cells};
 use crate::types::text_form::Temporal;
 use crate::types::TextForm;
 
-use super::options::{Ttl, WriteOptions};
+use super::options::WriteOptions;
 
 /// The rows to write, as the caller's batches (never copied). `pub` only
 /// because [`WriteKind`](super::WriteKind) names it; the module is private.
@@ -64,15 +64,11 @@ impl Frame {
     }
 
     /// Take the stored forms of `options.formats`, refusing a column that
-    /// is not in the frame, is not temporal, or is the TTL column.
+    /// is not in the frame or is not temporal (a column the write stores
+    /// otherwise than as text refuses its form with [`Frame::refuse_form`]).
     pub(crate) fn set_forms(&mut self, options: &WriteOptions) -> Result<()> {
         for (name, form) in &options.formats {
             let column = self.column(name, "formats")?;
-            if matches!(&options.ttl, Ttl::Column(ttl) if ttl == name) {
-                return Err(Error::InvalidArgument(format!(
-                    "formats: `{name}` is the TTL column, which is not stored as text"
-                )));
-            }
             let data_type = self.data_type(column);
             form.check_temporal(name, Temporal::of_arrow(data_type), &data_type.to_string())?;
             self.forms[column] = Some(form.clone());
