@@ -48,6 +48,8 @@ step "mypy" .venv/bin/mypy python/polars_redis
 export POLARS_REDIS_HARNESS="${CARGO_TARGET_DIR:-$PWD/target}/debug/redis-harness"
 step "build redis-harness" cargo build -p redis-test-support --bin redis-harness
 step "pytest" .venv/bin/python -m pytest tests -q
+# The docs site: broken links or a docstring that does not render fail the build.
+step "docs site" env NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir target/site
 
 echo
 if ((${#failed[@]})); then
