@@ -12,7 +12,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import dtype_spec, needs_cast
-from polars_redis._plugin import lazy_scan, output_schema, scan_args
+from polars_redis._plugin import lazy_scan, output_schema, scan_args, selection
 
 #: ``_internal.<type>_scanner(scan args, column name, dtype spec, *extra)``.
 MakeScanner = Callable[..., _internal.Scanner]
@@ -44,6 +44,4 @@ def scan(
     kind: str, scanner: tuple[_internal.Scanner, pl.Schema], args: Mapping[str, Any]
 ) -> pl.LazyFrame:
     """The LazyFrame of a scan of ``kind`` (``"strings"``, ``"sets"``, ...)."""
-    keys, pattern = args["keys"], args["pattern"]
-    detail = f"{kind} {'keys' if keys is not None else (pattern or '*')!r}"
-    return lazy_scan(scanner[0], scanner[1], detail)
+    return lazy_scan(scanner[0], scanner[1], f"{kind} {selection(args)}", args["url"])

@@ -20,6 +20,7 @@ INFER_SAMPLE_SIZE_LIMIT: tuple[int, int]
 WRITE_BATCH_SIZE_LIMIT: tuple[int, int]
 WRITE_PARALLELISM_LIMIT: tuple[int, int]
 
+def redact_url(url: str) -> str: ...
 def simple_dtype_names() -> list[str]:
     """The Polars names of the dtypes without parameters (the core's table)."""
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from polars_redis import _predicate
+from polars_redis import _internal, _predicate
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
 from polars_redis._validate import checked
 
@@ -103,8 +103,21 @@ def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     return df.cast(casts) if casts else df  # type: ignore[arg-type]
 
 
-def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:
-    """Wrap a scanner as a LazyFrame via ``register_io_source``."""
+def selection(args: Mapping[str, Any]) -> str:
+    """Which keys a scan reads, for ``explain()``: its pattern, or how many keys it lists."""
+    keys, pattern = args["keys"], args["pattern"]
+    return f"{len(keys)} listed keys" if keys is not None else repr(pattern or "*")
+
+
+def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str, url: str) -> pl.LazyFrame:
+    """Wrap a scanner as a LazyFrame via ``register_io_source``; ``lf.explain()``
+    shows ``detail`` and the server (without any secret).
+
+    The source is pure: within one query Polars may read it once for every
+    place it appears. Polars' in-memory engine does (``lf.join(lf, ...)
+    .collect(engine="in-memory")`` reads Redis once, and both sides see the
+    same rows); its streaming engine, in Polars 2.1, reads each occurrence.
+    """
 
     def source(
         with_columns: list[str] | None,
@@ -121,8 +134,9 @@ def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str) -> pl.LazyFrame:
         source,
         schema=schema,
         validate_schema=True,
+        is_pure=True,
         explain_name="polars_redis",
-        explain_detail=detail,
+        explain_detail=f"{detail} on {_internal.redact_url(url)}",
     )
 
 

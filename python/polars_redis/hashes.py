@@ -145,7 +145,7 @@ def scan_hashes(
     """
     args = locals()
     scanner, polars_schema = _hash_scanner(args)
-    return lazy_scan(scanner, polars_schema, explain_detail("hashes", args, args["schema"]))
+    return lazy_scan(scanner, polars_schema, explain_detail("hashes", args, args["schema"]), url)
 
 
 @checked

@@ -12,7 +12,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
-from polars_redis._plugin import to_bytes
+from polars_redis._plugin import selection, to_bytes
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 
@@ -345,8 +345,7 @@ def schema_for_scan(kind: str, args: dict[str, Any]) -> Mapping[str, Any]:
 
 def explain_detail(what: str, args: dict[str, Any], schema: Mapping[str, Any]) -> str:
     """The ``explain()`` line of a scan: what it reads, and where its schema came from."""
-    keys, pattern = args["keys"], args["pattern"]
-    detail = f"{what} {'keys' if keys is not None else (pattern or '*')!r}"
+    detail = f"{what} {selection(args)}"
     if isinstance(schema, InferredSchema):
         detail += f"; schema inferred from {schema.sample_count} keys"
     return detail

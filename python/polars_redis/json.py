@@ -204,7 +204,7 @@ def scan_json(
     """
     args = locals()
     scanner, polars_schema = _json_scanner(args)
-    return lazy_scan(scanner, polars_schema, explain_detail("json", args, args["schema"]))
+    return lazy_scan(scanner, polars_schema, explain_detail("json", args, args["schema"]), url)
 
 
 @checked

@@ -383,7 +383,7 @@ def _search(
         )
     else:
         scanner, polars_schema = json_scanner(bind(scan_json, url, None, schema, **options), search)
-    return lazy_scan(scanner, polars_schema, f"search {index!r}: {query!r}")
+    return lazy_scan(scanner, polars_schema, f"search {index!r}: {query!r}", url)
 
 
 Reduction = Union[str, Sequence[Any]]
@@ -571,7 +571,7 @@ def _aggregate(
         search_timeout,
         on,
     )
-    return lazy_scan(aggregation, output_schema(aggregation, dtypes), f"aggregate {index!r}")
+    return lazy_scan(aggregation, output_schema(aggregation, dtypes), f"aggregate {index!r}", url)
 
 
 @checked

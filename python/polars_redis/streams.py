@@ -185,7 +185,7 @@ def scan_streams(
     """
     args = locals()
     scanner, polars_schema = _stream_scanner(args)
-    return lazy_scan(scanner, polars_schema, explain_detail("streams", args, args["schema"]))
+    return lazy_scan(scanner, polars_schema, explain_detail("streams", args, args["schema"]), url)
 
 
 @checked

@@ -11,7 +11,14 @@ from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
-from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._plugin import (
+    bind,
+    iter_batches,
+    lazy_scan,
+    output_schema,
+    scan_args,
+    selection,
+)
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
@@ -192,10 +199,10 @@ def scan_timeseries(
     """
     scanner, polars_schema = _timeseries_scanner(locals())
     if filter is not None:
-        selection = f"filter {filter!r}"
+        what = f"filter {filter!r}"
     else:
-        selection = repr("keys" if keys is not None else (pattern or "*"))
-    return lazy_scan(scanner, polars_schema, f"timeseries {selection}")
+        what = selection({"keys": keys, "pattern": pattern})
+    return lazy_scan(scanner, polars_schema, f"timeseries {what}", url)
 
 
 @checked

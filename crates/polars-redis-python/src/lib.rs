@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod batches;
 mod defaults;
+mod describe;
 mod dtypes;
 mod errors;
 mod inference;
@@ -18,6 +19,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     defaults::register(m)?;
     m.add_function(wrap_pyfunction!(dtypes::simple_dtype_names, m)?)?;
+    m.add_function(wrap_pyfunction!(describe::redact_url, m)?)?;
     m.add_class::<batches::BatchIterator>()?;
     m.add_class::<scanners::Scanner>()?;
     m.add_function(wrap_pyfunction!(scanners::hash_scanner, m)?)?;
