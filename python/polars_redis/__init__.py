@@ -14,6 +14,7 @@ Examples
 """
 
 from polars_redis._internal import __version__
+from polars_redis._progress import Progress
 from polars_redis.exceptions import (
     ArgumentTypeError,
     AuthenticationError,
@@ -84,6 +85,7 @@ __all__ = [
     "KeyFailure",
     "ParseError",
     "PolarsRedisError",
+    "Progress",
     "ProtocolError",
     "Query",
     "RedisConnectionError",

@@ -44,4 +44,6 @@ def scan(
     kind: str, scanner: tuple[_internal.Scanner, pl.Schema], args: Mapping[str, Any]
 ) -> pl.LazyFrame:
     """The LazyFrame of a scan of ``kind`` (``"strings"``, ``"sets"``, ...)."""
-    return lazy_scan(scanner[0], scanner[1], f"{kind} {selection(args)}", args["url"])
+    return lazy_scan(
+        scanner[0], scanner[1], f"{kind} {selection(args)}", args["url"], args["progress"]
+    )

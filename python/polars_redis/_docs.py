@@ -71,6 +71,14 @@ connect_timeout, command_timeout
 deadline
     Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`."""
 
+PROGRESS_OPTION = """\
+progress
+    ``True`` draws a progress bar on stderr (tqdm when installed, else a
+    plain line); a callable receives a :class:`Progress` after every batch
+    and when the scan ends. Off by default."""
+
+SCAN_OPTIONS += "\n" + PROGRESS_OPTION
+
 SCAN_WARNS = """\
 Warns
 -----
@@ -94,6 +102,7 @@ count_hint
 
 _PIECES = {
     "{scan_options}": SCAN_OPTIONS,
+    "{progress_option}": PROGRESS_OPTION,
     "{scan_warns}": SCAN_WARNS,
     "{infer_options}": INFER_OPTIONS,
 }

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from polars_redis._dtypes import DType
+from polars_redis._progress import ProgressLike
 
 
 class ReadOptions(TypedDict, total=False):
@@ -35,6 +36,7 @@ class ReadOptions(TypedDict, total=False):
     connect_timeout: float | None
     command_timeout: float | None
     deadline: float | None
+    progress: ProgressLike
 
 
 class KeysOption(TypedDict, total=False):

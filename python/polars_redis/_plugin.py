@@ -18,6 +18,7 @@ from polars.io.plugins import register_io_source
 
 from polars_redis import _internal, _predicate
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
+from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import checked
 
 
@@ -109,7 +110,9 @@ def selection(args: Mapping[str, Any]) -> str:
     return f"{len(keys)} listed keys" if keys is not None else repr(pattern or "*")
 
 
-def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str, url: str) -> pl.LazyFrame:
+def lazy_scan(
+    scanner: Scanner, schema: pl.Schema, detail: str, url: str, progress: ProgressLike = False
+) -> pl.LazyFrame:
     """Wrap a scanner as a LazyFrame via ``register_io_source``; ``lf.explain()``
     shows ``detail`` and the server (without any secret).
 
@@ -117,6 +120,7 @@ def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str, url: str) -> pl.
     place it appears. Polars' in-memory engine does (``lf.join(lf, ...)
     .collect(engine="in-memory")`` reads Redis once, and both sides see the
     same rows); its streaming engine, in Polars 2.1, reads each occurrence.
+    ``progress`` reports the rows of every run of the source.
     """
 
     def source(
@@ -128,7 +132,7 @@ def lazy_scan(scanner: Scanner, schema: pl.Schema, detail: str, url: str) -> pl.
         if _explained is not None:
             _explained.append(_explain(scanner, detail, schema, with_columns, predicate, n_rows))
             return iter([])
-        return _read(scanner, schema, with_columns, predicate, n_rows)
+        return _read(scanner, schema, with_columns, predicate, n_rows, tracker(progress, detail))
 
     return register_io_source(
         source,
@@ -203,6 +207,7 @@ def _read(
     with_columns: list[str] | None,
     predicate: pl.Expr | None,
     n_rows: int | None,
+    progress: Tracker | None,
 ) -> Iterator[pl.DataFrame]:
     needed = _needed_columns(schema, with_columns, predicate)
     batches = scanner.batches(
@@ -215,6 +220,8 @@ def _read(
     try:
         for table in batches:
             df = _finish(pl.DataFrame(table), schema)
+            if progress is not None:
+                progress.add(df.height)
             if predicate is not None:
                 df = df.filter(predicate)
             if with_columns is not None:
@@ -233,6 +240,8 @@ def _read(
                 return
     finally:
         batches.close()
+        if progress is not None:
+            progress.finish()
 
 
 def _needed_columns(
@@ -249,12 +258,21 @@ def _needed_columns(
     return needed
 
 
-def iter_batches(scanner: Scanner, schema: pl.Schema) -> Iterator[pl.DataFrame]:
+def iter_batches(
+    scanner: Scanner, schema: pl.Schema, args: Mapping[str, Any]
+) -> Iterator[pl.DataFrame]:
     """Yield the scan's batches as DataFrames, reading ahead only a few
-    batches: memory stays bounded by the batch size, not the key count."""
+    batches: memory stays bounded by the batch size, not the key count.
+    ``args`` are the scan's arguments (for its ``progress`` option)."""
+    progress = tracker(args["progress"], selection(args))
     batches = scanner.batches()
     try:
         for table in batches:
-            yield _finish(pl.DataFrame(table), schema)
+            df = _finish(pl.DataFrame(table), schema)
+            if progress is not None:
+                progress.add(df.height)
+            yield df
     finally:
         batches.close()
+        if progress is not None:
+            progress.finish()

@@ -19,6 +19,7 @@ from polars_redis._plugin import (
     scan_args,
     scan_search,
 )
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 from polars_redis.infer import explain_detail, schema_for_scan
 
@@ -63,6 +64,7 @@ def scan_hashes(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
     infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     index: str | None = "auto",
     search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
@@ -145,7 +147,9 @@ def scan_hashes(
     """
     args = locals()
     scanner, polars_schema = _hash_scanner(args)
-    return lazy_scan(scanner, polars_schema, explain_detail("hashes", args, args["schema"]), url)
+    return lazy_scan(
+        scanner, polars_schema, explain_detail("hashes", args, args["schema"]), url, progress
+    )
 
 
 @checked
@@ -200,7 +204,8 @@ def iter_hashes(
     >>> total
     107
     """
-    return iter_batches(*_hash_scanner(bind(scan_hashes, url, pattern, schema, **options)))
+    args = bind(scan_hashes, url, pattern, schema, **options)
+    return iter_batches(*_hash_scanner(args), args)
 
 
 def _hash_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

@@ -19,6 +19,7 @@ from polars_redis._plugin import (
     scan_args,
     scan_search,
 )
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
@@ -68,6 +69,7 @@ def scan_json(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
     infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     index: str | None = "auto",
     search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
@@ -156,6 +158,7 @@ def scan_json(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    {progress_option}
     infer_sample_size
         Documents sampled when ``schema`` is None ({infer_sample_size_bounds};
         see :func:`infer_json_schema`).
@@ -204,7 +207,9 @@ def scan_json(
     """
     args = locals()
     scanner, polars_schema = _json_scanner(args)
-    return lazy_scan(scanner, polars_schema, explain_detail("json", args, args["schema"]), url)
+    return lazy_scan(
+        scanner, polars_schema, explain_detail("json", args, args["schema"]), url, progress
+    )
 
 
 @checked
@@ -259,7 +264,8 @@ def iter_json(
     >>> total
     107
     """
-    return iter_batches(*_json_scanner(bind(scan_json, url, pattern, schema, **options)))
+    args = bind(scan_json, url, pattern, schema, **options)
+    return iter_batches(*_json_scanner(args), args)
 
 
 def _json_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def scan_lists(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis lists into a LazyFrame, one row per element.
 
@@ -163,7 +165,8 @@ def iter_lists(
     >>> total
     15
     """
-    return iter_batches(*_list_scanner(bind(scan_lists, url, pattern, **options)))
+    args = bind(scan_lists, url, pattern, **options)
+    return iter_batches(*_list_scanner(args), args)
 
 
 def _list_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

@@ -378,12 +378,13 @@ def _search(
         "sort_by": _sort_pairs(sort_by, descending),
     }
     if on == "hash":
-        scanner, polars_schema = hash_scanner(
-            bind(scan_hashes, url, None, schema, **options), search
-        )
+        args = bind(scan_hashes, url, None, schema, **options)
+        scanner, polars_schema = hash_scanner(args, search)
     else:
-        scanner, polars_schema = json_scanner(bind(scan_json, url, None, schema, **options), search)
-    return lazy_scan(scanner, polars_schema, f"search {index!r}: {query!r}", url)
+        args = bind(scan_json, url, None, schema, **options)
+        scanner, polars_schema = json_scanner(args, search)
+    detail = f"search {index!r}: {query!r}"
+    return lazy_scan(scanner, polars_schema, detail, url, args["progress"])
 
 
 Reduction = Union[str, Sequence[Any]]

@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def scan_sets(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis sets into a LazyFrame, one row per member.
 
@@ -145,7 +147,8 @@ def iter_sets(
     >>> sum(batch.height for batch in redis.iter_sets(url, "tags:*", batch_size=2))
     5
     """
-    return iter_batches(*_set_scanner(bind(scan_sets, url, pattern, **options)))
+    args = bind(scan_sets, url, pattern, **options)
+    return iter_batches(*_set_scanner(args), args)
 
 
 def _set_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

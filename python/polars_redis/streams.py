@@ -12,6 +12,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._progress import ProgressLike
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
@@ -71,6 +72,7 @@ def scan_streams(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
     infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
 ) -> pl.LazyFrame:
     """Lazily read Redis streams into a LazyFrame, one row per entry.
@@ -145,6 +147,7 @@ def scan_streams(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    {progress_option}
     infer_sample_size
         Streams sampled when ``schema`` is None.
 
@@ -185,7 +188,9 @@ def scan_streams(
     """
     args = locals()
     scanner, polars_schema = _stream_scanner(args)
-    return lazy_scan(scanner, polars_schema, explain_detail("streams", args, args["schema"]), url)
+    return lazy_scan(
+        scanner, polars_schema, explain_detail("streams", args, args["schema"]), url, progress
+    )
 
 
 @checked
@@ -240,7 +245,8 @@ def iter_streams(
     >>> for batch in redis.iter_streams(url, "events:*", {"amount": pl.Float64}):
     ...     total += batch["amount"].sum()
     """
-    return iter_batches(*_stream_scanner(bind(scan_streams, url, pattern, schema, **options)))
+    args = bind(scan_streams, url, pattern, schema, **options)
+    return iter_batches(*_stream_scanner(args), args)
 
 
 def _stream_id(value: StreamIdLike, name: str) -> str:

@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def scan_strings(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis strings into a LazyFrame, one row per key.
 
@@ -148,7 +150,8 @@ def iter_strings(
     >>> total
     55
     """
-    return iter_batches(*_string_scanner(bind(scan_strings, url, pattern, **options)))
+    args = bind(scan_strings, url, pattern, **options)
+    return iter_batches(*_string_scanner(args), args)
 
 
 def _string_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

@@ -19,6 +19,7 @@ from polars_redis._plugin import (
     scan_args,
     selection,
 )
+from polars_redis._progress import ProgressLike
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
@@ -89,6 +90,7 @@ def scan_timeseries(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read RedisTimeSeries series into a LazyFrame, one row per sample.
 
@@ -165,6 +167,7 @@ def scan_timeseries(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    {progress_option}
 
     Returns
     -------
@@ -202,7 +205,7 @@ def scan_timeseries(
         what = f"filter {filter!r}"
     else:
         what = selection({"keys": keys, "pattern": pattern})
-    return lazy_scan(scanner, polars_schema, f"timeseries {what}", url)
+    return lazy_scan(scanner, polars_schema, f"timeseries {what}", url, progress)
 
 
 @checked
@@ -252,7 +255,8 @@ def iter_timeseries(
     >>> for batch in redis.iter_timeseries(url, "temp:*", batch_size=10_000):
     ...     samples += batch.height
     """
-    return iter_batches(*_timeseries_scanner(bind(scan_timeseries, url, pattern, **options)))
+    args = bind(scan_timeseries, url, pattern, **options)
+    return iter_batches(*_timeseries_scanner(args), args)
 
 
 def _bound(value: TimestampLike, name: str, open_end: str) -> int | None:

@@ -13,6 +13,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
 from polars_redis._plugin import bind, iter_batches
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def scan_zsets(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis sorted sets into a LazyFrame, one row per member.
 
@@ -159,7 +161,8 @@ def iter_zsets(
     >>> [batch.height for batch in redis.iter_zsets(url, "board:*", batch_size=2)]
     [2, 1]
     """
-    return iter_batches(*_zset_scanner(bind(scan_zsets, url, pattern, **options)))
+    args = bind(scan_zsets, url, pattern, **options)
+    return iter_batches(*_zset_scanner(args), args)
 
 
 def _zset_scanner(args: dict[str, Any]) -> tuple[_internal.Scanner, pl.Schema]:

@@ -1,0 +1,123 @@
+"""Progress of a running read or write: ``progress=True`` draws a bar on
+stderr (with tqdm when it is installed, else a plain line at most once a
+second); a callable receives a :class:`Progress` after every batch and once
+more when the call ends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a read or write has got.
+
+    Attributes
+    ----------
+    what
+        The call, e.g. ``"hashes 'user:*'"``.
+    rows
+        Rows read (before any client-side filter) or written so far.
+    total
+        The number of rows expected, when known in advance (listed keys of a
+        one-row-per-key type, the height of a frame being written), else None.
+    elapsed
+        Seconds since the call started.
+    finished
+        True on the last report, when the call has ended.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> df = redis.read_hashes(url, "user:*", {"age": pl.Int64}, progress=seen.append)
+    >>> seen[-1].finished, seen[-1].rows == df.height
+    (True, True)
+    """
+
+    what: str
+    rows: int
+    total: int | None
+    elapsed: float
+    finished: bool
+
+    @property
+    def rate(self) -> float:
+        """Rows per second so far."""
+        return self.rows / self.elapsed if self.elapsed > 0 else 0.0
+
+
+ProgressLike = Union[bool, Callable[[Progress], Any]]
+
+
+class Tracker:
+    """Counts the rows of one call and reports them to a callable."""
+
+    def __init__(self, what: str, report: Callable[[Progress], Any], total: int | None) -> None:
+        self._what = what
+        self._report = report
+        self._total = total
+        self._rows = 0
+        self._started = time.monotonic()
+        self._finished = False
+
+    def add(self, rows: int) -> None:
+        self._rows += rows
+        self._report(self._snapshot(finished=False))
+
+    def finish(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self._report(self._snapshot(finished=True))
+
+    def _snapshot(self, *, finished: bool) -> Progress:
+        elapsed = time.monotonic() - self._started
+        return Progress(self._what, self._rows, self._total, elapsed, finished)
+
+
+def tracker(progress: ProgressLike, what: str, total: int | None = None) -> Tracker | None:
+    """The tracker for a call's ``progress`` option (None when it is off)."""
+    if progress is False:
+        return None
+    report = progress if callable(progress) else _bar()
+    return Tracker(what, report, total)
+
+
+def _bar() -> Callable[[Progress], None]:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _PlainLine()
+    return _TqdmBar(tqdm)
+
+
+class _TqdmBar:
+    def __init__(self, tqdm: Any) -> None:
+        self._tqdm = tqdm
+        self._bar: Any = None
+
+    def __call__(self, p: Progress) -> None:
+        if self._bar is None:
+            self._bar = self._tqdm(total=p.total, desc=p.what, unit=" rows", unit_scale=True)
+        self._bar.update(p.rows - self._bar.n)
+        if p.finished:
+            self._bar.close()
+
+
+class _PlainLine:
+    """One line on stderr, rewritten at most once a second, and at the end."""
+
+    def __init__(self) -> None:
+        self._shown = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        if not p.finished and p.elapsed - self._shown < 1.0:
+            return
+        self._shown = p.elapsed
+        of = f" of {p.total:,}" if p.total is not None else ""
+        line = f"{p.what}: {p.rows:,}{of} rows, {p.rate:,.0f} rows/s, {p.elapsed:.1f} s"
+        sys.stderr.write(f"\r{line}" + ("\n" if p.finished else ""))
+        sys.stderr.flush()
