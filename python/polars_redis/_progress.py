@@ -82,11 +82,12 @@ def tracker(progress: ProgressLike, what: str, total: int | None = None) -> Trac
     """The tracker for a call's ``progress`` option (None when it is off)."""
     if progress is False:
         return None
-    report = progress if callable(progress) else _bar()
+    report = progress if callable(progress) else renderer()
     return Tracker(what, report, total)
 
 
-def _bar() -> Callable[[Progress], None]:
+def renderer() -> Callable[[Progress], None]:
+    """What ``progress=True`` draws with: a tqdm bar, or a plain line on stderr."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
