@@ -114,4 +114,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.fail(args.command, f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         return 130
-
