@@ -8,6 +8,7 @@ The ``batch_size`` hint is ignored in favour of the user's own.
 
 from __future__ import annotations
 
+import collections
 import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +21,14 @@ from polars_redis import _internal, _predicate
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
 from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import checked
+from polars_redis.exceptions import PolarsRedisError
+
+# Polars 1.x cannot label its plugin scans in explain() (2.x can).
+_EXPLAIN_LABELS = "explain_name" in inspect.signature(register_io_source).parameters
+
+# Polars 1.x turns an error raised by a source into a ComputeError holding its
+# text; the last few are kept here so that `collect` can raise them as they were.
+_source_errors: collections.deque[PolarsRedisError] = collections.deque(maxlen=16)
 
 
 class _Batches(Protocol):
@@ -132,15 +141,19 @@ def lazy_scan(
         if _explained is not None:
             _explained.append(_explain(scanner, detail, schema, with_columns, predicate, n_rows))
             return iter([])
-        return _read(scanner, schema, with_columns, predicate, n_rows, tracker(progress, detail))
+        reading = _read(scanner, schema, with_columns, predicate, n_rows, tracker(progress, detail))
+        return _remembering_errors(reading)
 
+    labels = {
+        "explain_name": "polars_redis",
+        "explain_detail": f"{detail} on {_internal.redact_url(url)}",
+    }
     return register_io_source(
         source,
         schema=schema,
         validate_schema=True,
         is_pure=True,
-        explain_name="polars_redis",
-        explain_detail=f"{detail} on {_internal.redact_url(url)}",
+        **(labels if _EXPLAIN_LABELS else {}),
     )
 
 
@@ -199,6 +212,27 @@ def _explain(
         )
         lines += ["  " + line for line in plan.splitlines()]
     return "\n".join(lines)
+
+
+def _remembering_errors(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    try:
+        yield from batches
+    except PolarsRedisError as exc:
+        _source_errors.append(exc)
+        raise
+
+
+def collect(lf: pl.LazyFrame) -> pl.DataFrame:
+    """``lf.collect()``, raising an error of a polars-redis source as itself
+    (Polars 1.x wraps it in a ``ComputeError`` holding its text)."""
+    try:
+        return lf.collect()
+    except pl.exceptions.ComputeError as exc:
+        text = str(exc)
+        for original in reversed(_source_errors):
+            if f"{type(original).__name__}: {original}" in text:
+                raise original from None
+        raise
 
 
 def _read(

@@ -13,6 +13,7 @@ from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
+    collect,
     iter_batches,
     lazy_scan,
     output_schema,
@@ -177,7 +178,7 @@ def read_hashes(
     │ user:1 ┆ 36  │
     └────────┴─────┘
     """
-    return scan_hashes(url, pattern, schema, **options).collect()
+    return collect(scan_hashes(url, pattern, schema, **options))
 
 
 @checked

@@ -13,6 +13,7 @@ from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
     bind,
+    collect,
     iter_batches,
     lazy_scan,
     output_schema,
@@ -237,7 +238,7 @@ def read_json(
     │ user:1 ┆ 36  │
     └────────┴─────┘
     """
-    return scan_json(url, pattern, schema, **options).collect()
+    return collect(scan_json(url, pattern, schema, **options))
 
 
 @checked

@@ -12,7 +12,7 @@ from polars_redis._collections import make_scanner, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
-from polars_redis._plugin import bind, iter_batches
+from polars_redis._plugin import bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
@@ -128,7 +128,7 @@ def read_sets(
     │ ids:x ┆ 3      │
     └───────┴────────┘
     """
-    return scan_sets(url, pattern, **options).collect()
+    return collect(scan_sets(url, pattern, **options))
 
 
 @checked

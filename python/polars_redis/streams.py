@@ -11,7 +11,7 @@ from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import ScanOptions
-from polars_redis._plugin import bind, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._plugin import bind, collect, iter_batches, lazy_scan, output_schema, scan_args
 from polars_redis._progress import ProgressLike
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
@@ -220,7 +220,7 @@ def read_streams(
     │ events:1 ┆ 1700000000000-0 ┆ 2023-11-14 22:13:20 ┆ alice │
     └──────────┴─────────────────┴─────────────────────┴───────┘
     """
-    return scan_streams(url, pattern, schema, **options).collect()
+    return collect(scan_streams(url, pattern, schema, **options))
 
 
 @checked

@@ -12,7 +12,7 @@ from polars_redis._collections import make_scanner, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
-from polars_redis._plugin import bind, iter_batches
+from polars_redis._plugin import bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
@@ -127,7 +127,7 @@ def read_strings(
     │ greeting ┆ b"hello" │
     └──────────┴──────────┘
     """
-    return scan_strings(url, pattern, **options).collect()
+    return collect(scan_strings(url, pattern, **options))
 
 
 @checked

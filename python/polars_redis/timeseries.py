@@ -13,6 +13,7 @@ from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import (
     bind,
+    collect,
     iter_batches,
     lazy_scan,
     output_schema,
@@ -232,7 +233,7 @@ def read_timeseries(
     │ temp:kitchen ┆ 1970-01-01 00:00:00.500 ┆ 22.0  │
     └──────────────┴─────────────────────────┴───────┘
     """
-    return scan_timeseries(url, pattern, **options).collect()
+    return collect(scan_timeseries(url, pattern, **options))
 
 
 @checked

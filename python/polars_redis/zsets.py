@@ -12,7 +12,7 @@ from polars_redis._collections import make_scanner, optional_column, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
-from polars_redis._plugin import bind, iter_batches
+from polars_redis._plugin import bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
@@ -141,7 +141,7 @@ def read_zsets(
     │ board:1 ┆ bob    ┆ inf   ┆ 2    │
     └─────────┴────────┴───────┴──────┘
     """
-    return scan_zsets(url, pattern, **options).collect()
+    return collect(scan_zsets(url, pattern, **options))
 
 
 @checked
