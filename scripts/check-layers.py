@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "write": {"error", "net", "types"},
     "infer": {"error", "net", "types", "read"},
     "search": {"error", "net", "types", "read"},
+    "keyspace": {"error", "net", "types", "read"},
+    "geo": {"error", "net", "types", "read", "keyspace"},
 }
 
 CRATE_PATH = re.compile(r"\bcrate::([a-z_]+(?:::[a-z_]+)*)")
