@@ -52,7 +52,7 @@ pub use error::{Error, Key, Result, SizeLimit};
 
 pub use geo::{
     decode_geohash, geo_add, geo_dist, geo_dist_matrix, geo_hash, geo_pos, geo_search,
-    GeoAddReport, GeoCenter, GeoReader, GeoSearch, GeoShape, GeoUnit, LATITUDE_RANGE,
+    GeoAddReport, GeoCenter, GeoReader, GeoScan, GeoSearch, GeoShape, GeoUnit, LATITUDE_RANGE,
     LONGITUDE_RANGE,
 };
 pub use infer::{

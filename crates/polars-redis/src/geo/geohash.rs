@@ -19,10 +19,11 @@ pub const LATITUDE_RANGE: (f64, f64) = (-85.051_128_78, 85.051_128_78);
 const STEP: u32 = 26;
 
 /// The `(longitude, latitude)` `GEOPOS` gives for a member with `score`;
-/// `None` when the score is not a geohash (`GEOADD` writes integers from 0
-/// to 2^52 - 1).
+/// `None` when the score is not a geohash (`GEOADD` writes whole numbers,
+/// below 2^52 except on the upper edges of the ranges, where a cell index
+/// reaches 2^26 and `GEOPOS` clamps the position).
 pub fn decode(score: f64) -> Option<(f64, f64)> {
-    let valid = score >= 0.0 && score < (1u64 << (2 * STEP)) as f64 && score.fract() == 0.0;
+    let valid = score >= 0.0 && score < u64::MAX as f64 && score.fract() == 0.0;
     if !valid {
         return None;
     }
@@ -85,11 +86,16 @@ mod tests {
         let last = ((1u64 << 52) - 1) as f64;
         let (lon, lat) = decode(last).unwrap();
         assert!(lon < 180.0 && lon > 179.9999 && lat < 85.0512 && lat > 85.05);
+        // GEOADD 180 85.05112878 stores index 2^26 on both axes (3 * 2^52).
+        assert_eq!(
+            decode(3.0 * 2f64.powi(52)),
+            Some(LONGITUDE_RANGE.1).zip(Some(LATITUDE_RANGE.1))
+        );
     }
 
     #[test]
     fn refuses_scores_that_are_not_geohashes() {
-        for score in [-1.0, 0.5, (1u64 << 52) as f64, f64::NAN, f64::INFINITY] {
+        for score in [-1.0, 0.5, 2f64.powi(64), f64::NAN, f64::INFINITY] {
             assert_eq!(decode(score), None, "{score}");
         }
     }

@@ -12,4 +12,4 @@ pub use commands::{
     GeoSearch, GeoShape, GeoUnit,
 };
 pub use geohash::{decode as decode_geohash, LATITUDE_RANGE, LONGITUDE_RANGE};
-pub use read::GeoReader;
+pub use read::{GeoReader, GeoScan};

@@ -18,14 +18,14 @@ use super::geohash::decode;
 /// The scan's score column, replaced by `longitude` and `latitude`.
 const SCORE: &str = "score";
 
-/// Record batches of `_key`, `member`, `longitude`, `latitude`, one row per
-/// member of each geo set, from a sorted-set scan.
-pub struct GeoReader {
-    scan: RecordBatchIter,
-    schema: SchemaRef,
+/// A read of geo sets: a sorted-set scan whose scores are decoded into
+/// `longitude` and `latitude`. Each [`GeoScan::read`] starts a fresh scan.
+#[derive(Clone, Debug)]
+pub struct GeoScan {
+    builder: ZsetScanBuilder,
 }
 
-impl GeoReader {
+impl GeoScan {
     /// Read the sorted sets `builder` scans as geo sets. The builder's own
     /// options apply (keys or pattern, key column, batch size, ...); its
     /// score column must keep the default name.
@@ -35,11 +35,31 @@ impl GeoReader {
                 "a geo read needs the score column named {SCORE:?}"
             )));
         }
-        let scan = builder.build()?;
+        Ok(GeoScan { builder })
+    }
+
+    /// The schema of every batch: the scan's, with `score` replaced by
+    /// `longitude` and `latitude`.
+    pub fn schema(&self) -> Result<SchemaRef> {
+        Ok(geo_schema(&*self.builder.output_schema()?))
+    }
+
+    /// Start reading.
+    pub fn read(&self) -> Result<GeoReader> {
+        let scan = self.builder.clone().build()?;
         let schema = geo_schema(&scan.schema());
         Ok(GeoReader { scan, schema })
     }
+}
 
+/// Record batches of `_key`, `member`, `longitude`, `latitude` (and the
+/// scan's other columns), one row per member of each geo set.
+pub struct GeoReader {
+    scan: RecordBatchIter,
+    schema: SchemaRef,
+}
+
+impl GeoReader {
     /// The schema of every batch.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
@@ -115,8 +135,8 @@ fn not_a_geohash(batch: &RecordBatch, row: usize, score: f64) -> Error {
         value: score.to_string(),
         dtype: "a geohash".into(),
         hint: Some(
-            "GEOADD stores integer scores from 0 to 2^52 - 1; this sorted set was not \
-             written by GEOADD"
+            "GEOADD stores whole, non-negative scores; this sorted set was not written \
+             by GEOADD"
                 .into(),
         ),
     }
