@@ -3,9 +3,10 @@
 
 The layers are the top-level modules of ``crates/polars-redis/src``::
 
-    read/ write/ infer/ search/  ->  types/  ->  net/  ->  error.rs
+    read/ write/ infer/ search/ keyspace/ geo/  ->  types/  ->  net/  ->  error.rs
 
-(``infer`` and ``search`` also build on ``read``). Every path a file names
+(``infer``, ``search``, ``keyspace`` and ``geo`` also build on ``read``;
+``geo`` on ``keyspace``). Every path a file names
 (``crate::a::b``, ``super::x``, ``use child::y``) is resolved to the module it
 points at; an edge to a layer the file's layer may not use is reported, and so
 is every cycle between modules (a ``mod.rs`` that re-exports a child whose
@@ -30,6 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "write": {"error", "net", "types"},
     "infer": {"error", "net", "types", "read"},
     "search": {"error", "net", "types", "read"},
+    "keyspace": {"error", "net", "types", "read"},
+    "geo": {"error", "net", "types", "read", "keyspace"},
 }
 
 CRATE_PATH = re.compile(r"\bcrate::([a-z_]+(?:::[a-z_]+)*)")

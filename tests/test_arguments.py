@@ -43,6 +43,22 @@ REQUIRED = {
     "prefix": "p:",
     "schema": SCHEMA,
     "text": "@a:{b}",
+    # key management and geo sets
+    "keys": ["a"],
+    "ttl": 60,
+    "key_column": "_key",
+    "ttl_column": "value",
+    "mapping": {"a": "b"},
+    "key": "geo",
+    "member": "m",
+    "members": ["m"],
+    "member1": "m",
+    "member2": "n",
+    "longitude": 1.0,
+    "latitude": 2.0,
+    "radius": 1.0,
+    "width": 1.0,
+    "height": 1.0,
 }
 
 
@@ -215,12 +231,26 @@ def test_messages_never_show_a_url_given_in_the_wrong_place() -> None:
 
 # ------------------------------------------------------------ keys as a string
 
-KEYED = sorted(name for name, function in PUBLIC.items() if "keys" in options_of(function))
+#: The functions taking a list of keys (``key_info`` takes a pattern as a string).
+KEYED = sorted(
+    name
+    for name, function in PUBLIC.items()
+    if "keys" in options_of(function) and name != "key_info"
+)
 
 
 def test_every_reader_takes_keys() -> None:
-    readers = {n for n in PUBLIC if n.split("_")[0] in ("scan", "read", "iter")}
-    assert set(KEYED) == readers
+    """Every reader of values (those with a ``batch_size``; ``scan_keys``
+    lists keys by pattern only)."""
+    readers = {
+        n
+        for n in PUBLIC
+        if n.split("_")[0] in ("scan", "read", "iter") and "batch_size" in options_of(PUBLIC[n])
+    }
+    assert readers <= set(KEYED)
+    assert readers | {"scan_keys"} == {
+        n for n in PUBLIC if n.split("_")[0] in ("scan", "read", "iter")
+    }
 
 
 @pytest.mark.parametrize("name", KEYED)
@@ -230,6 +260,9 @@ def test_keys_as_a_string_is_refused(name: str, keys: str | bytes) -> None:
     kwargs: dict[str, Any] = {"keys": keys}
     if "schema" in inspect.signature(function).parameters:
         kwargs["schema"] = SCHEMA
+    for option, value in zip(inspect.signature(function).parameters, required_args(function)):
+        if option not in ("url", "keys"):
+            kwargs[option] = value
     raises_type_error(
         lambda: function(URL, **kwargs), f"{name}(): keys must be a list of keys, not a string"
     )
@@ -268,7 +301,7 @@ def test_keys_as_a_string_never_reads_single_characters(redis_url: str, redis_cl
 
 # ------------------------------------------------------------------ size bounds
 
-SCANS = sorted(n for n in PUBLIC if n.startswith("scan_"))
+SCANS = sorted(n for n in PUBLIC if n.startswith("scan_") and "batch_size" in options_of(PUBLIC[n]))
 WRITES = sorted(n for n in PUBLIC if n.startswith("write_"))
 
 

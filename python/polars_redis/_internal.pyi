@@ -1,5 +1,6 @@
 """Type stubs for the native module built from crates/polars-redis-python."""
 
+from collections.abc import Iterator
 from typing import Any
 
 __version__: str
@@ -193,3 +194,89 @@ def write_timeseries(
     retention_ms: int | None = None,
     labels: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]: ...
+
+# key management (crates/polars-redis-python/src/keyspace.rs)
+Timeouts = tuple[float | None, float | None]
+
+def scan_keys_table(
+    url: str,
+    pattern: bytes,
+    key_type_filter: str | None,
+    include_ttl: bool,
+    include_memory: bool,
+    count: int | None,
+    key_dtype: str,
+    timeouts: Timeouts,
+) -> Any: ...
+def unlink_keys(
+    url: str,
+    keys: list[bytes] | None,
+    pattern: bytes | None,
+    dry_run: bool,
+    timeouts: Timeouts,
+) -> tuple[list[bytes], dict[str, Any]]: ...
+def expire_keys(
+    url: str, keys: list[bytes], ttls: list[int], timeouts: Timeouts
+) -> dict[str, Any]: ...
+def persist(url: str, keys: list[bytes], timeouts: Timeouts) -> dict[str, Any]: ...
+def key_ttls(url: str, keys: list[bytes], timeouts: Timeouts) -> list[int]: ...
+def keys_exist(url: str, keys: list[bytes], timeouts: Timeouts) -> list[bool]: ...
+def rename(
+    url: str, pairs: list[tuple[bytes, bytes]], if_exists: str, timeouts: Timeouts
+) -> dict[str, Any]: ...
+def key_info_table(
+    url: str,
+    keys: list[bytes] | None,
+    pattern: bytes | None,
+    key_dtype: str,
+    timeouts: Timeouts,
+) -> Any: ...
+
+# geo sets (crates/polars-redis-python/src/geo.rs)
+class GeoBatches:
+    def __iter__(self) -> Iterator[Any]: ...
+    def __next__(self) -> Any: ...
+    def read_all(self) -> Any: ...
+    def close(self) -> None: ...
+
+class GeoScanner:
+    def empty(self) -> Any: ...
+    def batches(
+        self,
+        projection: list[str] | None = None,
+        limit: int | None = None,
+        predicate: str | None = None,
+    ) -> GeoBatches: ...
+
+def geo_add_members(
+    url: str,
+    key: bytes,
+    members: list[bytes],
+    longitudes: list[float | None],
+    latitudes: list[float | None],
+) -> tuple[int, int]: ...
+def geo_search_table(
+    url: str,
+    key: bytes,
+    point: tuple[float, float] | None,
+    member: bytes | None,
+    radius: float | None,
+    box_size: tuple[float, float] | None,
+    unit: str,
+    count: int | None,
+    sort: str | None,
+    with_distance: bool,
+) -> Any: ...
+def geo_positions(
+    url: str, key: bytes, members: list[bytes]
+) -> list[tuple[float, float] | None]: ...
+def geo_hashes(url: str, key: bytes, members: list[bytes]) -> list[str | None]: ...
+def geo_distances(
+    url: str, key: bytes, pairs: list[tuple[bytes, bytes]], unit: str
+) -> list[float | None]: ...
+def geo_distance_matrix(
+    url: str, key: bytes, members: list[bytes], unit: str
+) -> list[list[float | None]]: ...
+def geo_scanner(
+    args: dict[str, Any], member_column: str, member_type: tuple[Any, ...]
+) -> GeoScanner: ...

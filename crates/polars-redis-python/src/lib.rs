@@ -9,7 +9,9 @@ mod defaults;
 mod describe;
 mod dtypes;
 mod errors;
+mod geo;
 mod inference;
+mod keyspace;
 mod scanners;
 mod search;
 mod writers;
@@ -47,6 +49,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_zsets, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_streams, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
+    keyspace::register(m)?;
+    geo::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -37,7 +37,9 @@
 #![warn(missing_docs)]
 
 pub mod error;
+mod geo;
 mod infer;
+mod keyspace;
 mod net;
 mod read;
 pub mod search;
@@ -48,10 +50,19 @@ pub use net::config;
 
 pub use error::{Error, Key, Result, SizeLimit};
 
+pub use geo::{
+    decode_geohash, geo_add, geo_dist, geo_dist_matrix, geo_hash, geo_pos, geo_search,
+    GeoAddReport, GeoCenter, GeoReader, GeoScan, GeoSearch, GeoShape, GeoUnit, LATITUDE_RANGE,
+    LONGITUDE_RANGE,
+};
 pub use infer::{
     infer_hash_schema, infer_hash_schema_async, infer_json_schema, infer_json_schema_async,
     infer_stream_schema, infer_stream_schema_async, InferOptions, InferredField, InferredSchema,
     SAMPLE_SIZE_LIMIT,
+};
+pub use keyspace::{
+    delete_keys, exists_keys, get_ttl, key_info, list_keys, persist_keys, rename_keys, scan_keys,
+    set_ttl, KeyReport, KeyScan, RenameMode, KEY_INFO_COLUMNS, LIST_COUNT_HINT,
 };
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};

@@ -141,8 +141,9 @@ impl SeenKeys {
 #[derive(Clone, Debug)]
 pub(crate) struct KeyProducer {
     pub(crate) selection: KeySelection,
-    /// Redis type name for `SCAN ... TYPE`, e.g. `hash`.
-    pub(crate) redis_type: &'static str,
+    /// Redis type name for `SCAN ... TYPE`, e.g. `hash`; `None` lists keys
+    /// of every type.
+    pub(crate) redis_type: Option<&'static str>,
     pub(crate) batch_size: usize,
     pub(crate) count_hint: usize,
     /// Lists the keys instead of `SCAN` (pattern selections only).
@@ -261,7 +262,7 @@ impl KeyProducer {
         let mut batcher = Batcher::new(self.batch_size, node);
         let mut cursor = ScanCursor::start();
         while let Some(keys) = cursor
-            .next_page(&mut conn, pattern, self.count_hint, Some(self.redis_type))
+            .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
             .await?
         {
             for key in keys {

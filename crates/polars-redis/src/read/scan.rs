@@ -309,7 +309,7 @@ impl ScanOptions {
         };
         let producer = KeyProducer {
             selection,
-            redis_type,
+            redis_type: Some(redis_type),
             batch_size,
             count_hint: self.count_hint.unwrap_or(batch_size.max(100)),
             pattern_source,
