@@ -24,7 +24,6 @@
 //! while the cost of a script call is paid once per batch, not per key.
 
 use super::commands::{Command, Commands};
-use super::script::ScriptUnit;
 use crate::error::Result;
 use crate::net::cluster::Redirect;
 use crate::net::resp::{write_array, Item, ReplyReader};
@@ -81,13 +80,20 @@ pub(crate) enum Expiry {
 /// How one key's commands go over the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Strategy {
+    /// Sent on their own ([`encode`]).
+    Direct(Direct),
+    /// In a call of the write script ([`super::script`]); `guard`: write
+    /// nothing if the key exists.
+    Script { guard: bool },
+}
+
+/// How one key's commands are sent on their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direct {
     /// The commands as they are (one command, atomic by itself).
     Native,
     /// `MULTI` [`DEL`] ... `EXEC`.
     Multi { delete_first: bool },
-    /// In a call of the write script ([`super::script`]); `guard`: write
-    /// nothing if the key exists.
-    Script { guard: bool },
 }
 
 impl Strategy {
@@ -99,14 +105,14 @@ impl Strategy {
         single_set: bool,
     ) -> Self {
         if single_set && cmds.commands().len() == 1 {
-            return Strategy::Native;
+            return Strategy::Direct(Direct::Native);
         }
         match mode {
-            IfExists::Replace => Strategy::Multi { delete_first: true },
+            IfExists::Replace => Strategy::Direct(Direct::Multi { delete_first: true }),
             IfExists::Append
                 if expiry == Expiry::Keep && cmds.commands().len() == 1 && cmds.unconditional() =>
             {
-                Strategy::Native
+                Strategy::Direct(Direct::Native)
             }
             IfExists::Append => Strategy::Script { guard: false },
             IfExists::Fail | IfExists::Skip => Strategy::Script { guard: true },
@@ -161,26 +167,24 @@ impl Expiry {
     }
 }
 
-/// Encode one key's commands into `out` and say how to read the replies;
-/// `None` when the key joined `unit` (the write script), whose call is
-/// written later for all its keys.
+/// Encode one key's commands sent on their own into `out`, and say how to
+/// read the replies.
 pub(crate) fn encode(
     out: &mut Vec<u8>,
-    unit: &mut ScriptUnit,
-    strategy: Strategy,
+    direct: Direct,
     key: &[u8],
     cmds: &Commands,
     expiry: Expiry,
-) -> Option<ReplyShape> {
+) -> ReplyShape {
     let mut number = itoa::Buffer::new();
-    Some(match strategy {
-        Strategy::Native => {
+    match direct {
+        Direct::Native => {
             for cmd in cmds.commands() {
                 write_command(out, key, cmd, cmds);
             }
             ReplyShape::Native(cmds.commands().len())
         }
-        Strategy::Multi { delete_first } => {
+        Direct::Multi { delete_first } => {
             write_array(out, [&b"MULTI"[..]]);
             let mut queued = 0;
             if delete_first {
@@ -198,11 +202,7 @@ pub(crate) fn encode(
             write_array(out, [&b"EXEC"[..]]);
             ReplyShape::Multi(queued)
         }
-        Strategy::Script { guard } => {
-            unit.add(key, cmds, expiry.command(&mut number), guard);
-            return None;
-        }
-    })
+    }
 }
 
 fn write_command(out: &mut Vec<u8>, key: &[u8], cmd: &Command, cmds: &Commands) {
@@ -286,16 +286,11 @@ mod tests {
         cmds.arg(b"v");
         let mut out = Vec::new();
         let strategy = Strategy::choose(IfExists::Replace, Expiry::Seconds(9), &cmds, false);
-        let mut unit = ScriptUnit::default();
-        let shape = encode(
-            &mut out,
-            &mut unit,
-            strategy,
-            b"k",
-            &cmds,
-            Expiry::Seconds(9),
-        );
-        assert!(matches!(shape, Some(ReplyShape::Multi(3))));
+        let Strategy::Direct(direct) = strategy else {
+            panic!("replace is sent on its own, got {strategy:?}");
+        };
+        let shape = encode(&mut out, direct, b"k", &cmds, Expiry::Seconds(9));
+        assert!(matches!(shape, ReplyShape::Multi(3)));
         let text = String::from_utf8(out).unwrap().replace("\r\n", " ");
         assert_eq!(
             text,
@@ -311,7 +306,7 @@ mod tests {
         let keep = Expiry::Keep;
         assert_eq!(
             Strategy::choose(IfExists::Append, keep, &cmds, false),
-            Strategy::Native
+            Strategy::Direct(Direct::Native)
         );
         assert_eq!(
             Strategy::choose(IfExists::Append, Expiry::Seconds(1), &cmds, false),
@@ -323,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             Strategy::choose(IfExists::Fail, keep, &cmds, true),
-            Strategy::Native
+            Strategy::Direct(Direct::Native)
         );
     }
 

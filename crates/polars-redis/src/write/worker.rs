@@ -186,26 +186,31 @@ impl<'a> Worker<'a> {
             }
             let single_set = job.encoder.single_set();
             let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
-            let slot = if self.shared.cluster {
-                key_slot(ctx.key)
-            } else {
-                0
-            };
-            let call = *call_of_slot.entry(slot).or_insert_with(|| {
-                calls.push(Default::default());
-                calls.len() - 1
-            });
-            let (unit, groups) = &mut calls[call];
             let buf = conn.write_buf();
-            if self.asking && !matches!(strategy, Strategy::Script { .. }) {
-                write_array(buf, [&b"ASKING"[..]]);
-            }
-            match conflict::encode(buf, unit, strategy, ctx.key, &self.cmds, ctx.expiry) {
-                Some(shape) => sent.push(Unit {
-                    groups: vec![g],
-                    shape,
-                }),
-                None => {
+            match strategy {
+                Strategy::Direct(direct) => {
+                    if self.asking {
+                        write_array(buf, [&b"ASKING"[..]]);
+                    }
+                    let shape = conflict::encode(buf, direct, ctx.key, &self.cmds, ctx.expiry);
+                    sent.push(Unit {
+                        groups: vec![g],
+                        shape,
+                    });
+                }
+                Strategy::Script { guard } => {
+                    let slot = if self.shared.cluster {
+                        key_slot(ctx.key)
+                    } else {
+                        0
+                    };
+                    let call = *call_of_slot.entry(slot).or_insert_with(|| {
+                        calls.push(Default::default());
+                        calls.len() - 1
+                    });
+                    let (unit, groups) = &mut calls[call];
+                    let mut number = itoa::Buffer::new();
+                    unit.add(ctx.key, &self.cmds, ctx.expiry.command(&mut number), guard);
                     groups.push(g);
                     if unit.full(max_keys) {
                         sent.push(write_call(buf, unit, groups, self.asking, &self.sha));
