@@ -10,7 +10,8 @@ Jobs (each on an empty database, best of ``--repeat`` runs):
   ``JSON.SET`` + ``EXPIRE``;
 * the cost of each conflict mode for hashes (``replace`` = MULTI/DEL/HSET/
   EXPIRE/EXEC, ``append`` without TTL = one HSET, ``append`` with TTL and
-  ``skip`` = the write script via EVALSHA, ``fail`` = EXISTS pass + script).
+  ``skip`` = the write script via EVALSHA, one call per batch of keys,
+  ``fail`` = EXISTS pass + script).
 
 For every run it prints rows/s and the server-bound efficiency: server CPU
 seconds (``INFO cpu`` used_cpu_user + used_cpu_sys deltas) per wall second.
@@ -26,7 +27,12 @@ redis-py side formats values once with Polars (JSON documents with
 ``struct.json_encode``, groups with ``group_by().agg``) and pipelines
 ``PIPELINE`` keys per round trip; where it cannot give the library's
 guarantee cheaply (skip/fail without a race, an append that never sets a TTL
-on a WRONGTYPE key) the table says which plain equivalent it ran. A
+on a WRONGTYPE key) the table says which plain equivalent it ran. A third
+line per cell, ``floor``, is the cheapest command sequence with the cell's
+guarantees sent bare (the checks, data commands and expiry without the
+atomic wrapper, pre-encoded and streamed: a lower bound for the server CPU
+of any sequence with those guarantees), with polars-redis' server CPU per
+row as a multiple of it. A
 combination the library refuses is printed as ``n/a`` with its message.
 JSON and time series run on Redis Stack, the rest on the plain server.
 
@@ -378,6 +384,84 @@ def redis_py_table(
     return desc, job
 
 
+def floor_table(
+    kind: str, server: RedisServer, df: pl.DataFrame, mode: str, ttl: bool
+) -> tuple[str, Callable[[], None]]:
+    """The floor for one cell: the cheapest commands that can carry its
+    guarantees, sent bare, and a description of them. Per key: the
+    existence checks the mode needs (``skip``: one ``EXISTS``; ``fail``: the
+    ``EXISTS`` pass and one more at write time, for keys created meanwhile;
+    a time series append: one, since ``TS.CREATE`` runs only on a new key),
+    ``DEL`` for ``replace``, the data commands polars-redis sends and the
+    expiry. Without the atomic wrapper a guarantee needs, it is a lower
+    bound for any sequence that has it. The commands are encoded before
+    the clock starts and streamed over one socket while a second thread
+    reads the replies with hiredis, so the client never starves the server.
+    """
+    import socket
+    import threading
+
+    import hiredis
+    from redis.connection import Connection
+
+    items = _items(kind, df)
+    pipe = server.client().pipeline(transaction=False)
+    names: list[str] = []
+    if mode == "fail":
+        for key, _ in items:
+            pipe.exists(key)
+        names.append("EXISTS pass")
+    check = mode in ("skip", "fail") or (kind == "timeseries" and mode == "append")
+    for key, payload in items:
+        if kind == "strings":
+            flags: dict[str, Any] = {"ex": TTL} if ttl else {}
+            if mode == "append":  # GET: refused (nothing written) on another type
+                flags["get"] = True
+                flags["keepttl"] = not ttl
+            if mode in ("skip", "fail"):
+                flags["nx"] = True
+            pipe.set(key, payload, **flags)
+            continue
+        if check:
+            pipe.exists(key)
+        if mode == "replace":
+            pipe.delete(key)
+        if mode == "append" and kind not in ("timeseries",):
+            _queue_append(kind, pipe, key, payload)
+        else:
+            _queue_create(kind, pipe, key, payload)
+        if ttl:
+            pipe.expire(key, TTL)
+    stack = [args for args, _ in pipe.command_stack]
+    payload_bytes = b"".join(Connection().pack_commands(stack))
+    seen: list[str] = []
+    for args in stack[len(items) if mode == "fail" else 0 :][:8]:
+        name = str(args[0]).upper()
+        if name not in seen:
+            seen.append(name)
+    names.append("+".join(seen) + " per key, bare")
+
+    def job() -> None:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        try:
+            sender = threading.Thread(target=sock.sendall, args=(payload_bytes,))
+            sender.start()
+            reader = hiredis.Reader()
+            left = len(stack)
+            while left:
+                data = sock.recv(1 << 20)
+                if not data:
+                    raise RuntimeError("the server closed the connection")
+                reader.feed(data)
+                while left and reader.gets() is not False:
+                    left -= 1
+            sender.join()
+        finally:
+            sock.close()
+
+    return ", then ".join(names), job
+
+
 def _exists_pass(client: Any, keys: Any) -> None:
     """``if_exists="fail"`` in redis-py: EXISTS every key first, raise if one is there."""
     pipe = client.pipeline(transaction=False)
@@ -507,6 +591,7 @@ def run_table(args: argparse.Namespace) -> None:
                     for ttl in (False, True):
                         ttl_s = str(TTL) if ttl else "none"
                         cells = []
+                        ours: Cell | None = None
                         try:
                             ours = measure_cell(
                                 server,
@@ -520,6 +605,12 @@ def run_table(args: argparse.Namespace) -> None:
                         desc, job = redis_py_table(kind, server, df, mode, ttl)
                         base = measure_cell(server, rows, job, args.repeat)
                         cells.append(("redis-py", base, f"{desc}; {_calls(base)}"))
+                        desc, job = floor_table(kind, server, df, mode, ttl)
+                        floor = measure_cell(server, rows, job, args.repeat)
+                        if ours is not None:
+                            ratio = ours.server_cpu / floor.server_cpu
+                            desc = f"{desc}; ours/floor srv CPU {ratio:.2f}x"
+                        cells.append(("floor", floor, desc))
                         for writer, cell, note in cells:
                             if cell is None:
                                 lines.append(

@@ -1,22 +1,27 @@
-//! Conflict modes, and how one key's commands are sent so that each key is
-//! written atomically: one atomic unit per key (so the design carries over
-//! to Redis Cluster, where a unit must stay within one slot).
+//! Conflict modes, and how each key's commands are sent so that each key is
+//! written atomically, on its own terms (so the design carries over to
+//! Redis Cluster, where an atomic unit must stay within one slot).
 //!
 //! | mode      | strategy                                                                  |
 //! |-----------|---------------------------------------------------------------------------|
 //! | `replace` | `MULTI`, `DEL key`, the data commands, the expiry, `EXEC`                 |
 //! | `append`  | the one data command alone when there is no expiry, else the write script |
-//! | `skip`    | the write script, guarded: it writes nothing when the key exists          |
+//! | `skip`    | the write script, guarded: it writes nothing to a key that exists         |
 //! | `fail`    | first `EXISTS` for every key (any hit: nothing is written), then as `skip`; a key created meanwhile is reported as a conflict, never overwritten |
 //!
-//! Strings use one `SET` with `EX`/`PXAT`/`NX` in replace, skip and fail;
-//! an append runs `STRLEN` (which fails on a key of another type) and
-//! `SET ... KEEPTTL` in the write script, so it never replaces a hash or a
-//! list by a string.
+//! Strings need no script: one `SET` carries the value, the expiry
+//! (`EX`/`PXAT`, or `KEEPTTL` for an append) and the condition (`NX` for
+//! skip and fail); an append adds `GET`, so the server refuses it (writing
+//! nothing) when the key holds a hash, a list, ...
 //!
-//! The write script runs the data commands of one key and then its expiry,
-//! all at once; a command that fails stops it before the expiry, so a key of
-//! another type never gets its TTL changed by a failed append.
+//! The write script ([`super::script`]) writes many keys per call: all the
+//! keys of a batch on a standalone server, the keys of one slot on a
+//! cluster. Per key it runs the guard, the data commands and then the
+//! expiry, all at once; a command that fails stops that key before its
+//! expiry (a key of another type never gets its TTL changed by a failed
+//! append) and becomes that key's outcome, and the call goes on with the
+//! next key. Each key thus stays one atomic unit with its own outcome,
+//! while the cost of a script call is paid once per batch, not per key.
 
 use super::commands::{Command, Commands};
 use crate::error::Result;
@@ -75,17 +80,24 @@ pub(crate) enum Expiry {
 /// How one key's commands go over the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Strategy {
+    /// Sent on their own ([`encode`]).
+    Direct(Direct),
+    /// In a call of the write script ([`super::script`]); `guard`: write
+    /// nothing if the key exists.
+    Script { guard: bool },
+}
+
+/// How one key's commands are sent on their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direct {
     /// The commands as they are (one command, atomic by itself).
     Native,
     /// `MULTI` [`DEL`] ... `EXEC`.
     Multi { delete_first: bool },
-    /// `EVALSHA` of [`WRITE_SCRIPT`]; `guard`: write nothing if the key exists.
-    Script { guard: bool },
 }
 
 impl Strategy {
-    /// The strategy for one key in `mode` (strings send one `SET`, except
-    /// appends, which check the key's type first).
+    /// The strategy for one key in `mode` (strings send one `SET`).
     pub(crate) fn choose(
         mode: IfExists,
         expiry: Expiry,
@@ -93,50 +105,20 @@ impl Strategy {
         single_set: bool,
     ) -> Self {
         if single_set && cmds.commands().len() == 1 {
-            return Strategy::Native;
+            return Strategy::Direct(Direct::Native);
         }
         match mode {
-            IfExists::Replace => Strategy::Multi { delete_first: true },
+            IfExists::Replace => Strategy::Direct(Direct::Multi { delete_first: true }),
             IfExists::Append
                 if expiry == Expiry::Keep && cmds.commands().len() == 1 && cmds.unconditional() =>
             {
-                Strategy::Native
+                Strategy::Direct(Direct::Native)
             }
             IfExists::Append => Strategy::Script { guard: false },
             IfExists::Fail | IfExists::Skip => Strategy::Script { guard: true },
         }
     }
 }
-
-/// The write script. `KEYS[1]` is the key; `ARGV` is the guard flag, the
-/// command count, then per command: name, flags (`a`lways or only if the
-/// key was absent, then `k` when the key is the first argument), argument count,
-/// arguments. Returns 1 when written, 0 when the guard found the key.
-pub(crate) const WRITE_SCRIPT: &str = r#"
-local key = KEYS[1]
-local existed = redis.call('EXISTS', key) == 1
-if ARGV[1] == '1' and existed then return 0 end
-local i = 3
-for _ = 1, tonumber(ARGV[2]) do
-  local name, flags, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  local when = string.sub(flags, 1, 1)
-  if when == 'a' or not existed then
-    local reply
-    if string.sub(flags, 2, 2) == 'k' then
-      reply = redis.call(name, key, unpack(ARGV, i + 3, i + 2 + n))
-    else
-      reply = redis.call(name, unpack(ARGV, i + 3, i + 2 + n))
-    end
-    if type(reply) == 'table' and reply.ok == nil then
-      for _, item in ipairs(reply) do
-        if type(item) == 'table' and item.err then return redis.error_reply(item.err) end
-      end
-    end
-  end
-  i = i + 3 + n
-end
-return 1
-"#;
 
 /// What one key's replies said.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,32 +151,40 @@ pub(crate) enum ReplyShape {
     Native(usize),
     /// `MULTI`, this many queued commands, `EXEC`.
     Multi(usize),
-    Script,
+    /// One write script call for this many keys.
+    Script(usize),
 }
 
-/// Encode one key's commands into `out` and say how to read the replies.
+impl Expiry {
+    /// The command setting this expiry on a key: its name and argument
+    /// (written into `number`), or `None` to leave the TTL alone.
+    pub(crate) fn command(self, number: &mut itoa::Buffer) -> Option<(&'static str, &[u8])> {
+        match self {
+            Expiry::Keep => None,
+            Expiry::Seconds(s) => Some(("EXPIRE", number.format(s).as_bytes())),
+            Expiry::AtMillis(ms) => Some(("PEXPIREAT", number.format(ms).as_bytes())),
+        }
+    }
+}
+
+/// Encode one key's commands sent on their own into `out`, and say how to
+/// read the replies.
 pub(crate) fn encode(
     out: &mut Vec<u8>,
-    strategy: Strategy,
+    direct: Direct,
     key: &[u8],
     cmds: &Commands,
     expiry: Expiry,
-    script_sha: &[u8],
 ) -> ReplyShape {
     let mut number = itoa::Buffer::new();
-    let expiry_cmd: Option<(&str, &[u8])> = match expiry {
-        Expiry::Keep => None,
-        Expiry::Seconds(s) => Some(("EXPIRE", number.format(s).as_bytes())),
-        Expiry::AtMillis(ms) => Some(("PEXPIREAT", number.format(ms).as_bytes())),
-    };
-    match strategy {
-        Strategy::Native => {
+    match direct {
+        Direct::Native => {
             for cmd in cmds.commands() {
                 write_command(out, key, cmd, cmds);
             }
             ReplyShape::Native(cmds.commands().len())
         }
-        Strategy::Multi { delete_first } => {
+        Direct::Multi { delete_first } => {
             write_array(out, [&b"MULTI"[..]]);
             let mut queued = 0;
             if delete_first {
@@ -205,46 +195,12 @@ pub(crate) fn encode(
                 write_command(out, key, cmd, cmds);
                 queued += 1;
             }
-            if let Some((name, arg)) = &expiry_cmd {
+            if let Some((name, arg)) = expiry.command(&mut number) {
                 write_array(out, [name.as_bytes(), key, arg]);
                 queued += 1;
             }
             write_array(out, [&b"EXEC"[..]]);
             ReplyShape::Multi(queued)
-        }
-        Strategy::Script { guard } => {
-            let mut parts: Vec<&[u8]> = Vec::new();
-            let count = cmds.commands().len() + usize::from(expiry_cmd.is_some());
-            let count_text = count.to_string();
-            parts.extend([
-                &b"EVALSHA"[..],
-                script_sha,
-                b"1",
-                key,
-                if guard { b"1" } else { b"0" },
-                count_text.as_bytes(),
-            ]);
-            let flags: Vec<[u8; 2]> = cmds
-                .commands()
-                .iter()
-                .map(|c| [c.when.code(), if c.key_first { b'k' } else { b'-' }])
-                .collect();
-            let counts: Vec<String> = cmds
-                .commands()
-                .iter()
-                .map(|c| Commands::arg_count(c).to_string())
-                .collect();
-            for (i, cmd) in cmds.commands().iter().enumerate() {
-                parts.push(cmd.name.as_bytes());
-                parts.push(&flags[i]);
-                parts.push(counts[i].as_bytes());
-                parts.extend(cmds.args(cmd));
-            }
-            if let Some((name, arg)) = &expiry_cmd {
-                parts.extend([name.as_bytes(), b"ak", b"1", arg]);
-            }
-            write_array(out, parts);
-            ReplyShape::Script
         }
     }
 }
@@ -281,11 +237,16 @@ fn first_error_from(r: &mut ReplyReader<'_>, item: Item<'_>) -> Result<Option<St
     Ok(found)
 }
 
-/// Decode a native command's reply (nil: `SET NX` found the key).
-pub(crate) fn native_outcome(r: &mut ReplyReader<'_>) -> Result<Outcome> {
+/// Decode a native command's reply. A nil reply means that `SET NX` found
+/// the key when `guarded`, else that `SET ... GET` found no old value.
+pub(crate) fn native_outcome(r: &mut ReplyReader<'_>, guarded: bool) -> Result<Outcome> {
     let item = r.next()?;
     if item == Item::Nil {
-        return Ok(Outcome::Exists);
+        return Ok(if guarded {
+            Outcome::Exists
+        } else {
+            Outcome::Written
+        });
     }
     Ok(match first_error_from(r, item)? {
         Some(message) => Outcome::Failed(message),
@@ -312,19 +273,6 @@ pub(crate) fn exec_outcome(
     })
 }
 
-/// Decode the write script's reply.
-pub(crate) fn script_outcome(r: &mut ReplyReader<'_>) -> Result<Outcome> {
-    let item = r.next()?;
-    Ok(match item {
-        Item::Int(1) => Outcome::Written,
-        Item::Int(0) => Outcome::Exists,
-        other => match first_error_from(r, other)? {
-            Some(message) => Outcome::Failed(message),
-            None => Outcome::Failed(format!("unexpected reply from the write script: {other:?}")),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,7 +286,10 @@ mod tests {
         cmds.arg(b"v");
         let mut out = Vec::new();
         let strategy = Strategy::choose(IfExists::Replace, Expiry::Seconds(9), &cmds, false);
-        let shape = encode(&mut out, strategy, b"k", &cmds, Expiry::Seconds(9), b"sha");
+        let Strategy::Direct(direct) = strategy else {
+            panic!("replace is sent on its own, got {strategy:?}");
+        };
+        let shape = encode(&mut out, direct, b"k", &cmds, Expiry::Seconds(9));
         assert!(matches!(shape, ReplyShape::Multi(3)));
         let text = String::from_utf8(out).unwrap().replace("\r\n", " ");
         assert_eq!(
@@ -355,7 +306,7 @@ mod tests {
         let keep = Expiry::Keep;
         assert_eq!(
             Strategy::choose(IfExists::Append, keep, &cmds, false),
-            Strategy::Native
+            Strategy::Direct(Direct::Native)
         );
         assert_eq!(
             Strategy::choose(IfExists::Append, Expiry::Seconds(1), &cmds, false),
@@ -367,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             Strategy::choose(IfExists::Fail, keep, &cmds, true),
-            Strategy::Native
+            Strategy::Direct(Direct::Native)
         );
     }
 
@@ -375,7 +326,5 @@ mod tests {
     fn finds_nested_errors() {
         let mut r = ReplyReader::new(b"*2\r\n:1\r\n*1\r\n-ERR deep\r\n");
         assert_eq!(first_error(&mut r).unwrap(), Some("ERR deep".into()));
-        let mut r = ReplyReader::new(b":1\r\n");
-        assert_eq!(script_outcome(&mut r).unwrap(), Outcome::Written);
     }
 }

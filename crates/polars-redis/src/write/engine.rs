@@ -73,9 +73,10 @@ impl Job {
                 return Ok(self.conflict_result(&existing));
             }
         }
+        let cluster = topology.is_cluster();
         let job = Arc::new(self);
         let mut finals: Vec<Option<Final>> = vec![None; job.groups.len()];
-        send_lanes(&job, &mut nodes, lanes, &mut finals).await?;
+        send_lanes(&job, &mut nodes, cluster, lanes, &mut finals).await?;
         // A redirected key was not written (the server refused it before
         // running anything), so sending it again is always safe.
         for _ in 0..MAX_REDIRECTS {
@@ -83,7 +84,9 @@ impl Job {
             if lanes.is_empty() {
                 break;
             }
-            if let Err(err) = send_lanes(&job, &mut nodes, lanes.clone(), &mut finals).await {
+            if let Err(err) =
+                send_lanes(&job, &mut nodes, cluster, lanes.clone(), &mut finals).await
+            {
                 for lane in lanes {
                     let endpoint = nodes.config(lane.link.node).endpoint();
                     for g in lane.groups {
@@ -166,13 +169,16 @@ impl Job {
     }
 }
 
-/// Send the keys of every lane and record their outcomes in `finals`.
+/// Send the keys of every lane and record their outcomes in `finals`
+/// (`cluster`: the servers are cluster nodes, so a script call carries
+/// keys of one slot).
 /// Every connection is opened (or taken idle from `nodes`) before the first
 /// key is sent, so a server that cannot be reached fails the call with
 /// nothing written.
 async fn send_lanes(
     job: &Arc<Job>,
     nodes: &mut NodeConnections,
+    cluster: bool,
     lanes: Vec<Lane>,
     finals: &mut [Option<Final>],
 ) -> Result<()> {
@@ -183,7 +189,7 @@ async fn send_lanes(
             .checkout(lane.link, job.parallelism.min(batches.len()))
             .await?;
         let opener = Arc::new(nodes.opener(lane.link));
-        ready.push((lane, Arc::new(Shared::new(batches)), opener, conns));
+        ready.push((lane, Arc::new(Shared::new(batches, cluster)), opener, conns));
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (lane, shared, opener, conns) in ready {

@@ -69,6 +69,7 @@ mod members;
 mod numbers;
 mod options;
 mod result;
+mod script;
 mod set;
 mod stream;
 mod string;

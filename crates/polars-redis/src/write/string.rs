@@ -11,8 +11,9 @@ use crate::types::format::CellResult;
 /// Writes one string per row from the value column (default `value`),
 /// with one `SET` per key carrying the TTL (`EX`/`PXAT`) and the
 /// condition (`NX` for `fail`/`skip`). `append` replaces the value and
-/// keeps the TTL (`KEEPTTL`), after checking that the key, if it exists,
-/// is a string. Other columns are not written.
+/// keeps the TTL (`KEEPTTL`) with `SET ... GET`, which the server refuses
+/// (writing nothing) when the key holds another type. Other columns are
+/// not written.
 pub type StringWriteBuilder = WriteBuilder<StringWrite>;
 
 /// The string part of a [`StringWriteBuilder`]: the value column.
@@ -53,10 +54,6 @@ struct StringEncoder {
 
 impl Encoder for StringEncoder {
     fn encode(&self, ctx: &GroupCtx<'_>, cmds: &mut Commands) -> CellResult {
-        if ctx.mode == IfExists::Append {
-            // WRONGTYPE for a key of another type, before SET could replace it.
-            cmds.start("STRLEN", When::Always);
-        }
         cmds.start("SET", When::Always);
         ctx.text_arg(cmds, ctx.rows[0], self.value, "value")?;
         let mut number = itoa::Buffer::new();
@@ -74,6 +71,10 @@ impl Encoder for StringEncoder {
         }
         if ctx.mode.guarded() {
             cmds.arg(b"NX");
+        }
+        if ctx.mode == IfExists::Append {
+            // WRONGTYPE for a key of another type: SET never replaces it.
+            cmds.arg(b"GET");
         }
         Ok(())
     }

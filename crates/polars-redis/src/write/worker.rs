@@ -1,8 +1,11 @@
 //! One connection's share of a write: key batches taken in turn from the
 //! server's queue, two in flight at a time, with the replies read into
 //! per-key outcomes; after a dropped connection, idempotent keys are sent
-//! again on a new one and the others reported unknown.
+//! again on a new one and the others reported unknown. Within a batch, the
+//! keys the write script writes share script calls (on a cluster, keys of
+//! one slot), each call reporting every key's own outcome.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -12,10 +15,12 @@ use super::commands::Commands;
 use super::conflict::{self, Outcome, ReplyShape, Strategy};
 use super::frame::FrameCells;
 use super::result::Final;
+use super::script::{self, ScriptUnit};
 use crate::error::{Error, Result};
+use crate::net::cluster::key_slot;
 use crate::net::connection::Connection;
 use crate::net::nodes::Opener;
-use crate::net::resp::Cmd;
+use crate::net::resp::{write_array, Cmd};
 
 /// Attempts per key batch after dropped connections.
 const MAX_ATTEMPTS: usize = 3;
@@ -23,8 +28,20 @@ const MAX_ATTEMPTS: usize = 3;
 /// Keys (by group index) and how they ended.
 pub(super) type Outcomes = Vec<(usize, Final)>;
 
-/// Keys sent on a connection, with the shape of their replies.
-type Sent = Vec<(usize, ReplyShape)>;
+/// Keys (by group index) sent as one piece: one key's commands, or the
+/// keys of one script call, in order; with the shape of the replies.
+struct Unit {
+    groups: Vec<usize>,
+    shape: ReplyShape,
+}
+
+/// The units sent on a connection, in order.
+type Sent = Vec<Unit>;
+
+/// Every key of `units`.
+fn keys_of(units: &[Unit]) -> impl Iterator<Item = usize> + '_ {
+    units.iter().flat_map(|unit| unit.groups.iter().copied())
+}
 
 /// One connection's share of a write. Two key batches are in flight: the
 /// next one is sent before the replies to the previous one are read, so the
@@ -42,6 +59,9 @@ pub(super) struct Worker<'a> {
     asking: bool,
     cmds: Commands,
     out: Outcomes,
+    /// Keys of a script call refused as a whole (nothing ran) for a reason
+    /// that may concern only some of them: sent again, one key per call.
+    split: Vec<usize>,
 }
 
 impl<'a> Worker<'a> {
@@ -65,6 +85,7 @@ impl<'a> Worker<'a> {
             asking,
             cmds: Commands::default(),
             out: Vec::new(),
+            split: Vec::new(),
         };
         let mut in_flight: Option<Sent> = None;
         loop {
@@ -73,11 +94,11 @@ impl<'a> Worker<'a> {
             let mut doubt = Vec::new();
             let mut error = None;
             let mut just_sent = None;
-            if let Some(pending) = next {
-                match worker.send(&pending).await {
+            if let Some((pending, one_per_call)) = next {
+                match worker.send(&pending, one_per_call).await {
                     Ok(sent) => just_sent = Some(sent),
                     Err((sent, err)) => {
-                        doubt.extend(sent.iter().map(|(g, _)| *g));
+                        doubt.extend(keys_of(&sent));
                         error = Some(err);
                     }
                 }
@@ -85,10 +106,10 @@ impl<'a> Worker<'a> {
             if let Some(previous) = in_flight.take() {
                 if error.is_some() {
                     // The connection broke: no reply of the previous batch was read.
-                    doubt.extend(previous.iter().map(|(g, _)| *g));
+                    doubt.extend(keys_of(&previous));
                 } else if let Err((unread, err)) = worker.receive(&previous).await {
                     doubt.extend(unread);
-                    doubt.extend(just_sent.take().into_iter().flatten().map(|(g, _)| g));
+                    doubt.extend(keys_of(&just_sent.take().unwrap_or_default()));
                     error = Some(err);
                 }
             }
@@ -96,15 +117,20 @@ impl<'a> Worker<'a> {
                 worker.recover(doubt, err).await;
             }
             in_flight = just_sent;
-            if done && in_flight.is_none() {
+            if done && in_flight.is_none() && worker.split.is_empty() {
                 return Ok(worker.out);
             }
         }
     }
 
-    /// The groups of the next key batch; `None` when there are no more.
-    /// Batches taken after the write stopped are failed without being sent.
-    fn next_batch(&mut self) -> Option<Vec<usize>> {
+    /// The groups of the next key batch, and whether to send them one key
+    /// per script call (keys of a call refused as a whole, which come first);
+    /// `None` when there are no more. Batches taken after the write stopped
+    /// are failed without being sent.
+    fn next_batch(&mut self) -> Option<(Vec<usize>, bool)> {
+        if !self.split.is_empty() {
+            return Some((std::mem::take(&mut self.split), true));
+        }
         loop {
             let index = self.shared.next.fetch_add(1, Ordering::Relaxed);
             let range = self.shared.batches.get(index)?;
@@ -115,15 +141,21 @@ impl<'a> Worker<'a> {
                         .iter()
                         .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
                 ),
-                None => return Some(range.clone()),
+                None => return Some((range.clone(), false)),
             }
         }
     }
 
-    /// Encode and send `pending` keys (reconnecting first if needed). Keys
-    /// whose rows cannot be encoded are failed and not sent. On a connection
-    /// error, the keys that may have reached the server and the error.
-    async fn send(&mut self, pending: &[usize]) -> std::result::Result<Sent, (Sent, Error)> {
+    /// Encode and send `pending` keys (reconnecting first if needed), the
+    /// write script's keys in as few calls as allowed (`one_per_call`: one
+    /// key each). Keys whose rows cannot be encoded are failed and not
+    /// sent. On a connection error, the units that may have reached the
+    /// server and the error.
+    async fn send(
+        &mut self,
+        pending: &[usize],
+        one_per_call: bool,
+    ) -> std::result::Result<Sent, (Sent, Error)> {
         if let Err(reason) = self.connected().await {
             self.out.extend(
                 pending
@@ -134,7 +166,17 @@ impl<'a> Worker<'a> {
         }
         let conn = self.conn.as_mut().expect("connected");
         let job = self.job;
+        // After `ASKING` (an importing node), a call with several keys
+        // would be refused with `TRYAGAIN` while some are missing.
+        let max_keys = if one_per_call || self.asking {
+            1
+        } else {
+            usize::MAX
+        };
         let mut sent = Vec::with_capacity(pending.len());
+        // Script calls being filled, by slot (one on a standalone server).
+        let mut calls: Vec<(ScriptUnit, Vec<usize>)> = Vec::new();
+        let mut call_of_slot: HashMap<u16, usize> = HashMap::new();
         for &g in pending {
             let ctx = job.group(&self.cells, g);
             self.cmds.clear();
@@ -145,11 +187,42 @@ impl<'a> Worker<'a> {
             let single_set = job.encoder.single_set();
             let strategy = Strategy::choose(job.mode, ctx.expiry, &self.cmds, single_set);
             let buf = conn.write_buf();
-            if self.asking {
-                crate::net::resp::write_array(buf, [&b"ASKING"[..]]);
+            match strategy {
+                Strategy::Direct(direct) => {
+                    if self.asking {
+                        write_array(buf, [&b"ASKING"[..]]);
+                    }
+                    let shape = conflict::encode(buf, direct, ctx.key, &self.cmds, ctx.expiry);
+                    sent.push(Unit {
+                        groups: vec![g],
+                        shape,
+                    });
+                }
+                Strategy::Script { guard } => {
+                    let slot = if self.shared.cluster {
+                        key_slot(ctx.key)
+                    } else {
+                        0
+                    };
+                    let call = *call_of_slot.entry(slot).or_insert_with(|| {
+                        calls.push(Default::default());
+                        calls.len() - 1
+                    });
+                    let (unit, groups) = &mut calls[call];
+                    let mut number = itoa::Buffer::new();
+                    unit.add(ctx.key, &self.cmds, ctx.expiry.command(&mut number), guard);
+                    groups.push(g);
+                    if unit.full(max_keys) {
+                        sent.push(write_call(buf, unit, groups, self.asking, &self.sha));
+                    }
+                }
             }
-            let shape = conflict::encode(buf, strategy, ctx.key, &self.cmds, ctx.expiry, &self.sha);
-            sent.push((g, shape));
+        }
+        for (unit, groups) in &mut calls {
+            if !groups.is_empty() {
+                let buf = conn.write_buf();
+                sent.push(write_call(buf, unit, groups, self.asking, &self.sha));
+            }
         }
         match conn.flush().await {
             Ok(()) => Ok(sent),
@@ -162,17 +235,26 @@ impl<'a> Worker<'a> {
 
     /// Read the replies to `sent`, recording outcomes. On a connection
     /// error, the keys whose replies are missing and the error.
-    async fn receive(
-        &mut self,
-        sent: &[(usize, ReplyShape)],
-    ) -> std::result::Result<(), (Vec<usize>, Error)> {
+    async fn receive(&mut self, sent: &[Unit]) -> std::result::Result<(), (Vec<usize>, Error)> {
         let conn = self.conn.as_mut().expect("connected");
-        for (i, (g, shape)) in sent.iter().enumerate() {
-            match read_one(conn, *shape, self.asking).await {
-                Ok(outcome) => self.out.push((*g, Final::of(outcome, self.job.mode))),
+        let guarded = self.job.mode.guarded();
+        for (i, unit) in sent.iter().enumerate() {
+            match read_unit(conn, unit.shape, self.asking, guarded).await {
+                Ok(outcomes) => {
+                    for (&g, outcome) in unit.groups.iter().zip(outcomes) {
+                        match outcome {
+                            Outcome::Failed(message)
+                                if unit.groups.len() > 1 && refused_for_some_keys(&message) =>
+                            {
+                                self.split.push(g)
+                            }
+                            outcome => self.out.push((g, Final::of(outcome, self.job.mode))),
+                        }
+                    }
+                }
                 Err(err) => {
                     self.conn = None;
-                    return Err((sent[i..].iter().map(|(g, _)| *g).collect(), err));
+                    return Err((keys_of(&sent[i..]).collect(), err));
                 }
             }
         }
@@ -205,9 +287,9 @@ impl<'a> Worker<'a> {
                 let why = format!("connection lost and not re-established: {reason}");
                 return self.unknown(&pending, &why);
             }
-            match self.send(&pending).await {
+            match self.send(&pending, false).await {
                 Err((sent, e)) => {
-                    pending = sent.iter().map(|(g, _)| *g).collect();
+                    pending = keys_of(&sent).collect();
                     err = e;
                 }
                 Ok(sent) => match self.receive(&sent).await {
@@ -251,16 +333,19 @@ impl<'a> Worker<'a> {
 pub(super) struct Shared {
     next: AtomicUsize,
     batches: Vec<Vec<usize>>,
+    /// The server is a cluster node: a script call carries keys of one slot.
+    cluster: bool,
     /// Set when a connection could not be re-established: later batches
     /// are failed without being sent.
     stopped: Mutex<Option<String>>,
 }
 
 impl Shared {
-    pub(super) fn new(batches: Vec<Vec<usize>>) -> Self {
+    pub(super) fn new(batches: Vec<Vec<usize>>, cluster: bool) -> Self {
         Shared {
             next: AtomicUsize::new(0),
             batches,
+            cluster,
             stopped: Mutex::new(None),
         }
     }
@@ -276,7 +361,7 @@ async fn reconnect(opener: &Opener) -> Result<(Connection, Vec<u8>)> {
 /// Load the write script; its SHA1 for `EVALSHA`.
 async fn load_script(conn: &mut Connection) -> Result<Vec<u8>> {
     let reply = conn
-        .query(Cmd::new("SCRIPT").arg("LOAD").arg(conflict::WRITE_SCRIPT))
+        .query(Cmd::new("SCRIPT").arg("LOAD").arg(script::WRITE_SCRIPT))
         .await;
     match reply {
         Ok(value) => value
@@ -290,9 +375,43 @@ async fn load_script(conn: &mut Connection) -> Result<Vec<u8>> {
     }
 }
 
-/// Read one key's replies (after the `+OK` to `ASKING` when `asking`).
-/// A redirect is [`Outcome::Redirected`] only when nothing of the key ran.
-async fn read_one(conn: &mut Connection, shape: ReplyShape, asking: bool) -> Result<Outcome> {
+/// True when a script call refused as a whole with this error (before
+/// running anything) may have been refused for some of its keys only:
+/// `NOPERM` (a key outside the user's key patterns) or `TRYAGAIN` (some
+/// keys of a migrating slot are already gone).
+fn refused_for_some_keys(message: &str) -> bool {
+    message.starts_with("NOPERM") || message.starts_with("TRYAGAIN")
+}
+
+/// Write the call of `unit` (after `ASKING` when `asking`): the unit sent.
+fn write_call(
+    buf: &mut Vec<u8>,
+    unit: &mut ScriptUnit,
+    groups: &mut Vec<usize>,
+    asking: bool,
+    sha: &[u8],
+) -> Unit {
+    if asking {
+        write_array(buf, [&b"ASKING"[..]]);
+    }
+    let shape = ReplyShape::Script(unit.keys());
+    unit.write(buf, sha);
+    Unit {
+        groups: std::mem::take(groups),
+        shape,
+    }
+}
+
+/// Read the replies to one unit (after the `+OK` to `ASKING` when
+/// `asking`): the outcome of each of its keys. A redirect is
+/// [`Outcome::Redirected`] only when nothing of the key ran; `guarded`:
+/// the write skips existing keys (a nil reply means one was found).
+async fn read_unit(
+    conn: &mut Connection,
+    shape: ReplyShape,
+    asking: bool,
+    guarded: bool,
+) -> Result<Vec<Outcome>> {
     if asking {
         conn.read_reply("ASKING", conflict::first_error).await?;
     }
@@ -301,13 +420,15 @@ async fn read_one(conn: &mut Connection, shape: ReplyShape, asking: bool) -> Res
             let mut outcome = Outcome::Written;
             let mut ran = false;
             for _ in 0..n {
-                let next = conn.read_reply("write", conflict::native_outcome).await?;
+                let next = conn
+                    .read_reply("write", |r| conflict::native_outcome(r, guarded))
+                    .await?;
                 ran |= matches!(next, Outcome::Written | Outcome::Exists);
                 if outcome == Outcome::Written {
                     outcome = next;
                 }
             }
-            Ok(if ran { outcome } else { outcome.redirected() })
+            Ok(vec![if ran { outcome } else { outcome.redirected() }])
         }
         ReplyShape::Multi(queued) => {
             let mut queue_error = None;
@@ -320,15 +441,15 @@ async fn read_one(conn: &mut Connection, shape: ReplyShape, asking: bool) -> Res
             let outcome = conn
                 .read_reply("EXEC", |r| conflict::exec_outcome(r, queue_error))
                 .await?;
-            Ok(if aborted {
+            Ok(vec![if aborted {
                 outcome.redirected()
             } else {
                 outcome
-            })
+            }])
         }
-        ReplyShape::Script => Ok(conn
-            .read_reply("EVALSHA", conflict::script_outcome)
-            .await?
-            .redirected()),
+        ReplyShape::Script(keys) => {
+            conn.read_reply("EVALSHA", |r| script::unit_outcomes(r, keys))
+                .await
+        }
     }
 }
