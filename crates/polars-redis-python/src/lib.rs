@@ -5,10 +5,12 @@
 use pyo3::prelude::*;
 
 mod batches;
+mod cache;
 mod defaults;
 mod dtypes;
 mod errors;
 mod inference;
+mod listing;
 mod scanners;
 mod search;
 mod writers;
@@ -45,6 +47,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_zsets, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_streams, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
+    cache::register(m)?;
+    listing::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod error;
 mod infer;
 mod net;
