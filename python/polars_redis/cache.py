@@ -21,7 +21,7 @@ import json
 import pathlib
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import polars as pl
 
@@ -29,7 +29,11 @@ from polars_redis import _internal
 from polars_redis._validate import checked
 from polars_redis.exceptions import ArgumentTypeError, InvalidInputError
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
+    "CacheOptions",
     "CachedFunction",
     "cache",
     "cache_dataframe",
@@ -475,42 +479,58 @@ class CachedFunction:
         return frame.lazy() if self._lazy else frame
 
 
+class CacheOptions(TypedDict, total=False):
+    """The options of :func:`cache` and :func:`cache_lazy`."""
+
+    ttl: int | None
+    key_prefix: str
+    format: CacheFormat
+    compression: str | None
+    compression_level: int | None
+    chunk_size_mb: int | float
+
+
 def _decorator(
-    lazy: bool,
-    url: str,
-    ttl: int | None,
-    key_prefix: str,
-    options: dict[str, Any],
+    lazy: bool, url: str, options: CacheOptions
 ) -> Callable[[Callable[..., Any]], CachedFunction]:
-    _positive_ttl(ttl)
-    _codec(options["format"], options["compression"], options["compression_level"])
-    _chunk_size(options["chunk_size_mb"])
-    options = {**options, "ttl": ttl}
+    """Check the options once, then wrap each decorated function."""
+    write: dict[str, Any] = {
+        "format": options.get("format", "ipc"),
+        "compression": options.get("compression"),
+        "compression_level": options.get("compression_level"),
+        "ttl": _positive_ttl(options.get("ttl")),
+        "chunk_size_mb": options.get("chunk_size_mb", _DEFAULT_CHUNK_SIZE_MB),
+    }
+    _codec(write["format"], write["compression"], write["compression_level"])
+    _chunk_size(write["chunk_size_mb"])
+    key_prefix = options.get("key_prefix", "polars_redis")
 
     def decorate(function: Callable[..., Any]) -> CachedFunction:
-        return CachedFunction(function, url, key_prefix, lazy, options)
+        return CachedFunction(function, url, key_prefix, lazy, write)
 
     return decorate
 
 
 @checked
 def cache(
-    url: str,
-    *,
-    ttl: int | None = None,
-    key_prefix: str = "polars_redis",
-    format: CacheFormat = "ipc",
-    compression: str | None = None,
-    compression_level: int | None = None,
-    chunk_size_mb: int | float = _DEFAULT_CHUNK_SIZE_MB,
+    url: str, **options: Unpack[CacheOptions]
 ) -> Callable[[Callable[..., Any]], CachedFunction]:
     """Cache the DataFrames a function returns, per arguments.
 
     The key is ``key_prefix:`` + the function's name + a stable hash of
     the arguments (the same in every process). The decorated function gets
     ``invalidate(*args)`` (delete one entry), ``cache_key_for(*args)`` and
-    the counters ``hits`` / ``misses``. The other options are those of
-    :func:`cache_dataframe`.
+    the counters ``hits`` / ``misses``.
+
+    Parameters
+    ----------
+    url
+        Redis URL.
+    **options
+        ``ttl`` (seconds, default ``None``: never expires), ``key_prefix``
+        (default ``"polars_redis"``), and ``format``, ``compression``,
+        ``compression_level``, ``chunk_size_mb`` as in
+        :func:`cache_dataframe` (same defaults).
 
     Examples
     --------
@@ -524,28 +544,16 @@ def cache(
     >>> totals.invalidate("ams")
     True
     """
-    options = {
-        "format": format,
-        "compression": compression,
-        "compression_level": compression_level,
-        "chunk_size_mb": chunk_size_mb,
-    }
-    return _decorator(False, url, ttl, key_prefix, options)
+    return _decorator(False, url, options)
 
 
 @checked
 def cache_lazy(
-    url: str,
-    *,
-    ttl: int | None = None,
-    key_prefix: str = "polars_redis",
-    format: CacheFormat = "ipc",
-    compression: str | None = None,
-    compression_level: int | None = None,
-    chunk_size_mb: int | float = _DEFAULT_CHUNK_SIZE_MB,
+    url: str, **options: Unpack[CacheOptions]
 ) -> Callable[[Callable[..., Any]], CachedFunction]:
-    """Like :func:`cache`, for functions returning LazyFrames: a miss
-    collects the frame and caches it, every call returns a LazyFrame.
+    """Like :func:`cache` (same options), for functions returning
+    LazyFrames: a miss collects the frame and caches it, every call returns
+    a LazyFrame.
 
     Examples
     --------
@@ -557,10 +565,4 @@ def cache_lazy(
     >>> evens.hits, evens.misses
     (1, 1)
     """
-    options = {
-        "format": format,
-        "compression": compression,
-        "compression_level": compression_level,
-        "chunk_size_mb": chunk_size_mb,
-    }
-    return _decorator(True, url, ttl, key_prefix, options)
+    return _decorator(True, url, options)
