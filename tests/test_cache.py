@@ -419,3 +419,12 @@ def test_cache_key_is_stable_across_processes(redis_url: str) -> None:
     }
     assert len(keys) == 1
     assert next(iter(keys)).startswith("p:f:")
+
+
+@pytest.mark.parametrize("format", ["ipc", "parquet"])
+def test_empty_frames_round_trip(redis_url: str, format: str) -> None:
+    for df in (_frame(0), pl.DataFrame()):
+        redis.cache_dataframe(df, redis_url, "empty", format=format)  # type: ignore[arg-type]
+        got = redis.get_cached_dataframe(redis_url, "empty")
+        assert got is not None
+        assert got.equals(df) and got.schema == df.schema
