@@ -18,6 +18,7 @@
     │                          still indexing, partial reply, cluster without coordinator)
     ├── ClusterError           a cluster's slots moved or migrated during a read
     │                          (nothing partial is returned; retry)
+    ├── CacheCorruptError      a cached frame failed its checksums or lost a chunk
     ├── UnsupportedError       something this version does not support
     ├── ProtocolError          the server sent invalid RESP
     └── WriteError             a write left keys failed or unknown (carries ``.result``)
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 from polars_redis._internal import (
     ArgumentTypeError,
     AuthenticationError,
+    CacheCorruptError,
     ClusterError,
     InvalidInputError,
     ParseError,
@@ -65,6 +67,7 @@ class WriteError(PolarsRedisError):
 __all__ = [
     "ArgumentTypeError",
     "AuthenticationError",
+    "CacheCorruptError",
     "ClusterError",
     "InvalidInputError",
     "ParseError",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = [
+    "IndexMatch",
     "Query",
     "aggregate_hashes",
     "aggregate_json",
@@ -33,8 +34,10 @@ __all__ = [
     "drop_index",
     "explain_pushdown",
     "field",
+    "find_index_for_pattern",
     "index_exists",
     "index_info",
+    "list_indexes",
     "raw",
     "search_hashes",
     "search_json",
@@ -700,3 +703,116 @@ def index_exists(url: str, name: str) -> bool:
     (True, False)
     """
     return _internal.index_exists(url, name)
+
+
+# ------------------------------------------------------------ index listing
+
+_ATTRIBUTE = pl.Struct({"identifier": pl.String, "name": pl.String, "type": pl.String})
+_INDEX_COLUMNS: dict[str, pl.DataType] = {
+    "name": pl.String(),
+    "on": pl.String(),
+    "prefixes": pl.List(pl.String()),
+    "filter": pl.String(),
+    "num_docs": pl.UInt64(),
+    "indexing": pl.Boolean(),
+    "percent_indexed": pl.Float64(),
+    "indexing_failures": pl.UInt64(),
+    "attributes": pl.List(_ATTRIBUTE),
+}
+_INDEX_SCHEMA = pl.Schema(_INDEX_COLUMNS)
+
+
+@checked
+def list_indexes(url: str) -> pl.DataFrame:
+    """Every RediSearch index, one row each: ``name``, ``on`` (``hash`` or
+    ``json``), ``prefixes``, ``filter``, ``num_docs``, ``indexing``,
+    ``percent_indexed``, ``indexing_failures`` and ``attributes`` (a list of
+    ``{identifier, name, type}``).
+
+    Examples
+    --------
+    >>> redis.list_indexes(url).select("name", "on", "prefixes", "num_docs").sort("name")
+    shape: (2, 4)
+    ┌───────┬──────┬───────────┬──────────┐
+    │ name  ┆ on   ┆ prefixes  ┆ num_docs │
+    │ ---   ┆ ---  ┆ ---       ┆ ---      │
+    │ str   ┆ str  ┆ list[str] ┆ u64      │
+    ╞═══════╪══════╪═══════════╪══════════╡
+    │ docs  ┆ json ┆ ["doc:"]  ┆ 3        │
+    │ users ┆ hash ┆ ["user:"] ┆ 3        │
+    └───────┴──────┴───────────┴──────────┘
+    """
+    rows = [
+        {
+            **{name: info[name] for name in _INDEX_SCHEMA if name != "attributes"},
+            "attributes": [
+                {"identifier": a["identifier"], "name": a["name"], "type": a["type"]}
+                for a in info["attributes"]
+            ],
+        }
+        for info in _internal.list_indexes(url)
+    ]
+    return pl.DataFrame(rows, schema=_INDEX_SCHEMA)
+
+
+class IndexMatch:
+    """Which index ``index="auto"`` would read a key pattern's keys from.
+
+    True when there is one. ``name``, ``prefixes`` and ``on_type`` describe
+    it (``None`` / empty when there is none), ``info`` is its full
+    :func:`index_info` dict, ``reason`` says why no index is chosen, and
+    ``rejected`` maps every other index to why ``auto`` does not use it.
+    ``auto`` uses the index when the scan's filter can be pushed into it.
+    """
+
+    def __init__(self, found: dict[str, Any]) -> None:
+        self.info: dict[str, Any] | None = found["index"]
+        self.reason: str | None = found["reason"]
+        self.rejected: dict[str, str] = dict(found["rejected"])
+
+    @property
+    def name(self) -> str | None:
+        """The index's name."""
+        return None if self.info is None else str(self.info["name"])
+
+    @property
+    def prefixes(self) -> list[str]:
+        """The key prefixes it indexes."""
+        return [] if self.info is None else list(self.info["prefixes"])
+
+    @property
+    def on_type(self) -> str | None:
+        """``hash`` or ``json``."""
+        return None if self.info is None else str(self.info["on"])
+
+    def __bool__(self) -> bool:
+        return self.info is not None
+
+    def __repr__(self) -> str:
+        if self.info is None:
+            return f"IndexMatch(None, reason={self.reason!r})"
+        return f"IndexMatch({self.name!r}, prefixes={self.prefixes!r})"
+
+
+@checked
+def find_index_for_pattern(
+    url: str, pattern: str, on: Literal["hash", "json"] = "hash"
+) -> IndexMatch:
+    """The index a scan of ``pattern`` with ``index="auto"`` would use, and
+    why every other index (or any index at all) would not be used.
+
+    The same survey the scan runs: an index qualifies when it is on the same
+    key type, its prefixes cover the pattern's literal prefix, it has no
+    ``FILTER``, no indexing failures, and it is fully indexed; the first in
+    ``FT._LIST`` order wins.
+
+    Examples
+    --------
+    >>> found = redis.find_index_for_pattern(url, "user:*")
+    >>> bool(found), found.name, found.prefixes
+    (True, 'users', ['user:'])
+    >>> missing = redis.find_index_for_pattern(url, "order:*")
+    >>> bool(missing), missing.rejected["users"]
+    (False, 'its prefixes do not cover the key pattern')
+    """
+    return IndexMatch(_internal.find_index_for_pattern(url, pattern.encode(), on))

@@ -84,6 +84,12 @@ create_exception!(
 );
 create_exception!(
     polars_redis,
+    CacheCorruptError,
+    PolarsRedisError,
+    "A cached frame failed its checks (a chunk missing, truncated or failing its checksum, or a damaged manifest); nothing was returned."
+);
+create_exception!(
+    polars_redis,
     ProtocolError,
     PolarsRedisError,
     "The server sent something that is not valid RESP."
@@ -219,6 +225,7 @@ impl From<BindingError> for PyErr {
             Error::Protocol(_) => ProtocolError::new_err(message),
             Error::WriteFailed(_) => RedisServerError::new_err(message),
             Error::Search(_) => SearchError::new_err(message),
+            Error::CacheCorrupt { .. } => CacheCorruptError::new_err(message),
             Error::Cluster(_) | Error::Redirected { .. } => ClusterError::new_err(message),
             _ => PolarsRedisError::new_err(message),
         }
@@ -247,5 +254,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     m.add("SearchError", py.get_type::<SearchError>())?;
     m.add("ClusterError", py.get_type::<ClusterError>())?;
+    m.add("CacheCorruptError", py.get_type::<CacheCorruptError>())?;
     Ok(())
 }

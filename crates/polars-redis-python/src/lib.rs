@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 
 mod batches;
+mod cache;
 mod defaults;
 mod describe;
 mod dtypes;
@@ -12,6 +13,7 @@ mod errors;
 mod geo;
 mod inference;
 mod keyspace;
+mod listing;
 mod scanners;
 mod search;
 mod writers;
@@ -51,6 +53,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
     keyspace::register(m)?;
     geo::register(m)?;
+    cache::register(m)?;
+    listing::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -82,7 +82,10 @@ fn config(url: &str) -> BindingResult<ConnectionConfig> {
     Ok(ConnectionConfig::from_url(url)?)
 }
 
-fn info_dict<'py>(py: Python<'py>, info: &IndexInfo) -> BindingResult<Bound<'py, PyDict>> {
+pub(crate) fn info_dict<'py>(
+    py: Python<'py>,
+    info: &IndexInfo,
+) -> BindingResult<Bound<'py, PyDict>> {
     let attributes = PyList::empty(py);
     for a in &info.attributes {
         let entry = PyDict::new(py);

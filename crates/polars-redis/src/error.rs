@@ -113,6 +113,18 @@ pub enum Error {
     #[error("search: {0}")]
     Search(String),
 
+    /// A cached frame (the DataFrame cache) failed its checks: a chunk is
+    /// missing, has the wrong length or checksum, or its manifest is
+    /// damaged. Nothing is returned rather than a wrong frame; write the
+    /// entry again.
+    #[error("cache entry {key} is corrupt: {message}")]
+    CacheCorrupt {
+        /// The cache key (its manifest).
+        key: Key,
+        /// What failed (which chunk, expected and found).
+        message: String,
+    },
+
     /// A Redis Cluster changed under a read (a slot moved or is migrating, a
     /// node answered `MOVED`/`ASK`) or cannot serve every slot. The read is
     /// abandoned rather than returned partially; retrying is safe.
@@ -180,6 +192,11 @@ impl Error {
     /// read (see [`Error::Cluster`] and [`Error::Redirected`]).
     pub fn is_cluster(&self) -> bool {
         matches!(self, Error::Cluster(_) | Error::Redirected { .. })
+    }
+
+    /// True when a cached frame failed its checksums or lost a chunk.
+    pub fn is_cache_corrupt(&self) -> bool {
+        matches!(self, Error::CacheCorrupt { .. })
     }
 
     /// True when the server replied with an error.

@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod error;
 mod geo;
 mod infer;

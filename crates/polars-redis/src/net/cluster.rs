@@ -36,7 +36,8 @@ pub fn key_slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key)) % SLOTS as u16
 }
 
-fn hash_tag(key: &[u8]) -> &[u8] {
+/// The part of `key` that decides its slot: its hash tag, or the whole key.
+pub(crate) fn hash_tag(key: &[u8]) -> &[u8] {
     let Some(open) = key.iter().position(|&b| b == b'{') else {
         return key;
     };

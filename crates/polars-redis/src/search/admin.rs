@@ -13,11 +13,11 @@ use crate::net::connection::Connection;
 use crate::net::resp::Cmd;
 use crate::types::IndexOn;
 
-fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+pub(super) fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     crate::net::runtime::runtime().block_on(future)
 }
 
-async fn connect(config: &ConnectionConfig) -> Result<Connection> {
+pub(super) async fn connect(config: &ConnectionConfig) -> Result<Connection> {
     let conn = search_connection(config).await?;
     if config.db != 0 {
         return Err(Error::Search(format!(

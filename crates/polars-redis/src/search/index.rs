@@ -343,6 +343,41 @@ pub(crate) fn is_unknown_index(message: &str) -> bool {
     message.contains("unknown index") || message.contains("no such index")
 }
 
+/// One index as the survey found it: covering the pattern, or why not.
+pub(crate) struct Verdict {
+    pub(crate) name: String,
+    pub(crate) covers: std::result::Result<IndexInfo, String>,
+}
+
+/// Every index, in `FT._LIST` order, with whether it may answer a scan of
+/// `pattern` over `on` documents (database `db`). `Err` says why no index
+/// may be used at all. Leaves `conn` in RESP3 when it got that far.
+pub(crate) async fn survey(
+    conn: &mut Connection,
+    db: u32,
+    on: IndexOn,
+    pattern: &[u8],
+) -> std::result::Result<Vec<Verdict>, String> {
+    if db != 0 {
+        return Err("RediSearch only indexes database 0".into());
+    }
+    check_target(conn).await.map_err(|e| e.to_string())?;
+    conn.hello3().await.map_err(|e| e.to_string())?;
+    let names = list(conn).await.map_err(|e| e.to_string())?;
+    let mut verdicts = Vec::with_capacity(names.len());
+    for name in names {
+        let covers = match info(conn, &name).await {
+            Ok(info) => match info.cannot_cover(on, pattern) {
+                Some(why) => Err(why),
+                None => Ok(info),
+            },
+            Err(err) => Err(err.to_string()),
+        };
+        verdicts.push(Verdict { name, covers });
+    }
+    Ok(verdicts)
+}
+
 /// One attribute of a new index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttributeSpec {

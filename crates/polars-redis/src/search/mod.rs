@@ -11,11 +11,13 @@
 //! | `scan` | `with_search` and `search_plan` on the scan builders and `ScanOptions` |
 //! | `aggregate` | `aggregate_*`: GROUPBY / REDUCE / APPLY / SORTBY into typed columns |
 //! | `admin` | create / drop / info / exists, blocking API |
+//! | `listing` | every index (`list_indexes`), and which one `index="auto"` would choose for a pattern, and why not |
 
 mod admin;
 mod aggregate;
 mod cursor;
 mod index;
+mod listing;
 mod plan;
 mod query;
 mod scan;
@@ -25,6 +27,7 @@ pub use crate::types::IndexOn;
 pub use admin::{create_index, drop_index, index_exists, index_info};
 pub use aggregate::{AggregateBuilder, Reducer};
 pub use index::{Attribute, AttributeKind, AttributeSpec, IndexInfo};
+pub use listing::{find_index_for_pattern, list_indexes, IndexMatch};
 pub use plan::{IndexChoice, SearchOptions, SearchPlan, SearchQuery, DEFAULT_SEARCH_TIMEOUT};
 pub use query::{escape, QueryText, DIALECT};
 pub use translate::Translation;

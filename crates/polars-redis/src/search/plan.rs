@@ -22,7 +22,7 @@ use futures_core::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use super::cursor::{AggregateRequest, Cursor};
-use super::index::{self, IndexInfo};
+use super::index::{self, IndexInfo, Verdict};
 use super::query::{Clause, QueryText};
 use super::translate::{translate, Columns, Translation};
 use crate::error::{Error, Result};
@@ -362,33 +362,20 @@ pub(crate) async fn plan(
             let Some(predicate) = &source.predicate else {
                 return Ok(SearchPlan::scan("no predicate to push"));
             };
-            if source.config.db != 0 {
-                return Ok(SearchPlan::scan("RediSearch only indexes database 0"));
-            }
-            if let Err(err) = index::check_target(conn).await {
-                return Ok(SearchPlan::scan(err.to_string()));
-            }
-            if let Err(err) = conn.hello3().await {
-                return Ok(SearchPlan::scan(err.to_string()));
-            }
-            let names = match index::list(conn).await {
-                Ok(names) => names,
-                Err(err) => return Ok(SearchPlan::scan(err.to_string())),
+            let verdicts = match index::survey(conn, source.config.db, source.on, pattern).await {
+                Ok(verdicts) => verdicts,
+                Err(reason) => return Ok(SearchPlan::scan(reason)),
             };
             let mut reasons = Vec::new();
             let mut tried = None;
-            for name in names {
-                let info = match index::info(conn, &name).await {
+            for Verdict { name, covers } in verdicts {
+                let info = match covers {
                     Ok(info) => info,
-                    Err(err) => {
-                        reasons.push(format!("`{name}`: {err}"));
+                    Err(why) => {
+                        reasons.push(format!("`{name}`: {why}"));
                         continue;
                     }
                 };
-                if let Some(why) = info.cannot_cover(source.on, pattern) {
-                    reasons.push(format!("`{name}`: {why}"));
-                    continue;
-                }
                 let translation = translate(
                     predicate,
                     &Columns::new(&info, &source.fields, &source.identifiers),
