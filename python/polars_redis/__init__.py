@@ -51,6 +51,7 @@ from polars_redis.search import (
     field,
     index_exists,
     index_info,
+    knn_join,
     raw,
     search_hashes,
     search_json,
@@ -59,6 +60,7 @@ from polars_redis.sets import iter_sets, read_sets, scan_sets
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.strings import iter_strings, read_strings, scan_strings
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
+from polars_redis.vectors import KnnQuery, VectorIndexOptions, knn
 from polars_redis.write import (
     KeyFailure,
     WriteOptions,
@@ -82,6 +84,7 @@ __all__ = [
     "InferredSchema",
     "InvalidInputError",
     "KeyFailure",
+    "KnnQuery",
     "ParseError",
     "PolarsRedisError",
     "ProtocolError",
@@ -92,6 +95,7 @@ __all__ = [
     "SchemaInferenceError",
     "SearchError",
     "UnsupportedError",
+    "VectorIndexOptions",
     "WriteError",
     "WriteOptions",
     "WriteResult",
@@ -116,6 +120,8 @@ __all__ = [
     "iter_strings",
     "iter_timeseries",
     "iter_zsets",
+    "knn",
+    "knn_join",
     "raw",
     "read_hashes",
     "read_json",

@@ -11,6 +11,7 @@ mod errors;
 mod inference;
 mod scanners;
 mod search;
+mod vectors;
 mod writers;
 
 #[pymodule]
@@ -45,6 +46,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_zsets, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_streams, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
+    vectors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
