@@ -40,6 +40,7 @@ import redis
 import polars_redis as pr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from _common import server_cpu
 
 WINDOW = 512
 
@@ -65,6 +66,8 @@ def seed(client: Any, url: str, data: np.ndarray, algorithm: str) -> None:
 def redis_py_knn(url: str, queries: np.ndarray, k: int) -> int:
     """The same FT.SEARCH queries through redis-py, ``WINDOW`` in flight."""
     client = redis.Redis.from_url(url)
+    # redis-py 8 speaks RESP3 by default, as the core does: each reply is a
+    # map decoded once by hiredis ({results: [{id, extra_attributes}], ...}).
     query = f"*=>[KNN {k} @emb $__knn_vector AS __knn_distance]"
     triples: list[tuple[int, bytes, float]] = []
     for start in range(0, len(queries), WINDOW):
@@ -76,8 +79,9 @@ def redis_py_knn(url: str, queries: np.ndarray, k: int) -> int:
                 "LIMIT", "0", str(k), "TIMEOUT", "10000", "DIALECT", "2",
             )  # fmt: skip
         for offset, reply in enumerate(pipe.execute()):
-            for key, fields in zip(reply[1::2], reply[2::2]):
-                triples.append((start + offset, key, float(fields[1])))
+            for hit in reply[b"results"]:
+                distance = float(hit[b"extra_attributes"][b"__knn_distance"])
+                triples.append((start + offset, hit[b"id"], distance))
     client.close()
     return len(triples)
 
@@ -85,11 +89,6 @@ def redis_py_knn(url: str, queries: np.ndarray, k: int) -> int:
 def ours(url: str, queries: np.ndarray, k: int) -> int:
     left = pl.DataFrame({"q": queries}, schema={"q": pl.Array(pl.Float32, queries.shape[1])})
     return pr.knn_join(left, url, "knnbench", "q", k=k, schema={}).height
-
-
-def server_cpu(client: Any) -> float:
-    info = client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def measure(url: str, queries: np.ndarray, k: int, repeat: int) -> list[dict[str, Any]]:

@@ -160,23 +160,39 @@ impl Layout {
             }
             Some(bytes) => {
                 if !builder.append(bytes) {
-                    if self.strict {
-                        return Err(Error::Parse {
-                            key: Key::from(key),
-                            field: self.fields[column].name.clone(),
-                            value: quote_bytes(bytes, 80),
-                            dtype: builder.field_type().to_string(),
-                            hint: parse_hint(
-                                self.parse_hint.as_deref(),
-                                builder.field_type(),
-                                builder.form(),
-                            ),
-                        });
-                    }
-                    builder.append_null();
+                    let hint = parse_hint(
+                        self.parse_hint.as_deref(),
+                        builder.field_type(),
+                        builder.form(),
+                    );
+                    return self.unparsable(rows, column, key, quote_bytes(bytes, 80), hint);
                 }
             }
         }
+        Ok(())
+    }
+
+    /// A value of column `column` that does not follow its type's rule: a
+    /// parse error when strict, else one null.
+    fn unparsable(
+        &self,
+        rows: &mut RowBuilders,
+        column: usize,
+        key: &[u8],
+        value: String,
+        hint: Option<String>,
+    ) -> Result<()> {
+        let builder = &mut rows.values[column];
+        if self.strict {
+            return Err(Error::Parse {
+                key: Key::from(key),
+                field: self.fields[column].name.clone(),
+                value,
+                dtype: builder.field_type().to_string(),
+                hint,
+            });
+        }
+        builder.append_null();
         Ok(())
     }
 
@@ -196,17 +212,10 @@ impl Layout {
         };
         match builder.append_blob(element, blob) {
             Ok(()) => Ok(()),
-            Err(_) if !self.strict => {
-                builder.append_null();
-                Ok(())
+            Err(expected) => {
+                let value = format!("a {}-byte value", blob.len());
+                self.unparsable(rows, column, key, value, Some(expected))
             }
-            Err(expected) => Err(Error::Parse {
-                key: Key::from(key),
-                field: self.fields[column].name.clone(),
-                value: format!("a {}-byte value", blob.len()),
-                dtype: builder.field_type().to_string(),
-                hint: Some(expected),
-            }),
         }
     }
 
