@@ -63,6 +63,10 @@ REQUIRED = {
     "radius": 1.0,
     "width": 1.0,
     "height": 1.0,
+    "field": "emb",
+    "vector": [1.0, 2.0],
+    "k": 3,
+    "vector_column": "value",
 }
 
 
@@ -70,8 +74,18 @@ def required_args(function: Callable[..., Any]) -> list[Any]:
     return [
         REQUIRED[name]
         for name, p in inspect.signature(function).parameters.items()
-        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        if p.default is inspect.Parameter.empty
+        and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL, p.KEYWORD_ONLY)
     ]
+
+
+def required_kwargs(function: Callable[..., Any]) -> dict[str, Any]:
+    """Valid values of the required keyword-only parameters (``knn_join``'s ``k``)."""
+    return {
+        name: REQUIRED[name]
+        for name, p in inspect.signature(function).parameters.items()
+        if p.default is inspect.Parameter.empty and p.kind is p.KEYWORD_ONLY
+    }
 
 
 def options_of(function: Callable[..., Any]) -> list[str]:
@@ -117,7 +131,9 @@ def test_unknown_option_is_named_with_the_closest(name: str) -> None:
     options = options_of(function)
     typo = options[-1] + "s"  # one letter off the last option
     message = raises_type_error(
-        lambda: function(*required_args(function), **{typo: 1}), f"{name}()", repr(typo)
+        lambda: function(*required_args(function), **required_kwargs(function), **{typo: 1}),
+        f"{name}()",
+        repr(typo),
     )
     assert f"did you mean {options[-1]!r}?" in message
 
@@ -134,11 +150,11 @@ def test_every_parameter_checks_its_type(name: str) -> None:
     positional = required_args(function)
     required = list(inspect.signature(function).parameters)[: len(positional)]
     for option in options_of(function):
+        kwargs: dict[str, Any] = required_kwargs(function)
         if option in required:
             args = [object() if p == option else v for p, v in zip(required, positional)]
-            kwargs: dict[str, Any] = {}
         else:
-            args, kwargs = positional, {option: object()}
+            args, kwargs = positional, {**kwargs, option: object()}
         raises_type_error(
             lambda a=args, k=kwargs: function(*a, **k),  # type: ignore[misc]
             f"{name}(): {option} must be ",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import struct
 from typing import Any
 
 import polars as pl
@@ -89,6 +90,14 @@ def seed(client: Any, *, json_users: bool = False) -> None:
         for timestamp, value in samples:
             client.execute_command("TS.ADD", key, timestamp, value)
     client.zadd("board:1", {"cy": 7.5, "ann": 50, "bob": float("inf")})
+    client.execute_command(
+        "FT.CREATE", "items", "ON", "HASH", "PREFIX", "1", "item:", "SCHEMA", "title", "TAG",
+        "emb", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "4", "DISTANCE_METRIC", "L2",
+    )  # fmt: skip
+    items = {"item:1": ("pen", 0.0), "item:2": ("ink", 0.5), "item:3": ("lamp", 1.0)}
+    for key, (title, third) in items.items():
+        emb = struct.pack("<4f", 1.0, 0.0, third, 0.0)
+        client.hset(key, mapping={"title": title, "emb": emb})
     for index in client.execute_command("FT._LIST"):
         _wait_indexed(client, index)
 

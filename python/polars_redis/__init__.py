@@ -94,6 +94,7 @@ from polars_redis.search import (
     find_index_for_pattern,
     index_exists,
     index_info,
+    knn_join,
     list_indexes,
     raw,
     search_hashes,
@@ -103,6 +104,7 @@ from polars_redis.sets import iter_sets, read_sets, scan_sets
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.strings import iter_strings, read_strings, scan_strings
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
+from polars_redis.vectors import KnnQuery, VectorIndexOptions, knn
 from polars_redis.write import (
     KeyFailure,
     WriteOptions,
@@ -131,6 +133,7 @@ __all__ = [
     "InferredSchema",
     "InvalidInputError",
     "KeyFailure",
+    "KnnQuery",
     "ParseError",
     "PolarsRedisError",
     "Progress",
@@ -144,6 +147,7 @@ __all__ = [
     "SearchError",
     "TtlResult",
     "UnsupportedError",
+    "VectorIndexOptions",
     "WriteError",
     "WriteOptions",
     "WriteResult",
@@ -189,6 +193,8 @@ __all__ = [
     "iter_timeseries",
     "iter_zsets",
     "key_info",
+    "knn",
+    "knn_join",
     "list_indexes",
     "persist_keys",
     "raw",

@@ -105,10 +105,20 @@ def create_index(
     name: str,
     on: str,
     prefixes: list[bytes],
-    attributes: list[tuple[str, str | None, str, bool, bool]],
+    attributes: list[tuple[str, str | None, str, bool, bool, dict[str, Any] | None]],
     wait: float | None = None,
 ) -> dict[str, Any]: ...
 def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
+def knn_search(
+    url: str,
+    index: str,
+    field: str,
+    k: int,
+    vectors: Any,
+    filter: dict[str, Any] | None,
+    ef_runtime: int | None,
+    timeout: float,
+) -> Any: ...
 def string_scanner(
     args: dict[str, Any], value_column: str, value_type: tuple[Any, ...]
 ) -> Scanner: ...

@@ -240,6 +240,11 @@ def _matches(value: Any, hint: Any) -> bool:
         return all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
     if origin is abc.Callable or hint is abc.Callable:
         return callable(value)
+    if _is_typed_dict(hint):  # its keys only, each of its type
+        hints = _typed_dict_hints(hint)
+        return isinstance(value, abc.Mapping) and all(
+            k in hints and _matches(v, hints[k]) for k, v in value.items()
+        )
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is int:
@@ -247,6 +252,11 @@ def _matches(value: Any, hint: Any) -> bool:
     if isinstance(hint, type):
         return isinstance(value, hint)
     return True  # an annotation this checker does not know: the callee decides
+
+
+def _is_typed_dict(hint: Any) -> bool:
+    """A TypedDict class (``typing.is_typeddict`` is Python 3.10+)."""
+    return isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__total__")
 
 
 def _plain_classes(hint: Any) -> tuple[type, ...] | None:
@@ -294,6 +304,7 @@ def _accepts_sequence(hint: Any) -> bool:
 _NAMES = {
     int: "an int",
     float: "a number (int or float)",
+    typing.SupportsFloat: "a number",
     bool: "a bool",
     str: "a str",
     bytes: "bytes",
@@ -320,6 +331,8 @@ def _describe(hint: Any) -> str:
         return f"an iterable of {_plural(args[0])}" if args else "an iterable"
     if origin is tuple:
         return "a tuple (" + ", ".join(_describe(arg) for arg in args) + ")"
+    if _is_typed_dict(hint):
+        return f"a mapping with keys {', '.join(_typed_dict_hints(hint))}"
     if origin in (abc.Mapping, dict):
         if args:
             values = _plural(args[1])

@@ -94,7 +94,10 @@ def scan_hashes(
         extended or basic, or the form ``formats`` declares), durations
         (integer count of the unit), decimals, categoricals, enums, strings,
         raw bytes (``pl.Binary``), and ``pl.List``/``pl.Struct``/``pl.Array``
-        from the JSON text :func:`write_hashes` stores for them.
+        from the JSON text :func:`write_hashes` stores for them, except float
+        vectors: ``pl.Array``/``pl.List`` of ``pl.Float32``/``pl.Float64`` read
+        the little-endian blobs RediSearch vector fields index (see
+        ``docs/vectors.md``).
     fetch
         ``"hgetall"`` reads whole hashes, ``"hmget"`` only the needed fields;
         ``"auto"`` uses HMGET when at most half of the schema's fields are needed

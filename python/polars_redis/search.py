@@ -16,11 +16,12 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs, format_pairs
 from polars_redis._options import SearchQueryOptions
-from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema
+from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema, scan_search
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
-from polars_redis.hashes import HashReadOptions, hash_scanner, scan_hashes
-from polars_redis.json import JsonReadOptions, json_scanner, scan_json
+from polars_redis.hashes import HashReadOptions, hash_scanner, read_hashes, scan_hashes
+from polars_redis.json import JsonReadOptions, json_scanner, read_json, scan_json
+from polars_redis.vectors import KnnQuery, VectorIndexOptions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -37,6 +38,7 @@ __all__ = [
     "find_index_for_pattern",
     "index_exists",
     "index_info",
+    "knn_join",
     "list_indexes",
     "raw",
     "search_hashes",
@@ -223,8 +225,19 @@ def _index_columns(url: str, index: str, on: str) -> tuple[dict[str, pl.DataType
         else:
             column = str(attribute["name"])
             paths[column] = identifier
-        schema[column] = pl.Float64() if attribute["type"] == "NUMERIC" else pl.String()
+        schema[column] = _attribute_dtype(attribute)
     return schema, paths
+
+
+def _attribute_dtype(attribute: Mapping[str, Any]) -> pl.DataType:
+    """The dtype a column of an index attribute reads as: NUMERIC Float64,
+    VECTOR a float array of its type and dimension, others String."""
+    if attribute["type"] == "NUMERIC":
+        return pl.Float64()
+    if attribute["type"] == "VECTOR" and "dim" in attribute:
+        inner = pl.Float32() if attribute["vector_type"] == "FLOAT32" else pl.Float64()
+        return pl.Array(inner, int(attribute["dim"]))
+    return pl.String()
 
 
 @checked
@@ -235,6 +248,7 @@ def search_hashes(
     schema: SchemaLike | None = None,
     *,
     params: Mapping[str, Any] | None = None,
+    knn: KnnQuery | None = None,
     sort_by: str | Sequence[str] | None = None,
     descending: bool | Sequence[bool] = False,
     search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
@@ -266,9 +280,17 @@ def search_hashes(
         :class:`Query` built with :func:`field`.
     schema
         Hash field name to Polars dtype. ``None`` reads every indexed attribute:
-        NUMERIC as Float64, others as String.
+        NUMERIC as Float64, VECTOR as ``pl.Array`` of its type and dimension,
+        others as String.
     params
         Values for ``$name`` parameters of a query string (dialect 2).
+    knn
+        A KNN search (:func:`knn`): only the ``k`` documents nearest to its
+        vector among those ``query`` matches (a hybrid search, exact for a
+        FLAT attribute, approximate for HNSW), nearest first, with their
+        distance in a ``_distance`` column (Float64, after the key column).
+        The KNN query runs when the frame is collected; filters added to
+        the LazyFrame apply to those ``k`` rows. Not with ``sort_by``.
     sort_by, descending
         Sort by these attributes (and directions) inside Redis; every matching
         document is kept.
@@ -312,12 +334,14 @@ def search_hashes(
     └────────┴───────┘
     """
     return _search(
-        "hash", url, index, query, schema, params, sort_by, descending, search_timeout, options
+        "hash", url, index, query, schema, params, knn, sort_by, descending, search_timeout, options
     )
 
 
 class JsonSearchOptions(SearchQueryOptions, JsonReadOptions, total=False):
     """The keyword options of :func:`search_json`."""
+
+    knn: KnnQuery | None
 
 
 @checked
@@ -361,6 +385,7 @@ def _search(
     query: QueryLike,
     schema: SchemaLike | None,
     params: Mapping[str, Any] | None,
+    knn: KnnQuery | None,
     sort_by: str | Sequence[str] | None,
     descending: bool | Sequence[bool],
     search_timeout: float,
@@ -374,6 +399,12 @@ def _search(
         schema, paths = _index_columns(url, index, on)
         if paths:
             options = {**options, "paths": {**paths, **(options.get("paths") or {})}}
+    if knn is not None:
+        if sort_by is not None:
+            msg = "a KNN search returns its rows nearest first: sort_by does not apply"
+            raise InvalidInputError(msg)
+        filter_args = _query_args(query, params)
+        return _knn_search(on, url, index, knn, filter_args, schema, search_timeout, options)
     search = {
         "index": index,
         "query": _query_args(query, params),
@@ -388,6 +419,197 @@ def _search(
         scanner, polars_schema = json_scanner(args, search)
     detail = f"search {index!r}: {query!r}"
     return lazy_scan(scanner, polars_schema, detail, url, args["progress"])
+
+
+def _neighbours(
+    url: str,
+    index: str,
+    field: str,
+    k: int,
+    vectors: pl.DataFrame,
+    filter_args: dict[str, Any] | None,
+    ef_runtime: int | None,
+    search_timeout: float,
+) -> pl.DataFrame:
+    """``(_query, _key, _distance)``: the neighbours of each row of the one
+    column of ``vectors``, nearest first within each query row."""
+    table = _internal.knn_search(
+        url, index, field, k, vectors.rechunk(), filter_args, ef_runtime, search_timeout
+    )
+    return pl.DataFrame(table)
+
+
+def _read_documents(
+    on: str, url: str, keys: list[str], schema: SchemaLike, options: Mapping[str, Any]
+) -> pl.DataFrame:
+    """The documents of ``keys`` (an existing key at most once), keyed by ``_key``."""
+    reader = read_hashes if on == "hash" else read_json
+    wanted = {**options, "include_key": True, "key_column_name": "_key"}
+    wanted.pop("include_row_index", None)
+    wanted.pop("key_dtype", None)
+    return reader(url, keys=keys, schema=schema, **wanted)
+
+
+def _knn_search(
+    on: str,
+    url: str,
+    index: str,
+    knn: KnnQuery,
+    filter_args: dict[str, Any],
+    schema: SchemaLike,
+    search_timeout: float,
+    options: Mapping[str, Any],
+) -> pl.LazyFrame:
+    include_key = options.get("include_key", True)
+    key_name = options.get("key_column_name", "_key")
+    with_index = options.get("include_row_index", False)
+    row_index = options.get("row_index_column_name", "_index")
+    # The columns a plain read of the documents has (the scanner is not run).
+    if on == "hash":
+        args = bind(scan_hashes, url, None, schema, **options)
+        _, fetched = hash_scanner(args, scan_search(args))
+    else:
+        args = bind(scan_json, url, None, schema, **options)
+        _, fetched = json_scanner(args, scan_search(args))
+    # The scan's columns, `_distance` after the key (first without one).
+    out_schema: dict[str, pl.DataType] = {} if include_key else {"_distance": pl.Float64()}
+    for name, dtype in fetched.items():
+        if not (with_index and name == row_index):
+            out_schema[name] = dtype
+        if include_key and name == key_name:
+            out_schema["_distance"] = pl.Float64()
+    columns = list(out_schema)
+    if with_index:
+        out_schema = {row_index: pl.UInt32(), **out_schema}
+
+    def run() -> pl.DataFrame:
+        hits = _neighbours(
+            url, index, knn.field, knn.k, knn.vectors(), filter_args, knn.ef_runtime, search_timeout
+        )
+        rows = _read_documents(on, url, hits["_key"].to_list(), schema, options)
+        found = hits.join(rows, on="_key", how="inner", maintain_order="left")
+        if include_key:
+            found = found.rename({"_key": key_name})
+        found = found.select(columns).cast({c: out_schema[c] for c in columns})
+        return found.with_row_index(row_index) if with_index else found
+
+    return pl.defer(run, schema=out_schema)
+
+
+@checked
+def knn_join(
+    df: pl.DataFrame,
+    url: str,
+    index: str,
+    vector_column: str,
+    *,
+    k: int,
+    field: str | None = None,
+    filter: QueryLike = "*",
+    params: Mapping[str, Any] | None = None,
+    schema: SchemaLike | None = None,
+    ef_runtime: int | None = None,
+    search_timeout: float = _internal.DEFAULT_SEARCH_TIMEOUT,
+    **options: Unpack[HashReadOptions],
+) -> pl.DataFrame:
+    """For every row of ``df``, its ``k`` nearest documents in a vector index.
+
+    The KNN queries (one ``FT.SEARCH`` per row) are pipelined by the core,
+    many in flight on one connection; the neighbours' fields are then fetched
+    like :func:`read_hashes` (or :func:`read_json` for an index on JSON) does.
+
+    Parameters
+    ----------
+    df
+        The left side; ``vector_column`` holds each row's query vector
+        (``pl.Array`` or ``pl.List`` of floats, no nulls).
+    url
+        Connection URL.
+    index
+        A RediSearch index with a VECTOR attribute.
+    vector_column
+        The column of ``df`` holding the query vectors.
+    k
+        Neighbours per row.
+    field
+        The VECTOR attribute to search (its name or hash field / JSON path);
+        by default the index's only VECTOR attribute.
+    filter
+        Which documents compete, as for :func:`search_hashes` ``query`` (a
+        string with ``params``, or a :class:`Query`): a hybrid search.
+    schema
+        The right columns: document field to dtype. ``None`` reads every
+        indexed attribute, as :func:`search_hashes` does.
+    ef_runtime
+        HNSW only: candidates kept while searching.
+    search_timeout
+        ``TIMEOUT`` of each KNN query, in seconds.
+    **options
+        Reading options of the right side (``fetch``, ``strict``, ``batch_size``,
+        timeouts, ...) as for :func:`search_hashes`.
+
+    Returns
+    -------
+    DataFrame
+        ``(left columns..., _key, _distance, right columns...)``: one row per
+        (left row, neighbour), in left row order, nearest first. A right
+        column named like a left one gets the suffix ``_right``.
+
+    Examples
+    --------
+    >>> users = pl.DataFrame({"user": ["u1", "u2"], "taste": [[1.0, 0, 0, 0], [0.0, 0, 1, 0]]})
+    >>> matches = redis.knn_join(users, url, "items", "taste", k=2, schema={"title": pl.String})
+    >>> matches.drop("taste")
+    shape: (4, 4)
+    ┌──────┬────────┬───────────┬───────┐
+    │ user ┆ _key   ┆ _distance ┆ title │
+    │ ---  ┆ ---    ┆ ---       ┆ ---   │
+    │ str  ┆ str    ┆ f64       ┆ str   │
+    ╞══════╪════════╪═══════════╪═══════╡
+    │ u1   ┆ item:1 ┆ 0.0       ┆ pen   │
+    │ u1   ┆ item:2 ┆ 0.25      ┆ ink   │
+    │ u2   ┆ item:3 ┆ 1.0       ┆ lamp  │
+    │ u2   ┆ item:2 ┆ 1.25      ┆ ink   │
+    └──────┴────────┴───────────┴───────┘
+    """
+    if vector_column not in df.columns:
+        msg = f"knn_join: vector_column {vector_column!r} is not a column of df ({df.columns})"
+        raise InvalidInputError(msg)
+    for reserved in ("_key", "_distance"):
+        if reserved in df.columns:
+            msg = f"knn_join: df has a column {reserved!r}, which the result adds; rename it"
+            raise InvalidInputError(msg)
+    info = _internal.index_info(url, index)
+    if field is None:
+        vectors = [a["name"] for a in info["attributes"] if a["type"] == "VECTOR"]
+        if len(vectors) != 1:
+            msg = (
+                f"knn_join: index {index!r} has {len(vectors)} VECTOR attributes "
+                f"({vectors}); pass field="
+            )
+            raise InvalidInputError(msg)
+        field = str(vectors[0])
+    if schema is None:
+        schema, paths = _index_columns(url, index, info["on"])
+        if paths:
+            options = {**options, "paths": paths}  # type: ignore[typeddict-unknown-key]
+    hits = _neighbours(
+        url,
+        index,
+        field,
+        k,
+        df.select(vector_column),
+        _query_args(filter, params),
+        ef_runtime,
+        search_timeout,
+    )
+    right = _read_documents(info["on"], url, hits["_key"].unique().to_list(), schema, options)
+    left = df.with_row_index("__knn_row")
+    joined = hits.join(right, on="_key", how="inner", maintain_order="left")
+    out = left.join(
+        joined, left_on="__knn_row", right_on="_query", how="inner", maintain_order="left_right"
+    )
+    return out.drop("__knn_row")
 
 
 Reduction = Union[str, Sequence[Any]]
@@ -586,17 +808,20 @@ def create_index(
     schema: SchemaLike | pl.DataFrame,
     on: Literal["hash", "json"] = "hash",
     *,
-    types: Mapping[str, Literal["TEXT", "TAG", "NUMERIC", "GEO"]] | None = None,
+    types: Mapping[str, Literal["TEXT", "TAG", "NUMERIC", "GEO", "VECTOR"]] | None = None,
     aliases: Mapping[str, str] | None = None,
     sortable: Sequence[str] = (),
     case_sensitive: Sequence[str] = (),
+    vectors: Mapping[str, VectorIndexOptions] | None = None,
     wait: bool | float = True,
 ) -> dict[str, Any]:
     """Create a RediSearch index over hashes (or JSON documents) from a Polars schema.
 
     Numeric columns become NUMERIC attributes, string / categorical / enum
     columns TAG (exact match; ask for ``TEXT`` in ``types`` for full-text
-    search). Other dtypes need an explicit type in ``types``.
+    search), ``pl.Array(pl.Float32 | pl.Float64, dim)`` columns VECTOR
+    (FLAT, COSINE, the array's type and dimension; ``vectors`` changes
+    that). Other dtypes need an explicit type in ``types``.
 
     Parameters
     ----------
@@ -611,11 +836,18 @@ def create_index(
     on
         ``"hash"`` or ``"json"`` (columns become ``$.column``).
     types
-        Column -> ``TEXT`` / ``TAG`` / ``NUMERIC`` / ``GEO``, overriding the default.
+        Column -> ``TEXT`` / ``TAG`` / ``NUMERIC`` / ``GEO`` / ``VECTOR``,
+        overriding the default.
     aliases
         Column -> attribute name used in queries.
     sortable, case_sensitive
         Columns to make ``SORTABLE`` / TAG columns to make ``CASESENSITIVE``.
+    vectors
+        Column -> its VECTOR attribute (:class:`VectorIndexOptions`):
+        ``algorithm`` (``"FLAT"``, exact, or ``"HNSW"``, approximate),
+        ``metric`` (``"COSINE"``, ``"L2"``, ``"IP"``), ``type``, ``dim``
+        (needed for a ``pl.List`` column), and HNSW's ``m``,
+        ``ef_construction``, ``ef_runtime``. A column named here is VECTOR.
     wait
         Wait until existing keys are indexed: True (up to 60 s), False, or seconds.
 
@@ -632,21 +864,45 @@ def create_index(
     >>> info = redis.create_index(url, "people", "user:", schema, types={"name": "TEXT"})
     >>> [(a["name"], a["type"]) for a in info["attributes"]], info["num_docs"]
     ([('name', 'TEXT'), ('age', 'NUMERIC')], 3)
+
+    A vector index over embeddings (HNSW, inner product):
+
+    >>> schema = {"title": pl.String, "emb": pl.Array(pl.Float32, 4)}
+    >>> hnsw: redis.VectorIndexOptions = {"algorithm": "HNSW", "metric": "IP"}
+    >>> info = redis.create_index(url, "items_hnsw", "item:", schema, vectors={"emb": hnsw})
+    >>> [(a["name"], a["type"], a.get("dim")) for a in info["attributes"]]
+    [('title', 'TAG', None), ('emb', 'VECTOR', 4)]
     """
     if isinstance(schema, pl.DataFrame):
         schema = schema.schema
     types = dict(types or {})
     aliases = dict(aliases or {})
+    vectors = dict(vectors or {})
     specs = field_specs(schema)
     attributes = []
     for column, spec in specs:
-        kind = types.pop(column, None) or _internal.default_attribute_type(spec)
+        declared = vectors.pop(column, None)
+        kind = (
+            types.pop(column, None)
+            or ("VECTOR" if declared is not None else None)
+            or _internal.default_attribute_type(spec)
+        )
         if kind is None:
             msg = (
                 f"column {column!r}: no default index type for dtype {spec[0]}; "
-                "pass types={column: 'TEXT' | 'TAG' | 'NUMERIC' | 'GEO'} or leave it out"
+                "pass types={column: 'TEXT' | 'TAG' | 'NUMERIC' | 'GEO' | 'VECTOR'} or leave it out"
             )
             raise InvalidInputError(msg)
+        if declared is not None and kind.upper() != "VECTOR":
+            msg = f"column {column!r}: vectors= declares a VECTOR attribute, but types= says {kind}"
+            raise InvalidInputError(msg)
+        vector = None
+        if kind.upper() == "VECTOR":
+            vector = {
+                "dtype": spec,
+                **{key: None for key in VectorIndexOptions.__annotations__},
+                **(declared or {}),
+            }
         attributes.append(
             (
                 column,
@@ -654,11 +910,13 @@ def create_index(
                 kind,
                 column in sortable,
                 column in case_sensitive,
+                vector,
             )
         )
-    if types:
-        msg = f"types given for columns not in the schema: {sorted(types)}"
-        raise InvalidInputError(msg)
+    for option, unused in (("types", types), ("vectors", vectors)):
+        if unused:
+            msg = f"{option} given for columns not in the schema: {sorted(unused)}"
+            raise InvalidInputError(msg)
     prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
     seconds = (60.0 if wait else None) if isinstance(wait, bool) else float(wait)
     return _internal.create_index(

@@ -193,7 +193,9 @@ def write_hashes(
     shortest exact form, dates ``YYYY-MM-DD``, datetimes ISO-8601 (with the
     offset of their time zone), times, durations (integer count of the
     unit), decimals (exact), categoricals and enums as their text, binary as
-    raw bytes, and Struct/List values as JSON.
+    raw bytes, and Struct/List values as JSON; float vectors
+    (``pl.Array``/``pl.List`` of ``pl.Float32``/``pl.Float64``) as the
+    little-endian blobs RediSearch vector fields index (see ``docs/vectors.md``).
 
     Parameters
     ----------

@@ -16,6 +16,7 @@ mod keyspace;
 mod listing;
 mod scanners;
 mod search;
+mod vectors;
 mod writers;
 
 #[pymodule]
@@ -55,6 +56,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     geo::register(m)?;
     cache::register(m)?;
     listing::register(m)?;
+    vectors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

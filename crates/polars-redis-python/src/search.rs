@@ -17,6 +17,7 @@ use crate::batches::BatchIterator;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{count, seconds_to_duration};
+use crate::vectors::VectorArgs;
 
 /// The query of a search or aggregation: raw text with parameters, or the
 /// query builder's JSON.
@@ -29,7 +30,7 @@ pub(crate) struct QueryArgs {
 }
 
 impl QueryArgs {
-    fn query(&self) -> BindingResult<SearchQuery> {
+    pub(crate) fn query(&self) -> BindingResult<SearchQuery> {
         match (&self.query, &self.builder) {
             (_, Some(json)) => {
                 let tree = serde_json::from_str(json)
@@ -96,6 +97,10 @@ pub(crate) fn info_dict<'py>(
         entry.set_item("separator", a.separator.map(String::from))?;
         entry.set_item("sortable", a.sortable)?;
         entry.set_item("flags", a.flags.clone())?;
+        if let Some((element, dim)) = a.vector {
+            entry.set_item("vector_type", element.name())?;
+            entry.set_item("dim", dim)?;
+        }
         attributes.append(entry)?;
     }
     let result = PyDict::new(py);
@@ -159,7 +164,14 @@ pub(crate) fn create_index<'py>(
     name: &str,
     on: &str,
     prefixes: Vec<Vec<u8>>,
-    attributes: Vec<(String, Option<String>, String, bool, bool)>,
+    attributes: Vec<(
+        String,
+        Option<String>,
+        String,
+        bool,
+        bool,
+        Option<VectorArgs>,
+    )>,
     wait: Option<f64>,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let config = config(url)?;
@@ -167,15 +179,16 @@ pub(crate) fn create_index<'py>(
     let wait = wait.map(|s| seconds_to_duration("wait", s)).transpose()?;
     let specs = attributes
         .into_iter()
-        .map(|(identifier, alias, kind, sortable, case_sensitive)| {
-            let kind = match kind.to_ascii_uppercase().as_str() {
-                "TEXT" => AttributeKind::Text,
-                "TAG" => AttributeKind::Tag,
-                "NUMERIC" => AttributeKind::Numeric,
-                "GEO" => AttributeKind::Geo,
-                other => {
+        .map(|(identifier, alias, kind, sortable, case_sensitive, vector)| {
+            let kind = match (kind.to_ascii_uppercase().as_str(), vector) {
+                ("TEXT", _) => AttributeKind::Text,
+                ("TAG", _) => AttributeKind::Tag,
+                ("NUMERIC", _) => AttributeKind::Numeric,
+                ("GEO", _) => AttributeKind::Geo,
+                ("VECTOR", Some(vector)) => AttributeKind::Vector(vector.spec(py, &identifier)?),
+                (other, _) => {
                     return Err(invalid_input(format!(
-                    "attribute `{identifier}`: unknown type {other:?} (TEXT, TAG, NUMERIC or GEO)"
+                    "attribute `{identifier}`: unknown type {other:?} (TEXT, TAG, NUMERIC, GEO or VECTOR)"
                 )))
                 }
             };

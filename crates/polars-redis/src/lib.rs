@@ -89,7 +89,7 @@ pub use read::timeseries::{Aggregation, TimeSeriesKind, TimeSeriesScanBuilder};
 pub use read::warnings::ScanWarning;
 pub use read::zset::{ZsetKind, ZsetScanBuilder};
 pub use types::Field;
-pub use types::{EpochUnit, FieldType, TextForm, TimeUnit};
+pub use types::{EpochUnit, FieldType, TextForm, TimeUnit, VectorType};
 pub use write::{
     HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
     StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteResult,

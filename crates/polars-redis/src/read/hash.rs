@@ -220,7 +220,7 @@ impl HashFetcher {
             if let Some(column) = column {
                 any_value |= value.is_some();
                 filled[column] = true;
-                self.layout.append_value(rows, column, key, value)?;
+                self.layout.append_hash_value(rows, column, key, value)?;
             }
         }
         for (column, done) in filled.iter().enumerate() {

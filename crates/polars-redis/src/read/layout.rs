@@ -11,7 +11,7 @@ use crate::error::{quote_bytes, Error, Key, Result};
 use crate::read::json::value::ValueReader;
 use crate::types::columns::ColumnBuilder;
 use crate::types::text_form::parse_hint;
-use crate::types::Field;
+use crate::types::{Field, VectorType};
 
 /// Rows a batch's builders make room for up front; beyond it they grow as
 /// rows arrive, so a large `batch_size` costs memory only when rows come.
@@ -160,24 +160,63 @@ impl Layout {
             }
             Some(bytes) => {
                 if !builder.append(bytes) {
-                    if self.strict {
-                        return Err(Error::Parse {
-                            key: Key::from(key),
-                            field: self.fields[column].name.clone(),
-                            value: quote_bytes(bytes, 80),
-                            dtype: builder.field_type().to_string(),
-                            hint: parse_hint(
-                                self.parse_hint.as_deref(),
-                                builder.field_type(),
-                                builder.form(),
-                            ),
-                        });
-                    }
-                    builder.append_null();
+                    let hint = parse_hint(
+                        self.parse_hint.as_deref(),
+                        builder.field_type(),
+                        builder.form(),
+                    );
+                    return self.unparsable(rows, column, key, quote_bytes(bytes, 80), hint);
                 }
             }
         }
         Ok(())
+    }
+
+    /// A value of column `column` that does not follow its type's rule: a
+    /// parse error when strict, else one null.
+    fn unparsable(
+        &self,
+        rows: &mut RowBuilders,
+        column: usize,
+        key: &[u8],
+        value: String,
+        hint: Option<String>,
+    ) -> Result<()> {
+        let builder = &mut rows.values[column];
+        if self.strict {
+            return Err(Error::Parse {
+                key: Key::from(key),
+                field: self.fields[column].name.clone(),
+                value,
+                dtype: builder.field_type().to_string(),
+                hint,
+            });
+        }
+        builder.append_null();
+        Ok(())
+    }
+
+    /// Append the value of a hash field to value column `column`: a float
+    /// vector column reads its blob (see `types/vector.rs`), any other
+    /// column as [`Layout::append_value`] does.
+    pub(crate) fn append_hash_value(
+        &self,
+        rows: &mut RowBuilders,
+        column: usize,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
+        let builder = &mut rows.values[column];
+        let (Some(blob), Some(element)) = (value, VectorType::of(builder.field_type())) else {
+            return self.append_value(rows, column, key, value);
+        };
+        match builder.append_blob(element, blob) {
+            Ok(()) => Ok(()),
+            Err(expected) => {
+                let value = format!("a {}-byte value", blob.len());
+                self.unparsable(rows, column, key, value, Some(expected))
+            }
+        }
     }
 
     /// Append the key and TTL of a row, which completes it (call once per

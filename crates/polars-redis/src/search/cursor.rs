@@ -303,24 +303,15 @@ fn page_error(err: Error, index: &str) -> Error {
     }
 }
 
-fn map_get<'a>(map: &'a [(Value, Value)], name: &[u8]) -> Option<&'a Value> {
+pub(crate) fn map_get<'a>(map: &'a [(Value, Value)], name: &[u8]) -> Option<&'a Value> {
     map.iter()
         .find(|(k, _)| k.as_bytes() == Some(name))
         .map(|(_, v)| v)
 }
 
-pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<Page> {
-    let bad = || Error::Protocol(format!("unexpected {command} reply shape"));
-    let (body, id) = match reply {
-        Value::Array(parts) if parts.len() == 2 => (&parts[0], parts[1].as_int().ok_or_else(bad)?),
-        Value::Map(_) => (reply, 0),
-        _ => return Err(bad()),
-    };
-    let Value::Map(body) = body else {
-        return Err(Error::Search(format!(
-            "{command} answered in RESP2; search needs a RESP3 connection"
-        )));
-    };
+/// The error for a RESP3 search reply (`body`) that carries a `warning`:
+/// a timeout or a partial result is never returned as if complete.
+pub(crate) fn check_warnings(body: &[(Value, Value)], command: &str) -> Result<()> {
     if let Some(Value::Array(warnings)) = map_get(body, b"warning") {
         if !warnings.is_empty() {
             let text: Vec<String> = warnings.iter().map(Value::to_text).collect();
@@ -338,6 +329,22 @@ pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<Page> {
             )));
         }
     }
+    Ok(())
+}
+
+pub(crate) fn parse_page(reply: &Value, command: &str) -> Result<Page> {
+    let bad = || Error::Protocol(format!("unexpected {command} reply shape"));
+    let (body, id) = match reply {
+        Value::Array(parts) if parts.len() == 2 => (&parts[0], parts[1].as_int().ok_or_else(bad)?),
+        Value::Map(_) => (reply, 0),
+        _ => return Err(bad()),
+    };
+    let Value::Map(body) = body else {
+        return Err(Error::Search(format!(
+            "{command} answered in RESP2; search needs a RESP3 connection"
+        )));
+    };
+    check_warnings(body, command)?;
     let results = match map_get(body, b"results") {
         Some(Value::Array(results)) => results,
         _ => return Err(bad()),

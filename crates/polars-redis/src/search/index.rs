@@ -4,11 +4,12 @@
 
 use std::fmt;
 
+use super::vector::VectorSpec;
 use crate::error::{Error, Result};
 use crate::net::connection::Connection;
 use crate::net::glob::literal_prefix;
 use crate::net::resp::{Cmd, Value};
-use crate::types::{FieldType, IndexOn};
+use crate::types::{FieldType, IndexOn, VectorType};
 
 /// The type of an index attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +22,9 @@ pub enum AttributeKind {
     Numeric,
     /// Longitude/latitude points.
     Geo,
+    /// A vector attribute to create (`FT.INFO` reports an existing one as
+    /// `Other("VECTOR")`).
+    Vector(VectorSpec),
     /// Anything else (VECTOR, GEOSHAPE, ...), never used for pushdown.
     Other(String),
 }
@@ -43,6 +47,7 @@ impl AttributeKind {
             AttributeKind::Tag => "TAG",
             AttributeKind::Numeric => "NUMERIC",
             AttributeKind::Geo => "GEO",
+            AttributeKind::Vector(_) => "VECTOR",
             AttributeKind::Other(name) => name,
         }
     }
@@ -65,6 +70,8 @@ pub struct Attribute {
     pub sortable: bool,
     /// Every flag as `FT.INFO` lists it (`SORTABLE`, `NOSTEM`, `INDEXMISSING`, ...).
     pub flags: Vec<String>,
+    /// VECTOR: the element type and dimension of its vectors.
+    pub vector: Option<(VectorType, usize)>,
 }
 
 /// What `FT.INFO` says about an index.
@@ -252,7 +259,22 @@ fn parse_attribute(value: &Value) -> Result<Attribute> {
                 let key = items[i].to_text();
                 let keyed = matches!(
                     key.as_str(),
-                    "identifier" | "attribute" | "type" | "SEPARATOR" | "WEIGHT" | "PHONETIC"
+                    "identifier"
+                        | "attribute"
+                        | "type"
+                        | "SEPARATOR"
+                        | "WEIGHT"
+                        | "PHONETIC"
+                        | "algorithm"
+                        | "data_type"
+                        | "dim"
+                        | "distance_metric"
+                        | "M"
+                        | "ef_construction"
+                        | "ef_runtime"
+                        | "epsilon"
+                        | "initial_cap"
+                        | "block_size"
                 );
                 if keyed && i + 1 < items.len() {
                     entries.push((key, &items[i + 1]));
@@ -285,6 +307,11 @@ fn parse_attribute(value: &Value) -> Result<Attribute> {
         sortable: flags.iter().any(|f| f == "SORTABLE"),
         separator: match kind {
             AttributeKind::Tag => separator,
+            _ => None,
+        },
+        vector: match (text("data_type").as_deref(), number(get(&entries, "dim"))) {
+            (Some("FLOAT32"), dim) if dim >= 1.0 => Some((VectorType::Float32, dim as usize)),
+            (Some("FLOAT64"), dim) if dim >= 1.0 => Some((VectorType::Float64, dim as usize)),
             _ => None,
         },
         kind,
@@ -396,10 +423,14 @@ pub struct AttributeSpec {
 impl AttributeSpec {
     /// The attribute type a column of `field_type` gets by default: numbers
     /// (and booleans) NUMERIC, text TAG (exact match; ask for TEXT
-    /// explicitly for full-text search). `None` for types an index cannot
-    /// hold usefully (binary, temporal, decimal).
+    /// explicitly for full-text search), float arrays a FLAT, COSINE
+    /// VECTOR ([`VectorSpec::default_for`]). `None` for types an index
+    /// cannot hold usefully (binary, temporal, decimal).
     pub fn default_kind(field_type: &FieldType) -> Option<AttributeKind> {
         use FieldType::*;
+        if let Some(spec) = VectorSpec::default_for(field_type) {
+            return Some(AttributeKind::Vector(spec));
+        }
         match field_type {
             Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float32 | Float64 => {
                 Some(AttributeKind::Numeric)
@@ -453,11 +484,17 @@ pub(crate) fn create_command(
         match &spec.kind {
             AttributeKind::Other(name) => {
                 return Err(Error::InvalidArgument(format!(
-                    "attribute `{}`: type {name} cannot be created here (use TEXT, TAG, NUMERIC or GEO)",
+                    "attribute `{}`: type {name} cannot be created here (use TEXT, TAG, NUMERIC, GEO or VECTOR)",
                     spec.identifier
                 )))
             }
-            kind => cmd.arg(kind.name()),
+            AttributeKind::Vector(vector) => {
+                cmd.arg("VECTOR");
+                vector.push_args(&mut cmd)?;
+            }
+            kind => {
+                cmd.arg(kind.name());
+            }
         };
         if spec.case_sensitive && spec.kind == AttributeKind::Tag {
             cmd.arg("CASESENSITIVE");

@@ -23,6 +23,7 @@ use chrono_tz::Tz;
 use crate::error::{Error, Result};
 use crate::types::parse;
 use crate::types::text_form::Temporal;
+use crate::types::vector::VectorType;
 use crate::types::{FieldType, TextForm, TimeUnit};
 
 /// A growing column of one [`FieldType`].
@@ -312,6 +313,58 @@ impl ColumnBuilder {
             ),
             Storage::List(_) | Storage::Array(_) | Storage::Struct(_) => false,
         }
+    }
+
+    /// Append one float vector blob (see `vector.rs`) to a vector column (a
+    /// type [`VectorType::of`] accepts), as `element`s. A blob whose length
+    /// is not the array's width (or, for a list, not a whole number of
+    /// elements) appends nothing and returns what the length should be, for
+    /// the caller's message.
+    pub(crate) fn append_blob(
+        &mut self,
+        element: VectorType,
+        blob: &[u8],
+    ) -> std::result::Result<(), String> {
+        let size = element.size();
+        let name = element.name();
+        match self.array_width() {
+            Some(width) if blob.len() != width * size => {
+                return Err(format!(
+                    "hashes store float vectors as little-endian {name} blobs: one of dimension \
+                     {width} is {} bytes, this one is {}",
+                    width * size,
+                    blob.len()
+                ))
+            }
+            None if blob.len() % size != 0 => {
+                return Err(format!(
+                    "hashes store float vectors as little-endian {name} blobs: a whole number of \
+                     {size}-byte elements, and this one is {} bytes",
+                    blob.len()
+                ))
+            }
+            _ => {}
+        }
+        let child = match &mut self.storage {
+            Storage::List(list) => &mut list.child,
+            Storage::Array(array) => &mut array.child,
+            _ => return Err("internal: a vector blob for a column that is not a list".into()),
+        };
+        match &mut child.storage {
+            Storage::Float32(b) => {
+                for chunk in blob.chunks_exact(4) {
+                    b.append_value(f32::from_le_bytes(chunk.try_into().expect("4 bytes")));
+                }
+            }
+            Storage::Float64(b) => {
+                for chunk in blob.chunks_exact(8) {
+                    b.append_value(f64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+                }
+            }
+            _ => return Err("internal: a vector blob for a list that is not of floats".into()),
+        }
+        child.rows += blob.len() / size;
+        self.end_list().map_err(|e| e.to_string())
     }
 
     pub(crate) fn append_null(&mut self) {

@@ -39,7 +39,7 @@ use arrow_schema::{DataType, TimeUnit as ArrowTimeUnit};
 use chrono::{Datelike, NaiveDate, Timelike};
 
 use crate::types::text_form::{Temporal, Zone};
-use crate::types::TextForm;
+use crate::types::{TextForm, VectorType};
 
 /// Why one cell cannot be written (the caller adds row, key and column).
 pub(crate) type CellResult = std::result::Result<(), String>;
@@ -57,6 +57,16 @@ pub(crate) trait Cells: Send + Sync {
     /// True for a float NaN (which sorted sets and time series reject).
     fn is_nan(&self, _row: usize) -> bool {
         false
+    }
+    /// The value of a non-null float cell (`None` for other cells): the
+    /// elements of a vector blob.
+    fn float(&self, _row: usize) -> Option<f64> {
+        None
+    }
+    /// Append the blob of a non-null float vector cell as `element`s (see
+    /// `vector.rs`); an error for a null element or another column.
+    fn blob(&self, _row: usize, _element: VectorType, _out: &mut Vec<u8>) -> CellResult {
+        Err("not a float vector".into())
     }
 }
 
@@ -641,6 +651,12 @@ where
     fn is_nan(&self, row: usize) -> bool {
         self.array.value(row).as_f64().is_some_and(f64::is_nan)
     }
+    fn float(&self, row: usize) -> Option<f64> {
+        if self.array.is_null(row) {
+            return None;
+        }
+        self.array.value(row).as_f64()
+    }
 }
 
 /// Integers and durations: decimal text, bare in JSON.
@@ -788,6 +804,15 @@ impl<A: ListColumn + ?Sized> Cells for ListCells<'_, A> {
             out.push(b']');
             Ok(())
         })
+    }
+    fn blob(&self, row: usize, element: VectorType, out: &mut Vec<u8>) -> CellResult {
+        for (i, value) in self.array.range(row).enumerate() {
+            let value = self.values.float(value).ok_or_else(|| {
+                format!("element {i} is null, and a vector blob cannot hold a null")
+            })?;
+            element.push_blob([value], out);
+        }
+        Ok(())
     }
 }
 

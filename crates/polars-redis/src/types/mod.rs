@@ -23,6 +23,11 @@
 //! | `Array(inner, width)`       | `FixedSizeList(inner, width)`| a JSON array of exactly `width` elements (or its JSON text) |
 //! | `Struct(fields)`            | `Struct(fields)`             | a JSON object (or its JSON text), each member read as its field's type |
 //!
+//! In hashes, `Array(Float32 | Float64, dim)` and `List(Float32 | Float64)`
+//! are float vectors stored as little-endian binary blobs (the form
+//! RediSearch `VECTOR` fields index), not JSON text; a blob of the wrong
+//! length is unparsable. [`VectorType`] declares this form (`vector.rs`).
+//!
 //! A bare integer is never a date, datetime or time: `20240131` is the basic
 //! form of 2024-01-31, and `1706659200` is unparsable. A column stored in
 //! another form (a strftime format, or an epoch count) declares it with a
@@ -64,7 +69,9 @@ pub(crate) mod json_text;
 pub(crate) mod parse;
 mod table;
 pub(crate) mod text_form;
+pub(crate) mod vector;
 
 pub use index_on::IndexOn;
 pub(crate) use table::{apply_forms, check_flat};
 pub use table::{EpochUnit, Field, FieldType, Strftime, TextForm, TimeUnit, SIMPLE_TYPES};
+pub use vector::VectorType;

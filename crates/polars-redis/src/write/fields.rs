@@ -5,7 +5,8 @@ use super::commands::Commands;
 use super::encode::GroupCtx;
 use super::frame::{Frame, RowRef};
 use crate::error::{Error, Key, Result};
-use crate::types::format::CellResult;
+use crate::types::format::{CellResult, Cells};
+use crate::types::VectorType;
 
 /// Every column but the reserved ones and `exclude`, with its name; at least one.
 pub(crate) fn field_columns(
@@ -31,6 +32,8 @@ pub(crate) struct RowFields {
     fields: Vec<(usize, Vec<u8>)>,
     /// Columns whose formatting can fail, checked before sending.
     checked: Vec<usize>,
+    /// Float vector columns written as blobs (hashes), with their element type.
+    blobs: Vec<(usize, VectorType)>,
 }
 
 impl RowFields {
@@ -40,7 +43,30 @@ impl RowFields {
             .map(|(c, _)| *c)
             .filter(|c| frame.fallible(*c))
             .collect();
-        RowFields { fields, checked }
+        RowFields {
+            fields,
+            checked,
+            blobs: Vec::new(),
+        }
+    }
+
+    /// The same fields, float vector columns written as little-endian
+    /// blobs instead of JSON text (see `types/vector.rs`).
+    pub(crate) fn with_vector_blobs(mut self, frame: &Frame) -> Self {
+        self.blobs = self
+            .fields
+            .iter()
+            .filter_map(|(c, _)| Some((*c, VectorType::of_arrow(frame.data_type(*c))?)))
+            .collect();
+        self
+    }
+
+    /// Append the stored form of non-null cell `row` of `column`.
+    fn value(&self, cell: &dyn Cells, column: usize, row: usize, out: &mut Vec<u8>) -> CellResult {
+        match self.blobs.iter().find(|(c, _)| *c == column) {
+            Some((_, element)) => cell.blob(row, *element, out),
+            None => cell.text(row, out),
+        }
     }
 
     /// Append the pairs of row `at` to the current command.
@@ -60,7 +86,7 @@ impl RowFields {
             }
             any = true;
             cmds.arg(name);
-            cmds.arg_with(|out| cell.text(row, out))
+            cmds.arg_with(|out| self.value(cell, *column, row, out))
                 .map_err(|reason| ctx.cell_error(at, *column, reason))?;
         }
         if any {
@@ -78,7 +104,7 @@ impl RowFields {
             let cell = ctx.cells.get(at, *column);
             if !cell.is_null(row) {
                 scratch.clear();
-                cell.text(row, &mut scratch)
+                self.value(cell, *column, row, &mut scratch)
                     .map_err(|reason| ctx.cell_error(at, *column, reason))?;
             }
         }

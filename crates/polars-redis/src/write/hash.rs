@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::types::format::CellResult;
 
 /// Writes one hash per row: every column but the key (and TTL) column is
-/// a field, its value formatted by the rules of the `format` module.
+/// a field, its value formatted by the rules of the `format` module (float
+/// vector columns as little-endian blobs, see [`VectorType`](crate::VectorType)).
 ///
 /// ```no_run
 /// use polars_redis::{ConnectionConfig, HashWriteBuilder, IfExists};
@@ -36,7 +37,9 @@ impl WriteKind for HashWrite {
 
     fn encoder(&self, frame: &Frame, reserved: &[usize]) -> Result<Box<dyn Encoder>> {
         let fields = field_columns(frame, reserved, &[], "hash fields")?;
-        Ok(Box::new(HashEncoder(RowFields::new(frame, fields))))
+        Ok(Box::new(HashEncoder(
+            RowFields::new(frame, fields).with_vector_blobs(frame),
+        )))
     }
 }
 
