@@ -14,6 +14,14 @@ Examples
 """
 
 from polars_redis._internal import __version__
+from polars_redis.consumer import (
+    StreamBatches,
+    ack_entries,
+    iter_stream,
+    pending,
+    read_stream,
+    scan_stream,
+)
 from polars_redis.exceptions import (
     ArgumentTypeError,
     AuthenticationError,
@@ -41,6 +49,7 @@ from polars_redis.infer import (
 )
 from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.lists import iter_lists, read_lists, scan_lists
+from polars_redis.pubsub import PubSubBatches, collect_pubsub, iter_pubsub
 from polars_redis.search import (
     Query,
     aggregate_hashes,
@@ -56,6 +65,7 @@ from polars_redis.search import (
     search_json,
 )
 from polars_redis.sets import iter_sets, read_sets, scan_sets
+from polars_redis.stream_consumer import Checkpoint, StreamConsumer
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.strings import iter_strings, read_strings, scan_strings
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
@@ -77,6 +87,7 @@ from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 __all__ = [
     "ArgumentTypeError",
     "AuthenticationError",
+    "Checkpoint",
     "ClusterError",
     "FieldInference",
     "InferredSchema",
@@ -85,20 +96,25 @@ __all__ = [
     "ParseError",
     "PolarsRedisError",
     "ProtocolError",
+    "PubSubBatches",
     "Query",
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
     "SchemaInferenceError",
     "SearchError",
+    "StreamBatches",
+    "StreamConsumer",
     "UnsupportedError",
     "WriteError",
     "WriteOptions",
     "WriteResult",
     "WrongTypeError",
     "__version__",
+    "ack_entries",
     "aggregate_hashes",
     "aggregate_json",
+    "collect_pubsub",
     "create_index",
     "drop_index",
     "explain_pushdown",
@@ -111,16 +127,20 @@ __all__ = [
     "iter_hashes",
     "iter_json",
     "iter_lists",
+    "iter_pubsub",
     "iter_sets",
+    "iter_stream",
     "iter_streams",
     "iter_strings",
     "iter_timeseries",
     "iter_zsets",
+    "pending",
     "raw",
     "read_hashes",
     "read_json",
     "read_lists",
     "read_sets",
+    "read_stream",
     "read_streams",
     "read_strings",
     "read_timeseries",
@@ -129,6 +149,7 @@ __all__ = [
     "scan_json",
     "scan_lists",
     "scan_sets",
+    "scan_stream",
     "scan_streams",
     "scan_strings",
     "scan_timeseries",

@@ -5,10 +5,12 @@
 use pyo3::prelude::*;
 
 mod batches;
+mod consume;
 mod defaults;
 mod dtypes;
 mod errors;
 mod inference;
+mod pubsub;
 mod scanners;
 mod search;
 mod writers;
@@ -45,6 +47,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_zsets, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_streams, m)?)?;
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
+    consume::register(m)?;
+    pubsub::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

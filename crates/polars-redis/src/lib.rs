@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+mod consume;
 pub mod error;
 mod infer;
 mod net;
@@ -46,6 +47,9 @@ pub mod write;
 
 pub use net::config;
 
+pub use consume::{
+    ack_entries, pending, Payload, PubSubBuilder, PubSubReader, StreamReadBuilder, StreamReader,
+};
 pub use error::{Error, Key, Result, SizeLimit};
 
 pub use infer::{
