@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -137,3 +138,14 @@ def test_state_must_be_json(redis_url: str, redis_client: Any) -> None:
     with pytest.raises(pr.InvalidInputError, match="JSON-serializable"):
         consumer.commit({"x": object()})
     assert redis_client.xpending("s", "g")["pending"] == 1
+
+
+def test_the_kafka_state_example_runs(redis_url: str, redis_client: Any) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "kafka_state.py"
+    done = subprocess.run(
+        [sys.executable, str(example), redis_url, "3000"], capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "3000 payments folded into 20 accounts" in done.stdout
+    assert redis_client.dbsize() == 0, "the example cleans up"
