@@ -56,7 +56,7 @@ def generated(rows: int) -> pl.LazyFrame:
 
 
 def run_case(case: str, url: str, rows: int) -> dict[str, Any]:
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(url, socket_timeout=None)
     client.flushall()
     lf = generated(rows)
     out: dict[str, Any] = {"case": case, "rows": rows}
@@ -92,7 +92,7 @@ def run_case(case: str, url: str, rows: int) -> dict[str, Any]:
     out["rss_growth_mb"] = rss.growth / MB
     out["written"] = result.written if result is not None else rows
     assert client.dbsize() == rows, (client.dbsize(), rows)
-    client.flushall()
+    client.flushall(asynchronous=True)
     return out
 
 
