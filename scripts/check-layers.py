@@ -6,7 +6,7 @@ The layers are the top-level modules of ``crates/polars-redis/src``::
     read/ write/ infer/ search/ keyspace/ geo/  ->  types/  ->  net/  ->  error.rs
     cache/  ->  net/
 
-(``infer``, ``search``, ``keyspace`` and ``geo`` also build on ``read``;
+(``infer``, ``search``, ``keyspace``, ``geo`` and ``consume`` also build on ``read``;
 ``geo`` on ``keyspace``). Every path a file names
 (``crate::a::b``, ``super::x``, ``use child::y``) is resolved to the module it
 points at; an edge to a layer the file's layer may not use is reported, and so
@@ -35,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "keyspace": {"error", "net", "types", "read"},
     "geo": {"error", "net", "types", "read", "keyspace"},
     "cache": {"error", "net"},
+    "consume": {"error", "net", "types", "read"},
 }
 
 CRATE_PATH = re.compile(r"\bcrate::([a-z_]+(?:::[a-z_]+)*)")

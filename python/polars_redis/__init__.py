@@ -27,6 +27,14 @@ from polars_redis.cache import (
     get_cached_dataframe,
     scan_cached,
 )
+from polars_redis.consumer import (
+    StreamBatches,
+    ack_entries,
+    iter_stream,
+    pending,
+    read_stream,
+    scan_stream,
+)
 from polars_redis.exceptions import (
     ArgumentTypeError,
     AuthenticationError,
@@ -82,6 +90,7 @@ from polars_redis.keys import (
     set_ttl_from_column,
 )
 from polars_redis.lists import iter_lists, read_lists, scan_lists
+from polars_redis.pubsub import PubSubBatches, collect_pubsub, iter_pubsub
 from polars_redis.search import (
     IndexMatch,
     Query,
@@ -101,6 +110,7 @@ from polars_redis.search import (
     search_json,
 )
 from polars_redis.sets import iter_sets, read_sets, scan_sets
+from polars_redis.stream_consumer import Checkpoint, StreamConsumer
 from polars_redis.streams import iter_streams, read_streams, scan_streams
 from polars_redis.strings import iter_strings, read_strings, scan_strings
 from polars_redis.timeseries import iter_timeseries, read_timeseries, scan_timeseries
@@ -125,6 +135,7 @@ __all__ = [
     "AuthenticationError",
     "CacheCorruptError",
     "CachedFunction",
+    "Checkpoint",
     "ClusterError",
     "DeleteResult",
     "FieldInference",
@@ -138,6 +149,7 @@ __all__ = [
     "PolarsRedisError",
     "Progress",
     "ProtocolError",
+    "PubSubBatches",
     "Query",
     "RedisConnectionError",
     "RedisServerError",
@@ -145,6 +157,8 @@ __all__ = [
     "RenameResult",
     "SchemaInferenceError",
     "SearchError",
+    "StreamBatches",
+    "StreamConsumer",
     "TtlResult",
     "UnsupportedError",
     "VectorIndexOptions",
@@ -153,6 +167,7 @@ __all__ = [
     "WriteResult",
     "WrongTypeError",
     "__version__",
+    "ack_entries",
     "aggregate_hashes",
     "aggregate_json",
     "cache",
@@ -161,6 +176,7 @@ __all__ = [
     "cache_info",
     "cache_lazy",
     "cache_ttl",
+    "collect_pubsub",
     "create_index",
     "delete_cached",
     "delete_keys",
@@ -187,7 +203,9 @@ __all__ = [
     "iter_hashes",
     "iter_json",
     "iter_lists",
+    "iter_pubsub",
     "iter_sets",
+    "iter_stream",
     "iter_streams",
     "iter_strings",
     "iter_timeseries",
@@ -196,6 +214,7 @@ __all__ = [
     "knn",
     "knn_join",
     "list_indexes",
+    "pending",
     "persist_keys",
     "raw",
     "read_geo",
@@ -203,6 +222,7 @@ __all__ = [
     "read_json",
     "read_lists",
     "read_sets",
+    "read_stream",
     "read_streams",
     "read_strings",
     "read_timeseries",
@@ -215,6 +235,7 @@ __all__ = [
     "scan_keys",
     "scan_lists",
     "scan_sets",
+    "scan_stream",
     "scan_streams",
     "scan_strings",
     "scan_timeseries",

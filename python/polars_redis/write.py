@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 
@@ -67,6 +67,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import format_pairs
+from polars_redis._lazy_write import lazy_batches
 from polars_redis._plugin import to_bytes
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError, WriteError
@@ -466,12 +467,11 @@ def write_streams(
     >>> redis.write_streams(df, url, maxlen=1000).written
     2
     """
-    if isinstance(df, pl.LazyFrame):
-        df = df.collect()
-    if isinstance(df, pl.DataFrame):
-        if id_column is not None and id_column not in df.columns and id_column == "_id":
+    if isinstance(df, (pl.DataFrame, pl.LazyFrame)):
+        columns = df.collect_schema().names()
+        if id_column is not None and id_column not in columns and id_column == "_id":
             id_column = None
-        df = df.drop([c for c in derived_columns if c in df.columns and c != id_column])
+        df = df.drop([c for c in derived_columns if c in columns and c != id_column])
     return _write(_internal.write_streams, df, url, options, id_column, maxlen, approximate)
 
 
@@ -531,11 +531,10 @@ def _write(
     options: WriteOptions,
     *extra: Any,
 ) -> WriteResult:
-    """Run one native write with the shared options, and raise or report."""
+    """Run one native write with the shared options, and raise or report.
+    A LazyFrame is written batch by batch as Polars produces it (see
+    ``_lazy_write``), into one combined result."""
     args: dict[str, Any] = {**_DEFAULTS, **options}
-    if isinstance(df, pl.LazyFrame):
-        df = df.collect()
-    df = _exportable(df)
     shared = {
         "url": url,
         "key_column": args["key_column"],
@@ -549,10 +548,54 @@ def _write(
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],
     }
-    result = _result(native(df, shared, *extra))
+    if isinstance(df, pl.LazyFrame):
+        grouped = native in _GROUPED_WRITES
+        batches, key_column = lazy_batches(df, args["key_column"], args["if_exists"], grouped)
+        shared["key_column"] = key_column
+        result = _combined(
+            [
+                (batch.height, _result(native(_exportable(batch), shared, *extra)))
+                for batch in batches
+            ]
+        )
+    else:
+        result = _result(native(_exportable(df), shared, *extra))
     if args["raise_on_error"] and not result.ok:
         raise WriteError(f"write incomplete: {result}", result)
     return result
+
+
+#: The writes whose rows are grouped by key (many rows per key).
+_GROUPED_WRITES = (
+    _internal.write_sets,
+    _internal.write_lists,
+    _internal.write_zsets,
+    _internal.write_streams,
+    _internal.write_timeseries,
+)
+
+
+def _combined(batches: Sequence[tuple[int, WriteResult]]) -> WriteResult:
+    """One result for the consecutive batches of a LazyFrame, each with its row count."""
+    results = [result for _, result in batches]
+    offsets = [0]
+    for rows, _ in batches:
+        offsets.append(offsets[-1] + rows)
+
+    def shifted(failures: list[KeyFailure], offset: int) -> list[KeyFailure]:
+        return [replace(f, first_row=f.first_row + offset) for f in failures]
+
+    return WriteResult(
+        rows=sum(r.rows for r in results),
+        written=sum(r.written for r in results),
+        skipped=sum(r.skipped for r in results),
+        failed=sum(r.failed for r in results),
+        unknown=sum(r.unknown for r in results),
+        keys_written=sum(r.keys_written for r in results),
+        skipped_keys=[k for r in results for k in r.skipped_keys],
+        failures=[f for r, o in zip(results, offsets) for f in shifted(r.failures, o)],
+        unknown_keys=[f for r, o in zip(results, offsets) for f in shifted(r.unknown_keys, o)],
+    )
 
 
 def _exportable(df: pl.DataFrame) -> pl.DataFrame:

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod batches;
 mod cache;
+mod consume;
 mod defaults;
 mod describe;
 mod dtypes;
@@ -14,6 +15,7 @@ mod geo;
 mod inference;
 mod keyspace;
 mod listing;
+mod pubsub;
 mod scanners;
 mod search;
 mod vectors;
@@ -57,6 +59,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cache::register(m)?;
     listing::register(m)?;
     vectors::register(m)?;
+    consume::register(m)?;
+    pubsub::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

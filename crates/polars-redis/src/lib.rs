@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+mod consume;
 pub mod error;
 mod geo;
 mod infer;
@@ -49,6 +50,9 @@ pub mod write;
 
 pub use net::config;
 
+pub use consume::{
+    ack_entries, pending, Payload, PubSubBuilder, PubSubReader, StreamReadBuilder, StreamReader,
+};
 pub use error::{Error, Key, Result, SizeLimit};
 
 pub use geo::{

@@ -100,7 +100,23 @@ pub(crate) struct RowSink<'a> {
     count: u64,
 }
 
-impl RowSink<'_> {
+impl<'a> RowSink<'a> {
+    /// A sink appending rows of `key` (with TTL `ttl`) to `rows`.
+    pub(crate) fn new(
+        layout: &'a Layout,
+        rows: &'a mut RowBuilders,
+        key: &'a [u8],
+        ttl: Option<i64>,
+    ) -> Self {
+        RowSink {
+            layout,
+            rows,
+            key,
+            ttl,
+            count: 0,
+        }
+    }
+
     /// The key whose rows these are.
     pub(crate) fn key(&self) -> &[u8] {
         self.key
@@ -284,13 +300,7 @@ impl<S: PagedSource> PagedFetcher<S> {
                 Item::Array(len) => len,
                 _ => return Err(unexpected_reply(S::PAGE_COMMAND, key)),
             };
-            let mut sink = RowSink {
-                layout: &self.layout,
-                rows,
-                key,
-                ttl: found.ttl,
-                count: 0,
-            };
+            let mut sink = RowSink::new(&self.layout, rows, key, found.ttl);
             let next = self
                 .source
                 .read_rows(r, len, &mut sink, &found.meta, from)?;

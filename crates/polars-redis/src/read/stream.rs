@@ -152,32 +152,12 @@ impl Plan for StreamKind {
             ));
         }
         self.interval(None)?;
-        // The timestamp is the id's millisecond count.
-        let timestamp = FieldType::Datetime {
-            unit: TimeUnit::Millisecond,
-            tz: None,
-        };
-        let id_columns = [
-            (&self.id_column, FieldType::Utf8, None),
-            (
-                &self.timestamp_column,
-                timestamp,
-                Some(TextForm::Epoch(EpochUnit::Millisecond)),
-            ),
-            (&self.sequence_column, FieldType::UInt64, None),
-        ];
-        let mut fields: Vec<Field> = id_columns
-            .into_iter()
-            .filter_map(|(name, t, form)| {
-                let field = Field::new(name.as_ref()?.clone(), t);
-                Some(match form {
-                    Some(form) => field.with_form(form),
-                    None => field,
-                })
-            })
-            .collect();
-        fields.extend(self.schema.iter().cloned());
-        Ok(fields)
+        Ok(entry_fields(
+            self.id_column.as_deref(),
+            self.timestamp_column.as_deref(),
+            self.sequence_column.as_deref(),
+            &self.schema,
+        ))
     }
 
     fn field_check(&self) -> Option<FieldCheck> {
@@ -190,33 +170,54 @@ impl Plan for StreamKind {
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<PagedFetcher<StreamSource>> {
-        let mut lookup = HashMap::new();
-        let roles = context
-            .layout
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(column, field)| {
-                let name = Some(&field.name);
-                if name == self.id_column.as_ref() {
-                    Role::Id
-                } else if name == self.timestamp_column.as_ref() {
-                    Role::Timestamp
-                } else if name == self.sequence_column.as_ref() {
-                    Role::Sequence
-                } else {
-                    lookup.insert(field.name.as_bytes().to_vec(), column);
-                    Role::Field
-                }
-            })
-            .collect();
+        let entries = EntryDecoder::new(
+            &context.layout.fields,
+            self.id_column.as_deref(),
+            self.timestamp_column.as_deref(),
+            self.sequence_column.as_deref(),
+        );
         let source = StreamSource {
             interval: self.interval(context.predicate_json.as_deref())?,
-            roles,
-            lookup,
+            entries,
         };
         Ok(context.paged(source, self.count_per_stream))
     }
+}
+
+/// The columns of a stream entry: the id columns that are named (`_id`
+/// String, `_ts` the id's milliseconds as a datetime, `_seq` UInt64), then
+/// the entry fields of `schema`.
+pub(crate) fn entry_fields(
+    id_column: Option<&str>,
+    timestamp_column: Option<&str>,
+    sequence_column: Option<&str>,
+    schema: &[Field],
+) -> Vec<Field> {
+    let timestamp = FieldType::Datetime {
+        unit: TimeUnit::Millisecond,
+        tz: None,
+    };
+    let id_columns = [
+        (id_column, FieldType::Utf8, None),
+        (
+            timestamp_column,
+            timestamp,
+            Some(TextForm::Epoch(EpochUnit::Millisecond)),
+        ),
+        (sequence_column, FieldType::UInt64, None),
+    ];
+    let mut fields: Vec<Field> = id_columns
+        .into_iter()
+        .filter_map(|(name, t, form)| {
+            let field = Field::new(name?, t);
+            Some(match form {
+                Some(form) => field.with_form(form),
+                None => field,
+            })
+        })
+        .collect();
+    fields.extend(schema.iter().cloned());
+    fields
 }
 
 /// What a layout column holds.
@@ -233,9 +234,102 @@ enum Role {
 pub(crate) struct StreamSource {
     /// Inclusive id bounds; `None` when no entry can match.
     interval: Option<(StreamId, StreamId)>,
+    entries: EntryDecoder,
+}
+
+/// Decodes stream entries (`[id, [field, value, ...]]`, as `XRANGE`,
+/// `XREADGROUP` and `XAUTOCLAIM` reply) into the rows of a layout.
+pub(crate) struct EntryDecoder {
     roles: Vec<Role>,
     /// Entry field name to layout column.
     lookup: HashMap<Vec<u8>, usize>,
+}
+
+impl EntryDecoder {
+    /// The decoder of a layout whose `fields` are [`entry_fields`] (maybe
+    /// projected), with these id column names.
+    pub(crate) fn new(
+        fields: &[Field],
+        id_column: Option<&str>,
+        timestamp_column: Option<&str>,
+        sequence_column: Option<&str>,
+    ) -> Self {
+        let mut lookup = HashMap::new();
+        let roles = fields
+            .iter()
+            .enumerate()
+            .map(|(column, field)| {
+                let name = Some(field.name.as_str());
+                if name == id_column {
+                    Role::Id
+                } else if name == timestamp_column {
+                    Role::Timestamp
+                } else if name == sequence_column {
+                    Role::Sequence
+                } else {
+                    lookup.insert(field.name.as_bytes().to_vec(), column);
+                    Role::Field
+                }
+            })
+            .collect();
+        EntryDecoder { roles, lookup }
+    }
+
+    /// Decode `len` entries into `rows`; returns the last entry's id (empty
+    /// when `len` is 0). `command` names the reply in errors. With `ids`,
+    /// every entry's id is pushed there, and an entry whose fields are nil
+    /// (deleted since it was delivered, in a consumer group's history)
+    /// gives no row; without it, such an entry is a row of nulls.
+    pub(crate) fn read_entries<'r>(
+        &self,
+        command: &str,
+        r: &mut ReplyReader<'r>,
+        len: usize,
+        rows: &mut RowSink<'_>,
+        mut ids: Option<&mut Vec<Vec<u8>>>,
+    ) -> Result<&'r [u8]> {
+        let bad = |key: &[u8]| unexpected_reply(command, key);
+        let mut values: Vec<Option<&[u8]>> = vec![None; self.roles.len()];
+        let mut last_id: &[u8] = b"";
+        for _ in 0..len {
+            let (Item::Array(2), Item::Bytes(id)) = (r.next()?, r.next()?) else {
+                return Err(bad(rows.key()));
+            };
+            last_id = id;
+            if let Some(ids) = ids.as_deref_mut() {
+                ids.push(id.to_vec());
+            }
+            let pairs = match r.next()? {
+                Item::Array(n) if n % 2 == 0 => n / 2,
+                Item::Map(n) => n,
+                Item::Nil if ids.is_some() => continue,
+                Item::Nil => 0,
+                _ => return Err(bad(rows.key())),
+            };
+            values.fill(None);
+            for _ in 0..pairs {
+                let (Item::Bytes(name), Item::Bytes(value)) = (r.next()?, r.next()?) else {
+                    return Err(bad(rows.key()));
+                };
+                if let Some(&column) = self.lookup.get(name) {
+                    values[column] = Some(value);
+                }
+            }
+            let dash = memchr::memchr(b'-', id).ok_or_else(|| bad(rows.key()))?;
+            let (ms, seq) = (&id[..dash], &id[dash + 1..]);
+            for (column, role) in self.roles.iter().enumerate() {
+                let value = match role {
+                    Role::Id => Some(id),
+                    Role::Timestamp => Some(ms),
+                    Role::Sequence => Some(seq),
+                    Role::Field => values[column],
+                };
+                rows.value(column, value).map_err(|err| in_entry(err, id))?;
+            }
+            rows.end_row()?;
+        }
+        Ok(last_id)
+    }
 }
 
 impl PagedSource for StreamSource {
@@ -276,42 +370,7 @@ impl PagedSource for StreamSource {
         _meta: &(),
         _from: &Vec<u8>,
     ) -> Result<Option<Vec<u8>>> {
-        let bad = |key: &[u8]| unexpected_reply("XRANGE", key);
-        let mut values: Vec<Option<&[u8]>> = vec![None; self.roles.len()];
-        let mut last_id: &[u8] = b"";
-        for _ in 0..len {
-            let (Item::Array(2), Item::Bytes(id)) = (r.next()?, r.next()?) else {
-                return Err(bad(rows.key()));
-            };
-            let pairs = match r.next()? {
-                Item::Array(n) if n % 2 == 0 => n / 2,
-                Item::Map(n) => n,
-                Item::Nil => 0,
-                _ => return Err(bad(rows.key())),
-            };
-            values.fill(None);
-            for _ in 0..pairs {
-                let (Item::Bytes(name), Item::Bytes(value)) = (r.next()?, r.next()?) else {
-                    return Err(bad(rows.key()));
-                };
-                if let Some(&column) = self.lookup.get(name) {
-                    values[column] = Some(value);
-                }
-            }
-            let dash = memchr::memchr(b'-', id).ok_or_else(|| bad(rows.key()))?;
-            let (ms, seq) = (&id[..dash], &id[dash + 1..]);
-            for (column, role) in self.roles.iter().enumerate() {
-                let value = match role {
-                    Role::Id => Some(id),
-                    Role::Timestamp => Some(ms),
-                    Role::Sequence => Some(seq),
-                    Role::Field => values[column],
-                };
-                rows.value(column, value).map_err(|err| in_entry(err, id))?;
-            }
-            rows.end_row()?;
-            last_id = id;
-        }
+        let last_id = self.entries.read_entries("XRANGE", r, len, rows, None)?;
         let max = StreamId::MAX.to_string();
         Ok((len > 0 && last_id != max.as_bytes()).then(|| [b"(", last_id].concat()))
     }
