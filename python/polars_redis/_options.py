@@ -35,6 +35,9 @@ class ReadOptions(TypedDict, total=False):
     connect_timeout: float | None
     command_timeout: float | None
     deadline: float | None
+    rate_limit: float | None
+    latency_budget_ms: float | None
+    retries: int
 
 
 class KeysOption(TypedDict, total=False):

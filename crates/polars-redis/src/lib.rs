@@ -53,10 +53,12 @@ pub use infer::{
     infer_stream_schema, infer_stream_schema_async, InferOptions, InferredField, InferredSchema,
     SAMPLE_SIZE_LIMIT,
 };
+pub use net::budget::LoadBudget;
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use net::glob::glob_match;
 pub use net::resp::Value;
+pub use net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};
 pub use net::runtime::runtime;
 pub use read::collection::CollectionScanBuilder;
 pub use read::hash::{HashFetch, HashKind, HashScanBuilder};
