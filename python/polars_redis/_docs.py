@@ -9,6 +9,7 @@ and one holding only ``{infer_options}`` (the ``infer_*`` functions) by
 
 from __future__ import annotations
 
+import textwrap
 from typing import Callable, TypeVar
 
 from polars_redis import _internal
@@ -25,10 +26,29 @@ BOUNDS = {
     "{batch_size_bounds}": _bounds(_internal.BATCH_SIZE_LIMIT),
     "{count_hint_bounds}": _bounds(_internal.COUNT_HINT_LIMIT),
     "{parallelism_bounds}": _bounds(_internal.PARALLELISM_LIMIT),
+    "{retries_bounds}": _bounds(_internal.RETRIES_LIMIT),
+    "{default_retries}": str(_internal.DEFAULT_RETRIES),
     "{infer_sample_size_bounds}": _bounds(_internal.INFER_SAMPLE_SIZE_LIMIT),
     "{write_batch_size_bounds}": _bounds(_internal.WRITE_BATCH_SIZE_LIMIT),
     "{write_parallelism_bounds}": _bounds(_internal.WRITE_PARALLELISM_LIMIT),
 }
+
+LOAD_BUDGET = """\
+How much of a live server the scan may use (default: no limit; see
+``docs/production.md``). ``rate_limit``: keys read per second, over all
+connections of the call together. ``latency_budget_ms``: the longest one
+pipeline of the scan may occupy a server, so that an online command queued
+behind it waits about that long at most: pipelines are sized from the time
+per key observed on each node and only one is in flight per node, which
+costs throughput (measured: ``bench/bench_online_latency.py``)."""
+
+RETRIES = """\
+Attempts after a pipeline or ``SCAN`` step failed on a dropped connection,
+a timeout or a restarting server (default {default_retries},
+{retries_bounds}), with exponential backoff (50 ms, doubling, at most 2 s)
+within ``deadline``. A ``SCAN`` resumes from its cursor; after a server
+restart (a new ``run_id``) it walks the keyspace again and every key is
+still read exactly once."""
 
 SCAN_OPTIONS = """\
 keys
@@ -69,7 +89,16 @@ parallelism
 connect_timeout, command_timeout
     Seconds allowed to connect (default 10) and to wait for one reply (default 60).
 deadline
-    Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`."""
+    Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+"""
+SCAN_OPTIONS += "\n".join(
+    [
+        "rate_limit, latency_budget_ms",
+        textwrap.indent(LOAD_BUDGET, "    "),
+        "retries",
+        textwrap.indent(RETRIES, "    "),
+    ]
+)
 
 PROGRESS_OPTION = """\
 progress
@@ -105,6 +134,8 @@ _PIECES = {
     "{progress_option}": PROGRESS_OPTION,
     "{scan_warns}": SCAN_WARNS,
     "{infer_options}": INFER_OPTIONS,
+    "{load_budget}": LOAD_BUDGET,
+    "{retries}": RETRIES,
 }
 
 

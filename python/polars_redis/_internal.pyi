@@ -8,6 +8,7 @@ __version__: str
 # The core's defaults (durations in seconds).
 DEFAULT_BATCH_SIZE: int
 DEFAULT_PARALLELISM: int
+DEFAULT_RETRIES: int
 DEFAULT_SEARCH_TIMEOUT: float
 DEFAULT_WRITE_BATCH_SIZE: int
 DEFAULT_WRITE_PARALLELISM: int
@@ -16,6 +17,7 @@ DEFAULT_INFER_SCAN_BUDGET: float
 DEFAULT_INFER_COUNT_HINT: int
 BATCH_SIZE_LIMIT: tuple[int, int]
 PARALLELISM_LIMIT: tuple[int, int]
+RETRIES_LIMIT: tuple[int, int]
 COUNT_HINT_LIMIT: tuple[int, int]
 INFER_SAMPLE_SIZE_LIMIT: tuple[int, int]
 WRITE_BATCH_SIZE_LIMIT: tuple[int, int]

@@ -36,6 +36,9 @@ class ReadOptions(TypedDict, total=False):
     connect_timeout: float | None
     command_timeout: float | None
     deadline: float | None
+    rate_limit: float | None
+    latency_budget_ms: float | None
+    retries: int
     progress: ProgressLike
 
 

@@ -75,6 +75,9 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],
         "deadline": args["deadline"],
+        "rate_limit": args["rate_limit"],
+        "latency_budget_ms": args["latency_budget_ms"],
+        "retries": args["retries"],
         "parse_hint": args.get("parse_hint"),
     }
 

@@ -70,6 +70,9 @@ def scan_json(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
     progress: ProgressLike = False,
     infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     index: str | None = "auto",
@@ -159,6 +162,10 @@ def scan_json(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    rate_limit, latency_budget_ms
+        {load_budget}
+    retries
+        {retries}
     {progress_option}
     infer_sample_size
         Documents sampled when ``schema`` is None ({infer_sample_size_bounds};

@@ -56,6 +56,9 @@ def scan_lists(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis lists into a LazyFrame, one row per element.

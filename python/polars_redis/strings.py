@@ -52,6 +52,9 @@ def scan_strings(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis strings into a LazyFrame, one row per key.

@@ -91,6 +91,9 @@ def scan_timeseries(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read RedisTimeSeries series into a LazyFrame, one row per sample.
@@ -168,6 +171,10 @@ def scan_timeseries(
         Seconds allowed to connect (default 10) and to wait for one reply (default 60).
     deadline
         Seconds allowed for the whole scan; exceeded raises :class:`RedisTimeoutError`.
+    rate_limit, latency_budget_ms
+        {load_budget}
+    retries
+        {retries}
     {progress_option}
 
     Returns

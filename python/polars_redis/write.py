@@ -93,6 +93,7 @@ class WriteOptions(TypedDict, total=False):
     raise_on_error: bool
     connect_timeout: float | None
     command_timeout: float | None
+    rate_limit: float | None
 
 
 _DEFAULTS: WriteOptions = {
@@ -107,6 +108,7 @@ _DEFAULTS: WriteOptions = {
     "raise_on_error": True,
     "connect_timeout": None,
     "command_timeout": None,
+    "rate_limit": None,
 }
 
 
@@ -244,6 +246,10 @@ def write_hashes(
     connect_timeout, command_timeout
         Seconds allowed to connect (default 10) and to wait for one reply
         (default 60).
+    rate_limit
+        At most this many rows written per second, over all connections of
+        the write together (default: no limit; it also caps the rows of one
+        pipeline, so the pace is even). See ``docs/production.md``.
 
     Returns
     -------
@@ -547,6 +553,7 @@ def _write(
         "parallelism": args["parallelism"],
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],
+        "rate_limit": args["rate_limit"],
     }
     if isinstance(df, pl.LazyFrame):
         grouped = native in _GROUPED_WRITES

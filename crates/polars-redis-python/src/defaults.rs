@@ -9,17 +9,18 @@ use polars_redis::write::{
 };
 use polars_redis::{
     InferOptions, SizeLimit, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, DEFAULT_BATCH_SIZE,
-    DEFAULT_PARALLELISM, PARALLELISM_LIMIT, SAMPLE_SIZE_LIMIT,
+    DEFAULT_PARALLELISM, DEFAULT_RETRIES, PARALLELISM_LIMIT, RETRIES_LIMIT, SAMPLE_SIZE_LIMIT,
 };
 use pyo3::prelude::*;
 
 /// Add each default under its name (durations in seconds), and each size
 /// limit as a `(min, max)` pair.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let limits: [(&str, SizeLimit); 6] = [
+    let limits: [(&str, SizeLimit); 7] = [
         ("BATCH_SIZE_LIMIT", BATCH_SIZE_LIMIT),
         ("PARALLELISM_LIMIT", PARALLELISM_LIMIT),
         ("COUNT_HINT_LIMIT", COUNT_HINT_LIMIT),
+        ("RETRIES_LIMIT", RETRIES_LIMIT),
         ("INFER_SAMPLE_SIZE_LIMIT", SAMPLE_SIZE_LIMIT),
         ("WRITE_BATCH_SIZE_LIMIT", WRITE_BATCH_SIZE_LIMIT),
         ("WRITE_PARALLELISM_LIMIT", WRITE_PARALLELISM_LIMIT),
@@ -29,6 +30,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add("DEFAULT_BATCH_SIZE", DEFAULT_BATCH_SIZE)?;
     m.add("DEFAULT_PARALLELISM", DEFAULT_PARALLELISM)?;
+    m.add("DEFAULT_RETRIES", DEFAULT_RETRIES)?;
     m.add(
         "DEFAULT_SEARCH_TIMEOUT",
         DEFAULT_SEARCH_TIMEOUT.as_secs_f64(),

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use polars_redis::{
     Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
-    KeyFilter, KeyType, ListScanBuilder, ScanOptions, SetScanBuilder, SizeLimit, StreamScanBuilder,
-    StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT,
-    PARALLELISM_LIMIT,
+    KeyFilter, KeyType, ListScanBuilder, LoadBudget, ScanOptions, SetScanBuilder, SizeLimit,
+    StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder, BATCH_SIZE_LIMIT,
+    COUNT_HINT_LIMIT, PARALLELISM_LIMIT, RETRIES_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -39,6 +39,9 @@ pub(crate) struct ScanArgs {
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
     deadline: Option<f64>,
+    rate_limit: Option<f64>,
+    latency_budget_ms: Option<f64>,
+    retries: i128,
     parse_hint: Option<String>,
 }
 
@@ -67,6 +70,8 @@ impl ScanArgs {
             .with_formats(dtypes::forms(&self.formats)?)
             .with_parallelism(size(PARALLELISM_LIMIT, self.parallelism)?)
             .with_deadline(deadline)
+            .with_load_budget(load_budget(self.rate_limit, self.latency_budget_ms)?)
+            .with_retries(size(RETRIES_LIMIT, self.retries)?)
             .with_parse_hint(self.parse_hint.clone());
         if let Some(hint) = self.count_hint {
             options = options.with_count_hint(size(COUNT_HINT_LIMIT, hint)?);
@@ -97,6 +102,29 @@ pub(crate) fn connection(
         config = config.with_command_timeout(Some(limit));
     }
     Ok(config)
+}
+
+/// A scan's load budget from its `rate_limit` (keys per second) and
+/// `latency_budget_ms` options.
+fn load_budget(
+    rate_limit: Option<f64>,
+    latency_budget_ms: Option<f64>,
+) -> BindingResult<LoadBudget> {
+    let latency = latency_budget_ms
+        .map(|ms| {
+            Duration::try_from_secs_f64(ms / 1000.0)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    invalid_input(format!(
+                        "latency_budget_ms must be a positive number of milliseconds, got {ms}"
+                    ))
+                })
+        })
+        .transpose()?;
+    Ok(LoadBudget::default()
+        .with_rate_limit(rate_limit)?
+        .with_latency_budget(latency)?)
 }
 
 /// A size option from Python, as a `usize` for the core to check against

@@ -33,6 +33,7 @@ pub(crate) struct WriteArgs {
     parallelism: i128,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
+    rate_limit: Option<f64>,
 }
 
 impl WriteArgs {
@@ -61,6 +62,7 @@ impl WriteArgs {
             .with_if_exists(IfExists::from_name(&self.if_exists)?)
             .with_batch_size(size(WRITE_BATCH_SIZE_LIMIT, self.batch_size)?)
             .with_parallelism(size(WRITE_PARALLELISM_LIMIT, self.parallelism)?)
+            .with_rate_limit(self.rate_limit)?
             .with_raise_on_failure(false);
         Ok(match ttl {
             Ttl::Column(column) => options.with_ttl_column(column),

@@ -69,10 +69,12 @@ pub use keyspace::{
     delete_keys, exists_keys, get_ttl, key_info, list_keys, persist_keys, rename_keys, scan_keys,
     set_ttl, KeyReport, KeyScan, RenameMode, KEY_INFO_COLUMNS, LIST_COUNT_HINT,
 };
+pub use net::budget::LoadBudget;
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use net::glob::glob_match;
 pub use net::resp::Value;
+pub use net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};
 pub use net::runtime::runtime;
 pub use read::collection::CollectionScanBuilder;
 pub use read::hash::{HashFetch, HashKind, HashScanBuilder};

@@ -1,10 +1,13 @@
 //! The Redis client, with no Arrow in it: URLs and TLS options ([`config`]),
+//! how much of a server one call may use ([`budget`]), which failures a read
+//! tries again ([`retry`]),
 //! the TLS handshake and telling TLS from plain servers (`tls`), the module
 //! checks (`modules`), one
 //! connection with in-place reply decoding, the cluster topology and key
 //! slots, the per-node connection sets reads and writes share ([`nodes`]), the
 //! RESP codec, the shared Tokio runtime and glob matching.
 
+pub mod budget;
 pub(crate) mod cluster;
 pub mod config;
 pub(crate) mod connection;
@@ -12,5 +15,6 @@ pub(crate) mod glob;
 pub(crate) mod modules;
 pub(crate) mod nodes;
 pub(crate) mod resp;
+pub mod retry;
 pub(crate) mod runtime;
 pub(crate) mod tls;

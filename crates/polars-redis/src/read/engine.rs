@@ -16,6 +16,10 @@
 //! On a Redis Cluster every master is scanned at once, each key batch holds
 //! keys of one master, and each worker keeps one connection per master, so
 //! `parallelism` pipelines can be in flight on every master.
+//!
+//! Under a [`LoadBudget`] each key batch is sent as pipelines the call's
+//! [`Pacer`] sizes and lets through (rate limit, one pipeline per node at a
+//! time under a latency budget); the batches and their order stay the same.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,12 +32,14 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::net::budget::{LoadBudget, Pacer};
 use crate::net::cluster::{Migration, Route, Topology};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::modules::Requirement;
 use crate::net::nodes::{Asking, Link, NodeConnections};
 use crate::net::resp::{Cmd, Value};
+use crate::net::retry::Backoff;
 use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::read::layout::Layout;
 use crate::read::warnings::{FirstKeys, NullColumns, ScanChecks};
@@ -76,6 +82,32 @@ impl ChunkSink {
     fn rows(&self) -> usize {
         self.rows.load(Ordering::Relaxed)
     }
+
+    /// A sink that never makes its fetcher wait, and its chunks.
+    fn unbounded() -> (Self, mpsc::Receiver<Result<RecordBatch>>) {
+        let (tx, rx) = mpsc::channel(tokio::sync::Semaphore::MAX_PERMITS);
+        (ChunkSink::new(tx), rx)
+    }
+
+    /// Hand the chunks this (unbounded) sink collected over to `to`;
+    /// `false` when the scan has stopped.
+    async fn forward(
+        self,
+        mut chunks: mpsc::Receiver<Result<RecordBatch>>,
+        to: &ChunkSink,
+    ) -> bool {
+        drop(self);
+        while let Ok(chunk) = chunks.try_recv() {
+            let handed = match chunk {
+                Ok(chunk) => to.emit(chunk).await,
+                Err(err) => to.chunks.send(Err(err)).await.is_ok(),
+            };
+            if !handed {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// A key batch with the sink for its chunks.
@@ -90,6 +122,10 @@ pub(crate) struct ScanJob<F> {
     pub(crate) parallelism: usize,
     pub(crate) limit: Option<usize>,
     pub(crate) deadline: Option<Duration>,
+    /// How much of the servers the scan may use.
+    pub(crate) budget: LoadBudget,
+    /// Attempts after a failed one, per pipeline (see [`Backoff`]).
+    pub(crate) retries: usize,
     /// What to look into once the scan has run to its end.
     pub(crate) checks: ScanChecks,
     /// The module the type needs, checked on the first connection.
@@ -179,6 +215,7 @@ impl<F: Fetcher> ScanJob<F> {
             self.checks.first_keys.clone(),
         ));
         let work_rx = Arc::new(Mutex::new(work_rx));
+        let pacer = Pacer::new(self.budget);
         for _ in 0..workers {
             // One connection per node (and per node in `ASKING` mode, for
             // migrating slots), opened when first needed.
@@ -186,6 +223,8 @@ impl<F: Fetcher> ScanJob<F> {
                 NodeConnections::new(&topology, Asking::EveryCommand).with_deadline(deadline);
             tasks.spawn(fetch_worker(
                 topology.clone(),
+                pacer.clone(),
+                self.retries,
                 conns,
                 self.fetcher.clone(),
                 work_rx.clone(),
@@ -260,6 +299,8 @@ async fn dispatch(
 
 async fn fetch_worker<F: Fetcher>(
     topology: Arc<Topology>,
+    pacer: Arc<Pacer>,
+    retries: usize,
     mut conns: NodeConnections,
     fetcher: Arc<F>,
     work: Arc<Mutex<mpsc::Receiver<Work>>>,
@@ -267,7 +308,14 @@ async fn fetch_worker<F: Fetcher>(
     loop {
         let next = work.lock().await.recv().await;
         let Some((batch, sink)) = next else { return };
-        if let Err(err) = fetch_batch(&topology, &mut conns, fetcher.as_ref(), batch, &sink).await {
+        let fetch = Fetch {
+            conns: &mut conns,
+            fetcher: fetcher.as_ref(),
+            sink: &sink,
+            retries,
+        };
+        let fetched = fetch_batch(&topology, &pacer, fetch, batch);
+        if let Err(err) = fetched.await {
             // The connection may be mid-reply: stop this worker after reporting.
             let _ = sink.chunks.send(Err(err)).await;
             return;
@@ -275,23 +323,81 @@ async fn fetch_worker<F: Fetcher>(
     }
 }
 
+/// Where a worker fetches one key batch, and how often it may retry.
+struct Fetch<'a, F> {
+    conns: &'a mut NodeConnections,
+    fetcher: &'a F,
+    sink: &'a ChunkSink,
+    retries: usize,
+}
+
 async fn fetch_batch<F: Fetcher>(
     topology: &Topology,
-    conns: &mut NodeConnections,
-    fetcher: &F,
+    pacer: &Pacer,
+    mut fetch: Fetch<'_, F>,
     batch: KeyBatch,
-    sink: &ChunkSink,
 ) -> Result<()> {
     match topology.route(batch.node) {
         Route::Node(node) => {
-            let conn = conns.get(Link::plain(node)).await?;
-            fetcher.fetch(conn, batch.keys, sink).await
+            let mut keys = batch.keys;
+            while !keys.is_empty() {
+                let rest = keys.split_off(pacer.pipeline_len(node, keys.len()));
+                let turn = pacer.turn(node, keys.len()).await;
+                let sink = fetch.sink;
+                if turn.holds_node() {
+                    // The rows are handed over once the node is free again:
+                    // a worker waiting to hand over a later batch must not
+                    // keep the node from the worker reading an earlier one.
+                    let (local, chunks) = ChunkSink::unbounded();
+                    fetch.retrying(Link::plain(node), keys, &local).await?;
+                    turn.done();
+                    if !local.forward(chunks, sink).await {
+                        return Ok(());
+                    }
+                } else {
+                    fetch.retrying(Link::plain(node), keys, sink).await?;
+                }
+                keys = rest;
+            }
+            Ok(())
         }
         Route::Migrating(migration) => {
             for key in batch.keys {
-                fetch_moving_key(conns, fetcher, migration, key, sink).await?;
+                pacer.wait_for_rate(1).await;
+                fetch_moving_key(fetch.conns, fetch.fetcher, migration, key, fetch.sink).await?;
             }
             Ok(())
+        }
+    }
+}
+
+impl<F: Fetcher> Fetch<'_, F> {
+    /// Fetch `keys` over `link`; a transient failure before any of their
+    /// rows was handed over is retried on a new connection.
+    async fn retrying(
+        &mut self,
+        link: Link,
+        mut keys: Vec<Vec<u8>>,
+        sink: &ChunkSink,
+    ) -> Result<()> {
+        let mut backoff = Backoff::new(self.retries);
+        loop {
+            let before = sink.rows();
+            let attempt = if backoff.exhausted() {
+                std::mem::take(&mut keys)
+            } else {
+                keys.clone()
+            };
+            let result = match self.conns.get(link).await {
+                Ok(conn) => self.fetcher.fetch(conn, attempt, sink).await,
+                Err(err) => Err(err),
+            };
+            match result {
+                Err(err) if sink.rows() == before && backoff.again(&err).await => {
+                    self.conns.forget(link);
+                }
+                done => return done,
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::glob::glob_match;
 use crate::net::resp::{Cmd, Value};
+use crate::net::retry::Backoff;
 use crate::types::{Field, IndexOn};
 
 /// Where the keys of a scan come from.
@@ -148,6 +149,8 @@ pub(crate) struct KeyProducer {
     pub(crate) count_hint: usize,
     /// Lists the keys instead of `SCAN` (pattern selections only).
     pub(crate) pattern_source: Option<Arc<dyn PatternKeySource>>,
+    /// Attempts after a failed `SCAN` step (see [`Backoff`]).
+    pub(crate) retries: usize,
 }
 
 impl KeyProducer {
@@ -261,10 +264,29 @@ impl KeyProducer {
         let mut seen = SeenKeys::default();
         let mut batcher = Batcher::new(self.batch_size, node);
         let mut cursor = ScanCursor::start();
-        while let Some(keys) = cursor
-            .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
-            .await?
-        {
+        let mut run = run_id(&mut conn, self.retries).await?;
+        let mut backoff = Backoff::new(self.retries);
+        loop {
+            let page = cursor
+                .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
+                .await;
+            let keys = match page {
+                Ok(Some(keys)) => keys,
+                Ok(None) => break,
+                Err(err) => {
+                    // Resume from the cursor on the same server; a restarted
+                    // server (new run id) is walked again from the start, and
+                    // `seen` keeps the keys already sent from coming twice.
+                    conn = reconnect(&topology.nodes()[node].config, &mut backoff, err).await?;
+                    let now = run_id(&mut conn, self.retries).await?;
+                    if now != run {
+                        cursor = ScanCursor::start();
+                        run = now;
+                    }
+                    continue;
+                }
+            };
+            backoff = Backoff::new(self.retries);
             for key in keys {
                 if topology.migration_of(&key).is_none() && seen.first_time(&key) {
                     if let Some(batch) = batcher.push(key) {
@@ -349,6 +371,40 @@ async fn connection(
     }
 }
 
+/// A new connection with `config`, after one failed with `err`, retried
+/// while `backoff` allows.
+async fn reconnect(
+    config: &ConnectionConfig,
+    backoff: &mut Backoff,
+    mut err: Error,
+) -> Result<Connection> {
+    loop {
+        if !backoff.again(&err).await {
+            return Err(err);
+        }
+        match Connection::connect(config).await {
+            Ok(conn) => return Ok(conn),
+            Err(next) => err = next,
+        }
+    }
+}
+
+/// The server's `run_id` (new after every restart), when the walk may be
+/// retried (else nothing is asked).
+async fn run_id(conn: &mut Connection, retries: usize) -> Result<Option<Vec<u8>>> {
+    if retries == 0 {
+        return Ok(None);
+    }
+    let info = conn.query(Cmd::new("INFO").arg("server")).await?;
+    let text = info
+        .as_bytes()
+        .ok_or_else(|| Error::Protocol("unexpected reply to INFO".into()))?;
+    Ok(text
+        .split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(b"run_id:"))
+        .map(|id| id.trim_ascii_end().to_vec()))
+}
+
 /// Position of a `SCAN ... MATCH ... TYPE ...` walk over the keyspace.
 pub(crate) struct ScanCursor(Option<Vec<u8>>);
 
@@ -367,19 +423,19 @@ impl ScanCursor {
         count: usize,
         redis_type: Option<&str>,
     ) -> Result<Option<Vec<Vec<u8>>>> {
-        let Some(cursor) = self.0.take() else {
+        let Some(cursor) = &self.0 else {
             return Ok(None);
         };
         let mut cmd = Cmd::new("SCAN");
-        cmd.arg(&cursor).arg("MATCH").arg(pattern);
+        cmd.arg(cursor).arg("MATCH").arg(pattern);
         cmd.arg("COUNT").arg(count.to_string());
         if let Some(redis_type) = redis_type {
             cmd.arg("TYPE").arg(redis_type);
         }
+        // The cursor moves on only once a page arrived, so a walk whose
+        // connection dropped resumes where it was.
         let (next, keys) = parse_scan_reply(conn.query(&cmd).await?)?;
-        if next != b"0" {
-            self.0 = Some(next);
-        }
+        self.0 = Some(next).filter(|next| next != b"0");
         Ok(Some(keys))
     }
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 use arrow_schema::SchemaRef;
 
 use crate::error::{Error, Result, SizeLimit};
+use crate::net::budget::LoadBudget;
 use crate::net::config::ConnectionConfig;
+use crate::net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};
 use crate::read::engine::{Fetcher, ScanJob};
 use crate::read::keys::{
     KeyProducer, KeySelection, PatternKeyPlanner, PatternKeySource, ScanFacts,
@@ -51,6 +53,8 @@ pub struct ScanOptions {
     pub(crate) strict: bool,
     pub(crate) parallelism: usize,
     pub(crate) deadline: Option<Duration>,
+    pub(crate) budget: LoadBudget,
+    pub(crate) retries: usize,
     pub(crate) parse_hint: Option<String>,
     /// Declared stored forms of temporal columns, by column name.
     pub(crate) formats: Vec<(String, TextForm)>,
@@ -73,6 +77,8 @@ impl Default for ScanOptions {
             strict: true,
             parallelism: DEFAULT_PARALLELISM,
             deadline: None,
+            budget: LoadBudget::default(),
+            retries: DEFAULT_RETRIES,
             parse_hint: None,
             formats: Vec::new(),
             key_filter: KeyFilter::Any,
@@ -167,6 +173,25 @@ impl ScanOptions {
         self
     }
 
+    /// How much of the servers the scan may use: keys read per second
+    /// and how long one pipeline may occupy a server (see [`LoadBudget`]).
+    /// Default unlimited.
+    pub fn with_load_budget(mut self, budget: LoadBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Attempts after a pipeline or `SCAN` step failed on a dropped
+    /// connection, a timeout or a restarting server, with exponential
+    /// backoff (50 ms, doubling, at most 2 s) within the deadline. A `SCAN`
+    /// resumes from its cursor; after a restart (a new `run_id`) the walk
+    /// starts again and keys already read are not read twice. Default
+    /// [`DEFAULT_RETRIES`], within [`RETRIES_LIMIT`].
+    pub fn with_retries(mut self, retries: usize) -> Self {
+        self.retries = retries;
+        self
+    }
+
     /// Read only the keys this filter admits (see [`KeyFilter::from_polars_json`]).
     pub fn with_key_filter(mut self, filter: KeyFilter) -> Self {
         self.key_filter = filter;
@@ -208,6 +233,7 @@ impl ScanOptions {
     pub(crate) fn validate(&self) -> Result<()> {
         BATCH_SIZE_LIMIT.check(self.batch_size)?;
         PARALLELISM_LIMIT.check(self.parallelism)?;
+        RETRIES_LIMIT.check(self.retries)?;
         if let Some(count) = self.count_hint {
             COUNT_HINT_LIMIT.check(count)?;
         }
@@ -313,6 +339,7 @@ impl ScanOptions {
             batch_size,
             count_hint: self.count_hint.unwrap_or(batch_size.max(100)),
             pattern_source,
+            retries: self.retries,
         };
         (producer, user_listed && !derived)
     }
@@ -492,6 +519,16 @@ impl<K> ScanBuilder<K> {
         self.map_options(|o| o.with_deadline(deadline))
     }
 
+    /// How much of the servers the scan may use (see [`ScanOptions::with_load_budget`]).
+    pub fn with_load_budget(self, budget: LoadBudget) -> Self {
+        self.map_options(|o| o.with_load_budget(budget))
+    }
+
+    /// Attempts after a transient failure (see [`ScanOptions::with_retries`]).
+    pub fn with_retries(self, retries: usize) -> Self {
+        self.map_options(|o| o.with_retries(retries))
+    }
+
     /// Read only the keys this filter admits (see [`ScanOptions::with_key_filter`]).
     pub fn with_key_filter(self, filter: KeyFilter) -> Self {
         self.map_options(|o| o.with_key_filter(filter))
@@ -620,6 +657,8 @@ impl<K: Plan> ScanBuilder<K> {
             parallelism: options.parallelism,
             limit: options.limit,
             deadline: options.deadline,
+            budget: options.budget,
+            retries: options.retries,
             checks,
             module: K::MODULE,
         };

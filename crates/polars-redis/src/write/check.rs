@@ -9,7 +9,10 @@ use super::encode::{Encoder, GroupCtx, WriteKind};
 use super::frame::{Frame, FrameCells, Groups, KeySource};
 use super::options::{Ttl, WriteOptions};
 use super::ttl::{check_ttl_type, expiries};
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
+use crate::net::budget::Pacer;
 use crate::net::modules::Requirement;
 
 /// A checked write, ready to send.
@@ -23,6 +26,8 @@ pub(crate) struct Job {
     pub(super) idempotent: bool,
     pub(super) batch_size: usize,
     pub(super) parallelism: usize,
+    /// The rate limit every connection of the write shares.
+    pub(super) pacer: Arc<Pacer>,
     /// The module the type needs, checked on the first connection.
     pub(super) module: Option<Requirement>,
 }
@@ -72,6 +77,9 @@ impl Job {
             IfExists::Append => K::APPEND_IDEMPOTENT,
             IfExists::Fail | IfExists::Skip => false,
         };
+        // A rate limit also caps the rows of a pipeline, so that its pace
+        // is even rather than one burst per batch.
+        let pacer = Pacer::new(options.budget);
         let job = Job {
             frame,
             groups,
@@ -79,8 +87,9 @@ impl Job {
             expiries,
             mode: options.if_exists,
             idempotent,
-            batch_size: options.batch_size,
+            batch_size: pacer.pipeline_len(0, options.batch_size),
             parallelism: options.parallelism,
+            pacer,
             module: K::MODULE,
         };
         job.validate()?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::conflict::IfExists;
 use crate::error::{Error, Result, SizeLimit};
+use crate::net::budget::LoadBudget;
 use crate::types::TextForm;
 
 /// Default rows per pipeline.
@@ -49,6 +50,8 @@ pub struct WriteOptions {
     pub(crate) batch_size: usize,
     pub(crate) parallelism: usize,
     pub(crate) raise_on_failure: bool,
+    /// Rows written per second (only the rate limit applies to writes).
+    pub(crate) budget: LoadBudget,
     /// Stored forms of temporal columns, by column name.
     pub(crate) formats: Vec<(String, TextForm)>,
 }
@@ -63,6 +66,7 @@ impl Default for WriteOptions {
             batch_size: DEFAULT_WRITE_BATCH_SIZE,
             parallelism: DEFAULT_WRITE_PARALLELISM,
             raise_on_failure: true,
+            budget: LoadBudget::default(),
             formats: Vec::new(),
         }
     }
@@ -111,6 +115,13 @@ impl WriteOptions {
     pub fn with_parallelism(mut self, parallelism: usize) -> Self {
         self.parallelism = parallelism;
         self
+    }
+
+    /// At most `per_second` rows written per second over all connections
+    /// of the write; `None` (default) for no limit. Must be positive.
+    pub fn with_rate_limit(mut self, per_second: Option<f64>) -> Result<Self> {
+        self.budget = self.budget.with_rate_limit(per_second)?;
+        Ok(self)
     }
 
     /// `true` (default): a write that leaves keys failed or unknown

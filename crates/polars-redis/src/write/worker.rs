@@ -95,6 +95,8 @@ impl<'a> Worker<'a> {
             let mut error = None;
             let mut just_sent = None;
             if let Some((pending, one_per_call)) = next {
+                let rows = pending.iter().map(|&g| job.groups.rows(g).len()).sum();
+                job.pacer.wait_for_rate(rows).await;
                 match worker.send(&pending, one_per_call).await {
                     Ok(sent) => just_sent = Some(sent),
                     Err((sent, err)) => {
