@@ -3,7 +3,8 @@
 //! checks (`modules`), one
 //! connection with in-place reply decoding, the cluster topology and key
 //! slots, the per-node connection sets reads and writes share ([`nodes`]), the
-//! RESP codec, the shared Tokio runtime and glob matching.
+//! RESP codec, the shared Tokio runtime, glob matching and sets of hash
+//! slots (`slots`).
 
 pub(crate) mod cluster;
 pub mod config;
@@ -13,4 +14,5 @@ pub(crate) mod modules;
 pub(crate) mod nodes;
 pub(crate) mod resp;
 pub(crate) mod runtime;
+pub(crate) mod slots;
 pub(crate) mod tls;
