@@ -9,6 +9,7 @@ mod defaults;
 mod dtypes;
 mod errors;
 mod inference;
+mod partitions;
 mod scanners;
 mod search;
 mod writers;
@@ -30,6 +31,9 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
     m.add_function(wrap_pyfunction!(inference::infer_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(partitions::plan_partitions, m)?)?;
+    m.add_function(wrap_pyfunction!(partitions::redact_url, m)?)?;
+    m.add_function(wrap_pyfunction!(partitions::key_slots, m)?)?;
     m.add_class::<search::SearchAggregation>()?;
     m.add_function(wrap_pyfunction!(search::aggregation, m)?)?;
     m.add_function(wrap_pyfunction!(search::index_info, m)?)?;

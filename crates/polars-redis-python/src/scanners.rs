@@ -18,6 +18,7 @@ use pyo3_arrow::{PySchema, PyTable};
 use crate::batches::BatchIterator;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
+use crate::partitions::slot_ranges;
 
 /// The options every scan shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -40,6 +41,8 @@ pub(crate) struct ScanArgs {
     command_timeout: Option<f64>,
     deadline: Option<f64>,
     parse_hint: Option<String>,
+    /// The hash slots of one partition (`(first, last)` ranges); `None`: all.
+    slots: Option<Vec<(u16, u16)>>,
 }
 
 impl ScanArgs {
@@ -67,7 +70,8 @@ impl ScanArgs {
             .with_formats(dtypes::forms(&self.formats)?)
             .with_parallelism(size(PARALLELISM_LIMIT, self.parallelism)?)
             .with_deadline(deadline)
-            .with_parse_hint(self.parse_hint.clone());
+            .with_parse_hint(self.parse_hint.clone())
+            .with_slots(slot_ranges(self.slots.as_deref())?);
         if let Some(hint) = self.count_hint {
             options = options.with_count_hint(size(COUNT_HINT_LIMIT, hint)?);
         }
