@@ -14,6 +14,7 @@ Examples
 """
 
 from polars_redis._internal import __version__
+from polars_redis._plugin import BatchStream
 from polars_redis.exceptions import (
     ArgumentTypeError,
     AuthenticationError,
@@ -41,6 +42,7 @@ from polars_redis.infer import (
 )
 from polars_redis.json import iter_json, read_json, scan_json
 from polars_redis.lists import iter_lists, read_lists, scan_lists
+from polars_redis.partition import ScanPartition, partition_scan
 from polars_redis.search import (
     Query,
     aggregate_hashes,
@@ -77,6 +79,7 @@ from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 __all__ = [
     "ArgumentTypeError",
     "AuthenticationError",
+    "BatchStream",
     "ClusterError",
     "FieldInference",
     "InferredSchema",
@@ -89,6 +92,7 @@ __all__ = [
     "RedisConnectionError",
     "RedisServerError",
     "RedisTimeoutError",
+    "ScanPartition",
     "SchemaInferenceError",
     "SearchError",
     "UnsupportedError",
@@ -116,6 +120,7 @@ __all__ = [
     "iter_strings",
     "iter_timeseries",
     "iter_zsets",
+    "partition_scan",
     "raw",
     "read_hashes",
     "read_json",

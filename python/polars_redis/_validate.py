@@ -93,7 +93,11 @@ class _Rules:
             raise ArgumentTypeError(self._binding_message(err, kwargs)) from None
         for name, value in bound.arguments.items():
             kind = self.signature.parameters[name].kind
-            if kind is inspect.Parameter.VAR_KEYWORD:
+            if kind is inspect.Parameter.VAR_KEYWORD and name in hints:
+                # `**options: T` (not a TypedDict): any name, each value a T.
+                for option, given in value.items():
+                    _check_value(where, option, given, hints[name])
+            elif kind is inspect.Parameter.VAR_KEYWORD:
                 for option, given in value.items():
                     if option not in self.options:
                         raise ArgumentTypeError(self._unknown(option))
