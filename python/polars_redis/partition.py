@@ -25,7 +25,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike
 from polars_redis._plugin import BatchStream, partition_slots
-from polars_redis._validate import checked
+from polars_redis._validate import check_forwarded, checked
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.hashes import iter_hashes, scan_hashes
 from polars_redis.infer import schema_for_scan
@@ -215,10 +215,12 @@ def partition_scan(
         raise InvalidInputError(f"schema= applies to hashes, json and streams, not {kind}")
     if keys is not None and pattern != "*":
         raise InvalidInputError("pass either a pattern or keys, not both")
+    chosen = None if keys is not None else pattern
+    args: tuple[Any, ...] = (url, chosen) + ((schema,) if schema_type is not None else ())
+    check_forwarded("partition_scan", scan, *args, keys=keys, **scan_options)
     for name, value in scan_options.items():
         check_picklable(name, value)
-    chosen = None if keys is not None else pattern
-    args: tuple[Any, ...] = (url, chosen)
+    args = (url, chosen)
     resolved: dict[str, Any] | None = None
     if schema_type is not None:
         inferred = schema_for_scan(
@@ -235,7 +237,7 @@ def partition_scan(
         )
         resolved = dict(inferred)
         args += (resolved,)
-    # The scan function checks every option (names, types, values) now.
+    # The scan function checks the option values (sizes, formats, ...) now.
     scan(*args, keys=keys, **scan_options)
     planned = _internal.plan_partitions(
         url,
