@@ -1,5 +1,6 @@
-"""What the Ray and Dask tests share: the data they read (written by
-redis-py, the ground truth) and a proxy that kills a worker mid-read."""
+"""What the partition, Arrow stream, Ray and Dask tests share: the data they
+read (written by redis-py, the ground truth), an option that cannot be
+pickled, and a proxy that kills a worker mid-read."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ def city_totals(rows: dict[str, tuple[int, str]]) -> dict[str, tuple[int, int]]:
         n, total = totals.get(city, (0, 0))
         totals[city] = (n + 1, total + amount)
     return totals
+
+
+class Unpicklable(dict):  # type: ignore[type-arg]
+    """An option value that cannot be sent to another process."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("no pickling")
 
 
 class ReaderKiller:

@@ -10,24 +10,14 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pytest
+from distributed_helpers import SCHEMA, city_totals, seed_orders
 
 import polars_redis as pr
-
-N = 2_500
 
 
 @pytest.fixture
 def orders(redis_client: Any) -> dict[str, tuple[int, str]]:
-    rows = {f"order:{i}": (i % 97, "ams" if i % 3 else "ber") for i in range(N)}
-    pipe = redis_client.pipeline(transaction=False)
-    for key, (amount, city) in rows.items():
-        pipe.hset(key, mapping={"amount": amount, "city": city})
-    pipe.set("order:not-a-hash", "x")
-    pipe.execute()
-    return rows
-
-
-SCHEMA = {"amount": pl.Int64, "city": pl.String}
+    return seed_orders(redis_client, 2_500)
 
 
 def test_pyarrow_reads_the_stream_batch_by_batch(
@@ -53,11 +43,7 @@ def test_duckdb_queries_the_stream(redis_url: str, orders: dict[str, tuple[int, 
     rows = duckdb.sql(
         "SELECT city, count(*) AS n, sum(amount) AS total FROM stream GROUP BY city ORDER BY city"
     ).fetchall()
-    truth: dict[str, list[int]] = {}
-    for amount, city in orders.values():
-        truth.setdefault(city, [0, 0])
-        truth[city][0] += 1
-        truth[city][1] += amount
+    truth = city_totals(orders)
     assert rows == [(city, n, total) for city, (n, total) in sorted(truth.items())]
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-from distributed_helpers import SCHEMA, ReaderKiller, city_totals, seed_orders
+from distributed_helpers import SCHEMA, ReaderKiller, Unpicklable, city_totals, seed_orders
 from redis_servers import RedisServer
 
 import polars_redis as pr
@@ -105,17 +105,12 @@ def test_bad_input(dask_client: distributed.Client, redis_url: str) -> None:
     with pytest.raises(pr.PolarsRedisError, match="kind"):
         redis_dask.read_redis("hashmaps", redis_url)  # type: ignore[arg-type]
     with pytest.raises(pr.InvalidInputError, match="'formats' cannot be pickled"):
-        redis_dask.read_redis("hashes", redis_url, "x:*", SCHEMA, formats=_Unpicklable())
+        redis_dask.read_redis("hashes", redis_url, "x:*", SCHEMA, formats=Unpicklable())
     ddf = dd.from_pandas(pd.DataFrame({"_key": ["a"], "n": [1]}), npartitions=1)
     with pytest.raises(pr.InvalidInputError, match="kind must be one of"):
         redis_dask.to_redis(ddf, "hashmaps", redis_url)
     with pytest.raises(pr.InvalidInputError, match="'ttl' cannot be pickled"):
-        redis_dask.to_redis(ddf, "hashes", redis_url, ttl=_Unpicklable())
-
-
-class _Unpicklable(dict):  # type: ignore[type-arg]
-    def __reduce__(self) -> Any:
-        raise TypeError("no pickling")
+        redis_dask.to_redis(ddf, "hashes", redis_url, ttl=Unpicklable())
 
 
 def test_docstring_examples(

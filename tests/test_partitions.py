@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from distributed_helpers import SCHEMA, Unpicklable, seed_orders
 from redis.crc import key_slot
 from redis_servers import RedisCluster, RedisServer
 from test_cluster import _assign, _migrate, _owner, _start_migration
@@ -17,17 +18,6 @@ from test_cluster import _assign, _migrate, _owner, _start_migration
 import polars_redis as pr
 
 N = 3_000
-SCHEMA = {"amount": pl.Int64, "city": pl.String}
-
-
-def _seed(client: Any, n: int = N) -> dict[str, tuple[int, str]]:
-    rows = {f"order:{i}": (i % 97, "ams" if i % 3 else "ber") for i in range(n)}
-    pipe = client.pipeline(transaction=False)
-    for key, (amount, city) in rows.items():
-        pipe.hset(key, mapping={"amount": amount, "city": city})
-    pipe.execute()
-    client.set("order:not-a-hash", "x")
-    return rows
 
 
 def _union(parts: list[pr.ScanPartition]) -> pl.DataFrame:
@@ -44,12 +34,12 @@ def _assert_exact(df: pl.DataFrame, rows: dict[str, tuple[int, str]]) -> None:
 
 @pytest.fixture
 def orders(redis_client: Any) -> dict[str, tuple[int, str]]:
-    return _seed(redis_client)
+    return seed_orders(redis_client, N)
 
 
 @pytest.fixture
 def cluster_orders(cluster_client: Any) -> dict[str, tuple[int, str]]:
-    return _seed(cluster_client)
+    return seed_orders(cluster_client, N)
 
 
 # --------------------------------------------------------------------------
@@ -153,12 +143,7 @@ def test_bad_input(redis_url: str) -> None:
     with pytest.raises(pr.PolarsRedisError, match="batch_sise"):
         pr.partition_scan("hashes", redis_url, "x:*", SCHEMA, batch_sise=10)
     with pytest.raises(pr.InvalidInputError, match="'formats' cannot be pickled"):
-        pr.partition_scan("hashes", redis_url, "x:*", SCHEMA, formats=_Unpicklable())
-
-
-class _Unpicklable(dict):  # type: ignore[type-arg]
-    def __reduce__(self) -> Any:
-        raise TypeError("no pickling")
+        pr.partition_scan("hashes", redis_url, "x:*", SCHEMA, formats=Unpicklable())
 
 
 # --------------------------------------------------------------------------

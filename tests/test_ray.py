@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 import ray
-from distributed_helpers import SCHEMA, ReaderKiller, city_totals, seed_orders
+from distributed_helpers import SCHEMA, ReaderKiller, Unpicklable, city_totals, seed_orders
 from redis_servers import RedisServer
 
 import polars_redis as pr
@@ -84,17 +84,12 @@ def test_bad_input(ray_engine: None, redis_url: str) -> None:
     with pytest.raises(pr.PolarsRedisError, match="kind"):
         redis_ray.read_redis("hashmaps", redis_url)  # type: ignore[arg-type]
     with pytest.raises(pr.InvalidInputError, match="'formats' cannot be pickled"):
-        redis_ray.read_redis("hashes", redis_url, "x:*", SCHEMA, formats=_Unpicklable())
+        redis_ray.read_redis("hashes", redis_url, "x:*", SCHEMA, formats=Unpicklable())
     ds = ray.data.from_items([{"_key": "a", "n": 1}])
     with pytest.raises(pr.InvalidInputError, match="kind must be one of"):
         redis_ray.write_redis(ds, "hashmaps", redis_url)
     with pytest.raises(pr.InvalidInputError, match="'ttl' cannot be pickled"):
-        redis_ray.write_redis(ds, "hashes", redis_url, ttl=_Unpicklable())
-
-
-class _Unpicklable(dict):  # type: ignore[type-arg]
-    def __reduce__(self) -> Any:
-        raise TypeError("no pickling")
+        redis_ray.write_redis(ds, "hashes", redis_url, ttl=Unpicklable())
 
 
 def test_docstring_examples(ray_engine: None, stack_url: str, stack_client: Any) -> None:
