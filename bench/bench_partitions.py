@@ -75,24 +75,31 @@ def truth(count: int) -> dict[str, tuple[int, int]]:
 
 
 class Peak:
-    """Samples, every 20 ms, the RSS of this process's descendants (or of
-    this process when it has none besides the servers) and keeps the largest."""
+    """Samples, every 20 ms, the RSS of the engine's worker processes (this
+    process's descendants but the Redis servers and their harness), or of
+    this process when ``workers`` is False, and keeps the largest."""
 
-    def __init__(self, servers: set[int]) -> None:
+    def __init__(self, servers: set[int], workers: bool) -> None:
         self.servers = servers
+        self.workers = workers
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _workers(self) -> list[psutil.Process]:
+    def _processes(self) -> list[psutil.Process]:
         me = psutil.Process()
-        found = [p for p in me.children(recursive=True) if p.pid not in self.servers]
-        return found or [me]
+        if not self.workers:
+            return [me]
+        return [
+            p
+            for p in me.children(recursive=True)
+            if p.pid not in self.servers and "redis" not in p.name()
+        ]
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for proc in self._workers():
-                with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error):
+                for proc in self._processes():
                     self.peak = max(self.peak, proc.memory_info().rss)
             time.sleep(0.02)
 
@@ -118,13 +125,18 @@ def client_cpu(servers: set[int]) -> float:
 
 
 def best_of(
-    masters: list[redis.Redis], servers: set[int], run: Callable[[], int], repeat: int
+    masters: list[redis.Redis],
+    servers: set[int],
+    run: Callable[[], int],
+    repeat: int,
+    workers: bool = False,
 ) -> tuple[float, float, float, int, int]:
-    """(wall, server CPU, client CPU, peak worker RSS, rows) of the fastest run."""
+    """(wall, server CPU, client CPU, peak RSS of the largest worker, or of
+    this process when not ``workers``, rows) of the fastest run."""
     best = (float("inf"), 0.0, 0.0, 0, 0)
     for _ in range(repeat):
         cpu, ours = server_cpu(masters), client_cpu(servers)
-        with Peak(servers) as peak:
+        with Peak(servers, workers) as peak:
             start = time.perf_counter()
             rows = run()
             wall = time.perf_counter() - start
@@ -219,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
                 ds = redis_ray.read_redis(
                     "hashes", url, PATTERN, SCHEMA, partitions=args.partitions
                 )
-                rows = ds.groupby("city").aggregate(
+                rows = ds.groupby("city", num_partitions=args.workers).aggregate(
                     ray.data.aggregate.Count(), ray.data.aggregate.Sum("amount")
                 )
                 got = {r["city"]: (r["count()"], r["sum(amount)"]) for r in rows.take_all()}
@@ -227,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
                 return sum(n for n, _ in got.values())
 
             for name, run in (("ray count()", ray_count), ("ray groupby", ray_groupby)):
-                results.append((name, *best_of(masters, servers, run, args.repeat)))
+                results.append((name, *best_of(masters, servers, run, args.repeat, True)))
 
         with dask_engine(args.workers):
             import polars_redis.dask as redis_dask
@@ -241,13 +253,14 @@ def main(argv: list[str] | None = None) -> None:
                 assert got == expected, got
                 return sum(n for n, _ in got.values())
 
-            results.append(("dask groupby", *best_of(masters, servers, dask_groupby, args.repeat)))
+            dask_case = best_of(masters, servers, dask_groupby, args.repeat, True)
+            results.append(("dask groupby", *dask_case))
 
     print(f"{args.keys:,} hashes on 3 masters, {args.workers} workers, best of {args.repeat}")
     print(f"{'plan':<28}{'partitions':>12}{'wall ms':>12}{'pickled B':>12}")
     for count, wall, size in planning:
         print(f"{'partition_scan':<28}{count:>12}{wall * 1000:>12.1f}{size:>12,}")
-    header = ("case", "wall s", "rows/s", "srv CPU us/row", "cli CPU us/row", "peak RSS MB")
+    header = ("case", "wall s", "rows/s", "srv CPU us/row", "cli CPU us/row", "peak RSS MB*")
     print(f"{header[0]:<28}" + "".join(f"{h:>16}" for h in header[1:]))
     for name, wall, srv, cli, rss, rows in results:
         assert rows == args.keys, (name, rows)
@@ -255,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<28}{wall:>16.2f}{rows / wall:>16,.0f}{srv / rows * 1e6:>16.2f}"
             f"{cli / rows * 1e6:>16.2f}{rss / 2**20:>16.0f}"
         )
+    print("* of the largest Ray/Dask worker process; of this process for the others")
     print(f"machine: {os.cpu_count()} cores; servers, workers and driver share them")
 
 

@@ -37,10 +37,11 @@ def _assert_exact(ds: ray.data.Dataset, rows: dict[str, tuple[int, str]]) -> Non
 
 def test_read_standalone(ray_engine: None, redis_url: str, redis_client: Any) -> None:
     rows = seed_orders(redis_client)
-    ds = redis_ray.read_redis("hashes", redis_url, "order:*", SCHEMA, partitions=4)
+    ds = redis_ray.read_redis("hashes", redis_url, "order:*", SCHEMA, partitions=4).materialize()
     assert ds.count() == len(rows)
     _assert_exact(ds, rows)
-    grouped = ds.groupby("city").aggregate(
+    # Two shuffle partitions (not the default 200): the machine has 2 cores.
+    grouped = ds.groupby("city", num_partitions=2).aggregate(
         ray.data.aggregate.Count(), ray.data.aggregate.Sum("amount")
     )
     got = {r["city"]: (r["count()"], r["sum(amount)"]) for r in grouped.take_all()}
@@ -49,7 +50,7 @@ def test_read_standalone(ray_engine: None, redis_url: str, redis_client: Any) ->
 
 def test_read_cluster(ray_engine: None, cluster_url: str, cluster_client: Any) -> None:
     rows = seed_orders(cluster_client)
-    ds = redis_ray.read_redis("hashes", cluster_url, "order:*", SCHEMA, partitions=6)
+    ds = redis_ray.read_redis("hashes", cluster_url, "order:*", SCHEMA, partitions=6).materialize()
     assert ds.count() == len(rows)
     assert ds.sum("amount") == sum(a for a, _ in rows.values())
     _assert_exact(ds, rows)
