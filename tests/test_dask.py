@@ -21,7 +21,9 @@ import polars_redis as pr
 import polars_redis.dask as redis_dask
 
 
-@pytest.fixture(scope="session")
+# Started once (only this module uses it) and stopped after it, so the
+# engine does not idle through the rest of the session.
+@pytest.fixture(scope="module")
 def dask_client() -> Iterator[distributed.Client]:
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None

@@ -18,7 +18,9 @@ import polars_redis as pr
 import polars_redis.ray as redis_ray
 
 
-@pytest.fixture(scope="session")
+# Started once (only this module uses it) and stopped after it, so the
+# engine does not idle through the rest of the session.
+@pytest.fixture(scope="module")
 def ray_engine() -> Iterator[None]:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False
