@@ -72,20 +72,24 @@ def server_cpu(clients: list[redis.Redis]) -> float:
     return total
 
 
-def read_with_redis_py(nodes: list[RedisServer]) -> pl.DataFrame:
-    rows: dict[str, list[str]] = {name: [] for name in ["_key", *FIELDS]}
+def read_with_redis_py(
+    nodes: list[RedisServer], pattern: str = PATTERN, fields: list[str] = FIELDS
+) -> pl.DataFrame:
+    """Every master's ``SCAN ... TYPE hash`` pages, one pipelined ``HGETALL``
+    per key, decoded once into a DataFrame of String columns."""
+    rows: dict[str, list[str]] = {name: [] for name in ["_key", *fields]}
     for node in nodes:
         client = redis.Redis(host=node.host, port=node.port)
         cursor = 0
         while True:
-            cursor, page = client.scan(cursor, match=PATTERN, count=1000, _type="hash")
+            cursor, page = client.scan(cursor, match=pattern, count=1000, _type="hash")
             pipe = client.pipeline(transaction=False)
             for key in page:
                 pipe.hgetall(key)
             for key, values in zip(page, pipe.execute()):
                 if values:
                     rows["_key"].append(key.decode())
-                    for name in FIELDS:
+                    for name in fields:
                         value = values.get(name.encode())
                         rows[name].append(value.decode() if value is not None else None)
             if cursor == 0:

@@ -43,6 +43,7 @@ REQUIRED = {
     "lf": pl.LazyFrame({"a": [1]}),
     "index": "idx",
     "key": "k",
+    "kind": "hashes",
     "name": "idx",
     "pattern": "user:*",
     "prefix": "p:",
@@ -92,6 +93,8 @@ def options_of(function: Callable[..., Any]) -> list[str]:
     """Every keyword a function takes: its parameters and its ``**options``' TypedDict keys."""
     names = []
     for name, p in inspect.signature(function).parameters.items():
+        if p.kind is p.VAR_KEYWORD and p.annotation == "Any":
+            continue  # forwarded options (partition_scan): checked by the callee's rules
         if p.kind is p.VAR_KEYWORD:
             typed_dict = str(p.annotation).removeprefix("Unpack[").removesuffix("]")
             names += list(vars(sys.modules[function.__module__])[typed_dict].__annotations__)
@@ -285,7 +288,8 @@ def test_keys_as_a_string_is_refused(name: str, keys: str | bytes) -> None:
         if option not in ("url", "keys"):
             kwargs[option] = value
     raises_type_error(
-        lambda: function(URL, **kwargs), f"{name}(): keys must be a list of keys, not a string"
+        lambda: function(*required_args(function), **kwargs),
+        f"{name}(): keys must be a list of keys, not a string",
     )
 
 

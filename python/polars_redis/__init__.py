@@ -14,6 +14,7 @@ Examples
 """
 
 from polars_redis._internal import __version__
+from polars_redis._plugin import BatchStream
 from polars_redis._progress import Progress
 from polars_redis.cache import (
     CachedFunction,
@@ -90,6 +91,7 @@ from polars_redis.keys import (
     set_ttl_from_column,
 )
 from polars_redis.lists import iter_lists, read_lists, scan_lists
+from polars_redis.partition import ScanPartition, partition_scan
 from polars_redis.pubsub import PubSubBatches, collect_pubsub, iter_pubsub
 from polars_redis.search import (
     IndexMatch,
@@ -133,6 +135,7 @@ from polars_redis.zsets import iter_zsets, read_zsets, scan_zsets
 __all__ = [
     "ArgumentTypeError",
     "AuthenticationError",
+    "BatchStream",
     "CacheCorruptError",
     "CachedFunction",
     "Checkpoint",
@@ -155,6 +158,7 @@ __all__ = [
     "RedisServerError",
     "RedisTimeoutError",
     "RenameResult",
+    "ScanPartition",
     "SchemaInferenceError",
     "SearchError",
     "StreamBatches",
@@ -214,6 +218,7 @@ __all__ = [
     "knn",
     "knn_join",
     "list_indexes",
+    "partition_scan",
     "pending",
     "persist_keys",
     "raw",

@@ -9,9 +9,11 @@ The ``batch_size`` hint is ignored in favour of the user's own.
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import inspect
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import polars as pl
@@ -36,6 +38,8 @@ class _Batches(Protocol):
     def __next__(self) -> Any: ...
     def read_all(self) -> Any: ...
     def close(self) -> None: ...
+    def started(self) -> bool: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 
 # While `explain_pushdown` runs, sources record their plans here instead of reading.
@@ -47,12 +51,31 @@ class Scanner(Protocol):
     """What ``_internal.Scanner`` provides."""
 
     def empty(self) -> Any: ...
+    def schema(self) -> Any: ...
     def batches(
         self,
         projection: list[str] | None = None,
         limit: int | None = None,
         predicate: str | None = None,
     ) -> _Batches: ...
+
+
+# The hash slots the scanners made in this context read: set by a
+# `ScanPartition` (polars_redis.partition) around the scan_* / iter_* call
+# that makes its scanner; None (every slot) otherwise.
+_partition_slots: contextvars.ContextVar[Sequence[tuple[int, int]] | None] = contextvars.ContextVar(
+    "partition_slots", default=None
+)
+
+
+@contextlib.contextmanager
+def partition_slots(slots: Sequence[tuple[int, int]]) -> Iterator[None]:
+    """Make the scanners created inside the block read only the keys of ``slots``."""
+    token = _partition_slots.set(slots)
+    try:
+        yield
+    finally:
+        _partition_slots.reset(token)
 
 
 def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,6 +102,7 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
         "latency_budget_ms": args["latency_budget_ms"],
         "retries": args["retries"],
         "parse_hint": args.get("parse_hint"),
+        "slots": _partition_slots.get(),
     }
 
 
@@ -295,21 +319,97 @@ def _needed_columns(
     return needed
 
 
-def iter_batches(
-    scanner: Scanner, schema: pl.Schema, args: Mapping[str, Any]
-) -> Iterator[pl.DataFrame]:
-    """Yield the scan's batches as DataFrames, reading ahead only a few
-    batches: memory stays bounded by the batch size, not the key count.
-    ``args`` are the scan's arguments (for its ``progress`` option)."""
-    progress = tracker(args["progress"], selection(args))
-    batches = scanner.batches()
-    try:
-        for table in batches:
-            df = _finish(pl.DataFrame(table), schema)
-            if progress is not None:
-                progress.add(df.height)
-            yield df
-    finally:
-        batches.close()
-        if progress is not None:
-            progress.finish()
+def iter_batches(scanner: Scanner, schema: pl.Schema, args: Mapping[str, Any]) -> BatchStream:
+    """The scan's batches as a :class:`BatchStream`; ``args`` are the scan's
+    arguments (for its ``progress`` option)."""
+    return BatchStream(scanner, schema, tracker(args["progress"], selection(args)))
+
+
+class BatchStream(Iterator[pl.DataFrame]):
+    """The batches of a scan, what every ``iter_*`` function returns.
+
+    Iterate it for DataFrames of at most ``batch_size`` rows: only a few
+    batches are read ahead, so memory follows the batch size, not the number
+    of keys. ``close()`` (or leaving a ``with`` block) stops the scan.
+
+    It is also an Arrow stream (``__arrow_c_stream__``, the Arrow PyCapsule
+    interface): ``pyarrow.RecordBatchReader.from_stream(stream)``, DuckDB
+    (``duckdb.sql("SELECT ... FROM stream")``) and other Arrow consumers pull
+    the batches straight from the Rust scan, one at a time, without Polars.
+    On that path the columns have the scan's Arrow types (a Categorical or
+    Enum column arrives as strings), and neither scan warnings nor progress
+    are reported. A stream is consumed once, either way.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> stream = redis.iter_hashes(url, "user:*", {"age": pl.Int64})
+    >>> reader = pa.RecordBatchReader.from_stream(stream)
+    >>> reader.read_all().num_rows
+    3
+    """
+
+    def __init__(self, scanner: Scanner, schema: pl.Schema, progress: Tracker | None) -> None:
+        self._scanner = scanner
+        self._schema = schema
+        self._progress = progress
+        self._batches: _Batches | None = None
+        self._closed = False
+        self._exported = False
+
+    def _running(self) -> _Batches | None:
+        """The running scan (started on first use), or None once closed."""
+        if self._batches is None and not self._closed:
+            self._batches = self._scanner.batches()
+        return None if self._closed else self._batches
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> pl.DataFrame:
+        batches = self._running()
+        if batches is None:
+            raise StopIteration
+        try:
+            table = next(batches)
+        except BaseException:
+            self.close()
+            raise
+        df = _finish(pl.DataFrame(table), self._schema)
+        if self._progress is not None:
+            self._progress.add(df.height)
+        return df
+
+    def close(self) -> None:
+        """Stop the scan and release its connections."""
+        self._closed = True
+        if self._batches is not None:
+            self._batches.close()
+        if self._progress is not None:
+            self._progress.finish()
+
+    def __enter__(self) -> BatchStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __arrow_c_schema__(self) -> object:
+        """The Arrow schema of the batches (a PyCapsule)."""
+        return self._scanner.schema().__arrow_c_schema__()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """Export the remaining batches as an Arrow C stream (a PyCapsule).
+
+        A stream handed out before whose consumer never asked for a batch
+        (DuckDB reads the schema that way first) is replaced by a fresh scan.
+        """
+        if self._exported and self._batches is not None and not self._batches.started():
+            self._batches, self._closed, self._exported = None, False, False
+        batches = self._running()
+        if batches is None:
+            from polars_redis.exceptions import InvalidInputError
+
+            raise InvalidInputError("this batch stream was already consumed or closed")
+        self._closed = self._exported = True
+        return batches.__arrow_c_stream__(requested_schema)

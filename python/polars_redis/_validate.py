@@ -59,12 +59,19 @@ def checked(function: F) -> F:
     return typing.cast(F, wrapper)
 
 
+def check_forwarded(name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Check a call of ``function`` as ``@checked`` does, naming ``name`` in the
+    errors: for a public function ``name`` that forwards its options to it."""
+    _Rules(function, name).check(args, kwargs)
+
+
 class _Rules:
     """What ``function`` accepts, resolved from its annotations on first use
     (every name they use is defined by then)."""
 
-    def __init__(self, function: Callable[..., Any]) -> None:
+    def __init__(self, function: Callable[..., Any], name: str | None = None) -> None:
         self.function = function
+        self.name = name or function.__name__
         self.signature = inspect.signature(function)
         self.hints: dict[str, Any] | None = None
         self.options: dict[str, Any] = {}
@@ -86,14 +93,18 @@ class _Rules:
 
     def check(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         hints = self.resolve()
-        where = self.function.__name__
+        where = self.name
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as err:
             raise ArgumentTypeError(self._binding_message(err, kwargs)) from None
         for name, value in bound.arguments.items():
             kind = self.signature.parameters[name].kind
-            if kind is inspect.Parameter.VAR_KEYWORD:
+            if kind is inspect.Parameter.VAR_KEYWORD and name in hints:
+                # `**options: T` (not a TypedDict): any name, each value a T.
+                for option, given in value.items():
+                    _check_value(where, option, given, hints[name])
+            elif kind is inspect.Parameter.VAR_KEYWORD:
                 for option, given in value.items():
                     if option not in self.options:
                         raise ArgumentTypeError(self._unknown(option))
@@ -110,7 +121,7 @@ class _Rules:
         return names + list(self.options)
 
     def _unknown(self, option: str) -> str:
-        message = f"{self.function.__name__}() got an unknown option {option!r}"
+        message = f"{self.name}() got an unknown option {option!r}"
         close = difflib.get_close_matches(option, self._valid_names(), n=1, cutoff=0.6)
         if close:
             return f"{message}; did you mean {close[0]!r}?"
@@ -121,7 +132,7 @@ class _Rules:
         for option in kwargs:
             if option not in valid:
                 return self._unknown(option)
-        return f"{self.function.__name__}(): {err}"
+        return f"{self.name}(): {err}"
 
 
 def _typed_dict_hints(options: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -12,6 +12,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
 from polars_redis._plugin import (
+    BatchStream,
     bind,
     collect,
     iter_batches,
@@ -193,13 +194,13 @@ def iter_hashes(
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[HashScanOptions],
-) -> Iterator[pl.DataFrame]:
+) -> BatchStream:
     """Read Redis hashes batch by batch, with bounded memory.
 
     Takes the same arguments as :func:`scan_hashes` and yields DataFrames of
     at most ``batch_size`` rows. Only a few batches are read ahead of the
     consumer, so peak memory follows ``batch_size``, not the number of keys.
-    Closing the generator (or breaking out of the loop) stops the scan.
+    Closing the :class:`BatchStream` (or breaking out of the loop) stops the scan.
 
     Examples
     --------

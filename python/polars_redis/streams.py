@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
@@ -11,7 +11,15 @@ from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
 from polars_redis._options import ScanOptions
-from polars_redis._plugin import bind, collect, iter_batches, lazy_scan, output_schema, scan_args
+from polars_redis._plugin import (
+    BatchStream,
+    bind,
+    collect,
+    iter_batches,
+    lazy_scan,
+    output_schema,
+    scan_args,
+)
 from polars_redis._progress import ProgressLike
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
@@ -236,13 +244,13 @@ def iter_streams(
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[StreamScanOptions],
-) -> Iterator[pl.DataFrame]:
+) -> BatchStream:
     """Read Redis streams batch by batch, with bounded memory.
 
     Takes the same arguments as :func:`scan_streams` and yields DataFrames of
     at most ``batch_size`` entries. Only a few batches are read ahead of the
     consumer, so peak memory follows ``batch_size``, not the length of the
-    streams. Closing the generator (or breaking out of the loop) stops the scan.
+    streams. Closing the :class:`BatchStream` (or breaking out of the loop) stops the scan.
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -12,7 +12,7 @@ from polars_redis._collections import make_scanner, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
-from polars_redis._plugin import bind, collect, iter_batches
+from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
@@ -136,12 +136,12 @@ def read_strings(
 @checked
 def iter_strings(
     url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
-) -> Iterator[pl.DataFrame]:
+) -> BatchStream:
     """Read Redis strings batch by batch, with bounded memory.
 
     Takes the same arguments as :func:`scan_strings` and yields DataFrames of
     at most ``batch_size`` rows. Only a few batches are read ahead of the
-    consumer; closing the generator (or breaking out of the loop) stops the scan.
+    consumer; closing the :class:`BatchStream` (or breaking out of the loop) stops the scan.
 
     Examples
     --------

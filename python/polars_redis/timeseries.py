@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
@@ -12,6 +12,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ScanOptions
 from polars_redis._plugin import (
+    BatchStream,
     bind,
     collect,
     iter_batches,
@@ -248,13 +249,13 @@ def iter_timeseries(
     url: str,
     pattern: str | bytes | None = None,
     **options: Unpack[TimeSeriesScanOptions],
-) -> Iterator[pl.DataFrame]:
+) -> BatchStream:
     """Read RedisTimeSeries series batch by batch, with bounded memory.
 
     Takes the same arguments as :func:`scan_timeseries` and yields DataFrames
     of at most ``batch_size`` samples. Only a few batches are read ahead of
     the consumer, so peak memory follows ``batch_size``, not the length of the
-    series. Closing the generator (or breaking out of the loop) stops the scan.
+    series. Closing the :class:`BatchStream` (or breaking out of the loop) stops the scan.
 
     Examples
     --------

@@ -57,7 +57,7 @@ rows, so ``written`` always counts keys that exist afterwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
@@ -154,6 +154,45 @@ class WriteResult:
     """Keys that failed, with the error, in frame order."""
     unknown_keys: list[KeyFailure] = field(default_factory=list)
     """Keys whose outcome is unknown, in frame order."""
+
+    def merge(self, other: WriteResult) -> WriteResult:
+        """The result of both writes: counts added, key lists joined (this
+        one's first). For the parts of a frame each written by its own
+        ``write_*`` call (a worker per partition), see :meth:`sum`.
+
+        Examples
+        --------
+        >>> df = pl.DataFrame({"_key": ["a:1", "a:2", "a:3"], "n": [1, 2, 3]})
+        >>> first = redis.write_hashes(df.head(2), url)
+        >>> print(first.merge(redis.write_hashes(df.tail(1), url)))
+        3 of 3 rows written (3 keys), 0 skipped, 0 failed, 0 unknown
+        """
+        return WriteResult.sum([self, other])
+
+    @classmethod
+    def sum(cls, results: Iterable[WriteResult]) -> WriteResult:
+        """The merged result of many writes (all zero for none), in order.
+
+        Examples
+        --------
+        >>> df = pl.DataFrame({"_key": ["b:1", "b:2", "b:3"], "n": [1, 2, 3]})
+        >>> parts = [df.slice(i, 1) for i in range(3)]
+        >>> total = redis.WriteResult.sum(redis.write_hashes(p, url) for p in parts)
+        >>> (total.rows, total.written, total.ok)
+        (3, 3, True)
+        """
+        done = list(results)
+        return cls(
+            rows=sum(r.rows for r in done),
+            written=sum(r.written for r in done),
+            skipped=sum(r.skipped for r in done),
+            failed=sum(r.failed for r in done),
+            unknown=sum(r.unknown for r in done),
+            keys_written=sum(r.keys_written for r in done),
+            skipped_keys=[k for r in done for k in r.skipped_keys],
+            failures=[f for r in done for f in r.failures],
+            unknown_keys=[f for r in done for f in r.unknown_keys],
+        )
 
     @property
     def ok(self) -> bool:

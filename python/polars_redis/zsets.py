@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -12,7 +12,7 @@ from polars_redis._collections import make_scanner, optional_column, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ScanOptions
-from polars_redis._plugin import bind, collect, iter_batches
+from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 
@@ -150,12 +150,12 @@ def read_zsets(
 @checked
 def iter_zsets(
     url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
-) -> Iterator[pl.DataFrame]:
+) -> BatchStream:
     """Read Redis sorted sets batch by batch, with bounded memory.
 
     Takes the same arguments as :func:`scan_zsets` and yields DataFrames of
     about ``batch_size`` rows, in ascending score order within each key.
-    Only a few batches are read ahead of the consumer; closing the generator
+    Only a few batches are read ahead of the consumer; closing the :class:`BatchStream`
     stops the scan.
 
     Examples

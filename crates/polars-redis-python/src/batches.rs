@@ -3,16 +3,17 @@
 //! a `UserWarning`, and the `polars_redis` logger).
 
 use std::ffi::CString;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
-use polars_redis::{RecordBatchIter, ScanWarning};
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use polars_redis::{ArrowReader, RecordBatchIter, ScanWarning};
 use pyo3::exceptions::{PyStopIteration, PyUserWarning};
 use pyo3::prelude::*;
-use pyo3_arrow::PyTable;
+use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
-use crate::errors::BindingResult;
+use crate::errors::{invalid_input, BindingResult};
 
 /// Yields one Arrow table (exported through the PyCapsule stream interface)
 /// per batch. The GIL is released while waiting for Redis.
@@ -20,6 +21,8 @@ use crate::errors::BindingResult;
 pub(crate) struct BatchIterator {
     inner: Mutex<Option<RecordBatchIter>>,
     schema: SchemaRef,
+    /// Set once a batch was asked for, by iteration or by an Arrow consumer.
+    started: Arc<AtomicBool>,
 }
 
 impl BatchIterator {
@@ -27,10 +30,12 @@ impl BatchIterator {
         BatchIterator {
             schema: iter.schema(),
             inner: Mutex::new(Some(iter)),
+            started: Arc::new(AtomicBool::new(false)),
         }
     }
 
     fn next_batch(&self, py: Python<'_>) -> BindingResult<Option<RecordBatch>> {
+        self.started.store(true, Ordering::Relaxed);
         let mut guard = self.inner.lock().expect("batch iterator lock poisoned");
         let Some(iter) = guard.as_mut() else {
             return Ok(None);
@@ -114,8 +119,60 @@ impl BatchIterator {
         Ok(PyTable::try_new(batches, self.schema.clone())?)
     }
 
+    /// Hand the remaining batches to an Arrow consumer (pyarrow, DuckDB, ...)
+    /// through the Arrow PyCapsule stream interface: the consumer pulls
+    /// each batch straight from the scan, without Python in between. The
+    /// iterator is used up; the scan's warnings are not issued on this path.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> BindingResult<Bound<'py, PyAny>> {
+        let iter = self
+            .inner
+            .lock()
+            .expect("batch iterator lock poisoned")
+            .take()
+            .ok_or_else(|| invalid_input("the scan's batches were already consumed or closed"))?;
+        let reader = PyRecordBatchReader::new(Box::new(StartedReader {
+            reader: ArrowReader(iter),
+            started: self.started.clone(),
+        }));
+        Ok(reader
+            .into_pyobject(py)?
+            .call_method1("__arrow_c_stream__", (requested_schema,))?)
+    }
+
+    /// Whether a batch was asked for (by iteration or an Arrow consumer):
+    /// a stream handed to a consumer that only read its schema was not.
+    fn started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+    }
+
     /// Stop the scan and release its connections.
     fn close(&self) {
         *self.inner.lock().expect("batch iterator lock poisoned") = None;
+    }
+}
+
+/// The scan's batches for an Arrow consumer, noting when it first asks for one.
+struct StartedReader {
+    reader: ArrowReader,
+    started: Arc<AtomicBool>,
+}
+
+impl Iterator for StartedReader {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.started.store(true, Ordering::Relaxed);
+        self.reader.next()
+    }
+}
+
+impl RecordBatchReader for StartedReader {
+    fn schema(&self) -> SchemaRef {
+        self.reader.schema()
     }
 }

@@ -15,6 +15,7 @@ mod geo;
 mod inference;
 mod keyspace;
 mod listing;
+mod partitions;
 mod pubsub;
 mod scanners;
 mod search;
@@ -39,6 +40,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scanners::timeseries_scanner, m)?)?;
     m.add_function(wrap_pyfunction!(scanners::key_filter_preview, m)?)?;
     m.add_function(wrap_pyfunction!(inference::infer_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(partitions::plan_partitions, m)?)?;
+    m.add_function(wrap_pyfunction!(partitions::key_slots, m)?)?;
     m.add_class::<search::SearchAggregation>()?;
     m.add_function(wrap_pyfunction!(search::aggregation, m)?)?;
     m.add_function(wrap_pyfunction!(search::index_info, m)?)?;

@@ -18,6 +18,7 @@ use pyo3_arrow::{PySchema, PyTable};
 use crate::batches::BatchIterator;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
+use crate::partitions::slot_ranges;
 
 /// The options every scan shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -43,6 +44,8 @@ pub(crate) struct ScanArgs {
     latency_budget_ms: Option<f64>,
     retries: i128,
     parse_hint: Option<String>,
+    /// The hash slots of one partition (`(first, last)` ranges); `None`: all.
+    slots: Option<Vec<(u16, u16)>>,
 }
 
 impl ScanArgs {
@@ -72,7 +75,8 @@ impl ScanArgs {
             .with_deadline(deadline)
             .with_load_budget(load_budget(self.rate_limit, self.latency_budget_ms)?)
             .with_retries(size(RETRIES_LIMIT, self.retries)?)
-            .with_parse_hint(self.parse_hint.clone());
+            .with_parse_hint(self.parse_hint.clone())
+            .with_slots(slot_ranges(self.slots.as_deref())?);
         if let Some(hint) = self.count_hint {
             options = options.with_count_hint(size(COUNT_HINT_LIMIT, hint)?);
         }

@@ -76,6 +76,7 @@ pub use net::glob::glob_match;
 pub use net::resp::Value;
 pub use net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};
 pub use net::runtime::runtime;
+pub use net::slots::SlotRanges;
 pub use read::collection::CollectionScanBuilder;
 pub use read::hash::{HashFetch, HashKind, HashScanBuilder};
 pub use read::json::{JsonFetch, JsonKind, JsonScanBuilder};
@@ -83,6 +84,9 @@ pub use read::keys::{escape_glob, KeySelection};
 pub use read::layout::{ExtraColumns, KeyType};
 pub use read::list::{ListKind, ListScanBuilder};
 pub use read::output::{ArrowReader, RecordBatchIter, RecordBatchStream};
+pub use read::partition::{
+    plan_partitions, plan_partitions_async, PlannedPartition, PARTITIONS_LIMIT,
+};
 pub use read::pushdown::{Bound, KeyFilter, ValueRange};
 pub use read::scan::{
     ScanBuilder, ScanOptions, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, DEFAULT_BATCH_SIZE,

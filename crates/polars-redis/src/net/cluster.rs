@@ -19,9 +19,7 @@ use crate::error::{Error, Result};
 use crate::net::config::{ConnectionConfig, Endpoint};
 use crate::net::connection::Connection;
 use crate::net::resp::{Cmd, Value};
-
-/// Number of hash slots of a Redis Cluster.
-pub const SLOTS: usize = 16384;
+use crate::net::slots::{SlotRanges, SLOTS};
 
 /// The hash slot of `key`: CRC16 (XMODEM) of the key, or of its hash tag
 /// (the text between the first `{` and the next `}`, when not empty), mod 16384.
@@ -158,6 +156,16 @@ impl Topology {
 
     pub(crate) fn nodes(&self) -> &[ClusterNode] {
         &self.nodes
+    }
+
+    /// The slots node `node` serves; every slot for a standalone server.
+    pub(crate) fn slots_of(&self, node: usize) -> Result<SlotRanges> {
+        if !self.is_cluster() {
+            return Ok(SlotRanges::all());
+        }
+        let id = &self.nodes[node].id;
+        let ranges = self.layout.ranges.iter().filter(|r| &r.owner == id);
+        SlotRanges::new(ranges.map(|r| (r.first, r.last)))
     }
 
     /// Index (into [`Topology::nodes`]) of the node holding `key`.

@@ -5,7 +5,8 @@
 //! checks (`modules`), one
 //! connection with in-place reply decoding, the cluster topology and key
 //! slots, the per-node connection sets reads and writes share ([`nodes`]), the
-//! RESP codec, the shared Tokio runtime and glob matching.
+//! RESP codec, the shared Tokio runtime, glob matching and sets of hash
+//! slots (`slots`).
 
 pub mod budget;
 pub(crate) mod cluster;
@@ -17,4 +18,5 @@ pub(crate) mod nodes;
 pub(crate) mod resp;
 pub mod retry;
 pub(crate) mod runtime;
+pub(crate) mod slots;
 pub(crate) mod tls;

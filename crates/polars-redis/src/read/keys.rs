@@ -17,12 +17,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
-use crate::net::cluster::{keys_in_slot, Topology};
+use crate::net::cluster::{key_slot, keys_in_slot, Topology};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::glob::glob_match;
 use crate::net::resp::{Cmd, Value};
 use crate::net::retry::Backoff;
+use crate::net::slots::SlotRanges;
 use crate::types::{Field, IndexOn};
 
 /// Where the keys of a scan come from.
@@ -151,6 +152,9 @@ pub(crate) struct KeyProducer {
     pub(crate) pattern_source: Option<Arc<dyn PatternKeySource>>,
     /// Attempts after a failed `SCAN` step (see [`Backoff`]).
     pub(crate) retries: usize,
+    /// Only keys of these hash slots are read (one partition of a scan);
+    /// `None` reads every slot.
+    pub(crate) slots: Option<Arc<SlotRanges>>,
 }
 
 impl KeyProducer {
@@ -193,10 +197,14 @@ impl KeyProducer {
                     .into(),
             ));
         }
-        // Every master lists its own keys, all at once.
+        // Every master lists its own keys, all at once (only the masters
+        // serving a slot of the partition, when the scan is one).
         let mut nodes = JoinSet::new();
         let mut conn = conn;
         for node in 0..topology.nodes().len() {
+            if !self.reads_slots_of(topology, node)? {
+                continue;
+            }
             let producer = self.clone();
             let (topology, tx) = (topology.clone(), tx.clone());
             let conn = conn.take().filter(|_| !topology.is_cluster());
@@ -221,6 +229,24 @@ impl KeyProducer {
         topology.check_unchanged().await
     }
 
+    /// Whether node `node` serves a slot this producer reads.
+    fn reads_slots_of(&self, topology: &Topology, node: usize) -> Result<bool> {
+        match &self.slots {
+            Some(slots) => Ok(slots.overlaps(&topology.slots_of(node)?)),
+            None => Ok(true),
+        }
+    }
+
+    /// A batcher of keys for node (or route) `node`.
+    fn batcher(&self, node: usize) -> Batcher {
+        Batcher::new(self.batch_size, node).with_slots(self.slots.clone())
+    }
+
+    /// A batcher routing each key to its node (or migrating slot).
+    pub(crate) fn routed_batcher(&self, topology: Arc<Topology>) -> Batcher {
+        Batcher::routed(self.batch_size, topology).with_slots(self.slots.clone())
+    }
+
     async fn send_list(
         &self,
         topology: &Arc<Topology>,
@@ -228,7 +254,7 @@ impl KeyProducer {
         tx: &mpsc::Sender<Result<KeyBatch>>,
     ) -> Result<()> {
         let mut seen = SeenKeys::default();
-        let mut batcher = Batcher::routed(self.batch_size, topology.clone());
+        let mut batcher = self.routed_batcher(topology.clone());
         for key in keys {
             if seen.first_time(key) {
                 if let Some(batch) = batcher.push(key.clone()) {
@@ -262,7 +288,7 @@ impl KeyProducer {
         // Each key lives on one node, so each node's keys are deduplicated
         // on their own (SCAN repeats keys when the keyspace is rehashed).
         let mut seen = SeenKeys::default();
-        let mut batcher = Batcher::new(self.batch_size, node);
+        let mut batcher = self.batcher(node);
         let mut cursor = ScanCursor::start();
         let mut run = run_id(&mut conn, self.retries).await?;
         let mut backoff = Backoff::new(self.retries);
@@ -314,8 +340,15 @@ impl KeyProducer {
         tx: &mpsc::Sender<Result<KeyBatch>>,
     ) -> Result<()> {
         for (i, migration) in topology.migrations().iter().enumerate() {
+            if self
+                .slots
+                .as_ref()
+                .is_some_and(|s| !s.contains(migration.slot))
+            {
+                continue;
+            }
             let mut seen = SeenKeys::default();
-            let mut batcher = Batcher::new(self.batch_size, topology.nodes().len() + i);
+            let mut batcher = self.batcher(topology.nodes().len() + i);
             for node in [migration.source, migration.target] {
                 let mut conn = Connection::connect(&topology.nodes()[node].config).await?;
                 for key in keys_in_slot(&mut conn, migration.slot).await? {
@@ -469,9 +502,12 @@ fn key_names(reply: Value, bad: impl Fn() -> Error) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// Cuts a key stream into batches of keys that live on one node.
+/// Cuts a key stream into batches of keys that live on one node, dropping
+/// the keys of slots outside the scan's partition.
 pub(crate) struct Batcher {
     size: usize,
+    /// The slots whose keys are kept (`None`: every slot).
+    slots: Option<Arc<SlotRanges>>,
     /// Where each key lives; `None` when every key is on node `node`.
     topology: Option<Arc<Topology>>,
     node: usize,
@@ -485,6 +521,7 @@ impl Batcher {
         let pending = vec![Vec::new(); node + 1];
         Batcher {
             size,
+            slots: None,
             topology: None,
             node,
             pending,
@@ -497,14 +534,27 @@ impl Batcher {
         let pending = vec![Vec::new(); topology.routes()];
         Batcher {
             size,
+            slots: None,
             topology: Some(topology),
             node: 0,
             pending,
         }
     }
 
-    /// Add a key; a batch is returned when its node's batch is full.
+    /// Keep only the keys of `slots` (every key when `None`).
+    fn with_slots(mut self, slots: Option<Arc<SlotRanges>>) -> Self {
+        self.slots = slots;
+        self
+    }
+
+    /// Add a key; a batch is returned when its node's batch is full. A key
+    /// of a slot outside the batcher's slots is dropped.
     pub(crate) fn push(&mut self, key: Vec<u8>) -> Option<KeyBatch> {
+        if let Some(slots) = &self.slots {
+            if !slots.contains(key_slot(&key)) {
+                return None;
+            }
+        }
         let node = match &self.topology {
             Some(topology) => topology.route_of(&key),
             None => self.node,

@@ -1,6 +1,6 @@
 //! Reading Redis keys into Arrow record batches: the options every scan
-//! shares ([`scan`]), the engine that runs them, and one module per Redis
-//! type.
+//! shares ([`scan`]), the engine that runs them, one module per Redis
+//! type, and the planning of a scan's partitions (`partition`).
 
 pub(crate) mod collection;
 pub(crate) mod engine;
@@ -12,6 +12,7 @@ pub(crate) mod layout;
 pub(crate) mod list;
 pub(crate) mod output;
 pub(crate) mod paged;
+pub(crate) mod partition;
 pub(crate) mod pushdown;
 pub(crate) mod scan;
 pub(crate) mod set;

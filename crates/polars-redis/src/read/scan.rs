@@ -18,6 +18,7 @@ use crate::error::{Error, Result, SizeLimit};
 use crate::net::budget::LoadBudget;
 use crate::net::config::ConnectionConfig;
 use crate::net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};
+use crate::net::slots::SlotRanges;
 use crate::read::engine::{Fetcher, ScanJob};
 use crate::read::keys::{
     KeyProducer, KeySelection, PatternKeyPlanner, PatternKeySource, ScanFacts,
@@ -63,6 +64,8 @@ pub struct ScanOptions {
     /// Lists the keys of pattern scans instead of `SCAN`, when set (a
     /// RediSearch index: `with_search`, in the `search` module).
     pub(crate) key_planner: Option<Arc<dyn PatternKeyPlanner>>,
+    /// Only keys of these hash slots are read (see [`ScanOptions::with_slots`]).
+    pub(crate) slots: Option<Arc<SlotRanges>>,
 }
 
 impl Default for ScanOptions {
@@ -84,6 +87,7 @@ impl Default for ScanOptions {
             key_filter: KeyFilter::Any,
             predicate: None,
             key_planner: None,
+            slots: None,
         }
     }
 }
@@ -230,6 +234,15 @@ impl ScanOptions {
         self
     }
 
+    /// Read only the keys whose hash slot is in `slots`, wherever those
+    /// slots are served when the scan runs: one partition of a scan (see
+    /// [`plan_partitions`](crate::plan_partitions)). `None` (default) reads
+    /// every slot.
+    pub fn with_slots(mut self, slots: Option<SlotRanges>) -> Self {
+        self.slots = slots.map(Arc::new);
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         BATCH_SIZE_LIMIT.check(self.batch_size)?;
         PARALLELISM_LIMIT.check(self.parallelism)?;
@@ -340,6 +353,7 @@ impl ScanOptions {
             count_hint: self.count_hint.unwrap_or(batch_size.max(100)),
             pattern_source,
             retries: self.retries,
+            slots: self.slots.clone(),
         };
         (producer, user_listed && !derived)
     }
@@ -553,6 +567,11 @@ impl<K> ScanBuilder<K> {
     pub fn with_key_type(self, key_type: KeyType) -> Self {
         self.map_options(|o| o.with_key_type(key_type))
     }
+
+    /// Read only the keys of some hash slots (see [`ScanOptions::with_slots`]).
+    pub fn with_slots(self, slots: Option<SlotRanges>) -> Self {
+        self.map_options(|o| o.with_slots(slots))
+    }
 }
 
 // `Plan` is crate-private on purpose: the kinds are this crate's own, and
@@ -641,9 +660,11 @@ impl<K: Plan> ScanBuilder<K> {
                 .kind
                 .field_check()
                 .and_then(|check| check.projected(&layout.fields)),
+            // A partition finding no key says nothing about the pattern's
+            // other slots: only a whole scan looks for keys of other types.
             pattern: match &keys.selection {
-                KeySelection::Pattern(pattern) => Some(pattern.clone()),
-                KeySelection::Keys(_) | KeySelection::Query(_) => None,
+                KeySelection::Pattern(pattern) if keys.slots.is_none() => Some(pattern.clone()),
+                KeySelection::Pattern(_) | KeySelection::Keys(_) | KeySelection::Query(_) => None,
             },
             redis_type: K::REDIS_TYPE,
             count_hint: keys.count_hint,

@@ -31,9 +31,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::glob::glob_match;
 use crate::net::resp::Value;
-use crate::read::keys::{
-    Batcher, KeyBatch, KeyProducer, PatternKeyPlanner, PatternKeySource, ScanFacts,
-};
+use crate::read::keys::{KeyBatch, KeyProducer, PatternKeyPlanner, PatternKeySource, ScanFacts};
 use crate::types::Field;
 use crate::types::IndexOn;
 
@@ -501,7 +499,7 @@ async fn send_keys(
     let mut cursor = Cursor::open(&mut conn, &source.config, &request).await?;
     // A search coordinator lists the keys of every shard: route each key,
     // in the index's order when it sorted them.
-    let mut batcher = Batcher::routed(producer.batch_size, topology.clone());
+    let mut batcher = producer.routed_batcher(topology.clone());
     let mut in_order = (!request.sort_by.is_empty() && topology.is_cluster())
         .then(|| InOrder::new(producer.batch_size));
     // Keys read ahead of the consumer. Reading ahead lets a result of up to
