@@ -48,7 +48,7 @@ def test_the_console_script_is_installed() -> None:
     assert shutil.which("polars-redis", path=str(Path(sys.executable).parent))
 
 
-@pytest.mark.parametrize("command", ["", "infer", "export", "import", "sql", "demo"])
+@pytest.mark.parametrize("command", ["", "stats", "infer", "export", "import", "sql", "demo"])
 def test_every_command_has_help(command: str) -> None:
     result = run(*([command] if command else []), "--help")
     assert result.returncode == 0, result.stderr
@@ -200,3 +200,34 @@ def test_schema_file(redis_url: str, redis_client: Any, tmp_path: Path) -> None:
     df = pl.read_parquet(out)
     assert df.schema["age"] == pl.Int16
     assert df.schema["joined"] == pl.Datetime("ms", "UTC")
+
+
+def test_stats_counts_types_prefixes_and_ttls(redis_url: str, redis_client: Any) -> None:
+    _load_users(redis_client)  # 30 hashes and one string under user:
+    pipe = redis_client.pipeline(transaction=False)
+    for i in range(12):
+        pipe.set(f"session:{i}", "x" * 100, ex=30)
+    pipe.rpush("queue:jobs", *range(1000))
+    pipe.execute()
+    result = run("stats", redis_url, "--top", "5")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "44 keys match '*'" in out
+
+    def row(section: str, label: str) -> str:
+        part = out.split(section, 1)[1]
+        return next(line for line in part.splitlines() if f" {label} " in line)
+
+    assert " 30 " in row("By type", "hash") and " 13 " in row("By type", "string")
+    assert " 31 " in row("By prefix", "user:*") and " 12 " in row("By prefix", "session:*")
+    assert " 12 " in row("TTL", "< 1 min") and " 32 " in row("TTL", "no expiry")
+    assert "sampled: 44 of 44 keys" in out
+    biggest = out.split("Biggest keys", 1)[1].splitlines()
+    assert any("queue:jobs" in line and "1000" in line for line in biggest)
+
+
+def test_stats_pattern_with_url_from_the_environment(redis_url: str, redis_client: Any) -> None:
+    _load_users(redis_client)
+    result = run("stats", "user:*", env={"REDIS_URL": redis_url})
+    assert result.returncode == 0, result.stderr
+    assert "31 keys match 'user:*'" in result.stdout

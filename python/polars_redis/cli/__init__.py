@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from polars_redis.cli import commands
 from polars_redis.cli.demo import tour
 from polars_redis.cli.server import local_server
+from polars_redis.cli.stats import stats
 from polars_redis.cli.urls import UsageError, looks_like_url, server_url
 from polars_redis.exceptions import PolarsRedisError
 
@@ -41,6 +42,15 @@ def _parser() -> argparse.ArgumentParser:
         "--password-file", metavar="FILE", help="read the password from the first line of FILE"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    stats_ = sub.add_parser("stats", help="what a keyspace holds: types, prefixes, TTLs, memory")
+    stats_.add_argument("url", nargs="?", help=_URL_HELP)
+    stats_.add_argument("pattern", nargs="?", default="*", help="key pattern (default '*')")
+    stats_.add_argument("--delimiter", default=":", help="separates key segments (default ':')")
+    stats_.add_argument("--depth", type=int, default=1, help="segments in a prefix (default 1)")
+    stats_.add_argument("--sample", type=int, default=2000, help="keys measured (default 2000)")
+    stats_.add_argument("--top", type=int, default=10, help="prefixes and big keys shown")
+    stats_.set_defaults(run=stats)
 
     infer = sub.add_parser("infer", help="the inferred schema of a pattern, field by field")
     infer.add_argument("url", nargs="?", help=_URL_HELP)
@@ -94,6 +104,8 @@ def _resolve_url(args: argparse.Namespace) -> None:
         if args.password_file is not None:
             raise UsageError("--password-file needs a URL")
         return
+    if args.command == "stats" and args.url and not looks_like_url(args.url):
+        args.url, args.pattern = None, args.url  # `stats PATTERN` with REDIS_URL
     if args.url is not None and not looks_like_url(args.url):
         raise UsageError(
             f"{args.url!r} is not a URL: redis://host:6379, rediss://... or unix://..."
