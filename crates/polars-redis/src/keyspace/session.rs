@@ -21,6 +21,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::nodes::{Asking, Link, NodeConnections, Opener};
 use crate::net::resp::{Item, Value};
+use crate::net::retry::DEFAULT_RETRIES;
 use crate::read::keys::{KeyProducer, KeySelection};
 
 /// Jobs per pipeline sent to one node.
@@ -74,6 +75,8 @@ impl Session {
             batch_size: JOBS_PER_PIPELINE,
             count_hint,
             pattern_source: None,
+            retries: DEFAULT_RETRIES,
+            slots: None,
         };
         let (tx, mut rx) = mpsc::channel(16);
         let conn = self.first.take().filter(|_| !self.is_cluster());
