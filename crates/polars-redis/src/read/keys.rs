@@ -305,7 +305,7 @@ impl KeyProducer {
                     // `seen` keeps the keys already sent from coming twice.
                     conn = reconnect(&topology.nodes()[node].config, &mut backoff, err).await?;
                     let now = run_id(&mut conn, self.retries).await?;
-                    if now != run {
+                    if now.is_none() || now != run {
                         cursor = ScanCursor::start();
                         run = now;
                     }
@@ -423,12 +423,18 @@ async fn reconnect(
 }
 
 /// The server's `run_id` (new after every restart), when the walk may be
-/// retried (else nothing is asked).
+/// retried (else nothing is asked). `None` also when the server will not
+/// tell (an ACL user without `INFO`): the walk then starts over after every
+/// reconnect, and the keys already sent still come once.
 async fn run_id(conn: &mut Connection, retries: usize) -> Result<Option<Vec<u8>>> {
     if retries == 0 {
         return Ok(None);
     }
-    let info = conn.query(Cmd::new("INFO").arg("server")).await?;
+    let info = match conn.query(Cmd::new("INFO").arg("server")).await {
+        Ok(info) => info,
+        Err(Error::Server { .. }) => return Ok(None),
+        Err(err) => return Err(err),
+    };
     let text = info
         .as_bytes()
         .ok_or_else(|| Error::Protocol("unexpected reply to INFO".into()))?;
