@@ -242,7 +242,9 @@ def write_hashes(
     Parameters
     ----------
     df
-        The rows to write (a LazyFrame is collected first).
+        The rows to write. A LazyFrame is written batch by batch as Polars'
+        streaming engine produces them (see the module notes on keys that
+        span batches); ``if_exists="fail"`` collects it first.
     url
         ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` or
         ``unix:///path/redis.sock``.
