@@ -64,6 +64,11 @@ REQUIRED = {
     "radius": 1.0,
     "width": 1.0,
     "height": 1.0,
+    # streams in motion and pub/sub
+    "stream": "events",
+    "group": "g",
+    "entry_ids": ["1-0"],
+    "channels": ["news"],
     "field": "emb",
     "vector": [1.0, 2.0],
     "k": 3,
@@ -262,18 +267,25 @@ KEYED = sorted(
 )
 
 
+#: Readers of named streams or channels as they arrive, not of keys by pattern.
+IN_MOTION = {
+    n for n in PUBLIC if PUBLIC[n].__module__ in ("polars_redis.consumer", "polars_redis.pubsub")
+}
+
+
 def test_every_reader_takes_keys() -> None:
     """Every reader of values (those with a ``batch_size``; ``scan_keys``
-    lists keys by pattern only)."""
+    lists keys by pattern only; consumer groups and pub/sub read named
+    streams and channels)."""
     readers = {
         n
         for n in PUBLIC
         if n.split("_")[0] in ("scan", "read", "iter") and "batch_size" in options_of(PUBLIC[n])
-    }
+    } - IN_MOTION
     assert readers <= set(KEYED)
     assert (
         readers | {"scan_keys"}
-        == {n for n in PUBLIC if n.split("_")[0] in ("scan", "read", "iter")} - CACHE
+        == {n for n in PUBLIC if n.split("_")[0] in ("scan", "read", "iter")} - CACHE - IN_MOTION
     )
 
 
@@ -285,11 +297,9 @@ def test_keys_as_a_string_is_refused(name: str, keys: str | bytes) -> None:
     if "schema" in inspect.signature(function).parameters:
         kwargs["schema"] = SCHEMA
     for option, value in zip(inspect.signature(function).parameters, required_args(function)):
-        if option not in ("url", "keys"):
-            kwargs[option] = value
+        kwargs.setdefault(option, value)
     raises_type_error(
-        lambda: function(*required_args(function), **kwargs),
-        f"{name}(): keys must be a list of keys, not a string",
+        lambda: function(**kwargs), f"{name}(): keys must be a list of keys, not a string"
     )
 
 

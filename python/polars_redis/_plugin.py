@@ -38,6 +38,11 @@ class _Batches(Protocol):
     def __next__(self) -> Any: ...
     def read_all(self) -> Any: ...
     def close(self) -> None: ...
+
+
+class _StreamBatches(_Batches, Protocol):
+    """Batches that are also an Arrow C stream (``_internal.BatchIterator``)."""
+
     def started(self) -> bool: ...
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
@@ -48,16 +53,28 @@ _explained: list[str] | None = None
 
 
 class Scanner(Protocol):
-    """What ``_internal.Scanner`` provides."""
+    """What a LazyFrame source needs: its empty frame and its batches."""
 
     def empty(self) -> Any: ...
-    def schema(self) -> Any: ...
     def batches(
         self,
         projection: list[str] | None = None,
         limit: int | None = None,
         predicate: str | None = None,
     ) -> _Batches: ...
+
+
+class StreamScanner(Scanner, Protocol):
+    """What ``_internal.Scanner`` provides: also its Arrow schema, and
+    batches that are an Arrow stream (what a :class:`BatchStream` needs)."""
+
+    def schema(self) -> Any: ...
+    def batches(
+        self,
+        projection: list[str] | None = None,
+        limit: int | None = None,
+        predicate: str | None = None,
+    ) -> _StreamBatches: ...
 
 
 # The hash slots the scanners made in this context read: set by a
@@ -319,7 +336,7 @@ def _needed_columns(
     return needed
 
 
-def iter_batches(scanner: Scanner, schema: pl.Schema, args: Mapping[str, Any]) -> BatchStream:
+def iter_batches(scanner: StreamScanner, schema: pl.Schema, args: Mapping[str, Any]) -> BatchStream:
     """The scan's batches as a :class:`BatchStream`; ``args`` are the scan's
     arguments (for its ``progress`` option)."""
     return BatchStream(scanner, schema, tracker(args["progress"], selection(args)))
@@ -349,15 +366,15 @@ class BatchStream(Iterator[pl.DataFrame]):
     3
     """
 
-    def __init__(self, scanner: Scanner, schema: pl.Schema, progress: Tracker | None) -> None:
+    def __init__(self, scanner: StreamScanner, schema: pl.Schema, progress: Tracker | None) -> None:
         self._scanner = scanner
         self._schema = schema
         self._progress = progress
-        self._batches: _Batches | None = None
+        self._batches: _StreamBatches | None = None
         self._closed = False
         self._exported = False
 
-    def _running(self) -> _Batches | None:
+    def _running(self) -> _StreamBatches | None:
         """The running scan (started on first use), or None once closed."""
         if self._batches is None and not self._closed:
             self._batches = self._scanner.batches()

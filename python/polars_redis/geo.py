@@ -14,7 +14,8 @@ from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, dtype_spec
 from polars_redis._options import ScanOptions
-from polars_redis._plugin import lazy_scan, scan_args, to_bytes
+from polars_redis._plugin import collect, lazy_scan, scan_args, selection, to_bytes
+from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.keys import as_given, byte_list
@@ -71,6 +72,10 @@ def scan_geo(
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read geo sets into a LazyFrame, one row per member, with its position.
 
@@ -127,8 +132,7 @@ def scan_geo(
     spec = dtype_spec(member_column_name, dtype)
     scanner = _internal.geo_scanner(scan_args(args), member_column_name, spec)
     schema = pl.DataFrame(scanner.empty()).schema
-    detail = f"geo sets {'keys' if keys is not None else (pattern or '*')!r}"
-    return lazy_scan(scanner, schema, detail)
+    return lazy_scan(scanner, schema, f"geo sets {selection(args)}", url, progress)
 
 
 @checked
@@ -154,7 +158,7 @@ def read_geo(
     │ cities ┆ Oslo   ┆ 10.750001 ┆ 59.909999 │
     └────────┴────────┴───────────┴───────────┘
     """
-    return scan_geo(url, pattern, **options).collect()
+    return collect(scan_geo(url, pattern, **options))
 
 
 @checked

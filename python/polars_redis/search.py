@@ -990,13 +990,14 @@ def list_indexes(url: str) -> pl.DataFrame:
     Examples
     --------
     >>> redis.list_indexes(url).select("name", "on", "prefixes", "num_docs").sort("name")
-    shape: (2, 4)
+    shape: (3, 4)
     ┌───────┬──────┬───────────┬──────────┐
     │ name  ┆ on   ┆ prefixes  ┆ num_docs │
     │ ---   ┆ ---  ┆ ---       ┆ ---      │
     │ str   ┆ str  ┆ list[str] ┆ u64      │
     ╞═══════╪══════╪═══════════╪══════════╡
     │ docs  ┆ json ┆ ["doc:"]  ┆ 3        │
+    │ items ┆ hash ┆ ["item:"] ┆ 3        │
     │ users ┆ hash ┆ ["user:"] ┆ 3        │
     └───────┴──────┴───────────┴──────────┘
     """

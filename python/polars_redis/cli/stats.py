@@ -7,6 +7,7 @@ are measured on a uniform sample and scaled, and the output says so."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import polars as pl
 
@@ -18,10 +19,10 @@ _TTL_BUCKETS = [(60, "< 1 min"), (3600, "< 1 h"), (86_400, "< 1 day"), (604_800,
 
 def _ttl_bucket() -> pl.Expr:
     ttl = pl.col("_ttl")
-    bucket = pl.when(ttl.is_null()).then(pl.lit("no expiry"))
+    bucket: Any = pl.when(ttl.is_null()).then(pl.lit("no expiry"))
     for limit, name in _TTL_BUCKETS:
         bucket = bucket.when(ttl < limit).then(pl.lit(name))
-    return bucket.otherwise(pl.lit(">= 7 days")).alias("ttl")
+    return bucket.otherwise(pl.lit(">= 7 days")).alias("ttl")  # type: ignore[no-any-return]
 
 
 def _prefix(delimiter: str, depth: int) -> pl.Expr:
