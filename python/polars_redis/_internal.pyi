@@ -211,7 +211,8 @@ def write_timeseries(
 ) -> dict[str, Any]: ...
 
 # key management (crates/polars-redis-python/src/keyspace.rs)
-Timeouts = tuple[float | None, float | None]
+# (connect_timeout, command_timeout, rate_limit)
+Limits = tuple[float | None, float | None, float | None]
 
 def scan_keys_table(
     url: str,
@@ -221,30 +222,28 @@ def scan_keys_table(
     include_memory: bool,
     count: int | None,
     key_dtype: str,
-    timeouts: Timeouts,
+    limits: Limits,
 ) -> Any: ...
 def unlink_keys(
     url: str,
     keys: list[bytes] | None,
     pattern: bytes | None,
     dry_run: bool,
-    timeouts: Timeouts,
+    limits: Limits,
 ) -> tuple[list[bytes], dict[str, Any]]: ...
-def expire_keys(
-    url: str, keys: list[bytes], ttls: list[int], timeouts: Timeouts
-) -> dict[str, Any]: ...
-def persist(url: str, keys: list[bytes], timeouts: Timeouts) -> dict[str, Any]: ...
-def key_ttls(url: str, keys: list[bytes], timeouts: Timeouts) -> list[int]: ...
-def keys_exist(url: str, keys: list[bytes], timeouts: Timeouts) -> list[bool]: ...
+def expire_keys(url: str, keys: list[bytes], ttls: list[int], limits: Limits) -> dict[str, Any]: ...
+def persist(url: str, keys: list[bytes], limits: Limits) -> dict[str, Any]: ...
+def key_ttls(url: str, keys: list[bytes], limits: Limits) -> list[int]: ...
+def keys_exist(url: str, keys: list[bytes], limits: Limits) -> list[bool]: ...
 def rename(
-    url: str, pairs: list[tuple[bytes, bytes]], if_exists: str, timeouts: Timeouts
+    url: str, pairs: list[tuple[bytes, bytes]], if_exists: str, limits: Limits
 ) -> dict[str, Any]: ...
 def key_info_table(
     url: str,
     keys: list[bytes] | None,
     pattern: bytes | None,
     key_dtype: str,
-    timeouts: Timeouts,
+    limits: Limits,
 ) -> Any: ...
 
 # geo sets (crates/polars-redis-python/src/geo.rs)

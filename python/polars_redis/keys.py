@@ -87,8 +87,10 @@ class RenameResult:
     key"``, a target that exists (``if_exists="fail"``), or the server's error."""
 
 
-def _timeouts(connect_timeout: float | None, command_timeout: float | None) -> tuple[Any, Any]:
-    return (connect_timeout, command_timeout)
+def _limits(
+    connect_timeout: float | None, command_timeout: float | None, rate_limit: float | None
+) -> tuple[Any, Any, Any]:
+    return (connect_timeout, command_timeout, rate_limit)
 
 
 def byte_list(values: Keys, name: str = "keys") -> list[bytes]:
@@ -134,6 +136,7 @@ def scan_keys(
     key_dtype: DType = pl.String,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> pl.DataFrame:
     """List the keys matching a pattern, with their type and, if asked, TTL
     and memory.
@@ -166,6 +169,11 @@ def scan_keys(
         :class:`ParseError`) or ``pl.Binary``.
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -196,7 +204,7 @@ def scan_keys(
         include_memory,
         count,
         _key_dtype(key_dtype),
-        _timeouts(connect_timeout, command_timeout),
+        _limits(connect_timeout, command_timeout, rate_limit),
     )
     return pl.DataFrame(table)
 
@@ -210,6 +218,7 @@ def delete_keys(
     dry_run: bool = False,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> DeleteResult:
     """Delete keys, listed or matched by a pattern, with ``UNLINK``.
 
@@ -230,6 +239,11 @@ def delete_keys(
         Only list the keys.
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -257,7 +271,7 @@ def delete_keys(
         None if keys is None else byte_list(keys),
         None if pattern is None else to_bytes(pattern),
         dry_run,
-        _timeouts(connect_timeout, command_timeout),
+        _limits(connect_timeout, command_timeout, rate_limit),
     )
     return DeleteResult(
         deleted=raw["succeeded"],
@@ -277,6 +291,7 @@ def set_ttl(
     *,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> TtlResult:
     """Give keys a time to live (``EXPIRE``), pipelined per node.
 
@@ -290,6 +305,11 @@ def set_ttl(
         Whole seconds (at least 1), or a ``timedelta`` rounded up to seconds.
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -305,7 +325,7 @@ def set_ttl(
     """
     keys_list = byte_list(keys)
     raw = _internal.expire_keys(
-        url, keys_list, [_seconds(ttl)], _timeouts(connect_timeout, command_timeout)
+        url, keys_list, [_seconds(ttl)], _limits(connect_timeout, command_timeout, rate_limit)
     )
     return _ttl_result(raw)
 
@@ -319,6 +339,7 @@ def set_ttl_from_column(
     *,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> TtlResult:
     """Give each key of a frame its own time to live, from another column.
 
@@ -338,6 +359,11 @@ def set_ttl_from_column(
         (rounded up to seconds). A null fails the call, naming the row.
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -378,7 +404,7 @@ def set_ttl_from_column(
         url,
         byte_list(df[key_column], key_column),
         ttls.cast(pl.Int64).to_list(),
-        _timeouts(connect_timeout, command_timeout),
+        _limits(connect_timeout, command_timeout, rate_limit),
     )
     return _ttl_result(raw)
 
@@ -390,6 +416,7 @@ def persist_keys(
     *,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> TtlResult:
     """Remove the time to live of keys (``PERSIST``), pipelined per node.
 
@@ -401,6 +428,11 @@ def persist_keys(
         The keys (a list or a String/Binary Series).
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -415,7 +447,9 @@ def persist_keys(
     >>> result.succeeded, result.skipped
     (1, ['visits:b'])
     """
-    raw = _internal.persist(url, byte_list(keys), _timeouts(connect_timeout, command_timeout))
+    raw = _internal.persist(
+        url, byte_list(keys), _limits(connect_timeout, command_timeout, rate_limit)
+    )
     return _ttl_result(raw)
 
 
@@ -426,6 +460,7 @@ def get_ttl(
     *,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> pl.DataFrame:
     """The time to live of keys (``TTL``), pipelined per node.
 
@@ -437,6 +472,11 @@ def get_ttl(
         The keys (a list or a String/Binary Series).
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -459,7 +499,7 @@ def get_ttl(
     └──────────┴─────┘
     """
     listed = byte_list(keys)
-    ttls = _internal.key_ttls(url, listed, _timeouts(connect_timeout, command_timeout))
+    ttls = _internal.key_ttls(url, listed, _limits(connect_timeout, command_timeout, rate_limit))
     return pl.DataFrame({"key": as_given(keys, listed), "ttl": pl.Series(ttls, dtype=pl.Int64)})
 
 
@@ -470,6 +510,7 @@ def exists_keys(
     *,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> pl.DataFrame:
     """Whether keys exist (``EXISTS``), pipelined per node.
 
@@ -481,6 +522,11 @@ def exists_keys(
         The keys (a list or a String/Binary Series).
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -494,7 +540,7 @@ def exists_keys(
     [True, False]
     """
     listed = byte_list(keys)
-    found = _internal.keys_exist(url, listed, _timeouts(connect_timeout, command_timeout))
+    found = _internal.keys_exist(url, listed, _limits(connect_timeout, command_timeout, rate_limit))
     return pl.DataFrame(
         {"key": as_given(keys, listed), "exists": pl.Series(found, dtype=pl.Boolean)}
     )
@@ -512,6 +558,7 @@ def rename_keys(
     new_key_column: str | None = None,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> RenameResult:
     """Rename keys, pipelined per node.
 
@@ -537,6 +584,11 @@ def rename_keys(
         The columns of a frame ``mapping``.
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -553,7 +605,9 @@ def rename_keys(
         (to_bytes(old), to_bytes(new))
         for old, new in _pairs(mapping, old_key_column, new_key_column)
     ]
-    raw = _internal.rename(url, pairs, if_exists, _timeouts(connect_timeout, command_timeout))
+    raw = _internal.rename(
+        url, pairs, if_exists, _limits(connect_timeout, command_timeout, rate_limit)
+    )
     errors = _errors(raw) + [(_key(k), NO_SUCH_KEY) for k in raw["missing"]]
     return RenameResult(succeeded=raw["succeeded"], failed=len(errors), errors=errors)
 
@@ -567,6 +621,7 @@ def key_info(
     key_dtype: DType = pl.String,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
+    rate_limit: float | None = None,
 ) -> pl.DataFrame:
     """Type, TTL, memory, encoding and length of keys.
 
@@ -588,6 +643,11 @@ def key_info(
         Dtype of the ``key`` column: ``pl.String`` (default) or ``pl.Binary``.
     connect_timeout, command_timeout
         Seconds to wait for a connection, and for each reply.
+    rate_limit
+        Keys per second the call may touch, over all nodes together (its
+        per-key commands are paced; the listing of a pattern is not), so a
+        bulk change leaves a live server room for its other clients.
+        Default: no limit.
 
     Returns
     -------
@@ -614,7 +674,11 @@ def key_info(
     pattern = to_bytes(keys) if isinstance(keys, (str, bytes)) else None
     listed = None if pattern is not None else byte_list(keys)  # type: ignore[arg-type]
     table = _internal.key_info_table(
-        url, listed, pattern, _key_dtype(key_dtype), _timeouts(connect_timeout, command_timeout)
+        url,
+        listed,
+        pattern,
+        _key_dtype(key_dtype),
+        _limits(connect_timeout, command_timeout, rate_limit),
     )
     df = pl.DataFrame(table)
     if not include_memory:

@@ -4,8 +4,8 @@
 
 use polars_redis::{
     delete_keys, exists_keys, get_ttl, key_info, persist_keys, rename_keys, scan_keys, set_ttl,
-    ConnectionConfig, KeyReport, KeyScan, KeySelection, KeyType, RenameMode, COUNT_HINT_LIMIT,
-    LIST_COUNT_HINT,
+    ConnectionConfig, KeyReport, KeyScan, KeySelection, KeyType, LoadBudget, RenameMode,
+    COUNT_HINT_LIMIT, LIST_COUNT_HINT,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -14,9 +14,14 @@ use pyo3_arrow::PyTable;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, size};
 
-/// The connection of `url`, with the optional timeouts (seconds).
-fn config(url: &str, timeouts: (Option<f64>, Option<f64>)) -> BindingResult<ConnectionConfig> {
-    connection(url, timeouts.0, timeouts.1)
+/// A call's `(connect_timeout, command_timeout, rate_limit)`: seconds,
+/// seconds and keys per second, each optional.
+type Limits = (Option<f64>, Option<f64>, Option<f64>);
+
+/// The connection of `url` and the load budget of one call.
+fn call(url: &str, limits: Limits) -> BindingResult<(ConnectionConfig, LoadBudget)> {
+    let budget = LoadBudget::default().with_rate_limit(limits.2)?;
+    Ok((connection(url, limits.0, limits.1)?, budget))
 }
 
 /// `String` or `Binary`, the dtype of a key column.
@@ -68,7 +73,7 @@ fn report_dict<'py>(py: Python<'py>, report: &KeyReport) -> BindingResult<Bound<
 /// `_key`, `type` and, as asked, `_ttl` and `memory_bytes` of every key
 /// matching `pattern`.
 #[pyfunction]
-#[pyo3(signature = (url, pattern, key_type_filter, include_ttl, include_memory, count, key_dtype, timeouts))]
+#[pyo3(signature = (url, pattern, key_type_filter, include_ttl, include_memory, count, key_dtype, limits))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_keys_table(
     py: Python<'_>,
@@ -79,7 +84,7 @@ pub(crate) fn scan_keys_table(
     include_memory: bool,
     count: Option<i128>,
     key_dtype: &str,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<PyTable> {
     let count_hint = match count {
         Some(n) => COUNT_HINT_LIMIT.check(size(COUNT_HINT_LIMIT, n)?)?,
@@ -93,25 +98,25 @@ pub(crate) fn scan_keys_table(
         count_hint,
         key_type: key_type(key_dtype)?,
     };
-    let config = config(url, timeouts)?;
-    let batch = py.detach(|| scan_keys(&config, &scan))?;
+    let (config, budget) = call(url, limits)?;
+    let batch = py.detach(|| scan_keys(&config, &budget, &scan))?;
     Ok(PyTable::try_new(vec![batch.clone()], batch.schema())?)
 }
 
 /// Delete the keys (or a pattern's keys) with `UNLINK`; with `dry_run` only
 /// list them. Returns `(keys, report)`.
 #[pyfunction]
-#[pyo3(signature = (url, keys, pattern, dry_run, timeouts))]
+#[pyo3(signature = (url, keys, pattern, dry_run, limits))]
 pub(crate) fn unlink_keys<'py>(
     py: Python<'py>,
     url: &str,
     keys: Option<Vec<Vec<u8>>>,
     pattern: Option<Vec<u8>>,
     dry_run: bool,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
-    let (config, selection) = (config(url, timeouts)?, selection(keys, pattern)?);
-    let (keys, report) = py.detach(|| delete_keys(&config, selection, dry_run))?;
+    let ((config, budget), selection) = (call(url, limits)?, selection(keys, pattern)?);
+    let (keys, report) = py.detach(|| delete_keys(&config, &budget, selection, dry_run))?;
     let listed = PyList::new(py, keys.iter().map(|k| PyBytes::new(py, k)))?;
     Ok((listed, report_dict(py, &report)?))
 }
@@ -123,10 +128,10 @@ pub(crate) fn expire_keys<'py>(
     url: &str,
     keys: Vec<Vec<u8>>,
     ttls: Vec<i64>,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let config = config(url, timeouts)?;
-    let report = py.detach(|| set_ttl(&config, &keys, &ttls))?;
+    let (config, budget) = call(url, limits)?;
+    let report = py.detach(|| set_ttl(&config, &budget, &keys, &ttls))?;
     report_dict(py, &report)
 }
 
@@ -136,10 +141,10 @@ pub(crate) fn persist<'py>(
     py: Python<'py>,
     url: &str,
     keys: Vec<Vec<u8>>,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let config = config(url, timeouts)?;
-    let report = py.detach(|| persist_keys(&config, &keys))?;
+    let (config, budget) = call(url, limits)?;
+    let report = py.detach(|| persist_keys(&config, &budget, &keys))?;
     report_dict(py, &report)
 }
 
@@ -149,10 +154,10 @@ pub(crate) fn key_ttls(
     py: Python<'_>,
     url: &str,
     keys: Vec<Vec<u8>>,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<Vec<i64>> {
-    let config = config(url, timeouts)?;
-    Ok(py.detach(|| get_ttl(&config, &keys))?)
+    let (config, budget) = call(url, limits)?;
+    Ok(py.detach(|| get_ttl(&config, &budget, &keys))?)
 }
 
 /// Whether each key exists.
@@ -161,10 +166,10 @@ pub(crate) fn keys_exist(
     py: Python<'_>,
     url: &str,
     keys: Vec<Vec<u8>>,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<Vec<bool>> {
-    let config = config(url, timeouts)?;
-    Ok(py.detach(|| exists_keys(&config, &keys))?)
+    let (config, budget) = call(url, limits)?;
+    Ok(py.detach(|| exists_keys(&config, &budget, &keys))?)
 }
 
 /// Rename each `(old, new)` pair; `if_exists` is `fail` or `replace`.
@@ -174,27 +179,27 @@ pub(crate) fn rename<'py>(
     url: &str,
     pairs: Vec<(Vec<u8>, Vec<u8>)>,
     if_exists: &str,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let (config, mode) = (config(url, timeouts)?, RenameMode::from_name(if_exists)?);
-    let report = py.detach(|| rename_keys(&config, &pairs, mode))?;
+    let ((config, budget), mode) = (call(url, limits)?, RenameMode::from_name(if_exists)?);
+    let report = py.detach(|| rename_keys(&config, &budget, &pairs, mode))?;
     report_dict(py, &report)
 }
 
 /// Type, TTL, memory, encoding and length of the keys (or a pattern's keys).
 #[pyfunction]
-#[pyo3(signature = (url, keys, pattern, key_dtype, timeouts))]
+#[pyo3(signature = (url, keys, pattern, key_dtype, limits))]
 pub(crate) fn key_info_table(
     py: Python<'_>,
     url: &str,
     keys: Option<Vec<Vec<u8>>>,
     pattern: Option<Vec<u8>>,
     key_dtype: &str,
-    timeouts: (Option<f64>, Option<f64>),
+    limits: Limits,
 ) -> BindingResult<PyTable> {
-    let (config, selection) = (config(url, timeouts)?, selection(keys, pattern)?);
+    let ((config, budget), selection) = (call(url, limits)?, selection(keys, pattern)?);
     let key_type = key_type(key_dtype)?;
-    let batch = py.detach(|| key_info(&config, selection, key_type))?;
+    let batch = py.detach(|| key_info(&config, &budget, selection, key_type))?;
     Ok(PyTable::try_new(vec![batch.clone()], batch.schema())?)
 }
 

@@ -11,6 +11,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema};
 
 use crate::error::{quote_bytes, Error, Key, Result};
+use crate::net::budget::LoadBudget;
 use crate::net::cluster::key_slot;
 use crate::net::config::ConnectionConfig;
 use crate::net::resp::{write_array, Value};
@@ -78,13 +79,14 @@ impl RenameMode {
     }
 }
 
-/// Run `work` on a session opened on `config`, blocking.
-fn with_session<T, F, Fut>(config: &ConnectionConfig, work: F) -> Result<T>
+/// Run `work` on a session opened on `config`, its per-key commands paced
+/// by `budget` (its rate limit: keys per second), blocking.
+fn with_session<T, F, Fut>(config: &ConnectionConfig, budget: &LoadBudget, work: F) -> Result<T>
 where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    runtime().block_on(async { work(Session::open(config).await?).await })
+    runtime().block_on(async { work(Session::open(config).await?.paced(budget)).await })
 }
 
 /// The keys a selection names: a pattern's keys (listed with `SCAN` on
@@ -102,12 +104,13 @@ async fn resolve(session: &mut Session, selection: KeySelection) -> Result<Vec<V
 /// The keys matching `pattern` (of `redis_type`, if given), each once.
 pub fn list_keys(
     config: &ConnectionConfig,
+    budget: &LoadBudget,
     pattern: &[u8],
     redis_type: Option<&str>,
     count_hint: usize,
 ) -> Result<Vec<Vec<u8>>> {
     let redis_type = redis_type.map(type_filter).transpose()?;
-    with_session(config, |mut session| async move {
+    with_session(config, budget, |mut session| async move {
         session.list(pattern, redis_type, count_hint).await
     })
 }
@@ -115,9 +118,13 @@ pub fn list_keys(
 /// `_key`, `type` and, as asked, `_ttl` and `memory_bytes` of every key
 /// matching the pattern. Keys that disappear between `SCAN` and their
 /// commands are left out.
-pub fn scan_keys(config: &ConnectionConfig, scan: &KeyScan) -> Result<RecordBatch> {
+pub fn scan_keys(
+    config: &ConnectionConfig,
+    budget: &LoadBudget,
+    scan: &KeyScan,
+) -> Result<RecordBatch> {
     let redis_type = scan.redis_type.as_deref().map(type_filter).transpose()?;
-    with_session(config, |mut session| async move {
+    with_session(config, budget, |mut session| async move {
         let keys = Arc::new(
             session
                 .list(&scan.pattern, redis_type, scan.count_hint)
@@ -192,10 +199,11 @@ pub fn scan_keys(config: &ConnectionConfig, scan: &KeyScan) -> Result<RecordBatc
 /// deleted and the report is empty.
 pub fn delete_keys(
     config: &ConnectionConfig,
+    budget: &LoadBudget,
     selection: KeySelection,
     dry_run: bool,
 ) -> Result<(Vec<Vec<u8>>, KeyReport)> {
-    with_session(config, |mut session| async move {
+    with_session(config, budget, |mut session| async move {
         let keys = resolve(&mut session, selection).await?;
         if dry_run {
             return Ok((keys, KeyReport::default()));
@@ -214,7 +222,12 @@ pub fn delete_keys(
 
 /// Give every key the TTL of its position in `ttls` (seconds, at least 1;
 /// one value applies to all keys) with `EXPIRE`.
-pub fn set_ttl(config: &ConnectionConfig, keys: &[Vec<u8>], ttls: &[i64]) -> Result<KeyReport> {
+pub fn set_ttl(
+    config: &ConnectionConfig,
+    budget: &LoadBudget,
+    keys: &[Vec<u8>],
+    ttls: &[i64],
+) -> Result<KeyReport> {
     if ttls.len() != 1 && ttls.len() != keys.len() {
         return Err(Error::InvalidArgument(format!(
             "{} TTLs given for {} keys",
@@ -232,7 +245,7 @@ pub fn set_ttl(config: &ConnectionConfig, keys: &[Vec<u8>], ttls: &[i64]) -> Res
     }
     let seconds: Vec<String> = (0..keys.len()).map(|row| ttl_of(row).to_string()).collect();
     let keys_owned = keys.to_vec();
-    with_session(config, |session| async move {
+    with_session(config, budget, |session| async move {
         let seconds = Arc::new(seconds);
         let listed = Arc::new(keys_owned);
         let (s, k) = (seconds.clone(), listed.clone());
@@ -249,8 +262,12 @@ pub fn set_ttl(config: &ConnectionConfig, keys: &[Vec<u8>], ttls: &[i64]) -> Res
 }
 
 /// Remove the TTL of every key (`PERSIST`); a key without one is skipped.
-pub fn persist_keys(config: &ConnectionConfig, keys: &[Vec<u8>]) -> Result<KeyReport> {
-    with_session(config, |session| async move {
+pub fn persist_keys(
+    config: &ConnectionConfig,
+    budget: &LoadBudget,
+    keys: &[Vec<u8>],
+) -> Result<KeyReport> {
+    with_session(config, budget, |session| async move {
         let replies = per_key(&session, keys, 2, |key, out| {
             write_array(out, [b"EXISTS".as_slice(), key]);
             write_array(out, [b"PERSIST".as_slice(), key]);
@@ -270,8 +287,12 @@ pub fn persist_keys(config: &ConnectionConfig, keys: &[Vec<u8>]) -> Result<KeyRe
 
 /// Each key's TTL in seconds as `TTL` gives it: -1 without expiry, -2 for a
 /// missing key.
-pub fn get_ttl(config: &ConnectionConfig, keys: &[Vec<u8>]) -> Result<Vec<i64>> {
-    with_session(config, |session| async move {
+pub fn get_ttl(
+    config: &ConnectionConfig,
+    budget: &LoadBudget,
+    keys: &[Vec<u8>],
+) -> Result<Vec<i64>> {
+    with_session(config, budget, |session| async move {
         let replies = per_key(&session, keys, 1, |key, out| {
             write_array(out, [b"TTL".as_slice(), key])
         })
@@ -286,8 +307,12 @@ pub fn get_ttl(config: &ConnectionConfig, keys: &[Vec<u8>]) -> Result<Vec<i64>> 
 }
 
 /// Whether each key exists.
-pub fn exists_keys(config: &ConnectionConfig, keys: &[Vec<u8>]) -> Result<Vec<bool>> {
-    with_session(config, |session| async move {
+pub fn exists_keys(
+    config: &ConnectionConfig,
+    budget: &LoadBudget,
+    keys: &[Vec<u8>],
+) -> Result<Vec<bool>> {
+    with_session(config, budget, |session| async move {
         let replies = per_key(&session, keys, 1, |key, out| {
             write_array(out, [b"EXISTS".as_slice(), key])
         })
@@ -311,10 +336,11 @@ pub fn exists_keys(config: &ConnectionConfig, keys: &[Vec<u8>]) -> Result<Vec<bo
 /// are named.
 pub fn rename_keys(
     config: &ConnectionConfig,
+    budget: &LoadBudget,
     pairs: &[(Vec<u8>, Vec<u8>)],
     mode: RenameMode,
 ) -> Result<KeyReport> {
-    with_session(config, |session| async move {
+    with_session(config, budget, |session| async move {
         if session.is_cluster() {
             refuse_cross_slot(pairs)?;
         }
@@ -362,10 +388,11 @@ pub const KEY_INFO_COLUMNS: [&str; 6] = [
 /// `HLEN` or `XLEN` by type; null for other types and missing keys).
 pub fn key_info(
     config: &ConnectionConfig,
+    budget: &LoadBudget,
     selection: KeySelection,
     key_type: KeyType,
 ) -> Result<RecordBatch> {
-    with_session(config, |mut session| async move {
+    with_session(config, budget, |mut session| async move {
         let keys = resolve(&mut session, selection).await?;
         let first = per_key(&session, &keys, 4, |key, out| {
             write_array(out, [b"TYPE".as_slice(), key]);

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
+use crate::net::budget::{LoadBudget, Pacer};
 use crate::net::cluster::{Redirect, Topology};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
@@ -39,6 +40,7 @@ pub(crate) struct Session {
     seed: ConnectionConfig,
     topology: Arc<Topology>,
     first: Option<Connection>,
+    pacer: Arc<Pacer>,
 }
 
 impl Session {
@@ -52,7 +54,15 @@ impl Session {
             seed: config.clone(),
             topology: Arc::new(topology),
             first: Some(conn),
+            pacer: Pacer::new(LoadBudget::default()),
         })
+    }
+
+    /// Pace the per-key commands by `budget`'s rate limit (keys per second,
+    /// over all nodes together).
+    pub(crate) fn paced(mut self, budget: &LoadBudget) -> Self {
+        self.pacer = Pacer::new(*budget);
+        self
     }
 
     /// True for a Redis Cluster.
@@ -108,7 +118,7 @@ impl Session {
             for (link, jobs) in pending.drain(..) {
                 let opener = nodes.opener(link);
                 let write = write.clone();
-                tasks.spawn(send_jobs(opener, jobs, per_job, write));
+                tasks.spawn(send_jobs(opener, jobs, per_job, write, self.pacer.clone()));
             }
             let mut redirected: Vec<(Link, Vec<usize>)> = Vec::new();
             while let Some(done) = tasks.join_next().await {
@@ -173,17 +183,18 @@ async fn send_jobs(
     jobs: Vec<usize>,
     per_job: usize,
     write: JobWriter,
+    pacer: Arc<Pacer>,
 ) -> Result<(Vec<usize>, Vec<Value>)> {
     let mut conn = opener.open().await?;
     let mut values = Vec::with_capacity(jobs.len() * per_job);
-    let mut chunks = jobs.chunks(JOBS_PER_PIPELINE);
+    let mut chunks = jobs.chunks(pacer.pipeline_len(0, JOBS_PER_PIPELINE));
     let mut in_flight = match chunks.next() {
-        Some(chunk) => send_chunk(&mut conn, chunk, &write).await?,
+        Some(chunk) => send_chunk(&mut conn, chunk, &write, &pacer).await?,
         None => 0,
     };
     while in_flight > 0 {
         let next = match chunks.next() {
-            Some(chunk) => send_chunk(&mut conn, chunk, &write).await?,
+            Some(chunk) => send_chunk(&mut conn, chunk, &write, &pacer).await?,
             None => 0,
         };
         for _ in 0..in_flight * per_job {
@@ -195,7 +206,13 @@ async fn send_jobs(
 }
 
 /// Write and send the commands of `chunk`'s jobs; how many jobs were sent.
-async fn send_chunk(conn: &mut Connection, chunk: &[usize], write: &JobWriter) -> Result<usize> {
+async fn send_chunk(
+    conn: &mut Connection,
+    chunk: &[usize],
+    write: &JobWriter,
+    pacer: &Pacer,
+) -> Result<usize> {
+    pacer.wait_for_rate(chunk.len()).await;
     for &job in chunk {
         write(job, conn.write_buf());
     }
