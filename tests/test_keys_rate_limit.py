@@ -44,7 +44,9 @@ def test_every_key_function_takes_it(redis_url: str, redis_client: Any) -> None:
     assert redis.get_ttl(redis_url, KEYS[:5], rate_limit=100)["ttl"].to_list() == [-1] * 5
     assert redis.scan_keys(redis_url, "rl:*", include_ttl=True, rate_limit=10_000).height == 400
     assert redis.key_info(redis_url, KEYS[:3], rate_limit=100).height == 3
+    assert redis.set_ttl(redis_url, KEYS[:3], 60, rate_limit=100).succeeded == 3
     assert redis.persist_keys(redis_url, KEYS[:3], rate_limit=100).succeeded == 3
+    assert redis_client.ttl(KEYS[0]) == -1
     renamed = redis.rename_keys(redis_url, {"rl:0": "rl:zero"}, rate_limit=100)
     assert renamed.succeeded == 1 and redis_client.exists("rl:zero")
     deleted = redis.delete_keys(redis_url, pattern="rl:*", rate_limit=10_000)
