@@ -108,6 +108,15 @@ progress
 
 SCAN_OPTIONS += "\n" + PROGRESS_OPTION
 
+KEY_CALL_OPTIONS = """\
+connect_timeout, command_timeout
+    Seconds to wait for a connection, and for each reply.
+rate_limit
+    Keys per second the call may touch, over all nodes together (its
+    per-key commands are paced; the listing of a pattern is not), so a
+    bulk change leaves a live server room for its other clients.
+    Default: no limit."""
+
 SCAN_WARNS = """\
 Warns
 -----
@@ -132,6 +141,7 @@ count_hint
 _PIECES = {
     "{scan_options}": SCAN_OPTIONS,
     "{progress_option}": PROGRESS_OPTION,
+    "{key_call_options}": KEY_CALL_OPTIONS,
     "{scan_warns}": SCAN_WARNS,
     "{infer_options}": INFER_OPTIONS,
     "{load_budget}": LOAD_BUDGET,

@@ -17,6 +17,7 @@ from typing import Any, Literal, Union
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._plugin import to_bytes
 from polars_redis._validate import checked
@@ -125,6 +126,7 @@ def _ttl_result(raw: dict[str, Any]) -> TtlResult:
 
 
 @checked
+@with_scan_options
 def scan_keys(
     url: str,
     pattern: str | bytes = "*",
@@ -167,13 +169,7 @@ def scan_keys(
     key_dtype
         ``pl.String`` (default; a key that is not UTF-8 raises
         :class:`ParseError`) or ``pl.Binary``.
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -210,6 +206,7 @@ def scan_keys(
 
 
 @checked
+@with_scan_options
 def delete_keys(
     url: str,
     keys: Keys | None = None,
@@ -237,13 +234,7 @@ def delete_keys(
         Glob pattern of the keys to delete.
     dry_run
         Only list the keys.
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -284,6 +275,7 @@ def delete_keys(
 
 
 @checked
+@with_scan_options
 def set_ttl(
     url: str,
     keys: Keys,
@@ -303,13 +295,7 @@ def set_ttl(
         The keys (a list or a String/Binary Series).
     ttl
         Whole seconds (at least 1), or a ``timedelta`` rounded up to seconds.
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -331,6 +317,7 @@ def set_ttl(
 
 
 @checked
+@with_scan_options
 def set_ttl_from_column(
     df: pl.DataFrame | str,
     url: str | pl.DataFrame,
@@ -357,13 +344,7 @@ def set_ttl_from_column(
     ttl_column
         The integer column of seconds (at least 1), or a Duration column
         (rounded up to seconds). A null fails the call, naming the row.
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -410,6 +391,7 @@ def set_ttl_from_column(
 
 
 @checked
+@with_scan_options
 def persist_keys(
     url: str,
     keys: Keys,
@@ -426,13 +408,7 @@ def persist_keys(
         Connection URL, as for :func:`scan_keys`.
     keys
         The keys (a list or a String/Binary Series).
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -454,6 +430,7 @@ def persist_keys(
 
 
 @checked
+@with_scan_options
 def get_ttl(
     url: str,
     keys: Keys,
@@ -470,13 +447,7 @@ def get_ttl(
         Connection URL, as for :func:`scan_keys`.
     keys
         The keys (a list or a String/Binary Series).
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -504,6 +475,7 @@ def get_ttl(
 
 
 @checked
+@with_scan_options
 def exists_keys(
     url: str,
     keys: Keys,
@@ -520,13 +492,7 @@ def exists_keys(
         Connection URL, as for :func:`scan_keys`.
     keys
         The keys (a list or a String/Binary Series).
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -547,6 +513,7 @@ def exists_keys(
 
 
 @checked
+@with_scan_options
 def rename_keys(
     url: str,
     mapping: Mapping[str | bytes, str | bytes]
@@ -582,13 +549,7 @@ def rename_keys(
         ``"fail"`` (default) or ``"replace"``.
     old_key_column, new_key_column
         The columns of a frame ``mapping``.
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
@@ -613,6 +574,7 @@ def rename_keys(
 
 
 @checked
+@with_scan_options
 def key_info(
     url: str,
     keys: str | bytes | Keys,
@@ -641,13 +603,7 @@ def key_info(
         0.1.6 did by default).
     key_dtype
         Dtype of the ``key`` column: ``pl.String`` (default) or ``pl.Binary``.
-    connect_timeout, command_timeout
-        Seconds to wait for a connection, and for each reply.
-    rate_limit
-        Keys per second the call may touch, over all nodes together (its
-        per-key commands are paced; the listing of a pattern is not), so a
-        bulk change leaves a live server room for its other clients.
-        Default: no limit.
+    {key_call_options}
 
     Returns
     -------
