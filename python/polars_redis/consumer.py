@@ -17,7 +17,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_redis import _internal
-from polars_redis._dtypes import SchemaLike, field_specs
+from polars_redis._dtypes import SchemaLike, field_specs, format_pairs
 from polars_redis._plugin import _finish
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError
@@ -163,6 +163,7 @@ def _reader(args: dict[str, Any], schema: Mapping[str, Any]) -> _internal.Stream
         "sequence_column": args["sequence_column"],
         "stream_column": args["stream_column"],
         "strict": args["strict"],
+        "formats": format_pairs(args["formats"]),
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],
     }
@@ -212,6 +213,7 @@ def iter_stream(
     sequence_column: str = "_seq",
     stream_column: str | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
 ) -> StreamBatches:
@@ -287,6 +289,13 @@ def iter_stream(
     strict
         A value that does not parse as its dtype raises :class:`ParseError`
         (True) or is null.
+    formats
+        Field name to stored form of a Date, Datetime, Time or Duration
+        field not stored as ISO-8601: a strftime format (``"%d/%m/%Y"``) or
+        ``"epoch_s"``, ``"epoch_ms"``, ``"epoch_us"``, ``"epoch_ns"``, as for
+        :func:`scan_streams`. A name that is not a schema field, or a form its
+        dtype cannot hold, raises :class:`InvalidInputError` before anything
+        is read.
     connect_timeout, command_timeout
         Seconds allowed to connect and to wait for one reply (beyond ``block_ms``).
 
@@ -380,6 +389,7 @@ def _snapshot(args: dict[str, Any], streams: list[bytes]) -> pl.DataFrame:
         include_key=stream_column is not None,
         key_column_name=stream_column or "_key",
         strict=args["strict"],
+        formats=args["formats"],
         connect_timeout=args["connect_timeout"],
         command_timeout=args["command_timeout"],
     )
@@ -411,6 +421,7 @@ def scan_stream(
     sequence_column: str = "_seq",
     stream_column: str | None = None,
     strict: bool = True,
+    formats: Mapping[str, str] | None = None,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
 ) -> pl.LazyFrame:
@@ -456,6 +467,8 @@ def scan_stream(
         The sequence and stream columns.
     strict
         A value that does not parse raises :class:`ParseError` (True) or is null.
+    formats
+        Stored forms of temporal fields, as for :func:`iter_stream`.
     connect_timeout, command_timeout
         Seconds allowed to connect and to wait for one reply.
 
@@ -520,6 +533,7 @@ class StreamReadOptions(TypedDict, total=False):
     sequence_column: str
     stream_column: str | None
     strict: bool
+    formats: Mapping[str, str] | None
     connect_timeout: float | None
     command_timeout: float | None
 

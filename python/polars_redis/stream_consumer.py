@@ -82,7 +82,7 @@ class StreamConsumer(StreamBatches):
         Entry field name to Polars dtype; ``None`` infers it.
     batch_size, block_ms, follow, claim_min_idle_ms
         As for :func:`iter_stream` (``follow`` defaults to False here).
-    create_group, group_start_id, strict, connect_timeout, command_timeout
+    create_group, group_start_id, strict, formats, connect_timeout, command_timeout
         As for :func:`iter_stream`.
     checkpoint_key
         The checkpoint hash (default :func:`default_checkpoint_key`: in the
@@ -126,6 +126,7 @@ class StreamConsumer(StreamBatches):
         group_start_id: str = "0",
         checkpoint_key: str | None = None,
         strict: bool = True,
+        formats: Mapping[str, str] | None = None,
         connect_timeout: float | None = None,
         command_timeout: float | None = None,
     ) -> None:
@@ -137,7 +138,7 @@ class StreamConsumer(StreamBatches):
             url, stream, schema=schema, group=group, consumer=consumer,
             batch_size=batch_size, block_ms=block_ms, follow=follow,
             claim_min_idle_ms=claim_min_idle_ms, create_group=create_group,
-            group_start_id=group_start_id, strict=strict,
+            group_start_id=group_start_id, strict=strict, formats=formats,
             connect_timeout=connect_timeout, command_timeout=command_timeout,
         )  # fmt: skip
         super().__init__(batches._reading, batches._schema, follow)  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ pub(crate) struct ReaderArgs {
     sequence_column: Option<String>,
     stream_column: Option<String>,
     strict: bool,
+    formats: Vec<(String, String)>,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
 }
@@ -143,7 +144,8 @@ pub(crate) fn stream_reader(
         .with_timestamp_column(args.timestamp_column.as_deref())
         .with_sequence_column(args.sequence_column.as_deref())
         .with_stream_column(args.stream_column.as_deref())
-        .with_strict(args.strict);
+        .with_strict(args.strict)
+        .with_formats(dtypes::forms(&args.formats)?);
     match (args.group, args.consumer) {
         (Some(group), Some(consumer)) => {
             let claim = args

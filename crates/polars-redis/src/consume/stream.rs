@@ -28,7 +28,7 @@ use crate::net::runtime::runtime;
 use crate::read::layout::{ExtraColumns, KeyType, Layout, RowBuilders};
 use crate::read::paged::RowSink;
 use crate::read::stream::{entry_fields, EntryDecoder};
-use crate::types::Field;
+use crate::types::{apply_forms, Field, TextForm};
 
 /// Builds a [`StreamReader`].
 ///
@@ -52,6 +52,7 @@ pub struct StreamReadBuilder {
     config: ConnectionConfig,
     streams: Vec<Vec<u8>>,
     schema: Vec<Field>,
+    formats: Vec<(String, TextForm)>,
     group: Option<GroupSettings>,
     start_id: Option<String>,
     batch_size: usize,
@@ -83,6 +84,7 @@ impl StreamReadBuilder {
             config,
             streams,
             schema,
+            formats: Vec::new(),
             group: None,
             start_id: None,
             batch_size: 1000,
@@ -94,6 +96,16 @@ impl StreamReadBuilder {
             stream_column: None,
             strict: true,
         }
+    }
+
+    /// How temporal entry fields are stored, when not in the default
+    /// ISO-8601 form: a field name and its [`TextForm`] (an epoch unit or a
+    /// strftime format), as `formats=` of the stream scans. Checked by
+    /// [`StreamReadBuilder::build`]: the field must be in the schema, of a
+    /// type the form can hold.
+    pub fn with_formats(mut self, formats: Vec<(String, TextForm)>) -> Self {
+        self.formats = formats;
+        self
     }
 
     /// Read as `consumer` of consumer group `group` (`XREADGROUP`).
@@ -234,8 +246,10 @@ impl StreamReadBuilder {
     }
 
     /// Connect, create the group if asked, and return the reader.
-    pub fn build(self) -> Result<StreamReader> {
+    pub fn build(mut self) -> Result<StreamReader> {
         self.check()?;
+        let formats = std::mem::take(&mut self.formats);
+        self.schema = apply_forms(std::mem::take(&mut self.schema), &formats, "stream read")?;
         runtime().block_on(self.connect())
     }
 
