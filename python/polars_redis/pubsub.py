@@ -1,24 +1,33 @@
 """Pub/sub: subscribe to channels (or patterns) and gather the messages into
 DataFrames. Messages are fire-and-forget: one published while nobody is
 subscribed is never seen. For durable delivery, append to a stream and read
-it with a consumer group (:func:`iter_stream`)."""
+it with a consumer group (:func:`iter_stream`).
+
+The option names of polars-redis 0.1.x are accepted too, with their meaning:
+``count`` (``max_messages``), ``timeout_ms`` and ``window_seconds``
+(``timeout_s``, in milliseconds and seconds; both given: the earlier end, as
+0.1.x did) and ``parser`` (a function of each message's channel and payload
+bytes returning its row as a dict). Giving one of them with the name it
+stands for raises :class:`InvalidInputError`."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._validate import checked
-from polars_redis.exceptions import InvalidInputError
+from polars_redis.exceptions import InvalidInputError, ParseError
 
 Channels = Union[str, bytes, Sequence[Union[str, bytes]]]
 PayloadFormat = Literal["raw", "binary", "json"]
+#: A 0.1.x ``parser``: the message's channel and payload bytes to its row.
+Parser = Callable[[str, bytes], Mapping[str, Any]]
 
 
 class PubSubBatches(Iterator[pl.DataFrame]):
@@ -33,9 +42,15 @@ class PubSubBatches(Iterator[pl.DataFrame]):
         batch_timeout_ms: int,
         max_messages: int | None,
         timeout_s: float | None,
+        parser: Parser | None = None,
+        schema: SchemaLike | None = None,
+        strict: bool = True,
     ) -> None:
         self._subscription: _internal.PubSubSubscription | None = subscription
         self._json = json_payload
+        self._parser = parser
+        self._parsed_schema = schema
+        self._strict = strict
         self._batch_size = batch_size
         self._batch_timeout = batch_timeout_ms / 1000
         self._left = max_messages
@@ -64,6 +79,8 @@ class PubSubBatches(Iterator[pl.DataFrame]):
         raise StopIteration
 
     def _shape(self, batch: pl.DataFrame) -> pl.DataFrame:
+        if self._parser is not None:
+            return _parsed(batch, self._parser, self._parsed_schema, self._strict)
         return batch.unnest("payload") if self._json else batch
 
     def __enter__(self) -> PubSubBatches:
@@ -82,6 +99,68 @@ class PubSubBatches(Iterator[pl.DataFrame]):
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
             subscription.close()
+
+
+def _parsed(
+    batch: pl.DataFrame, parser: Parser, schema: SchemaLike | None, strict: bool
+) -> pl.DataFrame:
+    """The batch with its (binary) payload replaced by the columns ``parser``
+    makes of each message: the ``schema`` fields (a missing one is null), or
+    every key the rows hold."""
+    rows = []
+    for channel, payload in zip(batch["channel"], batch["payload"]):
+        row = parser(channel, payload)
+        if not isinstance(row, Mapping):
+            msg = f"parser must return a dict (a row), got {type(row).__name__} on {channel!r}"
+            raise InvalidInputError(msg)
+        rows.append(row)
+    fields = pl.DataFrame(rows, infer_schema_length=None)
+    if schema is not None:
+        fields = pl.DataFrame([_field(fields, name, dtype, strict, batch.height)
+                               for name, dtype in schema.items()])  # fmt: skip
+    taken = [c for c in fields.columns if c in batch.columns]
+    if taken:
+        msg = f"parser rows must not hold {taken}: those columns are the message's own"
+        raise InvalidInputError(msg)
+    return batch.drop("payload").hstack(fields.get_columns())
+
+
+def _field(fields: pl.DataFrame, name: str, dtype: Any, strict: bool, height: int) -> pl.Series:
+    """Column ``name`` of the parsed rows as ``dtype`` (null when no row has it)."""
+    if name not in fields.columns:
+        return pl.Series(name, [None] * height, dtype=dtype)
+    try:
+        return fields[name].cast(dtype, strict=strict)
+    except pl.exceptions.InvalidOperationError as err:
+        msg = f"parser column {name!r} does not convert to {dtype}: {err}"
+        raise ParseError(msg) from None
+
+
+def _legacy_options(
+    max_messages: int | None,
+    timeout_s: float | None,
+    count: int | None,
+    timeout_ms: int | None,
+    window_seconds: float | None,
+) -> tuple[int | None, float | None]:
+    """``max_messages`` and ``timeout_s`` from ours or their 0.1.x names."""
+    if count is not None:
+        if max_messages is not None:
+            msg = "count is the 0.1.x name of max_messages: pass one of them, not both"
+            raise InvalidInputError(msg)
+        max_messages = count
+    ends: dict[str, float] = {}
+    if timeout_ms is not None:
+        ends["timeout_ms"] = timeout_ms / 1000
+    if window_seconds is not None:
+        ends["window_seconds"] = window_seconds
+    if ends:
+        if timeout_s is not None:
+            names = " and ".join(ends)
+            msg = f"{names} (0.1.x) and timeout_s set the same end: pass one of them, not both"
+            raise InvalidInputError(msg)
+        timeout_s = min(ends.values())
+    return max_messages, timeout_s
 
 
 def _channel_list(channels: Channels) -> list[bytes]:
@@ -103,6 +182,10 @@ def iter_pubsub(
     timeout_s: float | None = None,
     strict: bool = True,
     connect_timeout: float | None = None,
+    count: int | None = None,
+    timeout_ms: int | None = None,
+    window_seconds: float | None = None,
+    parser: Parser | None = None,
 ) -> PubSubBatches:
     """Subscribe to channels and yield the messages in batches.
 
@@ -149,6 +232,17 @@ def iter_pubsub(
         channel (True) or is null.
     connect_timeout
         Seconds allowed to connect.
+    count
+        The 0.1.x name of ``max_messages``.
+    timeout_ms, window_seconds
+        The 0.1.x names of ``timeout_s``, in milliseconds and in seconds
+        (both given: the earlier end).
+    parser
+        As in 0.1.x: a function called with each message's channel (str) and
+        payload (bytes), returning the message's row as a dict; its keys
+        become the columns after ``_received_at`` (with ``schema``: the schema's
+        fields, of its dtypes, a missing key null). Runs in Python for each
+        message; with ``format`` left at ``"raw"``.
 
     Returns
     -------
@@ -164,10 +258,16 @@ def iter_pubsub(
     ...     print(sum(batch.height for batch in batches))
     0
     """
+    max_messages, timeout_s = _legacy_options(
+        max_messages, timeout_s, count, timeout_ms, window_seconds
+    )
+    if parser is not None and format != "raw":
+        msg = f"parser= reads the payload itself: leave format= at 'raw', not {format!r}"
+        raise InvalidInputError(msg)
     if format == "json" and schema is None:
         msg = "format='json' needs schema= (the payload fields to read)"
         raise InvalidInputError(msg)
-    if format != "json" and schema is not None:
+    if format != "json" and parser is None and schema is not None:
         msg = "schema= describes JSON payloads: pass format='json'"
         raise InvalidInputError(msg)
     if batch_timeout_ms < 1:
@@ -176,13 +276,16 @@ def iter_pubsub(
     if batch_size < 1:
         msg = f"batch_size must be at least 1, got {batch_size}"
         raise InvalidInputError(msg)
+    native_format = "binary" if parser is not None else format
+    native_schema = field_specs(schema) if schema is not None and parser is None else []
     subscription = _internal.pubsub_subscription(
-        url, _channel_list(channels), pattern, format,
-        field_specs(schema) if schema is not None else [], strict, connect_timeout,
+        url, _channel_list(channels), pattern, native_format, native_schema, strict,
+        connect_timeout,
     )  # fmt: skip
     return PubSubBatches(
-        subscription, format == "json", batch_size, batch_timeout_ms, max_messages, timeout_s
-    )
+        subscription, format == "json", batch_size, batch_timeout_ms, max_messages, timeout_s,
+        parser, schema, strict,
+    )  # fmt: skip
 
 
 @checked
@@ -199,6 +302,10 @@ def collect_pubsub(
     batch_timeout_ms: int = 1000,
     strict: bool = True,
     connect_timeout: float | None = None,
+    count: int | None = None,
+    timeout_ms: int | None = None,
+    window_seconds: float | None = None,
+    parser: Parser | None = None,
 ) -> pl.DataFrame:
     """Subscribe to channels and collect messages until ``max_messages``
     came or ``timeout_s`` passed, into one DataFrame.
@@ -215,6 +322,8 @@ def collect_pubsub(
         A channel name or a list of them (glob patterns with ``pattern=True``).
     pattern, schema, format, batch_size, batch_timeout_ms, strict, connect_timeout
         As for :func:`iter_pubsub`.
+    count, timeout_ms, window_seconds, parser
+        The 0.1.x options, as for :func:`iter_pubsub`.
     max_messages
         Stop after this many messages.
     timeout_s
@@ -232,6 +341,9 @@ def collect_pubsub(
     >>> redis.collect_pubsub(url, ["news", "sport"], timeout_s=0.1).columns
     ['channel', 'pattern', '_received_at', 'payload']
     """
+    max_messages, timeout_s = _legacy_options(
+        max_messages, timeout_s, count, timeout_ms, window_seconds
+    )
     if max_messages is None and timeout_s is None:
         msg = "pass max_messages= or timeout_s=: a subscription never ends by itself"
         raise InvalidInputError(msg)
@@ -239,7 +351,7 @@ def collect_pubsub(
         url, channels, pattern=pattern, schema=schema, format=format,
         batch_size=batch_size, batch_timeout_ms=batch_timeout_ms,
         max_messages=max_messages, timeout_s=timeout_s, strict=strict,
-        connect_timeout=connect_timeout,
+        connect_timeout=connect_timeout, parser=parser,
     ) as batches:  # fmt: skip
         frames = list(batches)
     if frames:
@@ -249,7 +361,7 @@ def collect_pubsub(
         "pattern": pl.String(),
         "_received_at": pl.Datetime("us", "UTC"),
     }
-    if format == "json":
+    if format == "json" or parser is not None:
         return pl.DataFrame(schema={**columns, **dict(schema or {})})
     payload = pl.Binary() if format == "binary" else pl.String()
     return pl.DataFrame(schema={**columns, "payload": payload})
