@@ -26,16 +26,21 @@ repeated key) is raised after the earlier batches were written.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 import polars as pl
 
 from polars_redis.exceptions import InvalidInputError
 
 #: Rows per batch asked from the streaming engine.
-LAZY_BATCH_ROWS = 100_000
+LAZY_BATCH_ROWS = 50_000
 
 ROW_KEY_COLUMN = "__polars_redis_row_key"
+
+T = TypeVar("T")
 
 
 def lazy_batches(
@@ -46,20 +51,22 @@ def lazy_batches(
 ) -> tuple[Iterator[pl.DataFrame], str | None]:
     """The batches to write, and the key column they carry (a row-index
     column when keys come from the row index)."""
+    from_index = key_column is None
     if key_column is None:
         key_column = ROW_KEY_COLUMN
         lf = lf.with_row_index(key_column)
     if if_exists == "fail":
         return iter([lf.collect()]), key_column
-    return _checked_batches(lf, key_column, grouped, if_exists == "append"), key_column
+    # Row-index keys are distinct by construction: nothing to remember.
+    track = not from_index and not (grouped and if_exists == "append")
+    return _checked_batches(lf, key_column, grouped, track), key_column
 
 
 def _checked_batches(
-    lf: pl.LazyFrame, key: str, grouped: bool, append: bool
+    lf: pl.LazyFrame, key: str, grouped: bool, track: bool
 ) -> Iterator[pl.DataFrame]:
-    seen = pl.Series("hash", [], dtype=pl.UInt64)
+    seen = SeenKeys()
     carry: pl.DataFrame | None = None
-    track = not (grouped and append)
     for batch in lf.collect_batches(chunk_size=LAZY_BATCH_ROWS):
         if carry is not None:
             batch = pl.concat([carry, batch])
@@ -69,7 +76,7 @@ def _checked_batches(
         if batch.height == 0:
             continue
         if track:
-            seen = _check_new_keys(batch[key], seen, grouped)
+            _check_new_keys(batch[key], seen, grouped)
         yield batch
     if carry is not None and carry.height:
         if track:
@@ -87,13 +94,72 @@ def _split_last_key(batch: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.Dat
     return batch.slice(0, start), batch.slice(start)
 
 
-def _check_new_keys(keys: pl.Series, seen: pl.Series, grouped: bool) -> pl.Series:
-    """Raise if a key of this batch was written by an earlier one; the
-    hashes of every key written so far."""
-    hashes = keys.hash()
-    repeated = hashes.is_in(seen)
+class SeenKeys:
+    """The 64-bit hashes of the keys written so far.
+
+    A bitmap indexed by the hash (8 to 16 bits a key) answers most lookups
+    at once; the hashes it lets through (at most about one new key in 8)
+    are looked up exactly, by binary search, in sorted runs of the earlier
+    hashes, merged like the digits of a binary counter (a run is merged
+    into the one before it once that one is no larger), so there are at
+    most about log2(keys / batch) runs and each hash is merged that many
+    times in all. A batch thus costs about its own size and a few Polars
+    calls, not the number of keys written before it."""
+
+    def __init__(self) -> None:
+        self._bits = pl.repeat(False, 1 << 20, eager=True)
+        self._runs: list[pl.Series] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _slots(self, hashes: pl.Series) -> pl.Series:
+        return (hashes % len(self._bits)).cast(pl.UInt32)
+
+    def seen(self, hashes: pl.Series) -> pl.Series:
+        """Which of ``hashes`` were added before (a Boolean mask)."""
+        maybe = self._bits.gather(self._slots(hashes))
+        found = pl.repeat(False, len(hashes), eager=True)
+        if not maybe.any():
+            return found
+        candidates = hashes.filter(maybe).sort()
+        hit = pl.repeat(False, len(candidates), eager=True)
+        for run in self._runs:
+            at = run.search_sorted(candidates).clip(upper_bound=len(run) - 1)
+            hit = hit | (run.gather(at) == candidates)
+        if not hit.any():
+            return found
+        return hashes.is_in(candidates.filter(hit).implode())
+
+    def add(self, hashes: pl.Series) -> None:
+        """Remember ``hashes`` (distinct, none added before)."""
+        run = hashes.sort().rename("hash")
+        while self._runs and len(self._runs[-1]) <= len(run):
+            merged = self._runs.pop().to_frame().merge_sorted(run.to_frame(), key="hash")
+            run = merged["hash"]
+        self._runs.append(run)
+        self._count += len(hashes)
+        if len(self._bits) < 8 * self._count:
+            size = len(self._bits)
+            while size < 16 * self._count:
+                size *= 2
+            self._bits = pl.repeat(False, size, eager=True)
+            for run in self._runs:
+                self._bits.scatter(self._slots(run), True)
+        else:
+            self._bits.scatter(self._slots(hashes), True)
+
+
+def _check_new_keys(keys: pl.Series, seen: SeenKeys, grouped: bool) -> None:
+    """Raise if a key of this batch was written by an earlier one; then
+    remember this batch's keys."""
+    hashes = keys.hash().rename("hash")
+    if grouped:
+        hashes = hashes.unique()
+    repeated = seen.seen(hashes)
     if repeated.any():
-        key = keys.filter(repeated)[0]
+        key = keys.filter(keys.hash() == hashes.filter(repeated)[0])[0]
         if grouped:
             msg = (
                 f"the rows of key {key!r} are not contiguous in the LazyFrame: they would be "
@@ -106,5 +172,66 @@ def _check_new_keys(keys: pl.Series, seen: pl.Series, grouped: bool) -> pl.Serie
                 "from one row (earlier batches were written)"
             )
         raise InvalidInputError(msg)
-    unique = hashes.unique() if grouped else hashes
-    return pl.concat([seen, unique.rename("hash")])
+    seen.add(hashes)
+
+
+class Prefetched(Generic[T]):
+    """Items of ``source`` taken on a background thread, at most one ahead
+    of the caller: while the caller writes one batch (the native write
+    releases the GIL), the next is pulled from Polars and checked.
+    :meth:`close` (also on leaving a ``with`` block) stops the thread;
+    an exception of ``source`` is raised to the caller at its place."""
+
+    _END = object()
+
+    def __init__(self, source: Iterator[T]) -> None:
+        self._queue: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(source,), name="polars-redis-lazy-write", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, source: Iterator[T]) -> None:
+        try:
+            for item in source:
+                if not self._offer(item, None):
+                    return
+        except BaseException as err:  # handed to the caller, raised there
+            self._offer(self._END, err)
+            return
+        self._offer(self._END, None)
+
+    def _offer(self, item: object, error: BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put((item, error), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            item, error = self._queue.get()
+            if error is not None:
+                raise error
+            if item is self._END:
+                return
+            yield item  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Stop the thread (after the item it is producing) and drop what it holds."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+        self._thread.join()
+
+    def __enter__(self) -> Prefetched[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -29,6 +29,8 @@ class Progress:
         Seconds since the call started.
     finished
         True on the last report, when the call has ended.
+    keys
+        Keys written so far (writes; None for reads).
 
     Examples
     --------
@@ -43,6 +45,7 @@ class Progress:
     total: int | None
     elapsed: float
     finished: bool
+    keys: int | None = None
 
     @property
     def rate(self) -> float:
@@ -61,11 +64,14 @@ class Tracker:
         self._report = report
         self._total = total
         self._rows = 0
+        self._keys: int | None = None
         self._started = time.monotonic()
         self._finished = False
 
-    def add(self, rows: int) -> None:
+    def add(self, rows: int, keys: int | None = None) -> None:
         self._rows += rows
+        if keys is not None:
+            self._keys = (self._keys or 0) + keys
         self._report(self._snapshot(finished=False))
 
     def finish(self) -> None:
@@ -75,7 +81,7 @@ class Tracker:
 
     def _snapshot(self, *, finished: bool) -> Progress:
         elapsed = time.monotonic() - self._started
-        return Progress(self._what, self._rows, self._total, elapsed, finished)
+        return Progress(self._what, self._rows, self._total, elapsed, finished, self._keys)
 
 
 def tracker(progress: ProgressLike, what: str, total: int | None = None) -> Tracker | None:
@@ -103,6 +109,8 @@ class _TqdmBar:
     def __call__(self, p: Progress) -> None:
         if self._bar is None:
             self._bar = self._tqdm(total=p.total, desc=p.what, unit=" rows", unit_scale=True)
+        if p.keys is not None:
+            self._bar.set_postfix(keys=p.keys, refresh=False)
         self._bar.update(p.rows - self._bar.n)
         if p.finished:
             self._bar.close()
@@ -119,6 +127,7 @@ class _PlainLine:
             return
         self._shown = p.elapsed
         of = f" of {p.total:,}" if p.total is not None else ""
-        line = f"{p.what}: {p.rows:,}{of} rows, {p.rate:,.0f} rows/s, {p.elapsed:.1f} s"
+        keys = f" ({p.keys:,} keys written)" if p.keys is not None else ""
+        line = f"{p.what}: {p.rows:,}{of} rows{keys}, {p.rate:,.0f} rows/s, {p.elapsed:.1f} s"
         sys.stderr.write(f"\r{line}" + ("\n" if p.finished else ""))
         sys.stderr.flush()

@@ -57,7 +57,7 @@ rows, so ``written`` always counts keys that exist afterwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
@@ -67,8 +67,9 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import format_pairs
-from polars_redis._lazy_write import lazy_batches
+from polars_redis._lazy_write import Prefetched, lazy_batches
 from polars_redis._plugin import to_bytes
+from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import checked
 from polars_redis.exceptions import InvalidInputError, WriteError
 
@@ -94,6 +95,7 @@ class WriteOptions(TypedDict, total=False):
     connect_timeout: float | None
     command_timeout: float | None
     rate_limit: float | None
+    progress: ProgressLike
 
 
 _DEFAULTS: WriteOptions = {
@@ -109,6 +111,7 @@ _DEFAULTS: WriteOptions = {
     "connect_timeout": None,
     "command_timeout": None,
     "rate_limit": None,
+    "progress": False,
 }
 
 
@@ -291,6 +294,13 @@ def write_hashes(
         At most this many rows written per second, over all connections of
         the write together (default: no limit; it also caps the rows of one
         pipeline, so the pace is even). See ``docs/production.md``.
+    progress
+        ``True`` draws a progress bar on stderr (tqdm when installed, else a
+        plain line): rows done (their keys answered), keys written, the
+        rate, and the total for a DataFrame (its height; a LazyFrame's is
+        not known before it is run). A callable instead receives a
+        :class:`Progress` (with :attr:`~Progress.keys`) about five times a
+        second and at the end, where the counts are the result's.
 
     Returns
     -------
@@ -595,22 +605,67 @@ def _write(
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],
         "rate_limit": args["rate_limit"],
+        "progress": None,
     }
-    if isinstance(df, pl.LazyFrame):
-        grouped = native in _GROUPED_WRITES
-        batches, key_column = lazy_batches(df, args["key_column"], args["if_exists"], grouped)
-        shared["key_column"] = key_column
-        result = _combined(
-            [
-                (batch.height, _result(native(_exportable(batch), shared, *extra)))
-                for batch in batches
-            ]
-        )
-    else:
-        result = _result(native(_exportable(df), shared, *extra))
+    total = None if isinstance(df, pl.LazyFrame) else df.height
+    track = tracker(args["progress"], native.__name__, total)
+    counts = _CallCounts(track)
+    if track is not None:
+        shared["progress"] = counts
+    try:
+        if isinstance(df, pl.LazyFrame):
+            grouped = native in _GROUPED_WRITES
+            batches, key_column = lazy_batches(df, args["key_column"], args["if_exists"], grouped)
+            shared["key_column"] = key_column
+            result = _write_batches(native, batches, shared, extra, counts)
+        else:
+            result = counts.ended(_result(native(_exportable(df), shared, *extra)))
+    finally:
+        if track is not None:
+            track.finish()
     if args["raise_on_error"] and not result.ok:
         raise WriteError(f"write incomplete: {result}", result)
     return result
+
+
+def _write_batches(
+    native: Callable[..., dict[str, Any]],
+    batches: Iterator[pl.DataFrame],
+    shared: dict[str, Any],
+    extra: tuple[Any, ...],
+    counts: _CallCounts,
+) -> WriteResult:
+    """Write a LazyFrame's batches one after the other, the next one taken
+    from Polars and checked on a background thread meanwhile; one result."""
+    parts = []
+    with Prefetched(batches) as prefetched:
+        for batch in prefetched:
+            result = counts.ended(_result(native(_exportable(batch), shared, *extra)))
+            parts.append((batch.height, result))
+            del batch  # not kept while Polars produces the next one
+    return _combined(parts)
+
+
+class _CallCounts:
+    """Feeds a write's progress tracker: the native write reports the rows
+    done and keys written of its own call (cumulative) while it runs, and
+    each call's result gives the exact counts once it ends."""
+
+    def __init__(self, track: Tracker | None) -> None:
+        self._track = track
+        self._rows = 0
+        self._keys = 0
+
+    def __call__(self, rows: int, keys: int) -> None:
+        if self._track is not None:
+            self._track.add(rows - self._rows, keys - self._keys)
+        self._rows, self._keys = rows, keys
+
+    def ended(self, result: WriteResult) -> WriteResult:
+        """Count the rest of a finished call; its result, unchanged."""
+        self(result.rows, result.keys_written)
+        self._rows = self._keys = 0
+        return result
 
 
 #: The writes whose rows are grouped by key (many rows per key).

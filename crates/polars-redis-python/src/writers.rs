@@ -1,7 +1,12 @@
 //! Writes: one function per Redis type. The frame arrives through the Arrow
 //! PyCapsule stream interface (zero-copy), the write runs with the GIL
 //! released, and the outcome comes back as a dict the facade turns into a
-//! `WriteResult` (raising `WriteError` itself when keys failed).
+//! `WriteResult` (raising `WriteError` itself when keys failed). With a
+//! progress callable the write runs on its own thread while the calling
+//! one reports its counts.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::ArrowError;
@@ -9,7 +14,7 @@ use polars_redis::write::{WRITE_BATCH_SIZE_LIMIT, WRITE_PARALLELISM_LIMIT};
 use polars_redis::{
     ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
     SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
-    WriteOptions, WriteResult, ZsetWriteBuilder,
+    WriteOptions, WriteProgress, WriteResult, ZsetWriteBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -34,6 +39,8 @@ pub(crate) struct WriteArgs {
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
     rate_limit: Option<f64>,
+    /// Called with `(rows done, keys written)` while the write runs.
+    progress: Option<Py<PyAny>>,
 }
 
 impl WriteArgs {
@@ -77,13 +84,17 @@ impl WriteArgs {
 /// The frame's batches, collected, with its schema.
 type Frame = RecordBatchIterator<Vec<Result<RecordBatch, ArrowError>>>;
 
+/// How often a write with a progress callable reports its counts.
+const REPORT_EVERY: Duration = Duration::from_millis(200);
+
 /// Collect the frame's batches (zero-copy) while holding the GIL, then run
-/// `write` without it. The schema travels with the batches, so an empty
-/// frame is still checked (columns, types).
+/// `write` without it (with `report`: see [`write_reporting`]). The schema
+/// travels with the batches, so an empty frame is still checked (columns, types).
 fn execute<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
-    write: impl FnOnce(Frame) -> polars_redis::Result<WriteResult> + Send,
+    report: Option<Py<PyAny>>,
+    write: impl FnOnce(Frame, Option<Arc<WriteProgress>>) -> polars_redis::Result<WriteResult> + Send,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let reader = data.into_reader()?;
     let schema = reader.schema();
@@ -92,8 +103,53 @@ fn execute<'py>(
         .map_err(|e| invalid_input(format!("cannot read the frame: {e}")))?;
     let batches: Vec<Result<RecordBatch, ArrowError>> = batches.into_iter().map(Ok).collect();
     let frame = RecordBatchIterator::new(batches, schema);
-    let result = py.detach(|| write(frame))?;
+    let result = match report {
+        None => py.detach(|| write(frame, None))?,
+        Some(report) => write_reporting(py, frame, &report, write)?,
+    };
     result_dict(py, &result)
+}
+
+/// Run `write` on a thread of its own and call `report(rows, keys_written)`
+/// every [`REPORT_EVERY`] until it ends, the GIL released in between. An
+/// exception raised by `report` (Ctrl-C included) stops the reports and is
+/// raised once the write has ended: a write is never left half-sent.
+fn write_reporting(
+    py: Python<'_>,
+    frame: Frame,
+    report: &Py<PyAny>,
+    write: impl FnOnce(Frame, Option<Arc<WriteProgress>>) -> polars_redis::Result<WriteResult> + Send,
+) -> BindingResult<WriteResult> {
+    let counters = Arc::new(WriteProgress::default());
+    let shared = counters.clone();
+    std::thread::scope(|scope| {
+        let writing = scope.spawn(move || write(frame, Some(shared)));
+        let mut raised = None;
+        loop {
+            let ended = py.detach(|| {
+                let until = Instant::now() + REPORT_EVERY;
+                while !writing.is_finished() && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                writing.is_finished()
+            });
+            if ended {
+                break;
+            }
+            if raised.is_none() {
+                let counts = (counters.rows(), counters.keys_written());
+                raised = report.call1(py, counts).err();
+            }
+        }
+        let result = match writing.join() {
+            Ok(result) => result?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match raised {
+            Some(err) => Err(err.into()),
+            None => Ok(result),
+        }
+    })
 }
 
 fn result_dict<'py>(py: Python<'py>, result: &WriteResult) -> BindingResult<Bound<'py, PyDict>> {
@@ -136,7 +192,9 @@ pub(crate) fn write_hashes<'py>(
     args: WriteArgs,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let builder = HashWriteBuilder::new(args.config()?).with_options(args.options()?);
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write JSON documents: one per row, every other column an attribute.
@@ -147,7 +205,9 @@ pub(crate) fn write_json<'py>(
     args: WriteArgs,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let builder = JsonWriteBuilder::new(args.config()?).with_options(args.options()?);
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write strings from `value_column`.
@@ -161,7 +221,9 @@ pub(crate) fn write_strings<'py>(
     let builder = StringWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_value_column(value_column);
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write sets from `member_column`, rows grouped by key.
@@ -175,7 +237,9 @@ pub(crate) fn write_sets<'py>(
     let builder = SetWriteBuilder::new(args.config()?)
         .with_options(args.options()?)
         .with_member_column(member_column);
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write lists from `element_column`, ordered by `order_column` if given.
@@ -192,7 +256,9 @@ pub(crate) fn write_lists<'py>(
         .with_options(args.options()?)
         .with_element_column(element_column)
         .with_order_column(order_column.as_deref());
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write sorted sets from `member_column` and `score_column`.
@@ -208,7 +274,9 @@ pub(crate) fn write_zsets<'py>(
         .with_options(args.options()?)
         .with_member_column(member_column)
         .with_score_column(score_column);
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write stream entries, one per row.
@@ -227,7 +295,9 @@ pub(crate) fn write_streams<'py>(
         .with_options(args.options()?)
         .with_id_column(id_column.as_deref())
         .with_maxlen(maxlen, approximate);
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }
 
 /// Write time series samples with `TS.MADD`.
@@ -249,5 +319,7 @@ pub(crate) fn write_timeseries<'py>(
         .with_value_column(value_column)
         .with_retention(retention_ms)
         .with_labels(labels.unwrap_or_default());
-    execute(py, data, move |batches| builder.write_reader(batches))
+    execute(py, data, args.progress, move |batches, progress| {
+        builder.with_progress(progress).write_reader(batches)
+    })
 }

@@ -102,6 +102,6 @@ pub use types::Field;
 pub use types::{EpochUnit, FieldType, TextForm, TimeUnit, VectorType};
 pub use write::{
     HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
-    StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteResult,
-    ZsetWriteBuilder,
+    StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions,
+    WriteProgress, WriteResult, ZsetWriteBuilder,
 };

@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--if-exists", choices=["fail", "skip", "replace", "append"], default="replace"
     )
+    load.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     load.set_defaults(run=commands.import_file)
 
     sql = sub.add_parser("sql", help="Polars SQL over Redis scans")

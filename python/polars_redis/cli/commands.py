@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -67,16 +69,26 @@ def infer(args: argparse.Namespace) -> int:
 
 
 class _Counter:
-    """Keeps the last progress report, and draws it when asked to."""
+    """Keeps the last progress report, and draws it when asked to (with
+    ``total`` when the call itself does not know it)."""
 
-    def __init__(self, draw: bool) -> None:
+    def __init__(self, draw: bool, total: int | None = None) -> None:
         self.rows = 0
+        self._total = total
         self._bar = renderer() if draw else None
 
     def __call__(self, p: Progress) -> None:
         self.rows = p.rows
         if self._bar is not None:
-            self._bar(p)
+            self._bar(p if p.total is not None else replace(p, total=self._total))
+
+
+def _cheap_height(path: str, lf: pl.LazyFrame) -> int | None:
+    """The rows of a Parquet or Arrow file, from its metadata; None for
+    the text formats (counting them would read the whole file)."""
+    if Path(path).suffix.lower() not in (".parquet", ".arrow", ".ipc", ".feather"):
+        return None
+    return int(lf.select(pl.len()).collect().item())
 
 
 def export(args: argparse.Namespace) -> int:
@@ -102,7 +114,9 @@ def import_file(args: argparse.Namespace) -> int:
         options["key_prefix"] = args.key_prefix
     if args.ttl is not None:
         options["ttl"] = args.ttl
-    result = WRITES[args.type](read(args.file), args.url, **options)
+    lf = read(args.file)
+    options["progress"] = _Counter(draw=not args.no_progress, total=_cheap_height(args.file, lf))
+    result = WRITES[args.type](lf, args.url, **options)
     print(result)
     return 0 if result.ok else 1
 

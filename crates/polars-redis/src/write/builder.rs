@@ -138,4 +138,10 @@ impl<K> WriteBuilder<K> {
     pub fn with_raise_on_failure(self, raise: bool) -> Self {
         self.map_options(|o| o.with_raise_on_failure(raise))
     }
+
+    /// Count the rows and keys done in `progress` (see
+    /// [`WriteOptions::with_progress`]).
+    pub fn with_progress(self, progress: Option<std::sync::Arc<super::WriteProgress>>) -> Self {
+        self.map_options(|o| o.with_progress(progress))
+    }
 }

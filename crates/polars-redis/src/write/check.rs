@@ -8,6 +8,7 @@ use super::conflict::{Expiry, IfExists};
 use super::encode::{Encoder, GroupCtx, WriteKind};
 use super::frame::{Frame, FrameCells, Groups, KeySource};
 use super::options::{Ttl, WriteOptions};
+use super::progress::WriteProgress;
 use super::ttl::{check_ttl_type, expiries};
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ pub(crate) struct Job {
     pub(super) pacer: Arc<Pacer>,
     /// The module the type needs, checked on the first connection.
     pub(super) module: Option<Requirement>,
+    /// Where the workers count the keys done, when the caller shows progress.
+    pub(super) progress: Option<Arc<WriteProgress>>,
 }
 
 impl Job {
@@ -91,6 +94,7 @@ impl Job {
             parallelism: options.parallelism,
             pacer,
             module: K::MODULE,
+            progress: options.progress.clone(),
         };
         job.validate()?;
         Ok(job)

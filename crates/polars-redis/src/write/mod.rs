@@ -68,6 +68,7 @@ mod list;
 mod members;
 mod numbers;
 mod options;
+mod progress;
 mod result;
 mod script;
 mod set;
@@ -88,6 +89,7 @@ pub use options::{
     Ttl, WriteOptions, DEFAULT_WRITE_BATCH_SIZE, DEFAULT_WRITE_PARALLELISM, WRITE_BATCH_SIZE_LIMIT,
     WRITE_PARALLELISM_LIMIT,
 };
+pub use progress::WriteProgress;
 pub use result::{KeyFailure, WriteResult};
 pub use set::{SetWrite, SetWriteBuilder};
 pub use stream::{StreamWrite, StreamWriteBuilder};

@@ -1,9 +1,11 @@
 //! The options every write shares ([`WriteOptions`]), their defaults and
 //! their validation.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::conflict::IfExists;
+use super::progress::WriteProgress;
 use crate::error::{Error, Result, SizeLimit};
 use crate::net::budget::LoadBudget;
 use crate::types::TextForm;
@@ -54,6 +56,8 @@ pub struct WriteOptions {
     pub(crate) budget: LoadBudget,
     /// Stored forms of temporal columns, by column name.
     pub(crate) formats: Vec<(String, TextForm)>,
+    /// Counters of the rows and keys done, for a caller showing progress.
+    pub(crate) progress: Option<Arc<WriteProgress>>,
 }
 
 impl Default for WriteOptions {
@@ -68,6 +72,7 @@ impl Default for WriteOptions {
             raise_on_failure: true,
             budget: LoadBudget::default(),
             formats: Vec::new(),
+            progress: None,
         }
     }
 }
@@ -114,6 +119,13 @@ impl WriteOptions {
     /// [`WRITE_PARALLELISM_LIMIT`].
     pub fn with_parallelism(mut self, parallelism: usize) -> Self {
         self.parallelism = parallelism;
+        self
+    }
+
+    /// Count the rows and keys done in `progress` as the write goes (see
+    /// [`WriteProgress`]). Default none.
+    pub fn with_progress(mut self, progress: Option<Arc<WriteProgress>>) -> Self {
+        self.progress = progress;
         self
     }
 

@@ -28,6 +28,16 @@ const MAX_ATTEMPTS: usize = 3;
 /// Keys (by group index) and how they ended.
 pub(super) type Outcomes = Vec<(usize, Final)>;
 
+/// Count key `g` as done in the write's progress (a redirected key is
+/// not: it is sent again).
+fn count_done(job: &Job, g: usize, done: &Final) {
+    if let Some(progress) = &job.progress {
+        if !matches!(done, Final::Redirected(_)) {
+            progress.key_done(job.groups.rows(g).len(), matches!(done, Final::Written));
+        }
+    }
+}
+
 /// Keys (by group index) sent as one piece: one key's commands, or the
 /// keys of one script call, in order; with the shape of the replies.
 struct Unit {
@@ -250,7 +260,11 @@ impl<'a> Worker<'a> {
                             {
                                 self.split.push(g)
                             }
-                            outcome => self.out.push((g, Final::of(outcome, self.job.mode))),
+                            outcome => {
+                                let done = Final::of(outcome, self.job.mode);
+                                count_done(self.job, g, &done);
+                                self.out.push((g, done));
+                            }
                         }
                     }
                 }
