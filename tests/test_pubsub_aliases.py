@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import polars as pl
 import pytest
+from test_pubsub import when_subscribed
 
 import polars_redis as pr
 
@@ -18,18 +19,11 @@ import polars_redis as pr
 def publish_when_subscribed(client: Any, channel: str, payloads: list[str]) -> threading.Thread:
     """Publish ``payloads`` on ``channel`` from a thread once it has a subscriber."""
 
-    def run() -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if dict(client.pubsub_numsub(channel)).get(channel.encode(), 0):
-                for payload in payloads:
-                    client.publish(channel, payload)
-                return
-            time.sleep(0.01)
+    def publish() -> None:
+        for payload in payloads:
+            client.publish(channel, payload)
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    return when_subscribed(client, channel, publish)
 
 
 def test_count_stops_after_that_many_messages(redis_url: str, redis_client: Any) -> None:
