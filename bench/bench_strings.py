@@ -61,14 +61,15 @@ class Run:
 
 
 @contextlib.contextmanager
-def server_url(url: str | None) -> Iterator[str]:
+def server_url(url: str | None, *, stack: bool = False) -> Iterator[str]:
+    """``url``, or a throw-away server (Redis Stack when ``stack``)."""
     if url is not None:
         yield url
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from redis_servers import RedisServer
 
-    server = RedisServer.plain()
+    server = RedisServer.stack() if stack else RedisServer.plain()
     try:
         yield server.url
     finally:

@@ -67,6 +67,7 @@ from polars_redis.geo import (
     read_geo,
     scan_geo,
 )
+from polars_redis.hash_fields import iter_hash_fields, read_hash_fields, scan_hash_fields
 from polars_redis.hashes import iter_hashes, read_hashes, scan_hashes
 from polars_redis.infer import (
     FieldInference,
@@ -121,6 +122,7 @@ from polars_redis.write import (
     KeyFailure,
     WriteOptions,
     WriteResult,
+    write_hash_fields,
     write_hashes,
     write_json,
     write_lists,
@@ -204,6 +206,7 @@ __all__ = [
     "infer_hash_schema",
     "infer_json_schema",
     "infer_stream_schema",
+    "iter_hash_fields",
     "iter_hashes",
     "iter_json",
     "iter_lists",
@@ -223,6 +226,7 @@ __all__ = [
     "persist_keys",
     "raw",
     "read_geo",
+    "read_hash_fields",
     "read_hashes",
     "read_json",
     "read_lists",
@@ -235,6 +239,7 @@ __all__ = [
     "rename_keys",
     "scan_cached",
     "scan_geo",
+    "scan_hash_fields",
     "scan_hashes",
     "scan_json",
     "scan_keys",
@@ -249,6 +254,7 @@ __all__ = [
     "search_json",
     "set_ttl",
     "set_ttl_from_column",
+    "write_hash_fields",
     "write_hashes",
     "write_json",
     "write_lists",

@@ -86,6 +86,7 @@ def hash_scanner(
     fields: list[tuple[str, tuple[Any, ...]]],
     fetch: str,
     search: dict[str, Any] | None = None,
+    field_ttl: list[str] = ...,
 ) -> Scanner: ...
 def aggregation(
     url: str,
@@ -128,6 +129,13 @@ def string_scanner(
 ) -> Scanner: ...
 def set_scanner(
     args: dict[str, Any], member_column: str, member_type: tuple[Any, ...]
+) -> Scanner: ...
+def hash_fields_scanner(
+    args: dict[str, Any],
+    field_column: str,
+    value_column: str,
+    value_type: tuple[Any, ...],
+    fields: list[bytes] | None = None,
 ) -> Scanner: ...
 def list_scanner(
     args: dict[str, Any],
@@ -181,10 +189,18 @@ def infer_schema(
     scan_budget: float,
     count_hint: int,
 ) -> dict[str, Any]: ...
-def write_hashes(data: object, args: dict[str, Any]) -> dict[str, Any]: ...
+def write_hashes(
+    data: object,
+    args: dict[str, Any],
+    field_ttl: list[tuple[str, int]] = ...,
+    field_ttl_column: list[tuple[str, str]] = ...,
+) -> dict[str, Any]: ...
 def write_json(data: object, args: dict[str, Any]) -> dict[str, Any]: ...
 def write_strings(data: object, args: dict[str, Any], value_column: str) -> dict[str, Any]: ...
 def write_sets(data: object, args: dict[str, Any], member_column: str) -> dict[str, Any]: ...
+def write_hash_fields(
+    data: object, args: dict[str, Any], field_column: str, value_column: str
+) -> dict[str, Any]: ...
 def write_lists(
     data: object,
     args: dict[str, Any],

@@ -41,6 +41,8 @@ class HashScanOptions(HashReadOptions, KeysOption, PushdownOptions, total=False)
     """The keyword options of :func:`read_hashes` and :func:`iter_hashes`
     (those of :func:`scan_hashes`)."""
 
+    field_ttl: bool | Sequence[str]
+
 
 @checked
 @with_scan_options
@@ -63,6 +65,7 @@ def scan_hashes(
     formats: Mapping[str, str] | None = None,
     parallelism: int = _internal.DEFAULT_PARALLELISM,
     fetch: HashFetch = "auto",
+    field_ttl: bool | Sequence[str] = False,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,
     deadline: float | None = None,
@@ -106,6 +109,17 @@ def scan_hashes(
         ``"hgetall"`` reads whole hashes, ``"hmget"`` only the needed fields;
         ``"auto"`` uses HMGET when at most half of the schema's fields are needed
         (the measured crossover).
+    field_ttl
+        Per-field expiry (Redis 7.4+ ``HEXPIRE``): ``True`` adds a
+        ``<field>_ttl`` column for every schema field, a list of fields for
+        those only. Each is ``Int64``, the seconds the field has left (read
+        with ``HTTL`` in the same pipeline as the values), null when the
+        field never expires or is missing; a field that expires while it is
+        read reads as missing (null value and TTL). A TTL column is only read
+        when selected. A schema field named like a TTL column (``price_ttl``
+        beside ``field_ttl=["price"]``) raises :class:`InvalidInputError`; a
+        server before Redis 7.4 raises :class:`UnsupportedError` naming its
+        version. See ``docs/feature-store.md``.
     infer_sample_size
         Keys sampled when ``schema`` is None ({infer_sample_size_bounds}).
     {scan_options}
@@ -126,7 +140,8 @@ def scan_hashes(
     -------
     LazyFrame
         Columns: ``_index`` (if requested), ``_key`` (if included), the schema
-        fields in order, ``_ttl`` (if requested). Filters on the key column
+        fields in order, the ``<field>_ttl`` columns (if ``field_ttl``), ``_ttl``
+        (if requested). Filters on the key column
         (``==``, ``is_in``, ``str.starts_with``) become direct lookups or a
         narrower ``MATCH``; projections fetch only the needed fields; ``head``
         stops scanning early.
@@ -229,5 +244,17 @@ def hash_scanner(
 ) -> tuple[_internal.Scanner, pl.Schema]:
     """The scanner of a hash scan or search (``search``: how it uses RediSearch)."""
     schema = args["schema"] = schema_for_scan("hash", args)
-    scanner = _internal.hash_scanner(scan_args(args), field_specs(schema), args["fetch"], search)
+    field_ttl = _field_ttl_fields(args.get("field_ttl", False), schema)
+    scanner = _internal.hash_scanner(
+        scan_args(args), field_specs(schema), args["fetch"], search, field_ttl
+    )
     return scanner, output_schema(scanner, dict(schema))
+
+
+def _field_ttl_fields(field_ttl: bool | Sequence[str], schema: Mapping[str, Any]) -> list[str]:
+    """The fields whose TTL column a scan adds: every schema field for ``True``."""
+    if field_ttl is True:
+        return list(schema)
+    if field_ttl is False:
+        return []
+    return [str(name) for name in field_ttl]

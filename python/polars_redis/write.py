@@ -1,5 +1,5 @@
-"""Writing DataFrames back to Redis: ``write_hashes``, ``write_json``,
-``write_strings``, ``write_sets``, ``write_lists``, ``write_zsets``,
+"""Writing DataFrames back to Redis: ``write_hashes``, ``write_hash_fields``,
+``write_json``, ``write_strings``, ``write_sets``, ``write_lists``, ``write_zsets``,
 ``write_streams`` and ``write_timeseries``.
 
 Every function takes the frame, the URL and keyword options, checks the
@@ -228,6 +228,9 @@ class WriteResult:
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
     url: str,
+    *,
+    field_ttl: Mapping[str, int | timedelta] | None = None,
+    field_ttl_column: Mapping[str, str] | None = None,
     **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write a DataFrame as Redis hashes, one hash per row.
@@ -251,6 +254,24 @@ def write_hashes(
     url
         ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` or
         ``unix:///path/redis.sock``.
+    field_ttl
+        Per-field expiry (Redis 7.4+ ``HEXPIRE``): field name to seconds (or
+        a ``timedelta``, rounded up), the same for every row, e.g.
+        ``{"price": 60}``. Set in the same atomic unit as the value (the
+        ``MULTI`` of ``"replace"``, the write script of the other modes), for
+        the rows where the field is written (not null). Note that Redis drops
+        a field's expiry when the field is overwritten, so an ``"append"``
+        without ``field_ttl`` leaves updated fields persistent.
+    field_ttl_column
+        Field name to the column holding its expiry per row: integer seconds,
+        a Duration, or a Datetime (absolute expiry, ``HPEXPIREAT``); null
+        means no expiry for that row's field. The column is not written as a
+        field, so a frame read with ``field_ttl=True`` writes back with
+        ``field_ttl_column={"price": "price_ttl"}``. A TTL that would delete
+        the field at once (zero or negative, or a time in the past) is refused
+        before anything is sent, naming the row. A server before Redis 7.4
+        raises :class:`UnsupportedError` naming its version, before anything
+        is written. See ``docs/feature-store.md``.
     **options
         Keyword options shared by every ``write_*`` function
         (:class:`WriteOptions`), listed below.
@@ -343,7 +364,12 @@ def write_hashes(
     │ user:2 ┆ Bob  ┆ 41  │
     └────────┴──────┴─────┘
     """
-    return _write(_internal.write_hashes, df, url, options)
+    ttls = [
+        (name, math.ceil(ttl.total_seconds()) if isinstance(ttl, timedelta) else ttl)
+        for name, ttl in (field_ttl or {}).items()
+    ]
+    columns = list((field_ttl_column or {}).items())
+    return _write(_internal.write_hashes, df, url, options, ttls, columns)
 
 
 @checked
@@ -405,6 +431,56 @@ def write_strings(
     1
     """
     return _write(_internal.write_strings, df, url, options, value_column)
+
+
+@checked
+def write_hash_fields(
+    df: pl.DataFrame | pl.LazyFrame,
+    url: str,
+    *,
+    field_column: str = "field",
+    value_column: str = "value",
+    **options: Unpack[WriteOptions],
+) -> WriteResult:
+    """Write Redis hashes from long form: rows are grouped by key, one field per row.
+
+    The inverse of :func:`read_hash_fields`: each row is one field of the
+    hash named by its key, its name from ``field_column`` and its value from
+    ``value_column`` (stored as text by the rules of :func:`write_hashes`).
+    All fields of one key are written together, atomically (``HSET`` in
+    chunks); a field repeated within a key keeps its last value. With
+    ``if_exists="append"`` the given fields are set and the others kept. A
+    null field name or value is refused before anything is sent, as is any
+    column besides the key, TTL, field and value columns. Takes the same
+    options as :func:`write_hashes`; a per-row ``ttl_column`` must agree
+    within a key.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import polars_redis as redis
+    >>> df = pl.DataFrame(
+    ...     {
+    ...         "_key": ["feat:1", "feat:1", "feat:2"],
+    ...         "field": ["clicks_7d", "views_7d", "clicks_7d"],
+    ...         "value": [3, 40, 5],
+    ...     }
+    ... )
+    >>> result = redis.write_hash_fields(df, url)
+    >>> (result.rows, result.keys_written)
+    (3, 2)
+    >>> schema = {"clicks_7d": pl.Int64, "views_7d": pl.Int64}
+    >>> redis.read_hashes(url, keys=["feat:1"], schema=schema)
+    shape: (1, 3)
+    ┌────────┬───────────┬──────────┐
+    │ _key   ┆ clicks_7d ┆ views_7d │
+    │ ---    ┆ ---       ┆ ---      │
+    │ str    ┆ i64       ┆ i64      │
+    ╞════════╪═══════════╪══════════╡
+    │ feat:1 ┆ 3         ┆ 40       │
+    └────────┴───────────┴──────────┘
+    """
+    return _write(_internal.write_hash_fields, df, url, options, field_column, value_column)
 
 
 @checked
@@ -670,6 +746,7 @@ class _CallCounts:
 
 #: The writes whose rows are grouped by key (many rows per key).
 _GROUPED_WRITES = (
+    _internal.write_hash_fields,
     _internal.write_sets,
     _internal.write_lists,
     _internal.write_zsets,

@@ -12,6 +12,7 @@ mod describe;
 mod dtypes;
 mod errors;
 mod geo;
+mod hash_fields;
 mod inference;
 mod keyspace;
 mod listing;
@@ -59,6 +60,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(writers::write_timeseries, m)?)?;
     keyspace::register(m)?;
     geo::register(m)?;
+    hash_fields::register(m)?;
     cache::register(m)?;
     listing::register(m)?;
     vectors::register(m)?;

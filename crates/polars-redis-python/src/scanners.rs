@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use polars_redis::{
-    Aggregation, ConnectionConfig, HashFetch, HashScanBuilder, JsonFetch, JsonScanBuilder,
-    KeyFilter, KeyType, ListScanBuilder, LoadBudget, ScanOptions, SetScanBuilder, SizeLimit,
-    StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder, BATCH_SIZE_LIMIT,
-    COUNT_HINT_LIMIT, PARALLELISM_LIMIT, RETRIES_LIMIT,
+    Aggregation, ConnectionConfig, HashFetch, HashFieldsScanBuilder, HashScanBuilder, JsonFetch,
+    JsonScanBuilder, KeyFilter, KeyType, ListScanBuilder, LoadBudget, ScanOptions, SetScanBuilder,
+    SizeLimit, StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder,
+    BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT, RETRIES_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -178,6 +178,7 @@ fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> BindingR
 /// A validated scan of one Redis type.
 pub(crate) enum Builder {
     Hash(HashScanBuilder),
+    HashFields(HashFieldsScanBuilder),
     String(StringScanBuilder),
     Set(SetScanBuilder),
     List(ListScanBuilder),
@@ -192,6 +193,7 @@ macro_rules! with_builder {
     ($builder:expr, $b:ident => $body:expr) => {
         match $builder {
             Builder::Hash($b) => $body,
+            Builder::HashFields($b) => $body,
             Builder::String($b) => $body,
             Builder::Set($b) => $body,
             Builder::List($b) => $body,
@@ -210,7 +212,7 @@ pub(crate) struct Scanner {
 }
 
 impl Scanner {
-    fn new(builder: Builder) -> BindingResult<Self> {
+    pub(crate) fn new(builder: Builder) -> BindingResult<Self> {
         // Validate now so mistakes surface when the LazyFrame is made.
         with_builder!(&builder, b => b.output_schema())?;
         Ok(Scanner { builder })
@@ -276,14 +278,16 @@ impl Scanner {
 }
 
 /// A scan of hashes: `fields` are `(name, dtype spec)` pairs.
-/// `search` says how the scan uses RediSearch (see `search::SearchArgs`).
+/// `search` says how the scan uses RediSearch (see `search::SearchArgs`);
+/// `field_ttl` names the fields that get a `<field>_ttl` column.
 #[pyfunction]
-#[pyo3(signature = (args, fields, fetch, search=None))]
+#[pyo3(signature = (args, fields, fetch, search=None, field_ttl=Vec::new()))]
 pub(crate) fn hash_scanner(
     args: ScanArgs,
     fields: Vec<(String, Bound<'_, PyTuple>)>,
     fetch: &str,
     search: Option<crate::search::SearchArgs>,
+    field_ttl: Vec<String>,
 ) -> BindingResult<Scanner> {
     let fetch = choose(
         "fetch",
@@ -297,6 +301,7 @@ pub(crate) fn hash_scanner(
     let builder = HashScanBuilder::new(args.connection()?, dtypes::fields(fields)?)
         .with_options(args.options()?)
         .with_fetch(fetch)
+        .with_field_ttl(field_ttl)
         .with_search(search.map(|s| s.options()).transpose()?.unwrap_or_default());
     Scanner::new(Builder::Hash(builder))
 }

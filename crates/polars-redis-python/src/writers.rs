@@ -12,9 +12,9 @@ use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::ArrowError;
 use polars_redis::write::{WRITE_BATCH_SIZE_LIMIT, WRITE_PARALLELISM_LIMIT};
 use polars_redis::{
-    ConnectionConfig, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder,
-    SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl,
-    WriteOptions, WriteProgress, WriteResult, ZsetWriteBuilder,
+    ConnectionConfig, FieldTtl, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure,
+    ListWriteBuilder, SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder,
+    TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteProgress, WriteResult, ZsetWriteBuilder,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -40,15 +40,15 @@ pub(crate) struct WriteArgs {
     command_timeout: Option<f64>,
     rate_limit: Option<f64>,
     /// Called with `(rows done, keys written)` while the write runs.
-    progress: Option<Py<PyAny>>,
+    pub(crate) progress: Option<Py<PyAny>>,
 }
 
 impl WriteArgs {
-    fn config(&self) -> BindingResult<ConnectionConfig> {
+    pub(crate) fn config(&self) -> BindingResult<ConnectionConfig> {
         connection(&self.url, self.connect_timeout, self.command_timeout)
     }
 
-    fn options(&self) -> BindingResult<WriteOptions> {
+    pub(crate) fn options(&self) -> BindingResult<WriteOptions> {
         let ttl = match (self.ttl, &self.ttl_column) {
             (Some(_), Some(_)) => {
                 return Err(invalid_input("pass either ttl or ttl_column, not both"))
@@ -90,7 +90,7 @@ const REPORT_EVERY: Duration = Duration::from_millis(200);
 /// Collect the frame's batches (zero-copy) while holding the GIL, then run
 /// `write` without it (with `report`: see [`write_reporting`]). The schema
 /// travels with the batches, so an empty frame is still checked (columns, types).
-fn execute<'py>(
+pub(crate) fn execute<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
     report: Option<Py<PyAny>>,
@@ -184,14 +184,29 @@ fn failures<'py>(py: Python<'py>, list: &[KeyFailure]) -> BindingResult<Bound<'p
     Ok(out)
 }
 
-/// Write hashes: one per row, every other column a field.
+/// Write hashes: one per row, every other column a field. `field_ttl`:
+/// `(field, seconds)` pairs; `field_ttl_column`: `(field, column)` pairs.
 #[pyfunction]
+#[pyo3(signature = (data, args, field_ttl=Vec::new(), field_ttl_column=Vec::new()))]
 pub(crate) fn write_hashes<'py>(
     py: Python<'py>,
     data: PyRecordBatchReader,
     args: WriteArgs,
+    field_ttl: Vec<(String, i64)>,
+    field_ttl_column: Vec<(String, String)>,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let builder = HashWriteBuilder::new(args.config()?).with_options(args.options()?);
+    let mut builder = HashWriteBuilder::new(args.config()?).with_options(args.options()?);
+    for (field, seconds) in field_ttl {
+        if seconds < 1 {
+            return Err(invalid_input(format!(
+                "field_ttl of field `{field}` must be at least 1 second, got {seconds}"
+            )));
+        }
+        builder = builder.with_field_ttl(field, FieldTtl::Seconds(seconds.unsigned_abs()));
+    }
+    for (field, column) in field_ttl_column {
+        builder = builder.with_field_ttl(field, FieldTtl::Column(column));
+    }
     execute(py, data, args.progress, move |batches, progress| {
         builder.with_progress(progress).write_reader(batches)
     })

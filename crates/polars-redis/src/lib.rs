@@ -79,6 +79,7 @@ pub use net::runtime::runtime;
 pub use net::slots::SlotRanges;
 pub use read::collection::CollectionScanBuilder;
 pub use read::hash::{HashFetch, HashKind, HashScanBuilder};
+pub use read::hash_fields::{HashFieldsKind, HashFieldsScanBuilder};
 pub use read::json::{JsonFetch, JsonKind, JsonScanBuilder};
 pub use read::keys::{escape_glob, KeySelection};
 pub use read::layout::{ExtraColumns, KeyType};
@@ -101,7 +102,7 @@ pub use read::zset::{ZsetKind, ZsetScanBuilder};
 pub use types::Field;
 pub use types::{EpochUnit, FieldType, TextForm, TimeUnit, VectorType};
 pub use write::{
-    HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure, ListWriteBuilder, SetWriteBuilder,
-    StreamWriteBuilder, StringWriteBuilder, TimeSeriesWriteBuilder, Ttl, WriteOptions,
-    WriteProgress, WriteResult, ZsetWriteBuilder,
+    FieldTtl, HashFieldsWriteBuilder, HashWriteBuilder, IfExists, JsonWriteBuilder, KeyFailure,
+    ListWriteBuilder, SetWriteBuilder, StreamWriteBuilder, StringWriteBuilder,
+    TimeSeriesWriteBuilder, Ttl, WriteOptions, WriteProgress, WriteResult, ZsetWriteBuilder,
 };

@@ -332,11 +332,22 @@ impl Connection {
             .await
         {
             Ok(Value::Array(items)) if matches!(items.as_slice(), [Value::Nil]) => {
-                Err(module.missing(&self.addr, requirement.needed_by))
+                let version = self.server_version().await;
+                Err(module.missing(&self.addr, requirement.needed_by, version.as_deref()))
             }
             Ok(_) | Err(Error::Server { .. }) => Ok(()),
             Err(other) => Err(other),
         }
+    }
+
+    /// The server's `redis_version` from `INFO server`, for messages; `None`
+    /// when the server will not say (call it with no reply pending).
+    async fn server_version(&mut self) -> Option<String> {
+        let info = self.query(Cmd::new("INFO").arg("server")).await.ok()?;
+        let text = String::from_utf8_lossy(info.as_bytes()?).into_owned();
+        text.lines()
+            .find_map(|line| line.strip_prefix("redis_version:"))
+            .map(|version| version.trim().to_string())
     }
 
     /// The error for a key that is not a `expected`, naming its actual type

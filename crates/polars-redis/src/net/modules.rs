@@ -3,7 +3,9 @@
 //! a command of the module, that the server has it (`Connection::require`),
 //! so a server without the module gives [`Error::Unsupported`] naming the
 //! module and the entry point, never an empty frame (a `SCAN ... TYPE` of a
-//! module's type finds nothing) or a raw "unknown command" reply.
+//! module's type finds nothing) or a raw "unknown command" reply. Hash-field
+//! expiry (Redis 7.4+) is checked the same way, its error naming the server's
+//! version instead of a module.
 
 use crate::error::Error;
 
@@ -17,6 +19,9 @@ pub enum Module {
     TimeSeries,
     /// RediSearch (`FT.*`).
     Search,
+    /// Not a module: hash-field expiry (`HEXPIRE`, `HTTL`, ...), built into
+    /// Redis 7.4 and later.
+    HashFieldExpiry,
 }
 
 impl Module {
@@ -28,6 +33,7 @@ impl Module {
             Module::Json => "RedisJSON",
             Module::TimeSeries => "RedisTimeSeries",
             Module::Search => "RediSearch",
+            Module::HashFieldExpiry => "hash-field expiry",
         }
     }
 
@@ -37,6 +43,7 @@ impl Module {
             Module::Json => "JSON.GET",
             Module::TimeSeries => "TS.RANGE",
             Module::Search => "FT.SEARCH",
+            Module::HashFieldExpiry => "HTTL",
         }
     }
 
@@ -45,6 +52,7 @@ impl Module {
             Module::Json => "JSON.",
             Module::TimeSeries => "TS.",
             Module::Search => "FT.",
+            Module::HashFieldExpiry => "HTTL",
         }
     }
 
@@ -60,6 +68,10 @@ impl Module {
                 "search_hashes, search_json, aggregate_hashes, aggregate_json, create_index, \
                  drop_index, index_info, index_exists and a scan with a named index="
             }
+            Module::HashFieldExpiry => {
+                "field_ttl of scan_hashes / read_hashes / iter_hashes \
+                 and write_hashes"
+            }
         }
     }
 
@@ -71,12 +83,20 @@ impl Module {
             .find(|m| upper.starts_with(m.command_prefix()))
     }
 
-    /// The error for a server (at `addr`, if known) without this module.
-    pub(crate) fn missing(self, addr: &str, needed_by: &str) -> Error {
+    /// The error for a server (at `addr`, if known; of `version`, if
+    /// known) without this module.
+    pub(crate) fn missing(self, addr: &str, needed_by: &str, version: Option<&str>) -> Error {
         let at = match addr {
             "" => String::new(),
             addr => format!(" at {addr}"),
         };
+        if self == Module::HashFieldExpiry {
+            let version = version.unwrap_or("of an unknown version");
+            return Error::Unsupported(format!(
+                "{needed_by} needs hash-field expiry (HEXPIRE/HTTL, Redis 7.4 or later), which \
+                 the server{at} does not have: it is Redis {version}"
+            ));
+        }
         Error::Unsupported(format!(
             "{needed_by} needs the {} module, which the server{at} does not have \
              ({} is an unknown command there): use Redis 8 or Redis Stack, or load the module",
@@ -136,7 +156,7 @@ mod tests {
     #[test]
     fn missing_names_module_entry_point_and_server() {
         let text = Module::TimeSeries
-            .missing("127.0.0.1:1", "write_timeseries")
+            .missing("127.0.0.1:1", "write_timeseries", None)
             .to_string();
         assert!(text.contains("write_timeseries needs the RedisTimeSeries module"));
         assert!(text.contains("at 127.0.0.1:1") && text.contains("TS.RANGE"));

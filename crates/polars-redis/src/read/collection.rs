@@ -5,9 +5,12 @@
 //! [`PagedFetcher`](crate::read::paged::PagedFetcher): a size probe per key, then
 //! bounded pages).
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use crate::error::Result;
 use crate::net::connection::unexpected_reply;
-use crate::net::resp::{push_decimal, Item, ReplyReader};
+use crate::net::resp::{push_decimal, write_array, Item, ReplyReader};
+use crate::read::keys::SeenKeys;
 use crate::read::paged::RowSink;
 use crate::read::scan::ScanBuilder;
 use crate::types::{check_flat, Field};
@@ -67,13 +70,108 @@ impl Ordinals {
     }
 }
 
+/// Where a cursor scan of one key's elements (`SSCAN`, `HSCAN`) goes on,
+/// with the elements read so far once the key takes more than one page: a
+/// cursor scan may return an element twice while the key is rehashed
+/// between pages, and such repeats are dropped by remembering a 128-bit
+/// digest of every element of that key.
+#[derive(Clone)]
+pub(crate) struct ScanCursor {
+    cursor: Vec<u8>,
+    seen: Option<Arc<Mutex<SeenKeys>>>,
+}
+
+impl ScanCursor {
+    /// The first page's cursor.
+    pub(crate) fn start() -> Self {
+        ScanCursor {
+            cursor: b"0".to_vec(),
+            seen: None,
+        }
+    }
+
+    /// Queue `<command> key cursor COUNT count`.
+    pub(crate) fn queue(&self, out: &mut Vec<u8>, command: &str, key: &[u8], count: u64) {
+        let count = count.to_string();
+        let args = [
+            command.as_bytes(),
+            key,
+            &self.cursor,
+            b"COUNT",
+            count.as_bytes(),
+        ];
+        write_array(out, args);
+    }
+
+    /// Read the head of a reply of `len` items to a page from this cursor
+    /// (`[next cursor, [elements...]]`): the page, whose element items follow.
+    pub(crate) fn page(
+        &self,
+        r: &mut ReplyReader<'_>,
+        len: usize,
+        command: &str,
+        key: &[u8],
+    ) -> Result<ScanPage> {
+        if len != 2 {
+            return Err(unexpected_reply(command, key));
+        }
+        let next = next_bytes(r, command, key)?.to_vec();
+        let Item::Array(items) = r.next()? else {
+            return Err(unexpected_reply(command, key));
+        };
+        let done = next == b"0";
+        // A key read in one reply has no repeats to drop.
+        let seen = match (&self.seen, done) {
+            (Some(seen), _) => Some(seen.clone()),
+            (None, false) => Some(Arc::new(Mutex::new(SeenKeys::default()))),
+            (None, true) => None,
+        };
+        Ok(ScanPage {
+            items,
+            next: (!done).then_some(next),
+            seen,
+        })
+    }
+}
+
+/// One page of a cursor scan (see [`ScanCursor::page`]).
+pub(crate) struct ScanPage {
+    /// Items of the element array that follow.
+    pub(crate) items: usize,
+    next: Option<Vec<u8>>,
+    seen: Option<Arc<Mutex<SeenKeys>>>,
+}
+
+impl ScanPage {
+    /// The repeats filter: pass it to [`ScanPage::first_time`] for each element.
+    pub(crate) fn repeats(&self) -> Option<MutexGuard<'_, SeenKeys>> {
+        self.seen
+            .as_ref()
+            .map(|s| s.lock().expect("scanned elements lock"))
+    }
+
+    /// Whether `element` was not read from this key before.
+    pub(crate) fn first_time(
+        repeats: &mut Option<MutexGuard<'_, SeenKeys>>,
+        element: &[u8],
+    ) -> bool {
+        repeats.as_mut().is_none_or(|seen| seen.first_time(element))
+    }
+
+    /// Where the next page starts, `None` after the last.
+    pub(crate) fn next(self) -> Option<ScanCursor> {
+        let seen = self.seen;
+        self.next.map(|cursor| ScanCursor { cursor, seen })
+    }
+}
+
 /// What every type module of this family imports.
 pub(crate) mod prelude {
-    pub(crate) use super::{flat, next_bytes, put, Ordinals};
+    pub(crate) use super::{flat, next_bytes, put, Ordinals, ScanCursor, ScanPage};
     pub(crate) use crate::error::Result;
     pub(crate) use crate::net::config::ConnectionConfig;
     pub(crate) use crate::net::connection::unexpected_reply;
-    pub(crate) use crate::net::resp::{write_array, Item, ReplyReader};
+    pub(crate) use crate::net::resp::{write_array, ReplyReader};
     pub(crate) use crate::read::paged::{PagedFetcher, PagedSource, RowSink};
     pub(crate) use crate::read::scan::{FetchContext, Plan, ScanBuilder};
     pub(crate) use crate::types::Field;

@@ -15,9 +15,11 @@ use arrow_array::{RecordBatch, UInt32Array};
 use crate::error::{Error, Result};
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::{server_error, unexpected_reply, Connection};
+use crate::net::modules::{Module, Requirement};
 use crate::net::resp::{write_array, Item, ReplyReader};
 use crate::read::engine::{ChunkSink, Fetcher};
 use crate::read::fetch::{queue_per_key, read_rows, read_ttl, Outcome};
+use crate::read::field_ttl::{ttl_column_name, ttl_fields, FieldTtlColumns};
 use crate::read::layout::{Layout, RowBuilders};
 use crate::read::scan::{FetchContext, Plan, ScanBuilder};
 use crate::read::warnings::{FieldCheck, FieldNames};
@@ -46,6 +48,8 @@ pub type HashScanBuilder = ScanBuilder<HashKind>;
 pub struct HashKind {
     schema: Vec<Field>,
     fetch: HashFetch,
+    /// The fields whose `<field>_ttl` column the scan adds.
+    field_ttl: Vec<String>,
 }
 
 impl HashScanBuilder {
@@ -54,6 +58,7 @@ impl HashScanBuilder {
         let kind = HashKind {
             schema,
             fetch: HashFetch::Auto,
+            field_ttl: Vec::new(),
         };
         ScanBuilder::with_kind(config, kind)
     }
@@ -63,18 +68,48 @@ impl HashScanBuilder {
         self.kind.fetch = fetch;
         self
     }
+
+    /// Add a `<field>_ttl` column (`Int64` seconds left, null when the field
+    /// never expires or is missing) for each of these schema fields, read
+    /// with `HTTL` (hash-field expiry needs Redis 7.4 or later: an older
+    /// server is an [`Error::Unsupported`] naming its version). A column is
+    /// only read when projected; a TTL column name that is also a schema
+    /// field is an [`Error::InvalidArgument`].
+    pub fn with_field_ttl<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.kind.field_ttl = fields.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl Plan for HashKind {
     type Fetcher = HashFetcher;
     const REDIS_TYPE: &'static str = "hash";
 
+    fn requirement(&self) -> Option<Requirement> {
+        let needed_by = "field_ttl";
+        (!self.field_ttl.is_empty()).then(|| Requirement::new(Module::HashFieldExpiry, needed_by))
+    }
+
     fn fields(&self) -> Result<Vec<Field>> {
-        Ok(self.schema.clone())
+        let mut fields = self.schema.clone();
+        fields.extend(ttl_fields(&self.schema, &self.field_ttl)?);
+        Ok(fields)
     }
 
     fn index_on(&self) -> Option<IndexOn> {
         Some(IndexOn::Hash)
+    }
+
+    /// A TTL column is no hash field: no index attribute holds it.
+    fn index_identifiers(&self, column: &str) -> Vec<String> {
+        match self.field_ttl.iter().any(|f| ttl_column_name(f) == column) {
+            true => Vec::new(),
+            false => vec![column.to_string()],
+        }
     }
 
     fn field_check(&self) -> Option<FieldCheck> {
@@ -83,12 +118,14 @@ impl Plan for HashKind {
     }
 
     fn fetcher(&self, context: FetchContext) -> Result<HashFetcher> {
+        let ttls = FieldTtlColumns::new(&context.layout, &self.field_ttl);
         Ok(HashFetcher::new(
             context.layout,
             self.schema.len(),
             self.fetch,
             context.wrong_type_is_error,
-        ))
+        )
+        .with_field_ttls(ttls))
     }
 }
 
@@ -126,9 +163,14 @@ impl Command {
 pub(crate) struct HashFetcher {
     layout: Arc<Layout>,
     command: Command,
-    /// Field names, in layout column order.
+    /// The value fields to read (the `HMGET` arguments), in layout order.
     names: Vec<Vec<u8>>,
+    /// The layout column of each of `names`.
+    value_columns: Vec<usize>,
+    /// Field name to layout column.
     lookup: HashMap<Vec<u8>, usize>,
+    /// The field TTL columns of the layout, read with `HTTL`.
+    ttls: FieldTtlColumns,
     /// Explicit key lists report wrong-type keys; pattern scans skip keys
     /// whose type changed after SCAN.
     wrong_type_is_error: bool,
@@ -146,6 +188,7 @@ impl HashFetcher {
             .iter()
             .map(|f| f.name.as_bytes().to_vec())
             .collect();
+        let value_columns: Vec<usize> = (0..names.len()).collect();
         let command = match fetch {
             _ if names.is_empty() => Command::Type,
             HashFetch::All => Command::Hgetall,
@@ -158,9 +201,35 @@ impl HashFetcher {
             layout,
             command,
             names,
+            value_columns,
             lookup,
+            ttls: FieldTtlColumns::default(),
             wrong_type_is_error,
         }
+    }
+
+    /// Read these field TTL columns too: they leave the value fields (and
+    /// the choice of command, made again here).
+    fn with_field_ttls(mut self, ttls: FieldTtlColumns) -> Self {
+        if ttls.is_empty() {
+            return self;
+        }
+        let kept: Vec<usize> = (0..self.names.len())
+            .filter(|c| !ttls.contains(*c))
+            .collect();
+        self.names = kept.iter().map(|&c| self.names[c].clone()).collect();
+        self.lookup = self
+            .names
+            .iter()
+            .cloned()
+            .zip(kept.iter().copied())
+            .collect();
+        self.value_columns = kept;
+        if self.names.is_empty() {
+            self.command = Command::Type;
+        }
+        self.ttls = ttls;
+        self
     }
 
     fn queue(&self, conn: &mut Connection, command: Command, keys: &[Vec<u8>]) {
@@ -176,14 +245,16 @@ impl HashFetcher {
         });
     }
 
-    /// Decode one reply to `command` into `rows`.
+    /// Decode one reply to `command` into `rows`; `ttls` are the key's
+    /// `HTTL` answers (see [`FieldTtlColumns`]).
     fn decode(
         &self,
         command: Command,
         r: &mut ReplyReader<'_>,
         rows: &mut RowBuilders,
-        filled: &mut [bool],
+        scratch: &mut RowScratch,
         key: &[u8],
+        ttls: &[i64],
     ) -> Result<Outcome> {
         let item = r.next()?;
         let fields = match (command, item) {
@@ -191,7 +262,11 @@ impl HashFetcher {
                 return Ok(Outcome::WrongType)
             }
             (_, Item::Error(msg)) => return Err(server_error(command.name(), Some(key), msg)),
-            (Command::Type, Item::Bytes(b"hash")) => return Ok(Outcome::Row),
+            (Command::Type, Item::Bytes(b"hash")) => {
+                self.ttls
+                    .append(&self.layout, rows, key, ttls, &scratch.present)?;
+                return Ok(Outcome::Row);
+            }
             (Command::Type, Item::Bytes(b"none")) => return Ok(Outcome::Missing),
             (Command::Type, Item::Bytes(_)) => return Ok(Outcome::WrongType),
             (Command::Hgetall, Item::Array(0) | Item::Map(0) | Item::Nil) => {
@@ -202,11 +277,13 @@ impl HashFetcher {
             (Command::Hmget, Item::Array(n)) if n == self.names.len() => n,
             _ => return Err(unexpected_reply(command.name(), key)),
         };
+        let RowScratch { filled, present } = scratch;
         filled.fill(false);
+        present.fill(false);
         let mut any_value = false;
         for position in 0..fields {
             let column = match command {
-                Command::Hmget => Some(position),
+                Command::Hmget => Some(self.value_columns[position]),
                 _ => match r.next()? {
                     Item::Bytes(name) => self.lookup.get(name).copied(),
                     _ => return Err(unexpected_reply(command.name(), key)),
@@ -218,16 +295,19 @@ impl HashFetcher {
                 _ => return Err(unexpected_reply(command.name(), key)),
             };
             if let Some(column) = column {
+                let value = value.filter(|_| !self.ttls.gone(ttls, column));
                 any_value |= value.is_some();
                 filled[column] = true;
+                present[column] = value.is_some();
                 self.layout.append_hash_value(rows, column, key, value)?;
             }
         }
-        for (column, done) in filled.iter().enumerate() {
-            if !done {
+        for &column in &self.value_columns {
+            if !filled[column] {
                 self.layout.append_value(rows, column, key, None)?;
             }
         }
+        self.ttls.append(&self.layout, rows, key, ttls, present)?;
         // `HMGET` returning only nils means a missing key or no such
         // fields: the row is re-read before it is emitted.
         Ok(match command {
@@ -244,17 +324,19 @@ impl HashFetcher {
         conn: &mut Connection,
         keys: &[Vec<u8>],
         positions: &[usize],
+        ttls: &[i64],
     ) -> Result<(RecordBatch, Vec<usize>)> {
         let pending: Vec<Vec<u8>> = positions.iter().map(|&p| keys[p].clone()).collect();
         self.queue(conn, Command::Hgetall, &pending);
         conn.flush().await?;
         let mut rows = self.layout.builders(positions.len());
-        let mut filled = vec![false; self.names.len()];
+        let mut scratch = self.scratch();
         let mut existing = Vec::new();
         for (&p, key) in positions.iter().zip(&pending) {
+            let ttls = self.ttls.of_key(ttls, p);
             let outcome = conn
                 .read_reply("HGETALL", |r| {
-                    self.decode(Command::Hgetall, r, &mut rows, &mut filled, key)
+                    self.decode(Command::Hgetall, r, &mut rows, &mut scratch, key, ttls)
                 })
                 .await?;
             let ttl = read_ttl(conn, &self.layout, key).await?;
@@ -265,6 +347,23 @@ impl HashFetcher {
             }
         }
         Ok((self.layout.finish(&mut rows)?, existing))
+    }
+}
+
+/// Per value column of the row being decoded: whether it was appended
+/// (`filled`), and whether with a value (`present`).
+struct RowScratch {
+    filled: Vec<bool>,
+    present: Vec<bool>,
+}
+
+impl HashFetcher {
+    fn scratch(&self) -> RowScratch {
+        let columns = self.layout.fields.len();
+        RowScratch {
+            filled: vec![false; columns],
+            present: vec![false; columns],
+        }
     }
 }
 
@@ -283,9 +382,13 @@ impl Fetcher for HashFetcher {
 
 impl HashFetcher {
     async fn fetch_batch(&self, conn: &mut Connection, keys: Vec<Vec<u8>>) -> Result<RecordBatch> {
+        // The field TTLs go first: see `field_ttl.rs` for why.
+        self.ttls.queue(conn, &keys);
         self.queue(conn, self.command, &keys);
         conn.flush().await?;
-        let mut filled = vec![false; self.names.len()];
+        let ttls = self.ttls.read(conn, &keys).await?;
+        let mut scratch = self.scratch();
+        let mut position = 0;
         let rows = read_rows(
             conn,
             &self.layout,
@@ -293,13 +396,17 @@ impl HashFetcher {
             self.command.name(),
             "hash",
             self.wrong_type_is_error,
-            |r, rows, key| self.decode(self.command, r, rows, &mut filled, key),
+            |r, rows, key| {
+                let key_ttls = self.ttls.of_key(&ttls, position);
+                position += 1;
+                self.decode(self.command, r, rows, &mut scratch, key, key_ttls)
+            },
         )
         .await?;
         if rows.tentative.is_empty() {
             return Ok(rows.batch);
         }
-        let (reread, reread_positions) = self.reread(conn, &keys, &rows.tentative).await?;
+        let (reread, reread_positions) = self.reread(conn, &keys, &rows.tentative, &ttls).await?;
         merge_in_key_order(
             &rows.batch,
             &rows.positions,

@@ -5,7 +5,9 @@
 pub(crate) mod collection;
 pub(crate) mod engine;
 pub(crate) mod fetch;
+pub(crate) mod field_ttl;
 pub(crate) mod hash;
+pub(crate) mod hash_fields;
 pub(crate) mod json;
 pub(crate) mod keys;
 pub(crate) mod layout;

@@ -401,6 +401,12 @@ pub(crate) trait Plan {
     /// The module this type lives in, checked before the scan starts.
     const MODULE: Option<Requirement> = None;
 
+    /// What the server must have, checked before the scan starts (default:
+    /// the type's module).
+    fn requirement(&self) -> Option<Requirement> {
+        Self::MODULE
+    }
+
     /// Every value column this scan can emit, before projection (an error
     /// for settings that do not fit together).
     fn fields(&self) -> Result<Vec<Field>>;
@@ -681,7 +687,7 @@ impl<K: Plan> ScanBuilder<K> {
             budget: options.budget,
             retries: options.retries,
             checks,
-            module: K::MODULE,
+            module: self.kind.requirement(),
         };
         Ok((job, schema))
     }

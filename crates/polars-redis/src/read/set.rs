@@ -4,13 +4,10 @@
 //! with `SSCAN key 0 COUNT size+1`, which returns the whole set in one reply
 //! (Redis visits up to ten buckets per unit of `COUNT`). A larger set is read
 //! in pages of about `batch_size` members; `SSCAN` may return a member twice
-//! while the set is rehashed between pages, so those repeats are dropped by
-//! remembering a 128-bit digest of every member of that key.
-
-use std::sync::{Arc, Mutex};
+//! while the set is rehashed between pages, so those repeats are dropped
+//! (see [`ScanCursor`]).
 
 use crate::read::collection::prelude::*;
-use crate::read::keys::SeenKeys;
 
 /// Builds a scan of Redis sets, one row per member.
 ///
@@ -65,33 +62,20 @@ pub(crate) struct SetSource {
     member: Option<usize>,
 }
 
-/// An `SSCAN` cursor, with the members of the key read so far once it
-/// takes more than one page.
-#[derive(Clone)]
-pub(crate) struct SetCursor {
-    cursor: Vec<u8>,
-    seen: Option<Arc<Mutex<SeenKeys>>>,
-}
-
 impl PagedSource for SetSource {
-    type Cursor = SetCursor;
+    type Cursor = ScanCursor;
     type Meta = ();
     const TYPE_NAME: &'static str = "set";
     const SIZE_COMMAND: &'static str = "SCARD";
     const PAGE_COMMAND: &'static str = "SSCAN";
     const SHORT_PAGES_END: bool = false;
 
-    fn first_cursor(&self) -> Option<SetCursor> {
-        Some(SetCursor {
-            cursor: b"0".to_vec(),
-            seen: None,
-        })
+    fn first_cursor(&self) -> Option<ScanCursor> {
+        Some(ScanCursor::start())
     }
 
-    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], from: &SetCursor, count: u64) {
-        let count = count.to_string();
-        let args = [&b"SSCAN"[..], key, &from.cursor, b"COUNT", count.as_bytes()];
-        write_array(out, args);
+    fn queue_page(&self, out: &mut Vec<u8>, key: &[u8], from: &ScanCursor, count: u64) {
+        from.queue(out, "SSCAN", key, count);
     }
 
     fn read_rows(
@@ -100,33 +84,19 @@ impl PagedSource for SetSource {
         len: usize,
         rows: &mut RowSink<'_>,
         _meta: &(),
-        from: &SetCursor,
-    ) -> Result<Option<SetCursor>> {
+        from: &ScanCursor,
+    ) -> Result<Option<ScanCursor>> {
         let key = rows.key().to_vec();
-        let bad = || unexpected_reply("SSCAN", &key);
-        if len != 2 {
-            return Err(bad());
-        }
-        let next = next_bytes(r, "SSCAN", &key)?.to_vec();
-        let Item::Array(members) = r.next()? else {
-            return Err(bad());
-        };
-        let done = next == b"0";
-        // A set read in one reply has no repeats to drop.
-        let seen = match (&from.seen, done) {
-            (Some(seen), _) => Some(seen.clone()),
-            (None, false) => Some(Arc::new(Mutex::new(SeenKeys::default()))),
-            (None, true) => None,
-        };
-        let mut guard = seen.as_ref().map(|s| s.lock().expect("member set lock"));
-        for _ in 0..members {
+        let page = from.page(r, len, "SSCAN", &key)?;
+        let mut repeats = page.repeats();
+        for _ in 0..page.items {
             let member = next_bytes(r, "SSCAN", &key)?;
-            if guard.as_mut().is_none_or(|seen| seen.first_time(member)) {
+            if ScanPage::first_time(&mut repeats, member) {
                 put(rows, self.member, member)?;
                 rows.end_row()?;
             }
         }
-        drop(guard);
-        Ok((!done).then_some(SetCursor { cursor: next, seen }))
+        drop(repeats);
+        Ok(page.next())
     }
 }

@@ -93,7 +93,7 @@ impl Job {
             batch_size: pacer.pipeline_len(0, options.batch_size),
             parallelism: options.parallelism,
             pacer,
-            module: K::MODULE,
+            module: kind.requirement(),
             progress: options.progress.clone(),
         };
         job.validate()?;

@@ -24,6 +24,13 @@ pub trait WriteKind: Clone + Debug + Default + Send + Sync {
     #[doc(hidden)]
     const MODULE: Option<Requirement> = None;
 
+    /// What the server must have, checked before anything is sent (default:
+    /// the type's module).
+    #[doc(hidden)]
+    fn requirement(&self) -> Option<Requirement> {
+        Self::MODULE
+    }
+
     /// The encoder for `frame`; `reserved` are the key and TTL columns,
     /// which are not values.
     #[doc(hidden)]

@@ -88,7 +88,7 @@ pub(crate) fn expiries(
 /// least one second, or an expiry time after `now_ms`. Redis deletes a key
 /// whose TTL is not positive or whose expiry time has passed at once, so
 /// such a row would be reported written while nothing is stored.
-fn in_future(expiry: Expiry, now_ms: i64) -> bool {
+pub(super) fn in_future(expiry: Expiry, now_ms: i64) -> bool {
     match expiry {
         Expiry::Keep => true,
         Expiry::Seconds(seconds) => seconds > 0,
@@ -96,7 +96,7 @@ fn in_future(expiry: Expiry, now_ms: i64) -> bool {
     }
 }
 
-fn now_millis() -> i64 {
+pub(super) fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -132,7 +132,7 @@ fn expired_error(name: &str, groups: &Groups, mut expired: Vec<(usize, usize, Ex
 }
 
 /// The expiry of each row of one TTL column chunk.
-fn row_expiries(array: &ArrayRef, name: &str) -> Result<Vec<Option<Expiry>>> {
+pub(super) fn row_expiries(array: &ArrayRef, name: &str) -> Result<Vec<Option<Expiry>>> {
     let millis = |values: Vec<Option<i64>>, per_ms: i64, ceil: bool| -> Vec<Option<i64>> {
         values
             .into_iter()
