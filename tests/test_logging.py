@@ -6,6 +6,7 @@ Python thread; nothing is logged below the level the loggers want."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -43,19 +44,26 @@ class Captured(logging.Handler):
         self.records.clear()
 
 
-@pytest.fixture
-def captured() -> Iterator[Captured]:
-    """A handler on ``polars_redis`` at DEBUG (the logger's level restored after)."""
+@contextlib.contextmanager
+def _capturing(level: int) -> Iterator[Captured]:
+    """A handler on ``polars_redis``, set to ``level`` (restored after)."""
     logger = logging.getLogger("polars_redis")
     handler = Captured()
     before = logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    logger.setLevel(level)
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(before)
+
+
+@pytest.fixture
+def captured() -> Iterator[Captured]:
+    """A handler on ``polars_redis`` at DEBUG."""
+    with _capturing(logging.DEBUG) as handler:
+        yield handler
 
 
 def _load(client: Any, n: int, prefix: str = "user") -> None:
@@ -107,16 +115,9 @@ def test_records_of_worker_threads_reach_the_python_logger(
 
 def test_per_batch_records_are_debug_only(redis_url: str, redis_client: Any) -> None:
     _load(redis_client, 2000)
-    logger = logging.getLogger("polars_redis")
-    handler = Captured()
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with _capturing(logging.INFO) as handler:
         pr.read_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
         pr.write_hashes(pl.DataFrame({"_key": ["w:1", "w:2"], "age": [1, 2]}), redis_url)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(logging.NOTSET)
     assert {r.levelno for r in handler.records} == {logging.INFO}
     # One scan and one write: a few records, whatever the number of keys.
     assert len(handler.records) <= 4, handler.messages()
@@ -126,28 +127,23 @@ def test_nothing_is_logged_below_the_loggers_level_and_a_new_level_applies(
     redis_url: str, redis_client: Any
 ) -> None:
     _load(redis_client, 300)
-    logger = logging.getLogger("polars_redis")
-    handler = Captured()
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-    try:
+    child = logging.getLogger("polars_redis.read")
+    with _capturing(logging.WARNING) as handler:
         pr.read_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
         assert handler.records == []
         # A child logger's own level counts too, from the next call on.
-        logging.getLogger("polars_redis.read").setLevel(logging.DEBUG)
-        pr.read_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
+        child.setLevel(logging.DEBUG)
+        try:
+            pr.read_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
+        finally:
+            child.setLevel(logging.NOTSET)
         assert {r.name for r in handler.records} == {
             "polars_redis.read.scan",
             "polars_redis.read.engine",
         }
         handler.clear()
-        logging.getLogger("polars_redis.read").setLevel(logging.NOTSET)
         pr.read_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
         assert handler.records == []
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(logging.NOTSET)
-        logging.getLogger("polars_redis.read").setLevel(logging.NOTSET)
 
 
 def test_worker_threads_logging_never_deadlock(
@@ -188,11 +184,12 @@ def test_worker_threads_logging_never_deadlock(
 def test_a_search_logs_its_pushdown_without_deadlock(
     stack_url: str, stack_client: Any, captured: Captured
 ) -> None:
-    _load(stack_client, 500)
+    # Documents written after FT.CREATE are indexed as they are written.
     stack_client.execute_command(
         "FT.CREATE", "log_users", "ON", "HASH", "PREFIX", "1", "user:", "SCHEMA", "age", "NUMERIC"
     )
     try:
+        _load(stack_client, 500)
         df = _within_timeout(
             lambda: (
                 pr.scan_hashes(stack_url, "user:*", SCHEMA, index="log_users")
