@@ -7,13 +7,15 @@ Python thread; nothing is logged below the level the loggers want."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 import pytest
 from redis_servers import RedisServer
 from tcp_proxy import Proxy
@@ -73,26 +75,6 @@ def _load(client: Any, n: int, prefix: str = "user") -> None:
     pipe.execute()
 
 
-def _within_timeout(work: Callable[[], Any]) -> Any:
-    """Run ``work`` on a thread; fail (rather than hang) if it has not
-    finished after TIMEOUT seconds."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # handed to the test below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(TIMEOUT)
-    assert not thread.is_alive(), "deadlock: the call did not finish"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
 def test_records_of_worker_threads_reach_the_python_logger(
     redis_server: RedisServer, redis_client: Any, captured: Captured
 ) -> None:
@@ -146,83 +128,135 @@ def test_nothing_is_logged_below_the_loggers_level_and_a_new_level_applies(
         assert handler.records == []
 
 
+# Runs one call in a fresh interpreter with a DEBUG handler on ``polars_redis``
+# and prints its result and the records (level, logger, message) as JSON. A
+# deadlock would hold the GIL, so no thread of the test process could notice
+# it: the child is killed after TIMEOUT instead.
+_CHILD = """
+import json, logging, sys
+import polars as pl
+import pyarrow as pa
+import polars_redis as pr
+
+url, SCHEMA = sys.argv[1], {"age": pl.Int64}
+records = []
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append((record.levelno, record.name, record.getMessage()))
+
+logger = logging.getLogger("polars_redis")
+logger.addHandler(Keep())
+logger.setLevel(logging.DEBUG)
+result = %s
+print(json.dumps({"result": result, "records": records}))
+"""
+
+
+def _in_child(url: str, call: str) -> tuple[Any, list[tuple[int, str, str]]]:
+    """The result of the Python expression ``call`` (with ``url``, ``pr``,
+    ``pl``, ``pa`` and ``SCHEMA`` in scope) and the records it logged."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD % call, url],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"deadlock: {call} did not finish in {TIMEOUT} s")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    return out["result"], [tuple(r) for r in out["records"]]
+
+
+def _messages(records: list[tuple[int, str, str]], level: int) -> list[str]:
+    return [message for levelno, _, message in records if levelno == level]
+
+
+DEADLOCK_CALLS = {
+    "scan": (
+        'pr.scan_hashes(url, "user:*", SCHEMA, batch_size=100)'
+        '.filter(pl.col("age") < 10).collect().height',
+        10,
+    ),
+    "read": ('pr.read_hashes(url, "user:*", SCHEMA, batch_size=50).height', 3000),
+    "write": (
+        'pr.write_hashes(pl.DataFrame({"_key": [f"w:{i}" for i in range(3000)], '
+        '"age": list(range(3000))}), url).written',
+        3000,
+    ),
+    "iter": (
+        'sum(b.height for b in pr.iter_hashes(url, "user:*", SCHEMA, batch_size=100))',
+        3000,
+    ),
+    "arrow stream": (
+        'pa.RecordBatchReader.from_stream(pr.iter_hashes(url, "user:*", SCHEMA, '
+        "batch_size=100)).read_all().num_rows",
+        3000,
+    ),
+    "polars from arrow stream": (
+        'pl.DataFrame(pr.iter_hashes(url, "user:*", SCHEMA, batch_size=100)).height',
+        3000,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DEADLOCK_CALLS))
 def test_worker_threads_logging_never_deadlock(
-    redis_url: str, redis_client: Any, captured: Captured
+    name: str, redis_url: str, redis_client: Any
 ) -> None:
     _load(redis_client, 3000)
-    frame = pl.DataFrame({"_key": [f"w:{i}" for i in range(3000)], "age": list(range(3000))})
-    work: dict[str, Callable[[], int]] = {
-        "scan": lambda: (
-            pr.scan_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
-            .filter(pl.col("age") < 10)
-            .collect()
-            .height
-        ),
-        "read": lambda: pr.read_hashes(redis_url, "user:*", SCHEMA, batch_size=50).height,
-        "write": lambda: pr.write_hashes(frame, redis_url).written,
-        "iter": lambda: sum(
-            b.height for b in pr.iter_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
-        ),
-        "arrow stream": lambda: (
-            pa.RecordBatchReader.from_stream(
-                pr.iter_hashes(redis_url, "user:*", SCHEMA, batch_size=100)
-            )
-            .read_all()
-            .num_rows
-        ),
-        "polars from arrow stream": lambda: (
-            pl.DataFrame(pr.iter_hashes(redis_url, "user:*", SCHEMA, batch_size=100)).height
-        ),
-    }
-    expected = {"scan": 10, "write": 3000}
-    for name, call in work.items():
-        captured.clear()
-        assert _within_timeout(call) == expected.get(name, 3000), name
-        assert captured.messages(logging.DEBUG), name
+    call, expected = DEADLOCK_CALLS[name]
+    result, records = _in_child(redis_url, call)
+    assert result == expected
+    assert _messages(records, logging.DEBUG)
 
 
-def test_a_search_logs_its_pushdown_without_deadlock(
-    stack_url: str, stack_client: Any, captured: Captured
-) -> None:
+def test_a_search_logs_its_pushdown_without_deadlock(stack_url: str, stack_client: Any) -> None:
     # Documents written after FT.CREATE are indexed as they are written.
     stack_client.execute_command(
         "FT.CREATE", "log_users", "ON", "HASH", "PREFIX", "1", "user:", "SCHEMA", "age", "NUMERIC"
     )
     try:
         _load(stack_client, 500)
-        df = _within_timeout(
-            lambda: (
-                pr.scan_hashes(stack_url, "user:*", SCHEMA, index="log_users")
-                .filter(pl.col("age") >= 450)
-                .collect()
-            )
+        height, records = _in_child(
+            stack_url,
+            'pr.scan_hashes(url, "user:*", SCHEMA, index="log_users")'
+            '.filter(pl.col("age") >= 450).collect().height',
         )
-        assert df.height == 50
-        plans = [m for m in captured.messages(logging.INFO) if m.startswith("search: ")]
+        assert height == 50
+        plans = [m for m in _messages(records, logging.INFO) if m.startswith("search: ")]
         assert len(plans) == 1
         assert "index `log_users`" in plans[0] and "FT.AGGREGATE query: @age:[" in plans[0]
         assert "predicate: pushed, exact" in plans[0]
-        found = _within_timeout(
-            lambda: pr.search_hashes(stack_url, "log_users", "@age:[0 9]", SCHEMA).collect()
+        found, records = _in_child(
+            stack_url, 'pr.search_hashes(url, "log_users", "@age:[0 9]", SCHEMA).collect().height'
         )
-        assert found.height == 10
+        assert found == 10 and _messages(records, logging.DEBUG)
     finally:
         stack_client.execute_command("FT.DROPINDEX", "log_users")
 
 
 def test_a_cluster_read_logs_its_topology_without_deadlock(
-    redis_cluster: Any, cluster_url: str, cluster_client: Any, captured: Captured
+    cluster_url: str, cluster_client: Any
 ) -> None:
     _load(cluster_client, 1000)
-    df = _within_timeout(lambda: pr.read_hashes(cluster_url, "user:*", SCHEMA, batch_size=100))
-    assert df.height == 1000
-    topology = [m for m in captured.messages(logging.INFO) if m.startswith("cluster topology")]
-    masters = cluster_client.cluster_nodes()
-    master_count = sum(1 for node in masters.values() if "master" in node["flags"])
-    assert topology and f": {master_count} masters (" in topology[0]
-    frame = pl.DataFrame({"_key": [f"cw:{i}" for i in range(500)], "age": list(range(500))})
-    assert _within_timeout(lambda: pr.write_hashes(frame, cluster_url).written) == 500
-    assert any(m.startswith("write to ") for m in captured.messages(logging.INFO))
+    height, records = _in_child(
+        cluster_url, 'pr.read_hashes(url, "user:*", SCHEMA, batch_size=100).height'
+    )
+    assert height == 1000
+    topology = [m for m in _messages(records, logging.INFO) if m.startswith("cluster topology")]
+    nodes = cluster_client.cluster_nodes()
+    master_count = sum(1 for node in nodes.values() if "master" in node["flags"])
+    assert len(topology) == 1 and f": {master_count} masters (" in topology[0]
+    written, records = _in_child(
+        cluster_url,
+        'pr.write_hashes(pl.DataFrame({"_key": [f"cw:{i}" for i in range(500)], '
+        '"age": list(range(500))}), url).written',
+    )
+    assert written == 500
+    assert any(m.startswith("write to ") for m in _messages(records, logging.INFO))
 
 
 def test_pushdown_decisions_are_logged(
