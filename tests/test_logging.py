@@ -133,13 +133,33 @@ def test_nothing_is_logged_below_the_loggers_level_and_a_new_level_applies(
 # deadlock would hold the GIL, so no thread of the test process could notice
 # it: the child is killed after TIMEOUT instead.
 _CHILD = """
-import json, logging, sys
+import ctypes, json, logging, sys
 import polars as pl
 import pyarrow as pa
 import polars_redis as pr
 
 url, SCHEMA = sys.argv[1], {"age": pl.Int64}
 records = []
+
+def pull_holding_the_gil(source):
+    # An Arrow consumer that keeps the GIL while it calls get_next (a
+    # PYFUNCTYPE call does not release it); returns the rows pulled.
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    capsule = source.__arrow_c_stream__()  # owns the stream: kept alive until the end
+    stream = get_pointer(capsule, b"arrow_array_stream")
+    slots = (ctypes.c_void_p * 5).from_address(stream)  # get_schema, get_next, ..., release
+    get_next = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(slots[1])
+    rows = 0
+    while True:
+        array = (ctypes.c_int64 * 10)()  # length, ..., release (slot 8), private_data
+        assert get_next(stream, ctypes.addressof(array)) == 0
+        if array[8] == 0:
+            break
+        rows += array[0]
+        ctypes.PYFUNCTYPE(None, ctypes.c_void_p)(array[8])(ctypes.addressof(array))
+    ctypes.PYFUNCTYPE(None, ctypes.c_void_p)(slots[3])(stream)
+    return rows
 
 class Keep(logging.Handler):
     def emit(self, record):
@@ -195,6 +215,10 @@ DEADLOCK_CALLS = {
         "batch_size=100)).read_all().num_rows",
         3000,
     ),
+    "arrow stream pulled holding the GIL": (
+        'pull_holding_the_gil(pr.iter_hashes(url, "user:*", SCHEMA, batch_size=100))',
+        3000,
+    ),
     "polars from arrow stream": (
         'pl.DataFrame(pr.iter_hashes(url, "user:*", SCHEMA, batch_size=100)).height',
         3000,
@@ -211,6 +235,15 @@ def test_worker_threads_logging_never_deadlock(
     result, records = _in_child(redis_url, call)
     assert result == expected
     assert _messages(records, logging.DEBUG)
+
+
+def test_with_logging_off_the_workers_never_need_the_gil(redis_url: str, redis_client: Any) -> None:
+    _load(redis_client, 3000)
+    call = (
+        "(logger.setLevel(logging.WARNING), "
+        'pull_holding_the_gil(pr.iter_hashes(url, "user:*", SCHEMA, batch_size=100)))[1]'
+    )
+    assert _in_child(redis_url, call) == (3000, [])
 
 
 def test_a_search_logs_its_pushdown_without_deadlock(stack_url: str, stack_client: Any) -> None:
