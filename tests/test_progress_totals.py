@@ -119,4 +119,4 @@ def test_progress_keeps_its_positional_shape() -> None:
     p = Progress("hashes 'x:*'", 5, 10, 1.0, False)
     assert (p.total_estimated, p.rate) == (False, 5.0)
     draw = renderer()
-    draw(Progress("x", 5, 10, 2.0, True, True))
+    draw(Progress("x", 5, 10, 2.0, True, total_estimated=True))

@@ -91,7 +91,12 @@ class Tracker:
     def _snapshot(self, *, finished: bool) -> Progress:
         elapsed = time.monotonic() - self._started
         return Progress(
-            self._what, self._rows, self._total, elapsed, finished, self._total_estimated
+            self._what,
+            self._rows,
+            self._total,
+            elapsed,
+            finished,
+            total_estimated=self._total_estimated,
         )
 
 
