@@ -24,6 +24,9 @@ WRITE_BATCH_SIZE_LIMIT: tuple[int, int]
 WRITE_PARALLELISM_LIMIT: tuple[int, int]
 
 def redact_url(url: str) -> str: ...
+def refresh_log_levels(level: int) -> None:
+    """Let the core's records at or above Python level ``level`` through."""
+
 def simple_dtype_names() -> list[str]:
     """The Polars names of the dtypes without parameters (the core's table)."""
 
@@ -78,6 +81,9 @@ class Scanner(_Source):
         limit: int | None = None,
         predicate: str | None = None,
     ) -> str: ...
+    def row_estimate(self) -> tuple[int, bool] | None:
+        """``(rows, exact)`` a run is expected to read (listed keys, or
+        ``DBSIZE`` as an upper bound), None for many-rows-per-key types."""
 
 class SearchAggregation(_Source): ...
 

@@ -21,6 +21,7 @@ from polars.io.plugins import register_io_source
 
 from polars_redis import _internal, _predicate
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
+from polars_redis._logging import refresh_levels
 from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import checked
 from polars_redis.exceptions import PolarsRedisError
@@ -185,7 +186,16 @@ def lazy_scan(
         if _explained is not None:
             _explained.append(_explain(scanner, detail, schema, with_columns, predicate, n_rows))
             return iter([])
-        reading = _read(scanner, schema, with_columns, predicate, n_rows, tracker(progress, detail))
+        refresh_levels()
+        limit = n_rows if predicate is None else None
+        reading = _read(
+            scanner,
+            schema,
+            with_columns,
+            predicate,
+            n_rows,
+            scan_tracker(progress, detail, scanner, limit),
+        )
         return _remembering_errors(reading)
 
     labels = {
@@ -339,7 +349,25 @@ def _needed_columns(
 def iter_batches(scanner: StreamScanner, schema: pl.Schema, args: Mapping[str, Any]) -> BatchStream:
     """The scan's batches as a :class:`BatchStream`; ``args`` are the scan's
     arguments (for its ``progress`` option)."""
-    return BatchStream(scanner, schema, tracker(args["progress"], selection(args)))
+    return BatchStream(scanner, schema, scan_tracker(args["progress"], selection(args), scanner))
+
+
+def scan_tracker(
+    progress: ProgressLike, what: str, scanner: Scanner, limit: int | None = None
+) -> Tracker | None:
+    """The tracker of one run of a scan (None when ``progress`` is off), with
+    the rows it expects when the scanner can tell (``row_estimate``: listed
+    keys, or an upper bound from ``DBSIZE``), capped by a pushed row ``limit``."""
+    if progress is False:
+        return None
+    row_estimate = getattr(scanner, "row_estimate", None)
+    estimate = row_estimate() if row_estimate is not None else None
+    if estimate is None:
+        return tracker(progress, what)
+    total, exact = estimate
+    if limit is not None and limit < total:
+        total = limit
+    return tracker(progress, what, total, total_estimated=not exact)
 
 
 class BatchStream(Iterator[pl.DataFrame]):
@@ -377,6 +405,7 @@ class BatchStream(Iterator[pl.DataFrame]):
     def _running(self) -> _StreamBatches | None:
         """The running scan (started on first use), or None once closed."""
         if self._batches is None and not self._closed:
+            refresh_levels()
             self._batches = self._scanner.batches()
         return None if self._closed else self._batches
 

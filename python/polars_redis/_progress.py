@@ -23,14 +23,21 @@ class Progress:
     rows
         Rows read (before any client-side filter) or written so far.
     total
-        The number of rows expected, when known in advance (listed keys of a
-        one-row-per-key type, the height of a frame being written), else None.
+        The number of rows expected, when known in advance, else None: the
+        listed keys of a one-row-per-key type (hashes, JSON, strings), the
+        height of a frame being written, or, for a pattern scan of such a
+        type, an estimate (see ``total_estimated``). A pushed-down row limit
+        caps it.
     elapsed
         Seconds since the call started.
     finished
         True on the last report, when the call has ended.
     keys
         Keys written so far (writes; None for reads).
+    total_estimated
+        True when ``total`` is an upper bound, not a count: ``DBSIZE`` (summed
+        over the masters of a cluster) counts every key of the database,
+        whatever its type or name, so a pattern scan reads at most that many.
 
     Examples
     --------
@@ -46,6 +53,7 @@ class Progress:
     elapsed: float
     finished: bool
     keys: int | None = None
+    total_estimated: bool = False
 
     @property
     def rate(self) -> float:
@@ -59,10 +67,17 @@ ProgressLike = Union[bool, Callable[[Progress], Any]]
 class Tracker:
     """Counts the rows of one call and reports them to a callable."""
 
-    def __init__(self, what: str, report: Callable[[Progress], Any], total: int | None) -> None:
+    def __init__(
+        self,
+        what: str,
+        report: Callable[[Progress], Any],
+        total: int | None,
+        total_estimated: bool = False,
+    ) -> None:
         self._what = what
         self._report = report
         self._total = total
+        self._total_estimated = total_estimated
         self._rows = 0
         self._keys: int | None = None
         self._started = time.monotonic()
@@ -81,15 +96,25 @@ class Tracker:
 
     def _snapshot(self, *, finished: bool) -> Progress:
         elapsed = time.monotonic() - self._started
-        return Progress(self._what, self._rows, self._total, elapsed, finished, self._keys)
+        return Progress(
+            self._what,
+            self._rows,
+            self._total,
+            elapsed,
+            finished,
+            keys=self._keys,
+            total_estimated=self._total_estimated,
+        )
 
 
-def tracker(progress: ProgressLike, what: str, total: int | None = None) -> Tracker | None:
+def tracker(
+    progress: ProgressLike, what: str, total: int | None = None, total_estimated: bool = False
+) -> Tracker | None:
     """The tracker for a call's ``progress`` option (None when it is off)."""
     if progress is False:
         return None
     report = progress if callable(progress) else renderer()
-    return Tracker(what, report, total)
+    return Tracker(what, report, total, total_estimated)
 
 
 def renderer() -> Callable[[Progress], None]:
@@ -108,11 +133,16 @@ class _TqdmBar:
 
     def __call__(self, p: Progress) -> None:
         if self._bar is None:
-            self._bar = self._tqdm(total=p.total, desc=p.what, unit=" rows", unit_scale=True)
+            desc = f"{p.what} (total estimated)" if p.total_estimated else p.what
+            self._bar = self._tqdm(total=p.total, desc=desc, unit=" rows", unit_scale=True)
         if p.keys is not None:
             self._bar.set_postfix(keys=p.keys, refresh=False)
         self._bar.update(p.rows - self._bar.n)
         if p.finished:
+            if p.total_estimated:
+                # The estimate was an upper bound: the bar ends full.
+                self._bar.total = self._bar.n
+                self._bar.refresh()
             self._bar.close()
 
 
@@ -126,7 +156,9 @@ class _PlainLine:
         if not p.finished and p.elapsed - self._shown < 1.0:
             return
         self._shown = p.elapsed
-        of = f" of {p.total:,}" if p.total is not None else ""
+        of = ""
+        if p.total is not None:
+            of = f" of at most {p.total:,} (estimated)" if p.total_estimated else f" of {p.total:,}"
         keys = f" ({p.keys:,} keys written)" if p.keys is not None else ""
         line = f"{p.what}: {p.rows:,}{of} rows{keys}, {p.rate:,.0f} rows/s, {p.elapsed:.1f} s"
         sys.stderr.write(f"\r{line}" + ("\n" if p.finished else ""))

@@ -33,6 +33,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, TypeVar, Union
 
+from polars_redis._logging import refresh_levels
 from polars_redis.exceptions import ArgumentTypeError, InvalidInputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,12 +49,14 @@ class _Unpacked:
 
 
 def checked(function: F) -> F:
-    """Check every call of ``function`` against its signature's annotations."""
+    """Check every call of ``function`` against its signature's annotations
+    (and refresh the core's log levels: every public call starts here)."""
     rules = _Rules(function)
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         rules.check(args, kwargs)
+        refresh_levels()
         return function(*args, **kwargs)
 
     return typing.cast(F, wrapper)

@@ -165,9 +165,18 @@ struct StartedReader {
 impl Iterator for StartedReader {
     type Item = Result<RecordBatch, ArrowError>;
 
+    /// Called by the Arrow consumer, which may hold the GIL: while logging
+    /// is on, it is released for the wait, as the scan's workers need it.
     fn next(&mut self) -> Option<Self::Item> {
         self.started.store(true, Ordering::Relaxed);
-        self.reader.next()
+        if log::max_level() == log::LevelFilter::Off {
+            return self.reader.next();
+        }
+        let reader = &mut self.reader;
+        match Python::try_attach(|py| py.detach(|| reader.next())) {
+            Some(next) => next,
+            None => self.reader.next(),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod hash_fields;
 mod inference;
 mod keyspace;
 mod listing;
+mod logging;
 mod partitions;
 mod pubsub;
 mod scanners;
@@ -25,6 +26,7 @@ mod writers;
 
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::register(m)?;
     errors::register(m)?;
     defaults::register(m)?;
     m.add_function(wrap_pyfunction!(dtypes::simple_dtype_names, m)?)?;

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use polars_redis::{
-    Aggregation, ConnectionConfig, HashFetch, HashFieldsScanBuilder, HashScanBuilder, JsonFetch,
-    JsonScanBuilder, KeyFilter, KeyType, ListScanBuilder, LoadBudget, ScanOptions, SetScanBuilder,
-    SizeLimit, StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder, ZsetScanBuilder,
-    BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT, RETRIES_LIMIT,
+    count_keys, Aggregation, ConnectionConfig, HashFetch, HashFieldsScanBuilder, HashScanBuilder,
+    JsonFetch, JsonScanBuilder, KeyFilter, KeyType, ListScanBuilder, LoadBudget, ScanOptions,
+    SetScanBuilder, SizeLimit, StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder,
+    ZsetScanBuilder, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT, RETRIES_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -252,6 +252,27 @@ impl Scanner {
             b.build()
         })?;
         Ok(BatchIterator::new(iter))
+    }
+
+    /// The rows a run is expected to read, for progress, as `(rows, exact)`:
+    /// the listed keys (exact), or `DBSIZE` summed over the masters for a
+    /// pattern (an upper bound: every key counts). `None` for types with
+    /// many rows per key, or when the server refuses `DBSIZE`.
+    fn row_estimate(&self, py: Python<'_>) -> BindingResult<Option<(u64, bool)>> {
+        let (listed, config) = match &self.builder {
+            Builder::Hash(b) => (b.listed_key_count(), b.config()),
+            Builder::String(b) => (b.listed_key_count(), b.config()),
+            Builder::Json(b) => (b.listed_key_count(), b.config()),
+            _ => return Ok(None),
+        };
+        if let Some(keys) = listed {
+            return Ok(Some((keys as u64, true)));
+        }
+        match py.detach(|| count_keys(config)) {
+            Ok(keys) => Ok(Some((keys, false))),
+            Err(err) if err.is_server() => Ok(None),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// How a run with these arguments would read its keys: the key filter,

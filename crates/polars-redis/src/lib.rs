@@ -66,8 +66,8 @@ pub use infer::{
     SAMPLE_SIZE_LIMIT,
 };
 pub use keyspace::{
-    delete_keys, exists_keys, get_ttl, key_info, list_keys, persist_keys, rename_keys, scan_keys,
-    set_ttl, KeyReport, KeyScan, RenameMode, KEY_INFO_COLUMNS, LIST_COUNT_HINT,
+    count_keys, delete_keys, exists_keys, get_ttl, key_info, list_keys, persist_keys, rename_keys,
+    scan_keys, set_ttl, KeyReport, KeyScan, RenameMode, KEY_INFO_COLUMNS, LIST_COUNT_HINT,
 };
 pub use net::budget::LoadBudget;
 pub use net::cluster::key_slot;

@@ -142,6 +142,11 @@ impl Session {
             if redirected.is_empty() {
                 break;
             }
+            let counts: Vec<(Link, usize)> = redirected
+                .iter()
+                .map(|(link, jobs)| (*link, jobs.len()))
+                .collect();
+            nodes.log_redirects(round + 1, &counts);
             pending = redirected;
         }
         Ok(replies)

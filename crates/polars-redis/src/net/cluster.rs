@@ -130,6 +130,7 @@ impl Topology {
     /// instead.
     pub(crate) async fn discover(conn: &mut Connection, seed: &ConnectionConfig) -> Result<Self> {
         if server_mode(conn).await?.as_deref() != Some("cluster") {
+            log::debug!("{} is a standalone server", seed.endpoint);
             return Ok(Self::standalone(seed));
         }
         let view = NodesView::parse(&cluster_nodes(conn).await?)?;
@@ -142,6 +143,16 @@ impl Topology {
                 Ok(ClusterNode { id, config })
             })
             .collect::<Result<Vec<_>>>()?;
+        log::info!(
+            "cluster topology from {}: {} masters ({})",
+            seed.endpoint,
+            nodes.len(),
+            nodes
+                .iter()
+                .map(|node| node.config.endpoint.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         Ok(Topology {
             nodes,
             layout,
@@ -248,6 +259,17 @@ impl Topology {
                 }
             }
         }
+        if !migrations.is_empty() {
+            log::info!(
+                "{} slots migrating (their keys are read from both masters): {}",
+                migrations.len(),
+                migrations
+                    .iter()
+                    .map(|m| m.slot.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         self.migrations = migrations;
         Ok(())
     }
@@ -273,6 +295,10 @@ impl Topology {
                 }
             }
         }
+        log::debug!(
+            "slot layout of the {} masters unchanged since the read started",
+            self.nodes.len()
+        );
         Ok(())
     }
 

@@ -46,13 +46,33 @@ impl std::fmt::Debug for Connection {
     }
 }
 
+impl Drop for Connection {
+    fn drop(&mut self) {
+        log::debug!("closed the connection to {}", self.addr);
+    }
+}
+
+/// How a connection reaches its server, for the log.
+fn transport(config: &ConnectionConfig) -> &'static str {
+    match (&config.endpoint, &config.tls) {
+        (Endpoint::Unix(_), _) => "Unix socket",
+        (Endpoint::Tcp { .. }, Some(_)) => "TCP, TLS",
+        (Endpoint::Tcp { .. }, None) => "TCP, no TLS",
+    }
+}
+
 impl Connection {
     /// Open, authenticate and select the database, all within the connect timeout.
     pub(crate) async fn connect(config: &ConnectionConfig) -> Result<Self> {
         let addr = config.endpoint.to_string();
         let limit = config.connect_timeout;
         let by = Instant::now() + limit;
-        match tokio::time::timeout_at(by, Self::connect_inner(config, addr.clone(), by)).await {
+        let outcome = match tokio::time::timeout_at(
+            by,
+            Self::connect_inner(config, addr.clone(), by),
+        )
+        .await
+        {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout {
                 during: match config.tls {
@@ -64,7 +84,19 @@ impl Connection {
                 },
                 after_ms: limit.as_millis() as u64,
             }),
+        };
+        // The address and transport only: never the credentials.
+        match &outcome {
+            Ok(_) => log::debug!("connected to {addr} ({})", transport(config)),
+            Err(Error::Auth { .. }) => {
+                log::debug!(
+                    "connecting to {addr} ({}): authentication refused",
+                    transport(config)
+                )
+            }
+            Err(err) => log::debug!("connecting to {addr} ({}) failed: {err}", transport(config)),
         }
+        outcome
     }
 
     async fn connect_inner(config: &ConnectionConfig, addr: String, by: Instant) -> Result<Self> {

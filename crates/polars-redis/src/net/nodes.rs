@@ -88,6 +88,22 @@ impl NodeConnections {
         &self.configs[node]
     }
 
+    /// Log one round of cluster redirects: how many keys each link
+    /// receives (`MOVED`: a plain link, `ASK`: an asking one). No key is named.
+    pub(crate) fn log_redirects(&self, round: usize, keys_per_link: &[(Link, usize)]) {
+        if keys_per_link.is_empty() || !log::log_enabled!(log::Level::Info) {
+            return;
+        }
+        let targets: Vec<String> = keys_per_link
+            .iter()
+            .map(|(link, keys)| {
+                let kind = if link.asking { "ASK" } else { "MOVED" };
+                format!("{keys} keys {kind} to {}", self.configs[link.node].endpoint)
+            })
+            .collect();
+        log::info!("redirect round {round}: {}", targets.join(", "));
+    }
+
     /// The node reached with `config`, added when it is not one of the set
     /// (a redirect may name a node the topology did not list).
     pub(crate) fn node_at(&mut self, config: ConnectionConfig) -> usize {

@@ -19,6 +19,7 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(2);
 
 /// The retries left to one piece of work and the pause before the next.
 pub(crate) struct Backoff {
+    retries: usize,
     left: usize,
     pause: Duration,
 }
@@ -27,6 +28,7 @@ impl Backoff {
     /// Up to `retries` attempts after the first.
     pub(crate) fn new(retries: usize) -> Self {
         Backoff {
+            retries,
             left: retries,
             pause: FIRST_PAUSE,
         }
@@ -44,6 +46,12 @@ impl Backoff {
             return false;
         }
         self.left -= 1;
+        log::info!(
+            "retry {} of {} in {} ms after: {err}",
+            self.retries - self.left,
+            self.retries,
+            self.pause.as_millis()
+        );
         tokio::time::sleep(self.pause).await;
         self.pause = (self.pause * 2).min(LONGEST_PAUSE);
         true

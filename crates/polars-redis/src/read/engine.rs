@@ -388,6 +388,7 @@ impl<F: Fetcher> Fetch<'_, F> {
             } else {
                 keys.clone()
             };
+            let keys_sent = attempt.len();
             let result = match self.conns.get(link).await {
                 Ok(conn) => self.fetcher.fetch(conn, attempt, sink).await,
                 Err(err) => Err(err),
@@ -396,7 +397,15 @@ impl<F: Fetcher> Fetch<'_, F> {
                 Err(err) if sink.rows() == before && backoff.again(&err).await => {
                     self.conns.forget(link);
                 }
-                done => return done,
+                done => {
+                    log::debug!(
+                        "batch of {} keys read from {}: {} rows",
+                        keys_sent,
+                        self.conns.config(link.node).endpoint,
+                        sink.rows() - before
+                    );
+                    return done;
+                }
             }
         }
     }

@@ -40,6 +40,27 @@ pub enum KeySelection {
     Query(Vec<Vec<u8>>),
 }
 
+/// For logs and messages: the pattern, or how many keys are listed (never the keys).
+impl fmt::Display for KeySelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySelection::Pattern(pattern) => {
+                write!(f, "pattern '{}'", String::from_utf8_lossy(pattern))
+            }
+            KeySelection::Keys(keys) => write!(f, "{} listed keys", keys.len()),
+            KeySelection::Query(command) => write!(
+                f,
+                "the keys `{}` lists",
+                command
+                    .iter()
+                    .map(|arg| String::from_utf8_lossy(arg))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        }
+    }
+}
+
 /// What a pattern key source may know about the scan it lists keys for,
 /// fixed when the scan is built.
 #[derive(Clone, Debug)]
@@ -306,6 +327,15 @@ impl KeyProducer {
                     conn = reconnect(&topology.nodes()[node].config, &mut backoff, err).await?;
                     let now = run_id(&mut conn, self.retries).await?;
                     if now.is_none() || now != run {
+                        log::info!(
+                            "SCAN of {} starts again from the beginning: {} (keys already \
+                             read are not sent twice)",
+                            conn.addr(),
+                            match now {
+                                Some(_) => "the server restarted (new run_id)",
+                                None => "the server does not tell whether it restarted",
+                            }
+                        );
                         cursor = ScanCursor::start();
                         run = now;
                     }

@@ -596,6 +596,22 @@ impl<K: Plan> ScanBuilder<K> {
         Ok(RecordBatchStream::spawn(job, schema))
     }
 
+    /// The server the scan reads (a node of it, for a cluster).
+    pub fn config(&self) -> &ConnectionConfig {
+        &self.config
+    }
+
+    /// How many distinct keys the scan reads when it was given a key list
+    /// (`None` for a pattern or a query).
+    pub fn listed_key_count(&self) -> Option<usize> {
+        match &self.options.selection {
+            KeySelection::Keys(keys) => {
+                Some(keys.iter().collect::<std::collections::HashSet<_>>().len())
+            }
+            KeySelection::Pattern(_) | KeySelection::Query(_) => None,
+        }
+    }
+
     /// The schema the scan will emit.
     pub fn output_schema(&self) -> Result<SchemaRef> {
         Ok(self.layout()?.output_schema.clone())
@@ -661,6 +677,7 @@ impl<K: Plan> ScanBuilder<K> {
             predicate_json: options.predicate_json().map(str::to_string),
         })?;
         let schema = layout.output_schema.clone();
+        log_pushdown(K::REDIS_TYPE, options, &keys.selection, &schema);
         let checks = ScanChecks {
             fields: self
                 .kind
@@ -691,6 +708,32 @@ impl<K: Plan> ScanBuilder<K> {
         };
         Ok((job, schema))
     }
+}
+
+/// Log what a scan pushes to the server: which keys it reads (narrowed by
+/// the predicate or not), which columns, and its row limit.
+fn log_pushdown(redis_type: &str, options: &ScanOptions, keys: &KeySelection, schema: &SchemaRef) {
+    if !log::log_enabled!(log::Level::Info) {
+        return;
+    }
+    let narrowed = if *keys != options.selection {
+        format!(" (narrowed from {} by the predicate)", options.selection)
+    } else {
+        String::new()
+    };
+    let columns = match &options.projection {
+        Some(_) => schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => "all".to_string(),
+    };
+    let limit = options
+        .limit
+        .map_or_else(|| "none".to_string(), |l| l.to_string());
+    log::info!("{redis_type} scan of {keys}{narrowed}; columns: {columns}; row limit: {limit}");
 }
 
 #[cfg(test)]

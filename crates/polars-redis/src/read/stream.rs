@@ -176,10 +176,12 @@ impl Plan for StreamKind {
             self.timestamp_column.as_deref(),
             self.sequence_column.as_deref(),
         );
-        let source = StreamSource {
-            interval: self.interval(context.predicate_json.as_deref())?,
-            entries,
-        };
+        let interval = self.interval(context.predicate_json.as_deref())?;
+        match &interval {
+            Some((start, end)) => log::debug!("entries read by XRANGE key {start} {end}"),
+            None => log::info!("entry ids pushed down: no entry can match"),
+        }
+        let source = StreamSource { interval, entries };
         Ok(context.paged(source, self.count_per_stream))
     }
 }

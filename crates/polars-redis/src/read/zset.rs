@@ -120,6 +120,18 @@ impl Plan for ZsetKind {
             max: bound_arg(range.upper, "+inf"),
             empty: range.empty,
         });
+        if let Some(by_score) = &by_score {
+            log::info!(
+                "score range pushed down: ZRANGE key {} {} BYSCORE{}",
+                String::from_utf8_lossy(&by_score.min),
+                String::from_utf8_lossy(&by_score.max),
+                if by_score.empty {
+                    " (no score can match)"
+                } else {
+                    ""
+                }
+            );
+        }
         let score = context.column(&self.score);
         let source = ZsetSource {
             member: context.column(&self.member.name),

@@ -492,6 +492,9 @@ async fn send_keys(
 ) -> Result<()> {
     let mut conn = conn;
     let plan = plan(&mut conn, source, pattern).await?;
+    if log::log_enabled!(log::Level::Info) {
+        log::info!("{}", plan.to_string().trim_end().replace("\n  ", "; "));
+    }
     let Some(request) = plan.request else {
         return producer.send_scan(topology, conn, 0, tx).await;
     };

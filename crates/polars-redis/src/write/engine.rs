@@ -79,11 +79,16 @@ impl Job {
         send_lanes(&job, &mut nodes, cluster, lanes, &mut finals).await?;
         // A redirected key was not written (the server refused it before
         // running anything), so sending it again is always safe.
-        for _ in 0..MAX_REDIRECTS {
+        for round in 1..=MAX_REDIRECTS {
             let lanes = redirected_lanes(&mut nodes, &config, &mut finals);
             if lanes.is_empty() {
                 break;
             }
+            let counts: Vec<(Link, usize)> = lanes
+                .iter()
+                .map(|lane| (lane.link, lane.groups.len()))
+                .collect();
+            nodes.log_redirects(round, &counts);
             if let Err(err) =
                 send_lanes(&job, &mut nodes, cluster, lanes.clone(), &mut finals).await
             {
@@ -106,7 +111,18 @@ impl Job {
                 )));
             }
         }
-        Ok(WriteResult::collect(&job.frame, &job.groups, finals))
+        let result = WriteResult::collect(&job.frame, &job.groups, finals);
+        log::info!(
+            "write to {}: {} of {} rows written ({} keys), {} skipped, {} failed, {} unknown",
+            config.endpoint,
+            result.written,
+            result.rows,
+            result.keys_written,
+            result.skipped,
+            result.failed,
+            result.unknown
+        );
+        Ok(result)
     }
 
     /// Which of `groups` (keys on `conn`'s server) exist now (for `fail`).
@@ -188,6 +204,13 @@ async fn send_lanes(
         let conns = nodes
             .checkout(lane.link, job.parallelism.min(batches.len()))
             .await?;
+        log::debug!(
+            "sending {} keys to {} in {} batches over {} connections",
+            lane.groups.len(),
+            nodes.config(lane.link.node).endpoint,
+            batches.len(),
+            conns.len()
+        );
         let opener = Arc::new(nodes.opener(lane.link));
         ready.push((lane, Arc::new(Shared::new(batches, cluster)), opener, conns));
     }
