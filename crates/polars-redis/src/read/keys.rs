@@ -303,7 +303,7 @@ impl KeyProducer {
                     // Resume from the cursor on the same server; a restarted
                     // server (new run id) is walked again from the start, and
                     // `seen` keeps the keys already sent from coming twice.
-                    conn = reconnect(&topology.nodes()[node].config, &mut backoff, err).await?;
+                    conn = reconnect(topology.nodes()[node].reader(0), &mut backoff, err).await?;
                     let now = run_id(&mut conn, self.retries).await?;
                     if now.is_none() || now != run {
                         cursor = ScanCursor::start();
@@ -392,7 +392,8 @@ impl KeyProducer {
     }
 }
 
-/// `conn` if given, else a new connection to node `node`.
+/// `conn` if given, else a new connection to where node `node`'s keys are
+/// read (the node, or its first reader).
 async fn connection(
     conn: Option<Connection>,
     topology: &Topology,
@@ -400,7 +401,7 @@ async fn connection(
 ) -> Result<Connection> {
     match conn {
         Some(conn) => Ok(conn),
-        None => Connection::connect(&topology.nodes()[node].config).await,
+        None => Connection::connect(topology.nodes()[node].reader(0)).await,
     }
 }
 

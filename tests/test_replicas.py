@@ -1,0 +1,209 @@
+"""``read_from``: reads on replicas of a standalone primary and of a Redis
+Cluster, with the primary as fallback (``prefer_replica``) or an error
+(``replica``) when a shard has no live replica. Which server a read hit is
+proved by its ``INFO commandstats``."""
+
+# ruff: noqa: F811  (the fixtures imported from replica_servers are parameters)
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from replica_servers import (  # noqa: F401
+    ReplicaSet,
+    ReplicatedCluster,
+    command_calls,
+    fresh_replica_set,
+    replica_set,
+    replicated_cluster,
+    reset_stats,
+    wait_until,
+)
+
+import polars_redis as redis
+
+SCHEMA = {"n": pl.Int64, "name": pl.String}
+ROWS = 2000
+
+
+def seed(client: Any, prefix: str, rows: int = ROWS) -> pl.DataFrame:
+    """``rows`` hashes written by redis-py; the frame a read must return."""
+    pipe = client.pipeline(transaction=False)
+    for i in range(rows):
+        pipe.hset(f"{prefix}{i}", mapping={"n": i, "name": f"name-{i}"})
+    pipe.execute()
+    return pl.DataFrame(
+        {
+            "_key": [f"{prefix}{i}" for i in range(rows)],
+            "n": list(range(rows)),
+            "name": [f"name-{i}" for i in range(rows)],
+        }
+    ).sort("_key")
+
+
+@pytest.fixture
+def seeded(replica_set: ReplicaSet) -> pl.DataFrame:
+    replica_set.primary.flushall()
+    client = replica_set.primary.client()
+    try:
+        expected = seed(client, "rf:")
+        replica_set.sync(client)
+    finally:
+        client.close()
+    reset_stats(*replica_set.servers)
+    return expected
+
+
+def test_replica_reads_never_touch_the_primary(
+    replica_set: ReplicaSet, seeded: pl.DataFrame
+) -> None:
+    got = redis.read_hashes(
+        replica_set.primary.url,
+        "rf:*",
+        SCHEMA,
+        read_from="replica",
+        parallelism=2,
+        batch_size=50,
+    )
+    assert_frame_equal(got.sort("_key"), seeded)
+    primary = replica_set.primary
+    assert command_calls(primary, "hgetall") == 0
+    assert command_calls(primary, "scan") == 0
+    per_replica = [command_calls(r, "hgetall") for r in replica_set.replicas]
+    # Every key read once, the reads spread over both replicas.
+    assert sum(per_replica) == ROWS
+    assert all(calls > 0 for calls in per_replica), per_replica
+
+
+def test_primary_is_the_default(replica_set: ReplicaSet, seeded: pl.DataFrame) -> None:
+    got = redis.read_hashes(replica_set.primary.url, "rf:*", SCHEMA)
+    assert_frame_equal(got.sort("_key"), seeded)
+    assert command_calls(replica_set.primary, "hgetall") == ROWS
+    assert all(command_calls(r, "hgetall") == 0 for r in replica_set.replicas)
+
+
+def test_every_reader_takes_read_from(replica_set: ReplicaSet, seeded: pl.DataFrame) -> None:
+    url = replica_set.primary.url
+    batches = list(redis.iter_hashes(url, "rf:*", SCHEMA, read_from="prefer_replica"))
+    assert_frame_equal(pl.concat(batches).sort("_key"), seeded)
+    client = replica_set.primary.client()
+    try:
+        client.set("rf-string", "hello")
+        replica_set.sync(client)
+    finally:
+        client.close()
+    reset_stats(*replica_set.servers)
+    strings = redis.read_strings(url, keys=["rf-string"], read_from="replica")
+    assert strings["value"].to_list() == ["hello"]
+    assert (
+        command_calls(replica_set.primary, "get") + command_calls(replica_set.primary, "mget") == 0
+    )
+    lazy = redis.scan_hashes(url, "rf:*", SCHEMA, read_from="replica")
+    assert lazy.filter(pl.col("n") < 10).collect().height == 10
+
+
+def test_a_url_naming_a_replica_reads_it(replica_set: ReplicaSet, seeded: pl.DataFrame) -> None:
+    replica = replica_set.replicas[1]
+    got = redis.read_hashes(replica.url, "rf:*", SCHEMA, read_from="replica")
+    assert_frame_equal(got.sort("_key"), seeded)
+    assert command_calls(replica, "hgetall") == ROWS
+    assert command_calls(replica_set.replicas[0], "hgetall") == 0
+
+
+def test_a_bad_choice_names_read_from(replica_set: ReplicaSet) -> None:
+    with pytest.raises(redis.InvalidInputError, match="read_from"):
+        redis.read_hashes(replica_set.primary.url, "rf:*", SCHEMA, read_from="replicas")  # type: ignore[typeddict-item]
+
+
+def test_prefer_replica_falls_back_and_replica_refuses(
+    fresh_replica_set: ReplicaSet,
+) -> None:
+    primary = fresh_replica_set.primary
+    client = primary.client()
+    try:
+        expected = seed(client, "fb:", 300)
+        fresh_replica_set.sync(client)
+    finally:
+        client.close()
+    # One replica down: the other takes every read.
+    survivor, stopped = fresh_replica_set.replicas
+    stopped.stop()
+    reset_stats(primary, survivor)
+    got = redis.read_hashes(primary.url, "fb:*", SCHEMA, read_from="replica")
+    assert_frame_equal(got.sort("_key"), expected)
+    assert command_calls(survivor, "hgetall") == 300
+    assert command_calls(primary, "hgetall") == 0
+    # None left: prefer_replica reads the primary, replica names it.
+    survivor.stop()
+    reset_stats(primary)
+    got = redis.read_hashes(primary.url, "fb:*", SCHEMA, read_from="prefer_replica")
+    assert_frame_equal(got.sort("_key"), expected)
+    assert command_calls(primary, "hgetall") == 300
+    with pytest.raises(redis.RedisConnectionError) as info:
+        redis.read_hashes(primary.url, "fb:*", SCHEMA, read_from="replica")
+    message = str(info.value)
+    assert "no live replica" in message
+    assert f"{primary.host}:{primary.port}" in message
+
+
+# --------------------------------------------------------------------------
+# Redis Cluster (3 masters, one replica each)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cluster_seeded(replicated_cluster: ReplicatedCluster) -> pl.DataFrame:
+    for master in replicated_cluster.masters:
+        master.flushall()
+    client = replicated_cluster.cluster.client()
+    try:
+        expected = seed(client, "crf:")
+    finally:
+        client.close()
+    pairs = list(zip(replicated_cluster.masters, replicated_cluster.replicas))
+    for master, replica in pairs:
+        wait_until(
+            f"{replica.name} to catch up",
+            lambda m=master, r=replica: r.execute("DBSIZE") == m.execute("DBSIZE"),
+        )
+    reset_stats(*replicated_cluster.masters, *replicated_cluster.replicas)
+    return expected
+
+
+def test_cluster_replica_reads(
+    replicated_cluster: ReplicatedCluster, cluster_seeded: pl.DataFrame
+) -> None:
+    got = redis.read_hashes(replicated_cluster.url, "crf:*", SCHEMA, read_from="replica")
+    assert_frame_equal(got.sort("_key"), cluster_seeded)
+    assert all(command_calls(m, "hgetall") == 0 for m in replicated_cluster.masters)
+    per_replica = [command_calls(r, "hgetall") for r in replicated_cluster.replicas]
+    assert sum(per_replica) == ROWS
+    assert all(calls > 0 for calls in per_replica), per_replica
+    # Listed keys too (routed by slot to each shard's replica).
+    keys = [f"crf:{i}" for i in range(0, ROWS, 7)]
+    listed = redis.read_hashes(
+        replicated_cluster.url, schema=SCHEMA, keys=keys, read_from="replica"
+    )
+    assert listed["_key"].to_list() != [] and set(listed["_key"]) == set(keys)
+    assert all(command_calls(m, "hgetall") == 0 for m in replicated_cluster.masters)
+
+
+def test_cluster_shard_without_replica(
+    replicated_cluster: ReplicatedCluster, cluster_seeded: pl.DataFrame
+) -> None:
+    """Runs last: it stops a replica of the module's cluster."""
+    down = replicated_cluster.replicas[1]
+    master = replicated_cluster.masters[1]
+    down.stop()
+    got = redis.read_hashes(replicated_cluster.url, "crf:*", SCHEMA, read_from="prefer_replica")
+    assert_frame_equal(got.sort("_key"), cluster_seeded)
+    assert command_calls(master, "hgetall") > 0
+    others = [m for m in replicated_cluster.masters if m is not master]
+    assert all(command_calls(m, "hgetall") == 0 for m in others)
+    with pytest.raises(redis.RedisConnectionError) as info:
+        redis.read_hashes(replicated_cluster.url, "crf:*", SCHEMA, read_from="replica")
+    message = str(info.value)
+    assert "no live replica" in message and "slots" in message
+    assert f"{master.host}:{master.port}" in message
