@@ -108,7 +108,10 @@ class Sentinels:
     """``count`` sentinels (``redis-server --sentinel``) monitoring ``primary``
     as :data:`SERVICE`, tuned to fail over within a few seconds."""
 
-    def __init__(self, primary: RedisServer, replicas: int, count: int = 3) -> None:
+    def __init__(
+        self, primary: RedisServer, replicas: int, count: int = 3, password: str | None = None
+    ) -> None:
+        self.password = password
         self.dir = Path(tempfile.mkdtemp(prefix="pr-sentinels-"))
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -126,6 +129,7 @@ class Sentinels:
                     f"sentinel down-after-milliseconds {SERVICE} 1000\n"
                     f"sentinel failover-timeout {SERVICE} 6000\n"
                     f"sentinel parallel-syncs {SERVICE} {replicas}\n"
+                    + (f"requirepass {password}\n" if password else "")
                 )
                 self.procs.append(
                     subprocess.Popen(
@@ -147,7 +151,7 @@ class Sentinels:
             raise
 
     def execute(self, port: int, *args: str) -> Any:
-        return resp_command("127.0.0.1", port, *args)
+        return resp_command("127.0.0.1", port, *args, password=self.password)
 
     def url(self, db: int | None = None) -> str:
         hosts = ",".join(f"127.0.0.1:{port}" for port in self.ports)

@@ -6,8 +6,6 @@ proved by its ``INFO commandstats``."""
 # ruff: noqa: F811  (the fixtures imported from replica_servers are parameters)
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -21,6 +19,7 @@ from replica_servers import (  # noqa: F401
     reset_stats,
     wait_until,
 )
+from test_load_budget import load
 
 import polars_redis as redis
 
@@ -28,27 +27,12 @@ SCHEMA = {"n": pl.Int64, "name": pl.String}
 ROWS = 2000
 
 
-def seed(client: Any, prefix: str, rows: int = ROWS) -> pl.DataFrame:
-    """``rows`` hashes written by redis-py; the frame a read must return."""
-    pipe = client.pipeline(transaction=False)
-    for i in range(rows):
-        pipe.hset(f"{prefix}{i}", mapping={"n": i, "name": f"name-{i}"})
-    pipe.execute()
-    return pl.DataFrame(
-        {
-            "_key": [f"{prefix}{i}" for i in range(rows)],
-            "n": list(range(rows)),
-            "name": [f"name-{i}" for i in range(rows)],
-        }
-    ).sort("_key")
-
-
 @pytest.fixture
 def seeded(replica_set: ReplicaSet) -> pl.DataFrame:
     replica_set.primary.flushall()
     client = replica_set.primary.client()
     try:
-        expected = seed(client, "rf:")
+        expected = load(client, ROWS, "rf:")
         replica_set.sync(client)
     finally:
         client.close()
@@ -123,7 +107,7 @@ def test_prefer_replica_falls_back_and_replica_refuses(
     primary = fresh_replica_set.primary
     client = primary.client()
     try:
-        expected = seed(client, "fb:", 300)
+        expected = load(client, 300, "fb:")
         fresh_replica_set.sync(client)
     finally:
         client.close()
@@ -148,6 +132,32 @@ def test_prefer_replica_falls_back_and_replica_refuses(
     assert f"{primary.host}:{primary.port}" in message
 
 
+def test_prefer_replica_finishes_on_the_primary_when_replicas_die_mid_read(
+    fresh_replica_set: ReplicaSet,
+) -> None:
+    primary = fresh_replica_set.primary
+    client = primary.client()
+    try:
+        expected = load(client, ROWS, "mid:")
+        fresh_replica_set.sync(client)
+    finally:
+        client.close()
+    reset_stats(*fresh_replica_set.servers)
+    stream = redis.iter_hashes(
+        primary.url, "mid:*", SCHEMA, read_from="prefer_replica", batch_size=50, parallelism=2
+    )
+    batches = iter(stream)
+    seen = [next(batches) for _ in range(3)]
+    assert command_calls(primary, "hgetall") == 0
+    for replica in fresh_replica_set.replicas:
+        replica.stop()
+    seen += list(batches)
+    got = pl.concat(seen)
+    assert got.height == ROWS
+    assert_frame_equal(got.sort("_key"), expected)
+    assert command_calls(primary, "hgetall") > 0
+
+
 # --------------------------------------------------------------------------
 # Redis Cluster (3 masters, one replica each)
 # --------------------------------------------------------------------------
@@ -159,7 +169,7 @@ def cluster_seeded(replicated_cluster: ReplicatedCluster) -> pl.DataFrame:
         master.flushall()
     client = replicated_cluster.cluster.client()
     try:
-        expected = seed(client, "crf:")
+        expected = load(client, ROWS, "crf:")
     finally:
         client.close()
     pairs = list(zip(replicated_cluster.masters, replicated_cluster.replicas))

@@ -29,6 +29,20 @@ def frame(prefix: str, rows: int = ROWS) -> pl.DataFrame:
     ).sort("_key")
 
 
+def written_everywhere(
+    replicas: ReplicaSet, sentinels: Sentinels, prefix: str, rows: int = ROWS
+) -> pl.DataFrame:
+    """``rows`` hashes written through the sentinel URL, on every replica too."""
+    expected = frame(prefix, rows)
+    redis.write_hashes(expected, sentinels.url(), key_column="_key")
+    client = replicas.primary.client()
+    try:
+        replicas.sync(client)
+    finally:
+        client.close()
+    return expected
+
+
 def test_sentinel_url_reads_and_writes_the_master(
     sentinel_set: tuple[ReplicaSet, Sentinels],
 ) -> None:
@@ -73,13 +87,7 @@ def test_reads_and_writes_after_a_failover_use_the_new_master(
     sentinel_set: tuple[ReplicaSet, Sentinels],
 ) -> None:
     replicas, sentinels = sentinel_set
-    expected = frame("f:", 500)
-    redis.write_hashes(expected, sentinels.url(), key_column="_key")
-    client = replicas.primary.client()
-    try:
-        replicas.sync(client)
-    finally:
-        client.close()
+    expected = written_everywhere(replicas, sentinels, "f:", 500)
     new_master = sentinels.failover(replicas.servers)
     assert new_master is not replicas.primary
     reset_stats(*replicas.servers)
@@ -101,13 +109,7 @@ def test_iter_across_a_failover_reads_every_key_once(
     sentinel_set: tuple[ReplicaSet, Sentinels],
 ) -> None:
     replicas, sentinels = sentinel_set
-    expected = frame("it:")
-    redis.write_hashes(expected, sentinels.url(), key_column="_key")
-    client = replicas.primary.client()
-    try:
-        replicas.sync(client)
-    finally:
-        client.close()
+    expected = written_everywhere(replicas, sentinels, "it:")
     stream = redis.iter_hashes(
         sentinels.url(), "it:*", SCHEMA, batch_size=100, parallelism=1, retries=12
     )
@@ -121,3 +123,26 @@ def test_iter_across_a_failover_reads_every_key_once(
     assert_frame_equal(got.sort("_key"), expected)
     # The rest of the read went to the new master.
     assert command_calls(new_master, "hgetall") > 0
+
+
+def test_sentinels_with_a_password() -> None:
+    replicas = ReplicaSet(1, name="sentinel-auth")
+    try:
+        sentinels = Sentinels(replicas.primary, replicas=1, password="s3nt-pw")
+        try:
+            client = replicas.primary.client()
+            try:
+                client.hset("pw:1", "n", 1)
+            finally:
+                client.close()
+            url = sentinels.url() + "?sentinel_password=s3nt-pw"
+            assert redis.read_hashes(url, "pw:*", SCHEMA)["n"].to_list() == [1]
+            for wrong in ["?sentinel_password=hunter2", ""]:
+                with pytest.raises(redis.RedisConnectionError) as info:
+                    redis.read_hashes(sentinels.url() + wrong, "pw:*", SCHEMA)
+                assert "hunter2" not in str(info.value)
+                assert "s3nt-pw" not in str(info.value)
+        finally:
+            sentinels.stop()
+    finally:
+        replicas.stop()

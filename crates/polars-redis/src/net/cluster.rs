@@ -116,6 +116,8 @@ pub(crate) struct ClusterNode {
     /// Where reads of its keys go: live replicas chosen by the `replicas`
     /// module; empty: the node itself.
     pub(crate) readers: Vec<ConnectionConfig>,
+    /// Reads go on on the node itself when its readers fail (`prefer_replica`).
+    pub(crate) falls_back: bool,
 }
 
 impl ClusterNode {
@@ -132,6 +134,12 @@ impl ClusterNode {
     pub(crate) fn reads_replicas(&self) -> bool {
         !self.readers.is_empty()
     }
+
+    /// Where reads go once a reader failed for good: the node itself, when
+    /// it reads replicas and may fall back.
+    pub(crate) fn fallback_reader(&self) -> Option<&ConnectionConfig> {
+        (self.falls_back && self.reads_replicas()).then_some(&self.config)
+    }
 }
 
 impl Topology {
@@ -143,6 +151,7 @@ impl Topology {
                 config: config.clone(),
                 replicas: Vec::new(),
                 readers: Vec::new(),
+                falls_back: false,
             }],
             layout: SlotLayout::default(),
             migrations: Vec::new(),
@@ -169,6 +178,7 @@ impl Topology {
                     config,
                     replicas,
                     readers: Vec::new(),
+                    falls_back: false,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

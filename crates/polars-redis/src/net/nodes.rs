@@ -58,6 +58,8 @@ pub(crate) struct NodeConnections {
     configs: Vec<ConnectionConfig>,
     /// Per node: a cluster replica, whose connections send `READONLY`.
     readonly: Vec<bool>,
+    /// Per node: where to go once it failed for good (`prefer_replica`).
+    fallback: Vec<Option<ConnectionConfig>>,
     cluster: bool,
     asking: Asking,
     deadline: Option<Instant>,
@@ -73,6 +75,7 @@ impl NodeConnections {
         NodeConnections {
             idle: configs.iter().map(|_| Default::default()).collect(),
             readonly: vec![false; configs.len()],
+            fallback: vec![None; configs.len()],
             configs,
             cluster: topology.is_cluster(),
             asking,
@@ -89,6 +92,7 @@ impl NodeConnections {
         for (node, of) in topology.nodes().iter().enumerate() {
             conns.configs[node] = of.reader(nth).clone();
             conns.readonly[node] = conns.cluster && of.reads_replicas();
+            conns.fallback[node] = of.fallback_reader().cloned();
         }
         conns
     }
@@ -113,6 +117,7 @@ impl NodeConnections {
             None => {
                 self.configs.push(config);
                 self.readonly.push(false);
+                self.fallback.push(None);
                 self.idle.push(Default::default());
                 self.configs.len() - 1
             }
@@ -154,6 +159,23 @@ impl NodeConnections {
     /// Keep `conn`, opened elsewhere to the node of `link`, as idle.
     pub(crate) fn put(&mut self, link: Link, conn: Connection) {
         self.idle_of(link).push(conn);
+    }
+
+    /// Whether `node` has somewhere to go once it failed for good.
+    pub(crate) fn can_fall_back(&self, node: usize) -> bool {
+        self.fallback[node].is_some()
+    }
+
+    /// Go to `node`'s fallback (its primary) from now on; `false` when it
+    /// has none (any more).
+    pub(crate) fn fall_back(&mut self, node: usize) -> bool {
+        let Some(config) = self.fallback[node].take() else {
+            return false;
+        };
+        self.configs[node] = config;
+        self.readonly[node] = false;
+        self.idle[node] = Default::default();
+        true
     }
 
     /// Drop the idle connections over `link` (one may be mid-reply).

@@ -7,7 +7,9 @@
 //! `redis+sentinel://` URL those the sentinels consider up. Each candidate is
 //! probed when a read starts (its own `ROLE` must say it is a replica with
 //! its link to the master up); the live ones become the node's readers, and
-//! the read's connections are spread over them. Writes never go through
+//! the read's connections are spread over them. Under `prefer_replica` a
+//! replica that fails for good during the read (its retries used up) is
+//! replaced by its primary. Writes never go through
 //! here: they always talk to the masters.
 
 use std::fmt;
@@ -120,6 +122,7 @@ pub(crate) async fn route_reads(topology: &mut Topology, read_from: ReadFrom) ->
             return Err(no_live_replica(node, cluster.then_some(slots)));
         }
         node.readers = live;
+        node.falls_back = read_from == ReadFrom::PreferReplica;
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ use crate::net::modules::Requirement;
 use crate::net::nodes::{Asking, Link, NodeConnections};
 use crate::net::replicas::{route_reads, ReadFrom};
 use crate::net::resp::{Cmd, Value};
-use crate::net::retry::Backoff;
+use crate::net::retry::{is_transient, Backoff};
 use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::read::layout::Layout;
 use crate::read::warnings::{FirstKeys, NullColumns, ScanChecks};
@@ -390,7 +390,7 @@ impl<F: Fetcher> Fetch<'_, F> {
         let mut backoff = Backoff::new(self.retries);
         loop {
             let before = sink.rows();
-            let attempt = if backoff.exhausted() {
+            let attempt = if backoff.exhausted() && !self.conns.can_fall_back(link.node) {
                 std::mem::take(&mut keys)
             } else {
                 keys.clone()
@@ -402,6 +402,15 @@ impl<F: Fetcher> Fetch<'_, F> {
             match result {
                 Err(err) if sink.rows() == before && backoff.again(&err).await => {
                     self.conns.forget(link);
+                }
+                // `prefer_replica`: a replica gone for good leaves its keys
+                // to its primary.
+                Err(err)
+                    if sink.rows() == before
+                        && is_transient(&err)
+                        && self.conns.fall_back(link.node) =>
+                {
+                    backoff = Backoff::new(self.retries);
                 }
                 done => return done,
             }
