@@ -11,10 +11,11 @@ import contextlib
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from redis_servers import (
     RedisCluster,
@@ -23,6 +24,7 @@ from redis_servers import (
     find_free_port,
     resp_command,
 )
+from test_load_budget import load
 
 SERVICE = "pr-primary"
 #: How long a test waits for replication or a failover to settle.
@@ -52,10 +54,11 @@ def is_linked_replica(server: RedisServer) -> bool:
 
 
 def command_calls(server: RedisServer, command: str) -> int:
-    """How often ``command`` ran on ``server`` since its last ``CONFIG RESETSTAT``."""
+    """How often ``command`` (any case) ran on ``server`` since its last
+    ``CONFIG RESETSTAT``."""
     text = server.execute("INFO", "commandstats").decode()
     for line in text.splitlines():
-        if line.startswith(f"cmdstat_{command}:"):
+        if line.lower().startswith(f"cmdstat_{command.lower()}:"):
             return int(line.split("calls=")[1].split(",")[0])
     return 0
 
@@ -63,6 +66,16 @@ def command_calls(server: RedisServer, command: str) -> int:
 def reset_stats(*servers: RedisServer) -> None:
     for server in servers:
         server.execute("CONFIG", "RESETSTAT")
+
+
+def read_across(batches: Iterable[pl.DataFrame], event: Callable[[], object]) -> pl.DataFrame:
+    """Every batch of an ``iter_*`` stream, with ``event`` happening after the
+    third (the rest of the read runs after it)."""
+    stream = iter(batches)
+    seen = [next(stream) for _ in range(3)]
+    event()
+    seen += list(stream)
+    return pl.concat(seen)
 
 
 class ReplicaSet:
@@ -93,6 +106,17 @@ class ReplicaSet:
         for replica in self.replicas:
             if replica.running:
                 wait_until(f"{replica.name} to sync", lambda r=replica: is_linked_replica(r))
+
+    def seed(self, prefix: str, rows: int) -> pl.DataFrame:
+        """``rows`` hashes written by redis-py on the primary and on every
+        running replica; the frame reading them must return."""
+        client = self.primary.client()
+        try:
+            expected = load(client, rows, prefix)
+            self.sync(client)
+        finally:
+            client.close()
+        return expected
 
     def sync(self, client: Any) -> None:
         """Wait until the running replicas have every write ``client`` made."""

@@ -9,11 +9,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from redis_servers import RedisServer
 from replica_servers import (  # noqa: F401
     ReplicaSet,
     ReplicatedCluster,
     command_calls,
     fresh_replica_set,
+    is_linked_replica,
+    read_across,
     replica_set,
     replicated_cluster,
     reset_stats,
@@ -30,12 +33,7 @@ ROWS = 2000
 @pytest.fixture
 def seeded(replica_set: ReplicaSet) -> pl.DataFrame:
     replica_set.primary.flushall()
-    client = replica_set.primary.client()
-    try:
-        expected = load(client, ROWS, "rf:")
-        replica_set.sync(client)
-    finally:
-        client.close()
+    expected = replica_set.seed("rf:", ROWS)
     reset_stats(*replica_set.servers)
     return expected
 
@@ -105,12 +103,7 @@ def test_prefer_replica_falls_back_and_replica_refuses(
     fresh_replica_set: ReplicaSet,
 ) -> None:
     primary = fresh_replica_set.primary
-    client = primary.client()
-    try:
-        expected = load(client, 300, "fb:")
-        fresh_replica_set.sync(client)
-    finally:
-        client.close()
+    expected = fresh_replica_set.seed("fb:", 300)
     # One replica down: the other takes every read.
     survivor, stopped = fresh_replica_set.replicas
     stopped.stop()
@@ -136,26 +129,57 @@ def test_prefer_replica_finishes_on_the_primary_when_replicas_die_mid_read(
     fresh_replica_set: ReplicaSet,
 ) -> None:
     primary = fresh_replica_set.primary
-    client = primary.client()
-    try:
-        expected = load(client, ROWS, "mid:")
-        fresh_replica_set.sync(client)
-    finally:
-        client.close()
+    expected = fresh_replica_set.seed("mid:", ROWS)
     reset_stats(*fresh_replica_set.servers)
     stream = redis.iter_hashes(
         primary.url, "mid:*", SCHEMA, read_from="prefer_replica", batch_size=50, parallelism=2
     )
-    batches = iter(stream)
-    seen = [next(batches) for _ in range(3)]
-    assert command_calls(primary, "hgetall") == 0
-    for replica in fresh_replica_set.replicas:
-        replica.stop()
-    seen += list(batches)
-    got = pl.concat(seen)
+
+    def stop_the_replicas() -> None:
+        assert command_calls(primary, "hgetall") == 0
+        for replica in fresh_replica_set.replicas:
+            replica.stop()
+
+    got = read_across(stream, stop_the_replicas)
     assert got.height == ROWS
     assert_frame_equal(got.sort("_key"), expected)
     assert command_calls(primary, "hgetall") > 0
+
+
+def test_searches_run_on_the_replica() -> None:
+    primary = RedisServer.stack(name="search-primary")
+    replica = None
+    try:
+        replica = RedisServer.stack(
+            name="search-replica", extra_args=["--replicaof", primary.host, str(primary.port)]
+        )
+        wait_until("the replica to sync", lambda: is_linked_replica(replica))
+        client = primary.client()
+        try:
+            client.execute_command(
+                "FT.CREATE", "people", "ON", "HASH", "PREFIX", 1, "p:", "SCHEMA", "n", "NUMERIC"
+            )
+            load(client, 300, "p:")
+            assert client.execute_command("WAIT", 1, 5000) == 1
+        finally:
+            client.close()
+        wait_until(
+            "the replica's index",
+            lambda: replica.execute("FT.SEARCH", "people", "*", "LIMIT", "0", "0")[0] == 300,
+        )
+        reset_stats(primary, replica)
+        query = redis.field("n") < 100
+        got = redis.search_hashes(primary.url, "people", query, SCHEMA, read_from="replica")
+        assert sorted(got.collect()["n"].to_list()) == list(range(100))
+        pushed = redis.scan_hashes(primary.url, "p:*", SCHEMA, read_from="replica")
+        assert pushed.filter(pl.col("n") >= 290).collect().height == 10
+        assert command_calls(replica, "ft.aggregate") >= 2
+        for command in ["ft.aggregate", "ft.cursor", "hgetall", "hmget", "scan"]:
+            assert command_calls(primary, command) == 0, command
+    finally:
+        if replica is not None:
+            replica.stop()
+        primary.stop()
 
 
 # --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from replica_servers import (  # noqa: F401
     ReplicaSet,
     Sentinels,
     command_calls,
+    read_across,
     reset_stats,
     role,
     sentinel_set,
@@ -113,12 +114,14 @@ def test_iter_across_a_failover_reads_every_key_once(
     stream = redis.iter_hashes(
         sentinels.url(), "it:*", SCHEMA, batch_size=100, parallelism=1, retries=12
     )
-    batches = iter(stream)
-    seen = [next(batches) for _ in range(3)]
-    new_master = sentinels.failover(replicas.servers)
-    reset_stats(new_master)
-    seen += list(batches)
-    got = pl.concat(seen)
+    masters = []
+
+    def fail_over() -> None:
+        masters.append(sentinels.failover(replicas.servers))
+        reset_stats(masters[0])
+
+    got = read_across(stream, fail_over)
+    new_master = masters[0]
     assert got.height == ROWS
     assert_frame_equal(got.sort("_key"), expected)
     # The rest of the read went to the new master.
