@@ -50,6 +50,16 @@ within ``deadline``. A ``SCAN`` resumes from its cursor; after a server
 restart (a new ``run_id``) it walks the keyspace again and every key is
 still read exactly once."""
 
+READ_FROM = """\
+Which servers the keys are listed and read on: ``"primary"`` (default;
+writes always go there), ``"replica"`` (only replicas, spread over every
+live replica of each shard: ``READONLY`` replicas of a Redis Cluster, the
+replicas a standalone primary's ``ROLE`` lists, or those the sentinels know;
+a shard without a live replica raises :class:`RedisConnectionError` naming
+it) or ``"prefer_replica"`` (its primary for a shard without a live replica).
+A replica may lag behind its primary: a replica read can miss the newest
+writes (see ``docs/production.md``)."""
+
 SCAN_OPTIONS = """\
 keys
     Read exactly these keys instead of scanning, in this order (on a Redis
@@ -97,6 +107,8 @@ SCAN_OPTIONS += "\n".join(
         textwrap.indent(LOAD_BUDGET, "    "),
         "retries",
         textwrap.indent(RETRIES, "    "),
+        "read_from",
+        textwrap.indent(READ_FROM, "    "),
     ]
 )
 
@@ -146,6 +158,7 @@ _PIECES = {
     "{infer_options}": INFER_OPTIONS,
     "{load_budget}": LOAD_BUDGET,
     "{retries}": RETRIES,
+    "{read_from}": READ_FROM,
 }
 
 

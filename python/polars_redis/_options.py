@@ -12,10 +12,13 @@ parameters of its ``scan_*`` function, with the same annotations
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from polars_redis._dtypes import DType
 from polars_redis._progress import ProgressLike
+
+#: Which servers a read uses: ``"primary"``, ``"replica"`` or ``"prefer_replica"``.
+ReadFrom = Literal["primary", "replica", "prefer_replica"]
 
 
 class ReadOptions(TypedDict, total=False):
@@ -39,6 +42,7 @@ class ReadOptions(TypedDict, total=False):
     rate_limit: float | None
     latency_budget_ms: float | None
     retries: int
+    read_from: ReadFrom
     progress: ProgressLike
 
 

@@ -119,6 +119,7 @@ def scan_args(args: Mapping[str, Any]) -> dict[str, Any]:
         "rate_limit": args["rate_limit"],
         "latency_budget_ms": args["latency_budget_ms"],
         "retries": args["retries"],
+        "read_from": args["read_from"],
         "parse_hint": args.get("parse_hint"),
         "slots": _partition_slots.get(),
     }

@@ -13,7 +13,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, dtype_spec
-from polars_redis._options import ScanOptions
+from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import collect, lazy_scan, scan_args, selection, to_bytes
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
@@ -75,6 +75,7 @@ def scan_geo(
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
     retries: int = _internal.DEFAULT_RETRIES,
+    read_from: ReadFrom = "primary",
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read geo sets into a LazyFrame, one row per member, with its position.

@@ -10,7 +10,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
-from polars_redis._options import KeysOption, PushdownOptions, ReadOptions
+from polars_redis._options import KeysOption, PushdownOptions, ReadFrom, ReadOptions
 from polars_redis._plugin import (
     BatchStream,
     bind,
@@ -72,6 +72,7 @@ def scan_hashes(
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
     retries: int = _internal.DEFAULT_RETRIES,
+    read_from: ReadFrom = "primary",
     progress: ProgressLike = False,
     infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     index: str | None = "auto",

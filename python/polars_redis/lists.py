@@ -11,7 +11,7 @@ from polars_redis import _internal
 from polars_redis._collections import make_scanner, optional_column, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
-from polars_redis._options import ScanOptions
+from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
@@ -59,6 +59,7 @@ def scan_lists(
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
     retries: int = _internal.DEFAULT_RETRIES,
+    read_from: ReadFrom = "primary",
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis lists into a LazyFrame, one row per element.

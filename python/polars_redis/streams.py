@@ -10,7 +10,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, SchemaLike, field_specs
-from polars_redis._options import ScanOptions
+from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import (
     BatchStream,
     bind,
@@ -83,6 +83,7 @@ def scan_streams(
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
     retries: int = _internal.DEFAULT_RETRIES,
+    read_from: ReadFrom = "primary",
     progress: ProgressLike = False,
     infer_sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
 ) -> pl.LazyFrame:
@@ -162,6 +163,8 @@ def scan_streams(
         {load_budget}
     retries
         {retries}
+    read_from
+        {read_from}
     {progress_option}
     infer_sample_size
         Streams sampled when ``schema`` is None.

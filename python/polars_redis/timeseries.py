@@ -10,7 +10,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
-from polars_redis._options import ScanOptions
+from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import (
     BatchStream,
     bind,
@@ -95,6 +95,7 @@ def scan_timeseries(
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
     retries: int = _internal.DEFAULT_RETRIES,
+    read_from: ReadFrom = "primary",
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read RedisTimeSeries series into a LazyFrame, one row per sample.
@@ -176,6 +177,8 @@ def scan_timeseries(
         {load_budget}
     retries
         {retries}
+    read_from
+        {read_from}
     {progress_option}
 
     Returns

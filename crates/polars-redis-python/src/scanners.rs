@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use polars_redis::{
     count_keys, Aggregation, ConnectionConfig, HashFetch, HashFieldsScanBuilder, HashScanBuilder,
-    JsonFetch, JsonScanBuilder, KeyFilter, KeyType, ListScanBuilder, LoadBudget, ScanOptions,
-    SetScanBuilder, SizeLimit, StreamScanBuilder, StringScanBuilder, TimeSeriesScanBuilder,
-    ZsetScanBuilder, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT, RETRIES_LIMIT,
+    JsonFetch, JsonScanBuilder, KeyFilter, KeyType, ListScanBuilder, LoadBudget, ReadFrom,
+    ScanOptions, SetScanBuilder, SizeLimit, StreamScanBuilder, StringScanBuilder,
+    TimeSeriesScanBuilder, ZsetScanBuilder, BATCH_SIZE_LIMIT, COUNT_HINT_LIMIT, PARALLELISM_LIMIT,
+    RETRIES_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -43,6 +44,8 @@ pub(crate) struct ScanArgs {
     rate_limit: Option<f64>,
     latency_budget_ms: Option<f64>,
     retries: i128,
+    /// `primary`, `replica` or `prefer_replica`.
+    read_from: String,
     parse_hint: Option<String>,
     /// The hash slots of one partition (`(first, last)` ranges); `None`: all.
     slots: Option<Vec<(u16, u16)>>,
@@ -75,6 +78,7 @@ impl ScanArgs {
             .with_deadline(deadline)
             .with_load_budget(load_budget(self.rate_limit, self.latency_budget_ms)?)
             .with_retries(size(RETRIES_LIMIT, self.retries)?)
+            .with_read_from(self.read_from.parse::<ReadFrom>()?)
             .with_parse_hint(self.parse_hint.clone())
             .with_slots(slot_ranges(self.slots.as_deref())?);
         if let Some(hint) = self.count_hint {

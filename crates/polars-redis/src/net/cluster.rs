@@ -110,6 +110,36 @@ pub(crate) struct ClusterNode {
     pub(crate) id: String,
     /// How to connect to it (the seed's credentials, TLS and timeouts).
     pub(crate) config: ConnectionConfig,
+    /// Its replicas as the cluster lists them (not failing), for the
+    /// `replicas` module; empty for a standalone server.
+    pub(crate) replicas: Vec<ConnectionConfig>,
+    /// Where reads of its keys go: live replicas chosen by the `replicas`
+    /// module; empty: the node itself.
+    pub(crate) readers: Vec<ConnectionConfig>,
+    /// Reads go on on the node itself when its readers fail (`prefer_replica`).
+    pub(crate) falls_back: bool,
+}
+
+impl ClusterNode {
+    /// Where read connection number `nth` of this node goes: its readers in
+    /// turn (spreading a read over every live replica), else the node.
+    pub(crate) fn reader(&self, nth: usize) -> &ConnectionConfig {
+        match self.readers.len() {
+            0 => &self.config,
+            len => &self.readers[nth % len],
+        }
+    }
+
+    /// True when reads go to replicas rather than to the node itself.
+    pub(crate) fn reads_replicas(&self) -> bool {
+        !self.readers.is_empty()
+    }
+
+    /// Where reads go once a reader failed for good: the node itself, when
+    /// it reads replicas and may fall back.
+    pub(crate) fn fallback_reader(&self) -> Option<&ConnectionConfig> {
+        (self.falls_back && self.reads_replicas()).then_some(&self.config)
+    }
 }
 
 impl Topology {
@@ -119,6 +149,9 @@ impl Topology {
             nodes: vec![ClusterNode {
                 id: String::new(),
                 config: config.clone(),
+                replicas: Vec::new(),
+                readers: Vec::new(),
+                falls_back: false,
             }],
             layout: SlotLayout::default(),
             migrations: Vec::new(),
@@ -140,7 +173,14 @@ impl Topology {
             .into_iter()
             .map(|id| {
                 let config = view.config_of(&id, seed)?;
-                Ok(ClusterNode { id, config })
+                let replicas = view.replicas_of(&id, seed);
+                Ok(ClusterNode {
+                    id,
+                    config,
+                    replicas,
+                    readers: Vec::new(),
+                    falls_back: false,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         log::info!(
@@ -167,6 +207,11 @@ impl Topology {
 
     pub(crate) fn nodes(&self) -> &[ClusterNode] {
         &self.nodes
+    }
+
+    /// The servers, to choose where reads go (see the `replicas` module).
+    pub(crate) fn nodes_mut(&mut self) -> &mut [ClusterNode] {
+        &mut self.nodes
     }
 
     /// The slots node `node` serves; every slot for a standalone server.
@@ -450,6 +495,8 @@ struct NodeLine {
     /// `ip:port@cport[,hostname]`.
     address: String,
     flags: Vec<String>,
+    /// The id of the master this node replicates (`-` for a master).
+    master: String,
     /// `first-last`, `slot`, `[slot->-id]` (migrating) or `[slot-<-id]` (importing).
     slots: Vec<String>,
 }
@@ -470,6 +517,7 @@ impl NodesView {
                     id: parts[0].to_string(),
                     address: parts[1].to_string(),
                     flags: parts[2].split(',').map(str::to_string).collect(),
+                    master: parts[3].to_string(),
                     slots: parts[8..].iter().map(|s| s.to_string()).collect(),
                 })
             })
@@ -553,6 +601,22 @@ impl NodesView {
             )));
         }
         Ok(SlotLayout { ranges: merged })
+    }
+
+    /// How to reach the replicas of master `id` that the cluster does not
+    /// flag as failing (each is probed before it is read from).
+    fn replicas_of(&self, id: &str, seed: &ConnectionConfig) -> Vec<ConnectionConfig> {
+        self.lines
+            .iter()
+            .filter(|line| line.master == id)
+            .filter(|line| {
+                !line
+                    .flags
+                    .iter()
+                    .any(|f| matches!(f.as_str(), "fail" | "fail?" | "noaddr" | "handshake"))
+            })
+            .filter_map(|line| self.config_of(&line.id, seed).ok())
+            .collect()
     }
 
     /// How to reach node `id`: its announced address with the seed's

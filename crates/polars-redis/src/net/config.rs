@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
@@ -69,6 +70,22 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The port of a sentinel address without one.
+const DEFAULT_SENTINEL_PORT: u16 = 26379;
+
+/// The sentinels watching one service, and how to talk to them (used by the
+/// `sentinel` module).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Sentinels {
+    /// The sentinels, asked in order.
+    pub(crate) addresses: Vec<Endpoint>,
+    /// The name the sentinels know the master by.
+    pub(crate) service: String,
+    /// `AUTH` for the sentinels (`?sentinel_username=`, `?sentinel_password=`).
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<Secret>,
+}
+
 /// Everything needed to open a connection to one Redis server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionConfig {
@@ -79,6 +96,8 @@ pub struct ConnectionConfig {
     pub(crate) db: u32,
     pub(crate) connect_timeout: Duration,
     pub(crate) command_timeout: Option<Duration>,
+    /// For `redis+sentinel://`: the sentinels that name the server to use.
+    pub(crate) sentinel: Option<Arc<Sentinels>>,
 }
 
 /// Default time allowed to open a connection (TCP, TLS and AUTH together).
@@ -93,6 +112,10 @@ impl ConnectionConfig {
     /// - `redis://[[user]:password@]host[:port][/db]`
     /// - `rediss://...` (TLS; `?ca_file=/path/ca.pem` trusts a custom CA)
     /// - `unix:///path/to/redis.sock[?db=N&username=U&password=P]`
+    /// - `redis+sentinel://[[user]:password@]host1[:port],host2[:port]/service[/db]`
+    ///   (the master of `service`, found through its sentinels, port 26379 by
+    ///   default; `?sentinel_username=U&sentinel_password=P` authenticate to the
+    ///   sentinels, the userinfo to the master and replicas)
     ///
     /// User names and passwords are percent-decoded. The port defaults to 6379.
     pub fn from_url(url: &str) -> Result<Self> {
@@ -105,6 +128,7 @@ impl ConnectionConfig {
         };
         let mut config = match scheme {
             "redis" | "rediss" => parse_tcp(url, rest, scheme == "rediss")?,
+            "redis+sentinel" => parse_sentinel(url, rest)?,
             "unix" | "redis+unix" => {
                 // `unix://user:password@/path`: the userinfo ends at the last `@`.
                 let (userinfo, path) = match rest.rsplit_once('@') {
@@ -129,6 +153,16 @@ impl ConnectionConfig {
                 "db" => config.db = parse_db(url, &value)?,
                 "username" => config.username = Some(value),
                 "password" => config.password = Some(Secret(value)),
+                "sentinel_username" | "sentinel_password" => {
+                    let sentinel = config.sentinel.as_mut().ok_or_else(|| {
+                        invalid(url, &format!("{name} needs a redis+sentinel:// URL"))
+                    })?;
+                    let sentinel = Arc::make_mut(sentinel);
+                    match name {
+                        "sentinel_username" => sentinel.username = Some(value),
+                        _ => sentinel.password = Some(Secret(value)),
+                    }
+                }
                 "ca_file" | "ssl_ca_certs" => {
                     let tls = config
                         .tls
@@ -155,6 +189,7 @@ impl ConnectionConfig {
             db: 0,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             command_timeout: Some(DEFAULT_COMMAND_TIMEOUT),
+            sentinel: None,
         }
     }
 
@@ -202,10 +237,12 @@ impl ConnectionConfig {
         Ok(())
     }
 
-    /// The same settings for another server (a cluster node).
+    /// The same settings for another server (a cluster node, a replica, the
+    /// master the sentinels name).
     pub(crate) fn with_endpoint(&self, endpoint: Endpoint) -> Self {
         ConnectionConfig {
             endpoint,
+            sentinel: None,
             ..self.clone()
         }
     }
@@ -222,8 +259,8 @@ impl ConnectionConfig {
 }
 
 /// The reason given for a URL without a known scheme.
-const SCHEME_EXPECTED: &str = "expected redis://[[user]:password@]host[:port][/db], rediss://... \
-     or unix:///path/redis.sock";
+const SCHEME_EXPECTED: &str = "expected redis://[[user]:password@]host[:port][/db], rediss://..., \
+     unix:///path/redis.sock or redis+sentinel://[[user]:password@]host[:port],.../service[/db]";
 
 fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
     // The userinfo ends at the last `@`, so a password may hold `/` or `@`.
@@ -235,7 +272,7 @@ fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
         Some((hostport, path)) => (hostport, path),
         None => (after, ""),
     };
-    let (host, port) = split_host_port(url, hostport)?;
+    let (host, port) = split_host_port(url, hostport, 6379)?;
     let mut config = ConnectionConfig::new(Endpoint::Tcp { host, port });
     if tls {
         config.tls = Some(TlsOptions::default());
@@ -247,7 +284,44 @@ fn parse_tcp(url: &str, rest: &str, tls: bool) -> Result<ConnectionConfig> {
     Ok(config)
 }
 
-fn split_host_port(url: &str, hostport: &str) -> Result<(String, u16)> {
+/// The sentinels and service of a `redis+sentinel://` URL (after `://`,
+/// before `?`); the endpoint shown for it is the first sentinel's.
+fn parse_sentinel(url: &str, rest: &str) -> Result<ConnectionConfig> {
+    let (userinfo, after) = match rest.rsplit_once('@') {
+        Some((userinfo, after)) => (Some(userinfo), after),
+        None => (None, rest),
+    };
+    let (hosts, path) = after.split_once('/').unwrap_or((after, ""));
+    let (service, db) = path.split_once('/').unwrap_or((path, ""));
+    if service.is_empty() {
+        return Err(invalid(
+            url,
+            "missing service name (redis+sentinel://hosts/service)",
+        ));
+    }
+    let addresses = hosts
+        .split(',')
+        .map(|hostport| {
+            let (host, port) = split_host_port(url, hostport, DEFAULT_SENTINEL_PORT)?;
+            Ok(Endpoint::Tcp { host, port })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let sentinels = Sentinels {
+        addresses,
+        service: decode(service)?,
+        username: None,
+        password: None,
+    };
+    let mut config = ConnectionConfig::new(sentinels.addresses[0].clone());
+    config.sentinel = Some(Arc::new(sentinels));
+    config.set_userinfo(userinfo)?;
+    if !db.is_empty() {
+        config.db = parse_db(url, db)?;
+    }
+    Ok(config)
+}
+
+fn split_host_port(url: &str, hostport: &str, default_port: u16) -> Result<(String, u16)> {
     let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
         let (host, after) = rest
             .split_once(']')
@@ -273,7 +347,7 @@ fn split_host_port(url: &str, hostport: &str) -> Result<(String, u16)> {
                     &format!("invalid port `{}` (1 to 65535)", shown_if_number(port)),
                 )
             })?,
-        None => 6379,
+        None => default_port,
     };
     Ok((host.to_string(), port))
 }
@@ -313,7 +387,7 @@ pub fn redact_url(url: &str) -> String {
     };
     // Only a known scheme shows: anything else may be a misplaced password.
     let scheme = match scheme {
-        "redis" | "rediss" | "unix" | "redis+unix" => scheme,
+        "redis" | "rediss" | "unix" | "redis+unix" | "redis+sentinel" => scheme,
         _ => "***",
     };
     // Everything up to the last `@` is userinfo, even a `/`, `?` or `@` of a password.
@@ -333,7 +407,8 @@ pub fn redact_url(url: &str) -> String {
             Some((authority, path)) => (authority, Some(path)),
             None => (rest, None),
         };
-        out.push_str(&redact_authority(authority));
+        let hosts: Vec<String> = authority.split(',').map(redact_authority).collect();
+        out.push_str(&hosts.join(","));
         if let Some(path) = path {
             out.push('/');
             out.push_str(shown_if_number(path));
@@ -440,6 +515,27 @@ mod tests {
     }
 
     #[test]
+    fn parses_sentinel_urls() {
+        let c = ConnectionConfig::from_url(
+            "redis+sentinel://u:p@s1,[::1]:26380/my%20svc/3?sentinel_password=sp&sentinel_username=su",
+        )
+        .unwrap();
+        let sentinels = c.sentinel.as_deref().unwrap();
+        assert_eq!(sentinels.addresses, [tcp("s1", 26379), tcp("::1", 26380)]);
+        assert_eq!(sentinels.service, "my svc");
+        assert_eq!(sentinels.username.as_deref(), Some("su"));
+        assert_eq!(sentinels.password.as_ref().unwrap().expose(), "sp");
+        assert_eq!(c.password.as_ref().unwrap().expose(), "p");
+        assert_eq!(c.db, 3);
+        // A node reached through it is a plain server.
+        assert_eq!(c.with_endpoint(tcp("m", 1)).sentinel, None);
+        assert_eq!(
+            redact_url("redis+sentinel://:p@s1:26379,s2/svc?sentinel_password=p"),
+            "redis+sentinel://***@s1:26379,s2/***?sentinel_password=***"
+        );
+    }
+
+    #[test]
     fn parses_unix_urls() {
         let c = ConnectionConfig::from_url("unix:///tmp/r.sock?db=4&password=x").unwrap();
         assert_eq!(c.endpoint, Endpoint::Unix("/tmp/r.sock".into()));
@@ -476,6 +572,10 @@ mod tests {
             "redis://[::1]:hunter2",
             "redis://[hunter2",
             "redis://:hunter2@h:0",
+            "redis+sentinel://:hunter2@h1,h2",
+            "redis+sentinel://:hunter2@h1,h2:x/svc",
+            "redis+sentinel://:hunter2@h1/svc/x",
+            "redis://h?sentinel_password=hunter2",
         ] {
             let err = ConnectionConfig::from_url(url).unwrap_err();
             assert!(err.is_invalid_input(), "{url}: {err}");

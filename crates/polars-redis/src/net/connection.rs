@@ -62,8 +62,19 @@ fn transport(config: &ConnectionConfig) -> &'static str {
 }
 
 impl Connection {
-    /// Open, authenticate and select the database, all within the connect timeout.
+    /// Open, authenticate and select the database, all within the connect
+    /// timeout; for a `redis+sentinel://` config, on the master the
+    /// sentinels name now.
     pub(crate) async fn connect(config: &ConnectionConfig) -> Result<Self> {
+        match &config.sentinel {
+            Some(sentinels) => sentinels.connect_master(config).await,
+            None => Self::connect_direct(config).await,
+        }
+    }
+
+    /// Open, authenticate and select the database on `config`'s endpoint
+    /// itself, all within the connect timeout.
+    pub(crate) async fn connect_direct(config: &ConnectionConfig) -> Result<Self> {
         let addr = config.endpoint.to_string();
         let limit = config.connect_timeout;
         let by = Instant::now() + limit;

@@ -4,7 +4,8 @@
 //! the TLS handshake and telling TLS from plain servers (`tls`), the module
 //! checks (`modules`), one
 //! connection with in-place reply decoding, the cluster topology and key
-//! slots, the per-node connection sets reads and writes share ([`nodes`]), the
+//! slots, the per-node connection sets reads and writes share ([`nodes`]),
+//! which servers a read uses ([`replicas`]), Redis Sentinel (`sentinel`), the
 //! RESP codec, the shared Tokio runtime, glob matching and sets of hash
 //! slots (`slots`).
 
@@ -15,8 +16,10 @@ pub(crate) mod connection;
 pub(crate) mod glob;
 pub(crate) mod modules;
 pub(crate) mod nodes;
+pub mod replicas;
 pub(crate) mod resp;
 pub mod retry;
 pub(crate) mod runtime;
+pub(crate) mod sentinel;
 pub(crate) mod slots;
 pub(crate) mod tls;

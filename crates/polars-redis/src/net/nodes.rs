@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::net::cluster::Topology;
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
+use crate::net::resp::Cmd;
 
 /// One way to reach a node of a [`NodeConnections`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,10 @@ pub(crate) enum Asking {
 /// Connections to the nodes of a topology, idle until used.
 pub(crate) struct NodeConnections {
     configs: Vec<ConnectionConfig>,
+    /// Per node: a cluster replica, whose connections send `READONLY`.
+    readonly: Vec<bool>,
+    /// Per node: where to go once it failed for good (`prefer_replica`).
+    fallback: Vec<Option<ConnectionConfig>>,
     cluster: bool,
     asking: Asking,
     deadline: Option<Instant>,
@@ -69,11 +74,27 @@ impl NodeConnections {
             topology.nodes().iter().map(|n| n.config.clone()).collect();
         NodeConnections {
             idle: configs.iter().map(|_| Default::default()).collect(),
+            readonly: vec![false; configs.len()],
+            fallback: vec![None; configs.len()],
             configs,
             cluster: topology.is_cluster(),
             asking,
             deadline: None,
         }
+    }
+
+    /// No connection yet to the nodes of `topology` as a read reaches them:
+    /// read connection `nth` of each node goes to its `nth` reader in turn
+    /// (see [`ClusterNode::reader`](crate::net::cluster::ClusterNode::reader)),
+    /// so a read's workers spread over every live replica.
+    pub(crate) fn reading(topology: &Topology, asking: Asking, nth: usize) -> Self {
+        let mut conns = Self::new(topology, asking);
+        for (node, of) in topology.nodes().iter().enumerate() {
+            conns.configs[node] = of.reader(nth).clone();
+            conns.readonly[node] = conns.cluster && of.reads_replicas();
+            conns.fallback[node] = of.fallback_reader().cloned();
+        }
+        conns
     }
 
     /// Connections opened from now on fail any read that would end after
@@ -111,6 +132,8 @@ impl NodeConnections {
             Some(node) => node,
             None => {
                 self.configs.push(config);
+                self.readonly.push(false);
+                self.fallback.push(None);
                 self.idle.push(Default::default());
                 self.configs.len() - 1
             }
@@ -123,6 +146,7 @@ impl NodeConnections {
             config: self.configs[link.node].clone(),
             cluster: self.cluster,
             asking: link.asking && self.asking == Asking::EveryCommand,
+            readonly: self.readonly[link.node],
             deadline: self.deadline,
         }
     }
@@ -153,6 +177,23 @@ impl NodeConnections {
         self.idle_of(link).push(conn);
     }
 
+    /// Whether `node` has somewhere to go once it failed for good.
+    pub(crate) fn can_fall_back(&self, node: usize) -> bool {
+        self.fallback[node].is_some()
+    }
+
+    /// Go to `node`'s fallback (its primary) from now on; `false` when it
+    /// has none (any more).
+    pub(crate) fn fall_back(&mut self, node: usize) -> bool {
+        let Some(config) = self.fallback[node].take() else {
+            return false;
+        };
+        self.configs[node] = config;
+        self.readonly[node] = false;
+        self.idle[node] = Default::default();
+        true
+    }
+
     /// Drop the idle connections over `link` (one may be mid-reply).
     pub(crate) fn forget(&mut self, link: Link) {
         self.idle_of(link).clear();
@@ -171,6 +212,8 @@ pub(crate) struct Opener {
     cluster: bool,
     /// The connection sends `ASKING` before every command.
     asking: bool,
+    /// A cluster replica: `READONLY` lets it serve reads of its master's slots.
+    readonly: bool,
     deadline: Option<Instant>,
 }
 
@@ -180,6 +223,9 @@ impl Opener {
         let mut conn = Connection::connect(&self.config).await?;
         conn.set_deadline(self.deadline);
         conn.set_cluster(self.cluster);
+        if self.readonly {
+            conn.query(&Cmd::new("READONLY")).await?;
+        }
         if self.asking {
             conn.set_asking();
         }

@@ -60,7 +60,7 @@ impl Backoff {
 
 /// A failure another attempt may not meet: a dropped or refused
 /// connection, a timeout, a server still loading its data after a restart.
-fn is_transient(err: &Error) -> bool {
+pub(crate) fn is_transient(err: &Error) -> bool {
     match err {
         Error::Server { message, .. } => message.starts_with("LOADING"),
         _ => err.is_connection() || err.is_timeout(),

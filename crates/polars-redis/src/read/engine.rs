@@ -38,8 +38,9 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::Connection;
 use crate::net::modules::Requirement;
 use crate::net::nodes::{Asking, Link, NodeConnections};
+use crate::net::replicas::{route_reads, ReadFrom};
 use crate::net::resp::{Cmd, Value};
-use crate::net::retry::Backoff;
+use crate::net::retry::{is_transient, Backoff};
 use crate::read::keys::{KeyBatch, KeyProducer, KeySelection};
 use crate::read::layout::Layout;
 use crate::read::warnings::{FirstKeys, NullColumns, ScanChecks};
@@ -130,6 +131,8 @@ pub(crate) struct ScanJob<F> {
     pub(crate) checks: ScanChecks,
     /// The module the type needs, checked on the first connection.
     pub(crate) module: Option<Requirement>,
+    /// Which servers the keys are listed and read on.
+    pub(crate) read_from: ReadFrom,
 }
 
 /// Batches ready for the consumer (kept small: this is the backpressure point).
@@ -195,11 +198,14 @@ impl<F: Fetcher> ScanJob<F> {
         }
         let mut topology = Topology::discover(&mut first, &self.config).await?;
         topology.survey().await?;
+        route_reads(&mut topology, self.read_from).await?;
         let topology = Arc::new(topology);
         let workers = self.parallelism * topology.nodes().len();
         let (key_tx, key_rx) = mpsc::channel(workers * 2);
         let scan_conn = match self.keys.selection {
-            KeySelection::Pattern(_) | KeySelection::Query(_) if !topology.is_cluster() => {
+            KeySelection::Pattern(_) | KeySelection::Query(_)
+                if !topology.is_cluster() && !topology.nodes()[0].reads_replicas() =>
+            {
                 Some(first)
             }
             _ => None,
@@ -216,11 +222,12 @@ impl<F: Fetcher> ScanJob<F> {
         ));
         let work_rx = Arc::new(Mutex::new(work_rx));
         let pacer = Pacer::new(self.budget);
-        for _ in 0..workers {
+        for worker in 0..workers {
             // One connection per node (and per node in `ASKING` mode, for
-            // migrating slots), opened when first needed.
-            let conns =
-                NodeConnections::new(&topology, Asking::EveryCommand).with_deadline(deadline);
+            // migrating slots), opened when first needed; under `read_from`
+            // the workers take a node's replicas in turn.
+            let conns = NodeConnections::reading(&topology, Asking::EveryCommand, worker)
+                .with_deadline(deadline);
             tasks.spawn(fetch_worker(
                 topology.clone(),
                 pacer.clone(),
@@ -383,7 +390,7 @@ impl<F: Fetcher> Fetch<'_, F> {
         let mut backoff = Backoff::new(self.retries);
         loop {
             let before = sink.rows();
-            let attempt = if backoff.exhausted() {
+            let attempt = if backoff.exhausted() && !self.conns.can_fall_back(link.node) {
                 std::mem::take(&mut keys)
             } else {
                 keys.clone()
@@ -396,6 +403,15 @@ impl<F: Fetcher> Fetch<'_, F> {
             match result {
                 Err(err) if sink.rows() == before && backoff.again(&err).await => {
                     self.conns.forget(link);
+                }
+                // `prefer_replica`: a replica gone for good leaves its keys
+                // to its primary.
+                Err(err)
+                    if sink.rows() == before
+                        && is_transient(&err)
+                        && self.conns.fall_back(link.node) =>
+                {
+                    backoff = Backoff::new(self.retries);
                 }
                 done => {
                     log::debug!(

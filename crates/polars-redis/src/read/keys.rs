@@ -313,6 +313,8 @@ impl KeyProducer {
         let mut cursor = ScanCursor::start();
         let mut run = run_id(&mut conn, self.retries).await?;
         let mut backoff = Backoff::new(self.retries);
+        let mut source = topology.nodes()[node].reader(0);
+        let mut fallback = topology.nodes()[node].fallback_reader();
         loop {
             let page = cursor
                 .next_page(&mut conn, pattern, self.count_hint, self.redis_type)
@@ -324,7 +326,17 @@ impl KeyProducer {
                     // Resume from the cursor on the same server; a restarted
                     // server (new run id) is walked again from the start, and
                     // `seen` keeps the keys already sent from coming twice.
-                    conn = reconnect(&topology.nodes()[node].config, &mut backoff, err).await?;
+                    conn = match reconnect(source, &mut backoff, err).await {
+                        Ok(conn) => conn,
+                        // `prefer_replica`: the replica is gone for good;
+                        // its primary lists the keys (a new run id).
+                        Err(err) => {
+                            let primary = fallback.take().ok_or(err)?;
+                            source = primary;
+                            backoff = Backoff::new(self.retries);
+                            Connection::connect(source).await?
+                        }
+                    };
                     let now = run_id(&mut conn, self.retries).await?;
                     if now.is_none() || now != run {
                         log::info!(
@@ -422,7 +434,8 @@ impl KeyProducer {
     }
 }
 
-/// `conn` if given, else a new connection to node `node`.
+/// `conn` if given, else a new connection to where node `node`'s keys are
+/// read (the node, or its first reader).
 async fn connection(
     conn: Option<Connection>,
     topology: &Topology,
@@ -430,7 +443,7 @@ async fn connection(
 ) -> Result<Connection> {
     match conn {
         Some(conn) => Ok(conn),
-        None => Connection::connect(&topology.nodes()[node].config).await,
+        None => Connection::connect(topology.nodes()[node].reader(0)).await,
     }
 }
 

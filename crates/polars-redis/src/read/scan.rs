@@ -17,6 +17,7 @@ use arrow_schema::SchemaRef;
 use crate::error::{Error, Result, SizeLimit};
 use crate::net::budget::LoadBudget;
 use crate::net::config::ConnectionConfig;
+use crate::net::replicas::ReadFrom;
 use crate::net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};
 use crate::net::slots::SlotRanges;
 use crate::read::engine::{Fetcher, ScanJob};
@@ -66,6 +67,8 @@ pub struct ScanOptions {
     pub(crate) key_planner: Option<Arc<dyn PatternKeyPlanner>>,
     /// Only keys of these hash slots are read (see [`ScanOptions::with_slots`]).
     pub(crate) slots: Option<Arc<SlotRanges>>,
+    /// Which servers the keys are read on (see [`ScanOptions::with_read_from`]).
+    pub(crate) read_from: ReadFrom,
 }
 
 impl Default for ScanOptions {
@@ -88,6 +91,7 @@ impl Default for ScanOptions {
             predicate: None,
             key_planner: None,
             slots: None,
+            read_from: ReadFrom::Primary,
         }
     }
 }
@@ -193,6 +197,16 @@ impl ScanOptions {
     /// [`DEFAULT_RETRIES`], within [`RETRIES_LIMIT`].
     pub fn with_retries(mut self, retries: usize) -> Self {
         self.retries = retries;
+        self
+    }
+
+    /// Which servers the keys are listed and read on: the primaries
+    /// (default), only replicas (spread over every live replica of each
+    /// shard; a shard without one fails the read), or replicas where a shard
+    /// has a live one. Replicas may lag behind their primary, so a replica
+    /// read may miss the newest writes.
+    pub fn with_read_from(mut self, read_from: ReadFrom) -> Self {
+        self.read_from = read_from;
         self
     }
 
@@ -549,6 +563,11 @@ impl<K> ScanBuilder<K> {
         self.map_options(|o| o.with_retries(retries))
     }
 
+    /// Which servers the keys are read on (see [`ScanOptions::with_read_from`]).
+    pub fn with_read_from(self, read_from: ReadFrom) -> Self {
+        self.map_options(|o| o.with_read_from(read_from))
+    }
+
     /// Read only the keys this filter admits (see [`ScanOptions::with_key_filter`]).
     pub fn with_key_filter(self, filter: KeyFilter) -> Self {
         self.map_options(|o| o.with_key_filter(filter))
@@ -705,6 +724,7 @@ impl<K: Plan> ScanBuilder<K> {
             retries: options.retries,
             checks,
             module: self.kind.requirement(),
+            read_from: options.read_from,
         };
         Ok((job, schema))
     }

@@ -289,7 +289,8 @@ impl ScanChecks {
     /// may have got wrong, and leave the warnings in the slot. Lookups
     /// that fail or take longer than [`LOOKUP_BUDGET`] are given up.
     pub(crate) async fn run(&self, topology: &Topology, rows: usize, null: NullColumns) {
-        let mut conns = NodeConnections::new(topology, Asking::EveryCommand);
+        // On the servers the scan read (its replicas, under `read_from`).
+        let mut conns = NodeConnections::reading(topology, Asking::EveryCommand, 0);
         let warnings = if rows == 0 {
             let other_types = within_budget(self.other_types(topology, &mut conns)).await;
             other_types.flatten().into_iter().collect()

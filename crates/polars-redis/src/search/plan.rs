@@ -499,7 +499,8 @@ async fn send_keys(
         return producer.send_scan(topology, conn, 0, tx).await;
     };
     let filter_keys = !plan.explicit;
-    let mut cursor = Cursor::open(&mut conn, &source.config, &request).await?;
+    // The cursor lives where `conn` goes (a replica under `read_from`).
+    let mut cursor = Cursor::open(&mut conn, topology.nodes()[0].reader(0), &request).await?;
     // A search coordinator lists the keys of every shard: route each key,
     // in the index's order when it sorted them.
     let mut batcher = producer.routed_batcher(topology.clone());
