@@ -70,6 +70,7 @@ from polars_redis._dtypes import format_pairs
 from polars_redis._lazy_write import lazy_batches
 from polars_redis._plugin import to_bytes
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError, WriteError
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ class WriteResult:
 @with_scan_options
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write a DataFrame as Redis hashes, one hash per row.
@@ -339,7 +340,7 @@ def write_hashes(
 @checked
 def write_json(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write a DataFrame as RedisJSON documents, one per row (``JSON.SET``).
@@ -372,7 +373,7 @@ def write_json(
 @checked
 def write_strings(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     value_column: str = "value",
     **options: Unpack[WriteOptions],
@@ -400,7 +401,7 @@ def write_strings(
 @checked
 def write_sets(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     member_column: str = "member",
     **options: Unpack[WriteOptions],
@@ -426,7 +427,7 @@ def write_sets(
 @checked
 def write_lists(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     element_column: str = "element",
     order_column: str | None = None,
@@ -456,7 +457,7 @@ def write_lists(
 @checked
 def write_zsets(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     member_column: str = "member",
     score_column: str = "score",
@@ -484,7 +485,7 @@ def write_zsets(
 @checked
 def write_streams(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     id_column: str | None = "_id",
     derived_columns: Sequence[str] = ("_ts", "_seq"),
@@ -525,7 +526,7 @@ def write_streams(
 @checked
 def write_timeseries(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     timestamp_column: str = "_ts",
     value_column: str = "value",
@@ -574,7 +575,7 @@ def write_timeseries(
 def _write(
     native: Callable[..., dict[str, Any]],
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     options: WriteOptions,
     *extra: Any,
 ) -> WriteResult:

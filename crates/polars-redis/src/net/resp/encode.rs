@@ -153,6 +153,21 @@ mod tests {
     }
 
     #[test]
+    fn knows_commands_that_change_the_session() {
+        for (cmd, changes) in [
+            (Cmd::new("HGETALL").arg("k").clone(), false),
+            (Cmd::new("HELLO").arg("2").clone(), false),
+            (Cmd::new("HELLO").arg("3").clone(), true),
+            (Cmd::new("subscribe").arg("news").clone(), true),
+            (Cmd::new("CLIENT").arg("TRACKING").arg("ON").clone(), true),
+            (Cmd::new("READONLY"), true),
+            (Cmd::new("SELECT").arg("1").clone(), true),
+        ] {
+            assert_eq!(cmd.changes_session(), changes, "{cmd:?}");
+        }
+    }
+
+    #[test]
     fn counts_commands() {
         let mut out = Vec::new();
         write_array(&mut out, [&b"GET"[..], b"a\r\n"]);
