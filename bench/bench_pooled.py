@@ -43,8 +43,8 @@ from polars_redis._plugin import bind
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))
-from redis_servers import RedisServer, find_free_port  # noqa: E402
-from tls_servers import TlsRedisServer, issue_certificate, make_ca  # noqa: E402
+from redis_servers import RedisServer  # noqa: E402
+from tls_servers import TlsRedisServer, issue_certificate, make_ca, start_tls_server  # noqa: E402
 
 FIELDS = ["name", "email", "age", "score", "active"]
 SCHEMA = {"name": pl.String, "email": pl.String, "age": pl.Int64, "score": pl.Float64}
@@ -131,13 +131,8 @@ def tls_server(directory: Path) -> tuple[TlsRedisServer, Path]:
     cert, key = issue_certificate(
         directory, "server", ca, usage="serverAuth", alt_names="IP:127.0.0.1"
     )
-    port = find_free_port()
-    args = [
-        "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert),
-        "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca[1]),
-        "--tls-auth-clients", "no", "--save", "", "--appendonly", "no",
-    ]  # fmt: skip
-    return TlsRedisServer(tls_port=port, ca_file=ca[1], extra_args=args, name="bench-tls"), ca[1]
+    no_persistence = ("--save", "", "--appendonly", "no")
+    return start_tls_server((cert, key), ca[1], extra_args=no_persistence, name="bench-tls"), ca[1]
 
 
 def main() -> None:

@@ -18,12 +18,8 @@ import redis
 from polars.testing import assert_frame_equal
 from redis_servers import (
     RedisServer,
-    find_free_port,
 )
-from redis_servers import (
-    RedisServerError as HarnessServerError,
-)
-from tls_servers import TlsRedisServer, issue_certificate, make_ca
+from tls_servers import TlsRedisServer, issue_certificate, make_ca, serve_tls
 
 import polars_redis as pr
 from polars_redis.exceptions import (
@@ -288,25 +284,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def tls_server(certificates: dict[str, Path]) -> Iterator[TlsRedisServer]:
-    tls_port = find_free_port()
-    args = [
-        "--port", "0",
-        "--tls-port", str(tls_port),
-        "--tls-cert-file", str(certificates["cert"]),
-        "--tls-key-file", str(certificates["key"]),
-        "--tls-ca-cert-file", str(certificates["ca"]),
-        "--tls-auth-clients", "no",
-    ]  # fmt: skip
-    try:
-        server = TlsRedisServer(
-            tls_port=tls_port, ca_file=certificates["ca"], extra_args=args, name="tls"
-        )
-    except HarnessServerError as exc:
-        pytest.fail(f"could not start redis-server with TLS: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serve_tls((certificates["cert"], certificates["key"]), certificates["ca"])
 
 
 @pytest.fixture

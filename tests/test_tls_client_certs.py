@@ -17,9 +17,7 @@ import polars as pl
 import pytest
 import redis
 from polars.testing import assert_frame_equal
-from redis_servers import RedisServerError as HarnessServerError
-from redis_servers import find_free_port
-from tls_servers import TlsRedisServer, issue_certificate, make_ca
+from tls_servers import TlsRedisServer, issue_certificate, make_ca, serve_tls
 
 import polars_redis as pr
 from polars_redis.exceptions import (
@@ -61,30 +59,13 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _tls_server(pki: dict[str, Path], cert: str, *, auth_clients: bool) -> Iterator[TlsRedisServer]:
-    tls_port = find_free_port()
-    args = [
-        "--port", "0",
-        "--tls-port", str(tls_port),
-        "--tls-cert-file", str(pki[f"{cert}_cert"]),
-        "--tls-key-file", str(pki[f"{cert}_key"]),
-        "--tls-ca-cert-file", str(pki["ca"]),
-        "--tls-auth-clients", "yes" if auth_clients else "no",
-    ]  # fmt: skip
     client_cert = (pki["client_cert"], pki["client_key"]) if auth_clients else None
-    try:
-        server = TlsRedisServer(
-            tls_port=tls_port,
-            ca_file=pki["ca"],
-            client_cert=client_cert,
-            extra_args=args,
-            name=f"tls-{cert}",
-        )
-    except HarnessServerError as exc:
-        pytest.fail(f"could not start redis-server with TLS: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serve_tls(
+        (pki[f"{cert}_cert"], pki[f"{cert}_key"]),
+        pki["ca"],
+        client_cert=client_cert,
+        name=f"tls-{cert}",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,12 @@ import socket
 import ssl
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from redis_servers import STARTUP_TIMEOUT, RedisServer
+import pytest
+from redis_servers import STARTUP_TIMEOUT, RedisServer, find_free_port
 from redis_servers import RedisServerError as HarnessServerError
 
 
@@ -117,3 +119,43 @@ class TlsRedisServer(RedisServer):
                 self._kill()
                 raise HarnessServerError(f"TLS redis-server not ready: {last}\n{self.log_tail()}")
             time.sleep(0.05)
+
+
+def start_tls_server(
+    cert: tuple[Path, Path],
+    ca_file: Path,
+    *,
+    client_cert: tuple[Path, Path] | None = None,
+    extra_args: tuple[str, ...] = (),
+    name: str = "tls",
+) -> TlsRedisServer:
+    """A redis-server on a free TLS port (no plain port) with the server
+    certificate ``cert`` (cert, key), trusting ``ca_file`` for client
+    certificates; with ``client_cert`` it requires one
+    (``--tls-auth-clients yes``) and checks readiness with it."""
+    tls_port = find_free_port()
+    args = [
+        "--port", "0",
+        "--tls-port", str(tls_port),
+        "--tls-cert-file", str(cert[0]),
+        "--tls-key-file", str(cert[1]),
+        "--tls-ca-cert-file", str(ca_file),
+        "--tls-auth-clients", "no" if client_cert is None else "yes",
+        *extra_args,
+    ]  # fmt: skip
+    return TlsRedisServer(
+        tls_port=tls_port, ca_file=ca_file, client_cert=client_cert, extra_args=args, name=name
+    )
+
+
+def serve_tls(*args: Any, **kwargs: Any) -> Iterator[TlsRedisServer]:
+    """``start_tls_server(*args, **kwargs)`` for a fixture: the test fails
+    with the server's log when it cannot start; it is stopped afterwards."""
+    try:
+        server = start_tls_server(*args, **kwargs)
+    except HarnessServerError as exc:
+        pytest.fail(f"could not start redis-server with TLS: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
