@@ -9,6 +9,7 @@ written with redis-py."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,6 +43,17 @@ def _seed(client: Any, count: int = 50, prefix: str = "p") -> pl.DataFrame:
 def _opened(*servers: Any) -> int:
     """Connections the servers accepted so far (every node of a cluster)."""
     return sum(int(s.client().info("stats")["total_connections_received"]) for s in servers)
+
+
+def _kill_others(redis_client: Any, *kill: str) -> None:
+    """`CLIENT KILL *kill`, then wait until the server has closed them (it
+    closes killed clients after replying), so their close is on its way to
+    the pooled connections before the next call takes one."""
+    redis_client.execute_command("CLIENT", "KILL", *kill)
+    deadline = time.monotonic() + 5
+    while len(redis_client.client_list()) > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
 
 
 def _read(target: str | pr.Client, **options: Any) -> pl.DataFrame:
@@ -135,6 +147,44 @@ def test_subscribed_connections_are_not_reused(
         assert not any(int(c["sub"]) for c in clients)
 
 
+def test_a_scan_stopped_half_way_leaves_no_reply_behind(redis_url: str, redis_client: Any) -> None:
+    expected = _seed(redis_client, 3000)
+    with pr.connect(redis_url) as client:
+        for _ in range(5):
+            stream = pr.iter_hashes(client, "p:*", SCHEMA, batch_size=10, parallelism=4)
+            first = next(stream)
+            assert first.height > 0
+            stream.close()
+            head = pr.scan_hashes(client, "p:*", SCHEMA, batch_size=10).head(7).collect()
+            assert head.height == 7
+            # Connections reused after an early stop answer the new call's
+            # commands, not the old call's.
+            assert_frame_equal(_read(client, batch_size=100), expected)
+
+
+def test_one_client_shared_by_threads(redis_url: str, redis_client: Any) -> None:
+    expected = _seed(redis_client, 500)
+    errors: list[BaseException] = []
+
+    def work(client: pr.Client) -> None:
+        try:
+            for i in range(20):
+                keys = [f"p:{(i * 7 + j) % 500}" for j in range(25)]
+                got = pr.read_hashes(client, keys=keys, schema=SCHEMA)
+                want = expected.filter(pl.col("_key").is_in(keys))
+                assert_frame_equal(got.sort("_key"), want)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    with pr.connect(redis_url) as client:
+        threads = [threading.Thread(target=work, args=(client,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors[0]
+
+
 def test_connections_the_server_closed_are_replaced(
     redis_server: RedisServer, redis_url: str, redis_client: Any
 ) -> None:
@@ -142,7 +192,7 @@ def test_connections_the_server_closed_are_replaced(
     with pr.connect(redis_url) as client:
         assert_frame_equal(_read(client), expected)
         assert client.idle_connections >= 1
-        redis_client.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        _kill_others(redis_client, "TYPE", "normal", "SKIPME", "yes")
         assert_frame_equal(_read(client, retries=0), expected)
 
 
@@ -239,7 +289,7 @@ def test_credential_provider_is_asked_for_every_new_connection(
         # connections authenticate with the new token.
         acl_user["current"] = "second-secret"
         redis_client.execute_command("ACL", "SETUSER", "rotating", "resetpass", ">second-secret")
-        redis_client.execute_command("CLIENT", "KILL", "USER", "rotating")
+        _kill_others(redis_client, "USER", "rotating")
         assert_frame_equal(_read(client), expected)
         assert calls[-1] == "second-secret"
 
