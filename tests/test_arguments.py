@@ -185,11 +185,17 @@ def test_every_parameter_checks_its_type(name: str) -> None:
             lambda: pr.read_hashes(URL, "x:*", SCHEMA, parallelism=True),
             ["parallelism must be an int, got bool True"],
         ),
-        (lambda: pr.read_hashes(None, "x:*", SCHEMA), ["url must be a str, got None"]),
-        (lambda: pr.read_strings(43520), ["read_strings(): url must be a str, got int 43520"]),
+        (
+            lambda: pr.read_hashes(None, "x:*", SCHEMA),
+            ["url must be a str or a polars_redis.Client, got None"],
+        ),
+        (
+            lambda: pr.read_strings(43520),
+            ["read_strings(): url must be a str or a polars_redis.Client, got int 43520"],
+        ),
         (
             lambda: pr.write_hashes(REQUIRED["df"], 43500),
-            ["write_hashes(): url must be a str, got int 43500"],
+            ["write_hashes(): url must be a str or a polars_redis.Client, got int 43500"],
         ),
         (
             lambda: pr.write_hashes(REQUIRED["df"], URL, key_column=0),

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +17,9 @@ import pytest
 import redis
 from polars.testing import assert_frame_equal
 from redis_servers import (
-    STARTUP_TIMEOUT,
     RedisServer,
-    find_free_port,
 )
-from redis_servers import (
-    RedisServerError as HarnessServerError,
-)
+from tls_servers import TlsRedisServer, issue_certificate, make_ca, serve_tls
 
 import polars_redis as pr
 from polars_redis.exceptions import (
@@ -270,47 +264,16 @@ def test_acl_denied_command_is_a_server_error(
 # --------------------------------------------------------------------------
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise AssertionError(f"openssl {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-
-
-def _make_ca(directory: Path, name: str) -> tuple[Path, Path]:
-    key, cert = directory / f"{name}.key", directory / f"{name}.crt"
-    _openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN=polars-redis {name}",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        cwd=directory,
-    )  # fmt: skip
-    return key, cert
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if shutil.which("openssl") is None:
         _unavailable("the openssl CLI is not installed")
     d = tmp_path_factory.mktemp("tls")
-    ca_key, ca_cert = _make_ca(d, "ca")
-    _, other_ca = _make_ca(d, "other-ca")
-    (d / "server.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-        "basicConstraints=CA:FALSE\n"
-        "keyUsage=critical,digitalSignature,keyAgreement\n"
-        "extendedKeyUsage=serverAuth\n"
+    ca_key, ca_cert = make_ca(d, "ca")
+    _, other_ca = make_ca(d, "other-ca")
+    issue_certificate(
+        d, "server", (ca_key, ca_cert), usage="serverAuth", alt_names="IP:127.0.0.1,DNS:localhost"
     )
-    _openssl(
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1",
-        cwd=d,
-    )  # fmt: skip
-    _openssl(
-        "x509", "-req", "-in", "server.csr", "-CA", str(ca_cert), "-CAkey", str(ca_key),
-        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext",
-        cwd=d,
-    )  # fmt: skip
     return {
         "ca": ca_cert,
         "other_ca": other_ca,
@@ -319,69 +282,9 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-class TlsRedisServer(RedisServer):
-    """A redis-server listening only on a TLS port (`--port 0`).
-
-    The harness checks readiness over plain TCP, so this subclass checks it
-    over TLS instead; everything else (temp dir, watchdog, cleanup) is the
-    harness's."""
-
-    def __init__(self, *, tls_port: int, ca_file: Path, **kwargs: Any) -> None:
-        self.tls_port = tls_port
-        self.ca_file = ca_file
-        super().__init__(**kwargs)
-
-    def _wait_ready(self) -> None:
-        assert self._proc is not None
-        context = ssl.create_default_context(cafile=str(self.ca_file))
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        last = "no reply yet"
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                raise HarnessServerError(
-                    f"TLS redis-server exited with status {code} during startup "
-                    f"(does this redis-server support TLS?)\n{self.log_tail()}"
-                )
-            try:
-                with (
-                    socket.create_connection((self.host, self.tls_port), timeout=1) as raw,
-                    context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
-                ):
-                    tls.sendall(b"*1\r\n$4\r\nPING\r\n")
-                    reply = tls.recv(64)
-                    if reply.startswith(b"+PONG"):
-                        return
-                    last = repr(reply)
-            except (OSError, ssl.SSLError) as exc:
-                last = repr(exc)
-            if time.monotonic() > deadline:
-                self._kill()
-                raise HarnessServerError(f"TLS redis-server not ready: {last}\n{self.log_tail()}")
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def tls_server(certificates: dict[str, Path]) -> Iterator[TlsRedisServer]:
-    tls_port = find_free_port()
-    args = [
-        "--port", "0",
-        "--tls-port", str(tls_port),
-        "--tls-cert-file", str(certificates["cert"]),
-        "--tls-key-file", str(certificates["key"]),
-        "--tls-ca-cert-file", str(certificates["ca"]),
-        "--tls-auth-clients", "no",
-    ]  # fmt: skip
-    try:
-        server = TlsRedisServer(
-            tls_port=tls_port, ca_file=certificates["ca"], extra_args=args, name="tls"
-        )
-    except HarnessServerError as exc:
-        pytest.fail(f"could not start redis-server with TLS: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serve_tls((certificates["cert"], certificates["key"]), certificates["ca"])
 
 
 @pytest.fixture

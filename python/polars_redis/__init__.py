@@ -28,6 +28,7 @@ from polars_redis.cache import (
     get_cached_dataframe,
     scan_cached,
 )
+from polars_redis.client import Client, connect
 from polars_redis.consumer import (
     StreamBatches,
     ack_entries,
@@ -41,6 +42,7 @@ from polars_redis.exceptions import (
     AuthenticationError,
     CacheCorruptError,
     ClusterError,
+    InsecureTLSWarning,
     InvalidInputError,
     ParseError,
     PolarsRedisError,
@@ -141,12 +143,14 @@ __all__ = [
     "CacheCorruptError",
     "CachedFunction",
     "Checkpoint",
+    "Client",
     "ClusterError",
     "DeleteResult",
     "FieldInference",
     "GeoAddResult",
     "IndexMatch",
     "InferredSchema",
+    "InsecureTLSWarning",
     "InvalidInputError",
     "KeyFailure",
     "KnnQuery",
@@ -183,6 +187,7 @@ __all__ = [
     "cache_lazy",
     "cache_ttl",
     "collect_pubsub",
+    "connect",
     "create_index",
     "delete_cached",
     "delete_keys",

@@ -1,7 +1,9 @@
 """Type stubs for the native module built from crates/polars-redis-python."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from typing_extensions import Self
 
 __version__: str
 
@@ -23,7 +25,7 @@ INFER_SAMPLE_SIZE_LIMIT: tuple[int, int]
 WRITE_BATCH_SIZE_LIMIT: tuple[int, int]
 WRITE_PARALLELISM_LIMIT: tuple[int, int]
 
-def redact_url(url: str) -> str: ...
+def redact_url(url: str | ClientHandle) -> str: ...
 def refresh_log_levels(level: int) -> None:
     """Let the core's records at or above Python level ``level`` through."""
 
@@ -45,6 +47,34 @@ class ProtocolError(PolarsRedisError): ...
 class SearchError(PolarsRedisError): ...
 class ClusterError(PolarsRedisError): ...
 class CacheCorruptError(PolarsRedisError): ...
+class InsecureTLSWarning(UserWarning): ...
+
+class ClientHandle:
+    """Connection settings and a pool of connections (``polars_redis.Client``)."""
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+        ssl_ca_certs: str | None = None,
+        ssl_cert_reqs: str | None = None,
+        ssl_check_hostname: bool | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        credential_provider: Callable[[], tuple[str | None, str]] | None = None,
+        connect_timeout: float | None = None,
+        command_timeout: float | None = None,
+        max_idle_per_node: int = 32,
+    ) -> Self: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def idle_connections(self) -> int: ...
 
 class ArrowTable:
     """An Arrow table exported through ``__arrow_c_stream__``."""
@@ -95,7 +125,7 @@ def hash_scanner(
     field_ttl: list[str] = ...,
 ) -> Scanner: ...
 def aggregation(
-    url: str,
+    url: str | ClientHandle,
     index: str,
     query: dict[str, Any],
     group_by: list[str],
@@ -108,11 +138,11 @@ def aggregation(
     timeout: float,
     on: str | None = None,
 ) -> SearchAggregation: ...
-def index_info(url: str, name: str) -> dict[str, Any]: ...
-def index_exists(url: str, name: str) -> bool: ...
-def drop_index(url: str, name: str, delete_documents: bool = False) -> None: ...
+def index_info(url: str | ClientHandle, name: str) -> dict[str, Any]: ...
+def index_exists(url: str | ClientHandle, name: str) -> bool: ...
+def drop_index(url: str | ClientHandle, name: str, delete_documents: bool = False) -> None: ...
 def create_index(
-    url: str,
+    url: str | ClientHandle,
     name: str,
     on: str,
     prefixes: list[bytes],
@@ -121,7 +151,7 @@ def create_index(
 ) -> dict[str, Any]: ...
 def default_attribute_type(spec: tuple[Any, ...]) -> str | None: ...
 def knn_search(
-    url: str,
+    url: str | ClientHandle,
     index: str,
     field: str,
     k: int,
@@ -187,7 +217,7 @@ def timeseries_scanner(
 ) -> Scanner: ...
 def key_filter_preview(predicate: str, key_column: str) -> str: ...
 def infer_schema(
-    url: str,
+    url: str | ClientHandle,
     kind: str,
     pattern: bytes,
     *,
@@ -237,7 +267,7 @@ def write_timeseries(
 Limits = tuple[float | None, float | None, float | None]
 
 def scan_keys_table(
-    url: str,
+    url: str | ClientHandle,
     pattern: bytes,
     key_type_filter: str | None,
     include_ttl: bool,
@@ -247,21 +277,23 @@ def scan_keys_table(
     limits: Limits,
 ) -> Any: ...
 def unlink_keys(
-    url: str,
+    url: str | ClientHandle,
     keys: list[bytes] | None,
     pattern: bytes | None,
     dry_run: bool,
     limits: Limits,
 ) -> tuple[list[bytes], dict[str, Any]]: ...
-def expire_keys(url: str, keys: list[bytes], ttls: list[int], limits: Limits) -> dict[str, Any]: ...
-def persist(url: str, keys: list[bytes], limits: Limits) -> dict[str, Any]: ...
-def key_ttls(url: str, keys: list[bytes], limits: Limits) -> list[int]: ...
-def keys_exist(url: str, keys: list[bytes], limits: Limits) -> list[bool]: ...
+def expire_keys(
+    url: str | ClientHandle, keys: list[bytes], ttls: list[int], limits: Limits
+) -> dict[str, Any]: ...
+def persist(url: str | ClientHandle, keys: list[bytes], limits: Limits) -> dict[str, Any]: ...
+def key_ttls(url: str | ClientHandle, keys: list[bytes], limits: Limits) -> list[int]: ...
+def keys_exist(url: str | ClientHandle, keys: list[bytes], limits: Limits) -> list[bool]: ...
 def rename(
-    url: str, pairs: list[tuple[bytes, bytes]], if_exists: str, limits: Limits
+    url: str | ClientHandle, pairs: list[tuple[bytes, bytes]], if_exists: str, limits: Limits
 ) -> dict[str, Any]: ...
 def key_info_table(
-    url: str,
+    url: str | ClientHandle,
     keys: list[bytes] | None,
     pattern: bytes | None,
     key_dtype: str,
@@ -285,14 +317,14 @@ class GeoScanner:
     ) -> GeoBatches: ...
 
 def geo_add_members(
-    url: str,
+    url: str | ClientHandle,
     key: bytes,
     members: list[bytes],
     longitudes: list[float | None],
     latitudes: list[float | None],
 ) -> tuple[int, int]: ...
 def geo_search_table(
-    url: str,
+    url: str | ClientHandle,
     key: bytes,
     point: tuple[float, float] | None,
     member: bytes | None,
@@ -304,14 +336,14 @@ def geo_search_table(
     with_distance: bool,
 ) -> Any: ...
 def geo_positions(
-    url: str, key: bytes, members: list[bytes]
+    url: str | ClientHandle, key: bytes, members: list[bytes]
 ) -> list[tuple[float, float] | None]: ...
-def geo_hashes(url: str, key: bytes, members: list[bytes]) -> list[str | None]: ...
+def geo_hashes(url: str | ClientHandle, key: bytes, members: list[bytes]) -> list[str | None]: ...
 def geo_distances(
-    url: str, key: bytes, pairs: list[tuple[bytes, bytes]], unit: str
+    url: str | ClientHandle, key: bytes, pairs: list[tuple[bytes, bytes]], unit: str
 ) -> list[float | None]: ...
 def geo_distance_matrix(
-    url: str, key: bytes, members: list[bytes], unit: str
+    url: str | ClientHandle, key: bytes, members: list[bytes], unit: str
 ) -> list[list[float | None]]: ...
 def geo_scanner(
     args: dict[str, Any], member_column: str, member_type: tuple[Any, ...]
@@ -323,7 +355,7 @@ CACHE_MAX_VALUE_BYTES: int
 CACHE_CHUNK_SIZE_LIMIT: tuple[int, int]
 
 def cache_store(
-    url: str,
+    url: str | ClientHandle,
     key: str,
     payload: bytes,
     format: str,
@@ -334,14 +366,14 @@ def cache_store(
     chunk_size: int,
     ttl: int | None,
 ) -> int: ...
-def cache_load(url: str, key: str) -> tuple[dict[str, Any], bytes] | None: ...
-def cache_manifest(url: str, key: str) -> dict[str, Any] | None: ...
-def cache_delete(url: str, key: str) -> bool: ...
-def cache_ttl(url: str, key: str) -> int | None: ...
+def cache_load(url: str | ClientHandle, key: str) -> tuple[dict[str, Any], bytes] | None: ...
+def cache_manifest(url: str | ClientHandle, key: str) -> dict[str, Any] | None: ...
+def cache_delete(url: str | ClientHandle, key: str) -> bool: ...
+def cache_ttl(url: str | ClientHandle, key: str) -> int | None: ...
 
 # Index listing (crates/polars-redis-python/src/listing.rs).
-def list_indexes(url: str) -> list[dict[str, Any]]: ...
-def find_index_for_pattern(url: str, pattern: bytes, on: str) -> dict[str, Any]: ...
+def list_indexes(url: str | ClientHandle) -> list[dict[str, Any]]: ...
+def find_index_for_pattern(url: str | ClientHandle, pattern: bytes, on: str) -> dict[str, Any]: ...
 
 class StreamReading:
     """A running stream reader (consumer group or tail); each call waits at
@@ -356,9 +388,9 @@ class StreamReading:
 def stream_reader(
     args: dict[str, Any], fields: list[tuple[str, tuple[Any, ...]]]
 ) -> StreamReading: ...
-def ack_entries(url: str, stream: bytes, group: bytes, ids: list[bytes]) -> int: ...
+def ack_entries(url: str | ClientHandle, stream: bytes, group: bytes, ids: list[bytes]) -> int: ...
 def pending_entries(
-    url: str, stream: bytes, group: bytes, consumer: bytes | None
+    url: str | ClientHandle, stream: bytes, group: bytes, consumer: bytes | None
 ) -> ArrowTable: ...
 
 class PubSubSubscription:
@@ -368,7 +400,7 @@ class PubSubSubscription:
     def close(self) -> None: ...
 
 def pubsub_subscription(
-    url: str,
+    url: str | ClientHandle,
     channels: list[bytes],
     pattern: bool,
     format: str,
@@ -377,7 +409,7 @@ def pubsub_subscription(
     connect_timeout: float | None,
 ) -> PubSubSubscription: ...
 def plan_partitions(
-    url: str,
+    url: str | ClientHandle,
     partitions: int | None = None,
     connect_timeout: float | None = None,
     command_timeout: float | None = None,

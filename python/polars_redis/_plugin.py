@@ -24,6 +24,7 @@ from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
 from polars_redis._logging import refresh_levels
 from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import PolarsRedisError
 
 # Polars 1.x cannot label its plugin scans in explain() (2.x can).
@@ -166,7 +167,11 @@ def selection(args: Mapping[str, Any]) -> str:
 
 
 def lazy_scan(
-    scanner: Scanner, schema: pl.Schema, detail: str, url: str, progress: ProgressLike = False
+    scanner: Scanner,
+    schema: pl.Schema,
+    detail: str,
+    url: str | Client,
+    progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Wrap a scanner as a LazyFrame via ``register_io_source``; ``lf.explain()``
     shows ``detail`` and the server (without any secret).

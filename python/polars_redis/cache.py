@@ -27,6 +27,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import ArgumentTypeError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def _positive_ttl(ttl: int | None) -> int | None:
 @checked
 def cache_dataframe(
     df: pl.DataFrame,
-    url: str,
+    url: str | Client,
     key: str,
     *,
     format: CacheFormat = "ipc",
@@ -204,7 +205,7 @@ def _read(
 
 @checked
 def get_cached_dataframe(
-    url: str,
+    url: str | Client,
     key: str,
     *,
     format: CacheFormat | None = None,
@@ -272,7 +273,7 @@ def get_cached_dataframe(
 
 
 @checked
-def scan_cached(url: str, key: str) -> pl.LazyFrame | None:
+def scan_cached(url: str | Client, key: str) -> pl.LazyFrame | None:
     """The frame cached at ``key`` as a LazyFrame, or ``None``.
 
     The entry is read (and checked) now; the query runs over it in memory.
@@ -301,7 +302,7 @@ def scan_cached(url: str, key: str) -> pl.LazyFrame | None:
 
 
 @checked
-def delete_cached(url: str, key: str) -> bool:
+def delete_cached(url: str | Client, key: str) -> bool:
     """Delete the entry at ``key`` (manifest and chunks); whether there was one.
 
     A key holding anything other than a cache entry is left alone
@@ -317,7 +318,7 @@ def delete_cached(url: str, key: str) -> bool:
 
 
 @checked
-def cache_exists(url: str, key: str) -> bool:
+def cache_exists(url: str | Client, key: str) -> bool:
     """Whether a cache entry exists at ``key``.
 
     Examples
@@ -330,7 +331,7 @@ def cache_exists(url: str, key: str) -> bool:
 
 
 @checked
-def cache_ttl(url: str, key: str) -> int | None:
+def cache_ttl(url: str | Client, key: str) -> int | None:
     """Seconds until the entry at ``key`` expires; ``None`` if it never does
     or does not exist.
 
@@ -345,7 +346,7 @@ def cache_ttl(url: str, key: str) -> int | None:
 
 
 @checked
-def cache_info(url: str, key: str) -> dict[str, Any] | None:
+def cache_info(url: str | Client, key: str) -> dict[str, Any] | None:
     """What the entry at ``key`` holds, without reading its data; ``None``
     if there is none.
 
@@ -426,7 +427,7 @@ class CachedFunction:
     def __init__(
         self,
         function: Callable[..., Any],
-        url: str,
+        url: str | Client,
         key_prefix: str,
         lazy: bool,
         options: dict[str, Any],
@@ -491,7 +492,7 @@ class CacheOptions(TypedDict, total=False):
 
 
 def _decorator(
-    lazy: bool, url: str, options: CacheOptions
+    lazy: bool, url: str | Client, options: CacheOptions
 ) -> Callable[[Callable[..., Any]], CachedFunction]:
     """Check the options once, then wrap each decorated function."""
     write: dict[str, Any] = {
@@ -513,7 +514,7 @@ def _decorator(
 
 @checked
 def cache(
-    url: str, **options: Unpack[CacheOptions]
+    url: str | Client, **options: Unpack[CacheOptions]
 ) -> Callable[[Callable[..., Any]], CachedFunction]:
     """Cache the DataFrames a function returns, per arguments.
 
@@ -549,7 +550,7 @@ def cache(
 
 @checked
 def cache_lazy(
-    url: str, **options: Unpack[CacheOptions]
+    url: str | Client, **options: Unpack[CacheOptions]
 ) -> Callable[[Callable[..., Any]], CachedFunction]:
     """Like :func:`cache` (same options), for functions returning
     LazyFrames: a miss collects the frame and caches it, every call returns

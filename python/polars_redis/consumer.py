@@ -20,6 +20,7 @@ from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs, format_pairs
 from polars_redis._plugin import _finish
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import infer_stream_schema
 from polars_redis.streams import read_streams
@@ -45,7 +46,9 @@ def _glob_escape(name: bytes) -> bytes:
     return bytes(out)
 
 
-def _schema(url: str, streams: list[bytes], schema: SchemaLike | None) -> Mapping[str, Any]:
+def _schema(
+    url: str | Client, streams: list[bytes], schema: SchemaLike | None
+) -> Mapping[str, Any]:
     """The given schema, or the fields inferred from each stream (the first
     stream's dtype wins for a field several streams hold)."""
     if schema is not None:
@@ -190,7 +193,7 @@ def _ack_option(ack: bool, auto_ack: bool | None) -> bool:
 
 @checked
 def iter_stream(
-    url: str,
+    url: str | Client,
     stream: StreamNames,
     *,
     schema: SchemaLike | None = None,
@@ -398,7 +401,7 @@ def _snapshot(args: dict[str, Any], streams: list[bytes]) -> pl.DataFrame:
 
 @checked
 def scan_stream(
-    url: str,
+    url: str | Client,
     stream: StreamNames,
     *,
     schema: SchemaLike | None = None,
@@ -540,7 +543,7 @@ class StreamReadOptions(TypedDict, total=False):
 
 @checked
 def read_stream(
-    url: str, stream: StreamNames, **options: Unpack[StreamReadOptions]
+    url: str | Client, stream: StreamNames, **options: Unpack[StreamReadOptions]
 ) -> pl.DataFrame:
     """Read entries of one or several streams into a DataFrame;
     ``scan_stream(...).collect()``.
@@ -565,7 +568,7 @@ def read_stream(
 
 @checked
 def ack_entries(
-    url: str,
+    url: str | Client,
     stream: str | bytes,
     group: str | bytes,
     entry_ids: Sequence[str | bytes],
@@ -601,7 +604,7 @@ def ack_entries(
 
 @checked
 def pending(
-    url: str,
+    url: str | Client,
     stream: str | bytes,
     group: str | bytes,
     *,

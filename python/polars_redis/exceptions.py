@@ -22,6 +22,9 @@
     ├── UnsupportedError       something this version does not support
     ├── ProtocolError          the server sent invalid RESP
     └── WriteError             a write left keys failed or unknown (carries ``.result``)
+
+One warning: :class:`InsecureTLSWarning` (a ``UserWarning``), when a URL or
+client turns TLS certificate checks off (``ssl_cert_reqs=none``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from polars_redis._internal import (
     AuthenticationError,
     CacheCorruptError,
     ClusterError,
+    InsecureTLSWarning,
     InvalidInputError,
     ParseError,
     PolarsRedisError,
@@ -69,6 +73,7 @@ __all__ = [
     "AuthenticationError",
     "CacheCorruptError",
     "ClusterError",
+    "InsecureTLSWarning",
     "InvalidInputError",
     "ParseError",
     "PolarsRedisError",

@@ -17,6 +17,7 @@ from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import collect, lazy_scan, scan_args, selection, to_bytes
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.keys import as_given, byte_list
 
@@ -51,7 +52,7 @@ class GeoAddResult:
 @checked
 @with_scan_options
 def scan_geo(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     member_type: DType = pl.String,
@@ -138,7 +139,7 @@ def scan_geo(
 
 @checked
 def read_geo(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[GeoScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[GeoScanOptions]
 ) -> pl.DataFrame:
     """Read geo sets into a DataFrame; ``scan_geo(...).collect()``.
 
@@ -164,7 +165,7 @@ def read_geo(
 
 @checked
 def geo_add(
-    url: str,
+    url: str | Client,
     key: str | bytes,
     df: pl.DataFrame | Sequence[tuple[str | bytes, float, float]],
     member_column: str = "member",
@@ -224,7 +225,7 @@ def geo_add(
 
 @checked
 def geo_radius(
-    url: str,
+    url: str | Client,
     key: str | bytes,
     longitude: float,
     latitude: float,
@@ -288,7 +289,7 @@ def geo_radius(
 
 @checked
 def geo_radius_by_member(
-    url: str,
+    url: str | Client,
     key: str | bytes,
     member: str | bytes,
     radius: float,
@@ -333,7 +334,7 @@ def geo_radius_by_member(
 
 @checked
 def geo_search_box(
-    url: str,
+    url: str | Client,
     key: str | bytes,
     width: float,
     height: float,
@@ -403,7 +404,7 @@ def geo_search_box(
 
 @checked
 def geo_dist(
-    url: str,
+    url: str | Client,
     key: str | bytes,
     member1: str | bytes,
     member2: str | bytes,
@@ -441,7 +442,7 @@ def geo_dist(
 
 
 @checked
-def geo_pos(url: str, key: str | bytes, members: Members) -> pl.DataFrame:
+def geo_pos(url: str | Client, key: str | bytes, members: Members) -> pl.DataFrame:
     """The positions of members (``GEOPOS``); null for a member not in the set.
 
     Parameters
@@ -485,7 +486,7 @@ def geo_pos(url: str, key: str | bytes, members: Members) -> pl.DataFrame:
 
 
 @checked
-def geo_hash(url: str, key: str | bytes, members: Members) -> pl.DataFrame:
+def geo_hash(url: str | Client, key: str | bytes, members: Members) -> pl.DataFrame:
     """The geohash strings of members (``GEOHASH``); null for a member not in the set.
 
     Parameters
@@ -521,7 +522,7 @@ def geo_hash(url: str, key: str | bytes, members: Members) -> pl.DataFrame:
 
 @checked
 def geo_dist_matrix(
-    url: str, key: str | bytes, members: Members, unit: GeoUnit = "km"
+    url: str | Client, key: str | bytes, members: Members, unit: GeoUnit = "km"
 ) -> pl.DataFrame:
     """The distance between every pair of members (``GEODIST``, each pair once).
 
@@ -570,7 +571,7 @@ def geo_dist_matrix(
 
 
 def _search(
-    url: str,
+    url: str | Client,
     key: str | bytes,
     point: tuple[float, float] | None,
     member: bytes | None,

@@ -12,10 +12,11 @@ from polars_redis import _internal
 from polars_redis._collections import scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType, dtype_spec, needs_cast
-from polars_redis._options import ScanOptions
+from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import BatchStream, bind, collect, iter_batches, output_schema, scan_args
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -34,7 +35,7 @@ class HashFieldScanOptions(ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_hash_fields(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     value_dtype: DType = pl.String,
@@ -60,6 +61,7 @@ def scan_hash_fields(
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
     retries: int = _internal.DEFAULT_RETRIES,
+    read_from: ReadFrom = "primary",
     progress: ProgressLike = False,
 ) -> pl.LazyFrame:
     """Lazily read Redis hashes in long form: one row per field.
@@ -127,7 +129,7 @@ def scan_hash_fields(
 
 @checked
 def read_hash_fields(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[HashFieldScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[HashFieldScanOptions]
 ) -> pl.DataFrame:
     """Read Redis hashes in long form into a DataFrame; ``scan_hash_fields(...).collect()``.
 
@@ -153,7 +155,7 @@ def read_hash_fields(
 
 @checked
 def iter_hash_fields(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[HashFieldScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[HashFieldScanOptions]
 ) -> BatchStream:
     """Read Redis hashes in long form batch by batch, with bounded memory.
 

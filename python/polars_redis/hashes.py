@@ -23,6 +23,7 @@ from polars_redis._plugin import (
 )
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.infer import explain_detail, schema_for_scan
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class HashScanOptions(HashReadOptions, KeysOption, PushdownOptions, total=False)
 @checked
 @with_scan_options
 def scan_hashes(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     *,
@@ -178,7 +179,7 @@ def scan_hashes(
 
 @checked
 def read_hashes(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[HashScanOptions],
@@ -206,7 +207,7 @@ def read_hashes(
 
 @checked
 def iter_hashes(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[HashScanOptions],

@@ -14,6 +14,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import dtype_spec, normalize, spec_dtype
 from polars_redis._plugin import selection, to_bytes
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 
 
@@ -136,7 +137,7 @@ class InferredSchema(Mapping[str, pl.DataType]):
 @checked
 @with_scan_options
 def infer_hash_schema(
-    url: str,
+    url: str | Client,
     pattern: str | bytes = "*",
     *,
     sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
@@ -185,7 +186,7 @@ def infer_hash_schema(
 @checked
 @with_scan_options
 def infer_json_schema(
-    url: str,
+    url: str | Client,
     pattern: str | bytes = "*",
     *,
     sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
@@ -234,7 +235,7 @@ def infer_json_schema(
 @checked
 @with_scan_options
 def infer_stream_schema(
-    url: str,
+    url: str | Client,
     pattern: str | bytes = "*",
     *,
     sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
@@ -279,7 +280,7 @@ def infer_stream_schema(
 
 def _infer(
     kind: str,
-    url: str,
+    url: str | Client,
     pattern: str | bytes,
     sample_size: int,
     scan_budget: float,

@@ -23,6 +23,7 @@ from polars_redis._plugin import (
 )
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
 
@@ -48,7 +49,7 @@ class JsonScanOptions(JsonReadOptions, KeysOption, PushdownOptions, total=False)
 @checked
 @with_scan_options
 def scan_json(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     *,
@@ -226,7 +227,7 @@ def scan_json(
 
 @checked
 def read_json(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[JsonScanOptions],
@@ -254,7 +255,7 @@ def read_json(
 
 @checked
 def iter_json(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[JsonScanOptions],

@@ -21,6 +21,7 @@ from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._plugin import to_bytes
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.write import Key, _key, _seconds
 
@@ -128,7 +129,7 @@ def _ttl_result(raw: dict[str, Any]) -> TtlResult:
 @checked
 @with_scan_options
 def scan_keys(
-    url: str,
+    url: str | Client,
     pattern: str | bytes = "*",
     *,
     type: _KEY_TYPES | None = None,
@@ -208,7 +209,7 @@ def scan_keys(
 @checked
 @with_scan_options
 def delete_keys(
-    url: str,
+    url: str | Client,
     keys: Keys | None = None,
     *,
     pattern: str | bytes | None = None,
@@ -277,7 +278,7 @@ def delete_keys(
 @checked
 @with_scan_options
 def set_ttl(
-    url: str,
+    url: str | Client,
     keys: Keys,
     ttl: int | timedelta,
     *,
@@ -393,7 +394,7 @@ def set_ttl_from_column(
 @checked
 @with_scan_options
 def persist_keys(
-    url: str,
+    url: str | Client,
     keys: Keys,
     *,
     connect_timeout: float | None = None,
@@ -432,7 +433,7 @@ def persist_keys(
 @checked
 @with_scan_options
 def get_ttl(
-    url: str,
+    url: str | Client,
     keys: Keys,
     *,
     connect_timeout: float | None = None,
@@ -477,7 +478,7 @@ def get_ttl(
 @checked
 @with_scan_options
 def exists_keys(
-    url: str,
+    url: str | Client,
     keys: Keys,
     *,
     connect_timeout: float | None = None,
@@ -515,7 +516,7 @@ def exists_keys(
 @checked
 @with_scan_options
 def rename_keys(
-    url: str,
+    url: str | Client,
     mapping: Mapping[str | bytes, str | bytes]
     | Sequence[tuple[str | bytes, str | bytes]]
     | pl.DataFrame,
@@ -576,7 +577,7 @@ def rename_keys(
 @checked
 @with_scan_options
 def key_info(
-    url: str,
+    url: str | Client,
     keys: str | bytes | Keys,
     *,
     include_memory: bool = True,

@@ -15,6 +15,7 @@ from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -33,7 +34,7 @@ class ListScanOptions(ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_lists(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     element_type: DType = pl.String,
@@ -125,7 +126,7 @@ def scan_lists(
 
 @checked
 def read_lists(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
 ) -> pl.DataFrame:
     """Read Redis lists into a DataFrame; ``scan_lists(...).collect()``.
 
@@ -150,7 +151,7 @@ def read_lists(
 
 @checked
 def iter_lists(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[ListScanOptions]
 ) -> BatchStream:
     """Read Redis lists batch by batch, with bounded memory.
 

@@ -22,6 +22,7 @@ import polars as pl
 from polars_redis import _internal
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError, ParseError
 
 Channels = Union[str, bytes, Sequence[Union[str, bytes]]]
@@ -170,7 +171,7 @@ def _channel_list(channels: Channels) -> list[bytes]:
 
 @checked
 def iter_pubsub(
-    url: str,
+    url: str | Client,
     channels: Channels,
     *,
     pattern: bool = False,
@@ -290,7 +291,7 @@ def iter_pubsub(
 
 @checked
 def collect_pubsub(
-    url: str,
+    url: str | Client,
     channels: Channels,
     *,
     pattern: bool = False,

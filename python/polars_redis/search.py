@@ -18,6 +18,7 @@ from polars_redis._dtypes import SchemaLike, field_specs, format_pairs
 from polars_redis._options import SearchQueryOptions
 from polars_redis._plugin import bind, explain_pushdown, lazy_scan, output_schema, scan_search
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.hashes import HashReadOptions, hash_scanner, read_hashes, scan_hashes
 from polars_redis.json import JsonReadOptions, json_scanner, read_json, scan_json
@@ -206,7 +207,9 @@ def _sort_pairs(
     return list(zip(names, flags))
 
 
-def _index_columns(url: str, index: str, on: str) -> tuple[dict[str, pl.DataType], dict[str, str]]:
+def _index_columns(
+    url: str | Client, index: str, on: str
+) -> tuple[dict[str, pl.DataType], dict[str, str]]:
     """Every attribute of the index as a column (NUMERIC as Float64, others
     String), and for JSON the paths of columns that are not root members."""
     info = _internal.index_info(url, index)
@@ -242,7 +245,7 @@ def _attribute_dtype(attribute: Mapping[str, Any]) -> pl.DataType:
 
 @checked
 def search_hashes(
-    url: str,
+    url: str | Client,
     index: str,
     query: QueryLike = "*",
     schema: SchemaLike | None = None,
@@ -346,7 +349,7 @@ class JsonSearchOptions(SearchQueryOptions, JsonReadOptions, total=False):
 
 @checked
 def search_json(
-    url: str,
+    url: str | Client,
     index: str,
     query: QueryLike = "*",
     schema: SchemaLike | None = None,
@@ -380,7 +383,7 @@ def search_json(
 
 def _search(
     on: str,
-    url: str,
+    url: str | Client,
     index: str,
     query: QueryLike,
     schema: SchemaLike | None,
@@ -422,7 +425,7 @@ def _search(
 
 
 def _neighbours(
-    url: str,
+    url: str | Client,
     index: str,
     field: str,
     k: int,
@@ -440,7 +443,7 @@ def _neighbours(
 
 
 def _read_documents(
-    on: str, url: str, keys: list[str], schema: SchemaLike, options: Mapping[str, Any]
+    on: str, url: str | Client, keys: list[str], schema: SchemaLike, options: Mapping[str, Any]
 ) -> pl.DataFrame:
     """The documents of ``keys`` (an existing key at most once), keyed by ``_key``."""
     reader = read_hashes if on == "hash" else read_json
@@ -452,7 +455,7 @@ def _read_documents(
 
 def _knn_search(
     on: str,
-    url: str,
+    url: str | Client,
     index: str,
     knn: KnnQuery,
     filter_args: dict[str, Any],
@@ -499,7 +502,7 @@ def _knn_search(
 @checked
 def knn_join(
     df: pl.DataFrame,
-    url: str,
+    url: str | Client,
     index: str,
     vector_column: str,
     *,
@@ -637,7 +640,7 @@ def _reducers(reduce: Mapping[str, Reduction]) -> list[tuple[str, list[str], str
 
 @checked
 def aggregate_hashes(
-    url: str,
+    url: str | Client,
     index: str,
     query: QueryLike = "*",
     *,
@@ -733,7 +736,7 @@ class AggregateOptions(SearchQueryOptions, total=False):
 
 @checked
 def aggregate_json(
-    url: str, index: str, query: QueryLike = "*", **options: Unpack[AggregateOptions]
+    url: str | Client, index: str, query: QueryLike = "*", **options: Unpack[AggregateOptions]
 ) -> pl.LazyFrame:
     """Aggregate JSON documents inside Redis (``FT.AGGREGATE`` over an index ``ON JSON``).
 
@@ -759,7 +762,7 @@ def aggregate_json(
 
 def _aggregate(
     on: str,
-    url: str,
+    url: str | Client,
     index: str,
     query: QueryLike,
     group_by: str | Sequence[str],
@@ -802,7 +805,7 @@ def _aggregate(
 
 @checked
 def create_index(
-    url: str,
+    url: str | Client,
     name: str,
     prefix: str | Sequence[str],
     schema: SchemaLike | pl.DataFrame,
@@ -925,7 +928,7 @@ def create_index(
 
 
 @checked
-def drop_index(url: str, name: str, *, delete_documents: bool = False) -> None:
+def drop_index(url: str | Client, name: str, *, delete_documents: bool = False) -> None:
     """Drop an index; with ``delete_documents`` also delete the keys it indexes.
 
     Examples
@@ -938,7 +941,7 @@ def drop_index(url: str, name: str, *, delete_documents: bool = False) -> None:
 
 
 @checked
-def index_info(url: str, name: str) -> dict[str, Any]:
+def index_info(url: str | Client, name: str) -> dict[str, Any]:
     """What ``FT.INFO`` says: key type, prefixes, attributes (identifier,
     name, type, flags), document count, indexing progress and failures.
 
@@ -952,7 +955,7 @@ def index_info(url: str, name: str) -> dict[str, Any]:
 
 
 @checked
-def index_exists(url: str, name: str) -> bool:
+def index_exists(url: str | Client, name: str) -> bool:
     """Whether an index of this name exists.
 
     Examples
@@ -981,7 +984,7 @@ _INDEX_SCHEMA = pl.Schema(_INDEX_COLUMNS)
 
 
 @checked
-def list_indexes(url: str) -> pl.DataFrame:
+def list_indexes(url: str | Client) -> pl.DataFrame:
     """Every RediSearch index, one row each: ``name``, ``on`` (``hash`` or
     ``json``), ``prefixes``, ``filter``, ``num_docs``, ``indexing``,
     ``percent_indexed``, ``indexing_failures`` and ``attributes`` (a list of
@@ -1055,7 +1058,7 @@ class IndexMatch:
 
 @checked
 def find_index_for_pattern(
-    url: str, pattern: str, on: Literal["hash", "json"] = "hash"
+    url: str | Client, pattern: str, on: Literal["hash", "json"] = "hash"
 ) -> IndexMatch:
     """The index a scan of ``pattern`` with ``index="auto"`` would use, and
     why every other index (or any index at all) would not be used.

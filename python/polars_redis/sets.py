@@ -15,6 +15,7 @@ from polars_redis._options import MemberOptions, ReadFrom, ScanOptions
 from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -28,7 +29,7 @@ class SetScanOptions(MemberOptions, ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_sets(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     member_type: DType = pl.String,
@@ -110,7 +111,7 @@ def scan_sets(
 
 @checked
 def read_sets(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
 ) -> pl.DataFrame:
     """Read Redis sets into a DataFrame; ``scan_sets(...).collect()``.
 
@@ -137,7 +138,7 @@ def read_sets(
 
 @checked
 def iter_sets(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[SetScanOptions]
 ) -> BatchStream:
     """Read Redis sets batch by batch, with bounded memory.
 

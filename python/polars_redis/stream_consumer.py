@@ -13,6 +13,7 @@ import polars as pl
 
 from polars_redis._dtypes import SchemaLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.consumer import StreamBatches, iter_stream
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.hashes import read_hashes
@@ -112,7 +113,7 @@ class StreamConsumer(StreamBatches):
     @checked
     def __init__(
         self,
-        url: str,
+        url: str | Client,
         stream: str,
         group: str,
         consumer: str,
@@ -143,7 +144,7 @@ class StreamConsumer(StreamBatches):
         )  # fmt: skip
         super().__init__(batches._reading, batches._schema, follow)  # type: ignore[arg-type]
 
-    def _load(self, url: str) -> Checkpoint:
+    def _load(self, url: str | Client) -> Checkpoint:
         stored = read_hashes(
             url,
             keys=[self._key],

@@ -23,6 +23,7 @@ from polars_redis._plugin import (
 from polars_redis._progress import ProgressLike
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 from polars_redis.infer import explain_detail, schema_for_scan
 
@@ -51,7 +52,7 @@ class StreamScanOptions(ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_streams(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     *,
@@ -213,7 +214,7 @@ def scan_streams(
 
 @checked
 def read_streams(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[StreamScanOptions],
@@ -243,7 +244,7 @@ def read_streams(
 
 @checked
 def iter_streams(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     schema: SchemaLike | None = None,
     **options: Unpack[StreamScanOptions],

@@ -15,6 +15,7 @@ from polars_redis._options import ReadFrom, ScanOptions
 from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -31,7 +32,7 @@ class StringScanOptions(ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_strings(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     value_type: DType = pl.String,
@@ -112,7 +113,7 @@ def scan_strings(
 
 @checked
 def read_strings(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
 ) -> pl.DataFrame:
     """Read Redis strings into a DataFrame; ``scan_strings(...).collect()``.
 
@@ -136,7 +137,7 @@ def read_strings(
 
 @checked
 def iter_strings(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[StringScanOptions]
 ) -> BatchStream:
     """Read Redis strings batch by batch, with bounded memory.
 

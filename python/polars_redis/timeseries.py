@@ -24,6 +24,7 @@ from polars_redis._plugin import (
 from polars_redis._progress import ProgressLike
 from polars_redis._time import TimeLike, epoch_ms
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError
 
 Aggregation = Literal[
@@ -65,7 +66,7 @@ class TimeSeriesScanOptions(ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_timeseries(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     keys: Sequence[str | bytes] | None = None,
@@ -222,7 +223,7 @@ def scan_timeseries(
 
 @checked
 def read_timeseries(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     **options: Unpack[TimeSeriesScanOptions],
 ) -> pl.DataFrame:
@@ -249,7 +250,7 @@ def read_timeseries(
 
 @checked
 def iter_timeseries(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     **options: Unpack[TimeSeriesScanOptions],
 ) -> BatchStream:

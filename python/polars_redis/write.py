@@ -71,6 +71,7 @@ from polars_redis._lazy_write import Prefetched, lazy_batches
 from polars_redis._plugin import to_bytes
 from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import checked
+from polars_redis.client import Client
 from polars_redis.exceptions import InvalidInputError, WriteError
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ class WriteResult:
 @with_scan_options
 def write_hashes(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     field_ttl: Mapping[str, int | timedelta] | None = None,
     field_ttl_column: Mapping[str, str] | None = None,
@@ -375,7 +376,7 @@ def write_hashes(
 @checked
 def write_json(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     **options: Unpack[WriteOptions],
 ) -> WriteResult:
     """Write a DataFrame as RedisJSON documents, one per row (``JSON.SET``).
@@ -408,7 +409,7 @@ def write_json(
 @checked
 def write_strings(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     value_column: str = "value",
     **options: Unpack[WriteOptions],
@@ -436,7 +437,7 @@ def write_strings(
 @checked
 def write_hash_fields(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     field_column: str = "field",
     value_column: str = "value",
@@ -486,7 +487,7 @@ def write_hash_fields(
 @checked
 def write_sets(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     member_column: str = "member",
     **options: Unpack[WriteOptions],
@@ -512,7 +513,7 @@ def write_sets(
 @checked
 def write_lists(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     element_column: str = "element",
     order_column: str | None = None,
@@ -542,7 +543,7 @@ def write_lists(
 @checked
 def write_zsets(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     member_column: str = "member",
     score_column: str = "score",
@@ -570,7 +571,7 @@ def write_zsets(
 @checked
 def write_streams(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     id_column: str | None = "_id",
     derived_columns: Sequence[str] = ("_ts", "_seq"),
@@ -611,7 +612,7 @@ def write_streams(
 @checked
 def write_timeseries(
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     *,
     timestamp_column: str = "_ts",
     value_column: str = "value",
@@ -660,7 +661,7 @@ def write_timeseries(
 def _write(
     native: Callable[..., dict[str, Any]],
     df: pl.DataFrame | pl.LazyFrame,
-    url: str,
+    url: str | Client,
     options: WriteOptions,
     *extra: Any,
 ) -> WriteResult:

@@ -15,6 +15,7 @@ from polars_redis._options import MemberOptions, ReadFrom, ScanOptions
 from polars_redis._plugin import BatchStream, bind, collect, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
+from polars_redis.client import Client
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -32,7 +33,7 @@ class ZsetScanOptions(MemberOptions, ScanOptions, total=False):
 @checked
 @with_scan_options
 def scan_zsets(
-    url: str,
+    url: str | Client,
     pattern: str | bytes | None = None,
     *,
     member_type: DType = pl.String,
@@ -124,7 +125,7 @@ def scan_zsets(
 
 @checked
 def read_zsets(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
 ) -> pl.DataFrame:
     """Read Redis sorted sets into a DataFrame; ``scan_zsets(...).collect()``.
 
@@ -150,7 +151,7 @@ def read_zsets(
 
 @checked
 def iter_zsets(
-    url: str, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
+    url: str | Client, pattern: str | bytes | None = None, **options: Unpack[ZsetScanOptions]
 ) -> BatchStream:
     """Read Redis sorted sets batch by batch, with bounded memory.
 

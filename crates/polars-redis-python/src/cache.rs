@@ -7,11 +7,11 @@ use polars_redis::cache::{
     cached_manifest, cached_ttl, delete_cached, load_cached, store_cached, CacheManifest,
     CacheMeta, CHUNK_SIZE_LIMIT, DEFAULT_CHUNK_SIZE, MAX_VALUE_BYTES,
 };
-use polars_redis::ConnectionConfig;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 
+use crate::client::Target;
 use crate::errors::BindingResult;
 
 /// Store a serialized frame; the bytes stored.
@@ -20,7 +20,7 @@ use crate::errors::BindingResult;
 #[allow(clippy::too_many_arguments)]
 fn cache_store(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: &str,
     payload: PyBackedBytes,
     format: String,
@@ -31,7 +31,7 @@ fn cache_store(
     chunk_size: usize,
     ttl: Option<u64>,
 ) -> BindingResult<u64> {
-    let config = ConnectionConfig::from_url(url)?;
+    let config = url.config()?;
     let bytes: &[u8] = &payload;
     let meta = CacheMeta {
         format,
@@ -50,10 +50,10 @@ fn cache_store(
 #[pyfunction]
 fn cache_load<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     key: &str,
 ) -> BindingResult<Option<(Bound<'py, PyDict>, Bound<'py, PyBytes>)>> {
-    let config = ConnectionConfig::from_url(url)?;
+    let config = url.config()?;
     let Some((manifest, payload)) = py.detach(|| load_cached(&config, key.as_bytes()))? else {
         return Ok(None);
     };
@@ -67,10 +67,10 @@ fn cache_load<'py>(
 #[pyfunction]
 fn cache_manifest<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     key: &str,
 ) -> BindingResult<Option<Bound<'py, PyDict>>> {
-    let config = ConnectionConfig::from_url(url)?;
+    let config = url.config()?;
     match py.detach(|| cached_manifest(&config, key.as_bytes()))? {
         Some(manifest) => Ok(Some(manifest_dict(py, &manifest)?)),
         None => Ok(None),
@@ -79,15 +79,15 @@ fn cache_manifest<'py>(
 
 /// Delete an entry; whether there was one.
 #[pyfunction]
-fn cache_delete(py: Python<'_>, url: &str, key: &str) -> BindingResult<bool> {
-    let config = ConnectionConfig::from_url(url)?;
+fn cache_delete(py: Python<'_>, url: Target, key: &str) -> BindingResult<bool> {
+    let config = url.config()?;
     Ok(py.detach(|| delete_cached(&config, key.as_bytes()))?)
 }
 
 /// Seconds until an entry expires, or `None`.
 #[pyfunction]
-fn cache_ttl(py: Python<'_>, url: &str, key: &str) -> BindingResult<Option<i64>> {
-    let config = ConnectionConfig::from_url(url)?;
+fn cache_ttl(py: Python<'_>, url: Target, key: &str) -> BindingResult<Option<i64>> {
+    let config = url.config()?;
     Ok(py.detach(|| cached_ttl(&config, key.as_bytes()))?)
 }
 

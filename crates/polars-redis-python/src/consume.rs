@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::PyTable;
 
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, count, size};
@@ -17,7 +18,7 @@ use crate::scanners::{connection, count, size};
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct ReaderArgs {
-    url: String,
+    url: Target,
     streams: Vec<Vec<u8>>,
     group: Option<Vec<u8>>,
     consumer: Option<Vec<u8>>,
@@ -175,12 +176,12 @@ pub(crate) fn stream_reader(
 #[pyfunction]
 pub(crate) fn ack_entries(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     stream: Vec<u8>,
     group: Vec<u8>,
     ids: Vec<Vec<u8>>,
 ) -> BindingResult<u64> {
-    let config = connection(url, None, None)?;
+    let config = connection(&url, None, None)?;
     Ok(py.detach(|| polars_redis::ack_entries(&config, &stream, &group, &ids))?)
 }
 
@@ -188,12 +189,12 @@ pub(crate) fn ack_entries(
 #[pyfunction]
 pub(crate) fn pending_entries(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     stream: Vec<u8>,
     group: Vec<u8>,
     consumer: Option<Vec<u8>>,
 ) -> BindingResult<PyTable> {
-    let config = connection(url, None, None)?;
+    let config = connection(&url, None, None)?;
     let batch =
         py.detach(|| polars_redis::pending(&config, &stream, &group, consumer.as_deref()))?;
     let schema = batch.schema();

@@ -3,9 +3,12 @@
 
 use pyo3::prelude::*;
 
-/// `url` with its password (and anything that could be one) removed: only
-/// the scheme, host, numeric port and database, and option names remain.
+use crate::client::Target;
+
+/// `url` (a URL or a client's) with its password (and anything that could
+/// be one) removed: only the scheme, host, numeric port and database, and
+/// option names remain.
 #[pyfunction]
-pub fn redact_url(url: &str) -> String {
-    polars_redis::redact_url(url)
+pub fn redact_url(url: Target) -> String {
+    url.shown()
 }

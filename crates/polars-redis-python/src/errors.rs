@@ -172,6 +172,12 @@ pub(crate) fn invalid_input_err(message: impl Into<String>) -> PyErr {
     Python::attach(|py| raise_as(invalid_input_error(py), message))
 }
 
+/// An `ArgumentTypeError` with this message, as a `PyErr`.
+pub(crate) fn argument_type_err(message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    Python::attach(|py| raise_as(argument_type_error(py), message))
+}
+
 /// An error on its way to Python: a core error, or one raised on the
 /// Python side (argument conversion, invalid input caught here).
 ///

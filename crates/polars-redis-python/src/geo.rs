@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::PyTable;
 
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, ScanArgs};
@@ -21,13 +22,13 @@ use crate::scanners::{connection, ScanArgs};
 #[pyfunction]
 pub(crate) fn geo_add_members(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: Vec<u8>,
     members: Vec<Vec<u8>>,
     longitudes: Vec<Option<f64>>,
     latitudes: Vec<Option<f64>>,
 ) -> BindingResult<(usize, usize)> {
-    let config = connection(url, None, None)?;
+    let config = connection(&url, None, None)?;
     let report = py.detach(|| geo_add(&config, &key, &members, &longitudes, &latitudes))?;
     Ok((report.added, report.updated))
 }
@@ -38,7 +39,7 @@ pub(crate) fn geo_add_members(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn geo_search_table(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: Vec<u8>,
     point: Option<(f64, f64)>,
     member: Option<Vec<u8>>,
@@ -87,7 +88,7 @@ pub(crate) fn geo_search_table(
         ascending,
         with_distance,
     };
-    let config = connection(url, None, None)?;
+    let config = connection(&url, None, None)?;
     let batch = py.detach(|| geo_search(&config, &key, &search))?;
     Ok(PyTable::try_new(vec![batch.clone()], batch.schema())?)
 }
@@ -96,11 +97,11 @@ pub(crate) fn geo_search_table(
 #[pyfunction]
 pub(crate) fn geo_positions(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: Vec<u8>,
     members: Vec<Vec<u8>>,
 ) -> BindingResult<Vec<Option<(f64, f64)>>> {
-    let config = connection(url, None, None)?;
+    let config = connection(&url, None, None)?;
     Ok(py.detach(|| geo_pos(&config, &key, &members))?)
 }
 
@@ -108,11 +109,11 @@ pub(crate) fn geo_positions(
 #[pyfunction]
 pub(crate) fn geo_hashes(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: Vec<u8>,
     members: Vec<Vec<u8>>,
 ) -> BindingResult<Vec<Option<String>>> {
-    let config = connection(url, None, None)?;
+    let config = connection(&url, None, None)?;
     Ok(py.detach(|| geo_hash(&config, &key, &members))?)
 }
 
@@ -120,12 +121,12 @@ pub(crate) fn geo_hashes(
 #[pyfunction]
 pub(crate) fn geo_distances(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: Vec<u8>,
     pairs: Vec<(Vec<u8>, Vec<u8>)>,
     unit: &str,
 ) -> BindingResult<Vec<Option<f64>>> {
-    let (config, unit) = (connection(url, None, None)?, GeoUnit::from_name(unit)?);
+    let (config, unit) = (connection(&url, None, None)?, GeoUnit::from_name(unit)?);
     Ok(py.detach(|| geo_dist(&config, &key, &pairs, unit))?)
 }
 
@@ -133,12 +134,12 @@ pub(crate) fn geo_distances(
 #[pyfunction]
 pub(crate) fn geo_distance_matrix(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     key: Vec<u8>,
     members: Vec<Vec<u8>>,
     unit: &str,
 ) -> BindingResult<Vec<Vec<Option<f64>>>> {
-    let (config, unit) = (connection(url, None, None)?, GeoUnit::from_name(unit)?);
+    let (config, unit) = (connection(&url, None, None)?, GeoUnit::from_name(unit)?);
     Ok(py.detach(|| geo_dist_matrix(&config, &key, &members, unit))?)
 }
 

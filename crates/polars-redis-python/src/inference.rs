@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use polars_redis::{
-    infer_hash_schema, infer_json_schema, infer_stream_schema, ConnectionConfig, InferOptions,
-    InferredSchema, COUNT_HINT_LIMIT, SAMPLE_SIZE_LIMIT,
+    infer_hash_schema, infer_json_schema, infer_stream_schema, InferOptions, InferredSchema,
+    COUNT_HINT_LIMIT, SAMPLE_SIZE_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::size;
@@ -21,14 +22,14 @@ use crate::scanners::size;
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn infer_schema<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     kind: &str,
     pattern: Vec<u8>,
     sample_size: i128,
     scan_budget: f64,
     count_hint: i128,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let config = ConnectionConfig::from_url(url)?;
+    let config = url.config()?;
     let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
         invalid_input(format!(
             "scan_budget must be a number of seconds, got {scan_budget}"

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyTable;
 
+use crate::client::Target;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, size};
 
@@ -19,7 +20,7 @@ use crate::scanners::{connection, size};
 type Limits = (Option<f64>, Option<f64>, Option<f64>);
 
 /// The connection of `url` and the load budget of one call.
-fn call(url: &str, limits: Limits) -> BindingResult<(ConnectionConfig, LoadBudget)> {
+fn call(url: &Target, limits: Limits) -> BindingResult<(ConnectionConfig, LoadBudget)> {
     let budget = LoadBudget::default().with_rate_limit(limits.2)?;
     Ok((connection(url, limits.0, limits.1)?, budget))
 }
@@ -77,7 +78,7 @@ fn report_dict<'py>(py: Python<'py>, report: &KeyReport) -> BindingResult<Bound<
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_keys_table(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     pattern: Vec<u8>,
     key_type_filter: Option<String>,
     include_ttl: bool,
@@ -98,7 +99,7 @@ pub(crate) fn scan_keys_table(
         count_hint,
         key_type: key_type(key_dtype)?,
     };
-    let (config, budget) = call(url, limits)?;
+    let (config, budget) = call(&url, limits)?;
     let batch = py.detach(|| scan_keys(&config, &budget, &scan))?;
     Ok(PyTable::try_new(vec![batch.clone()], batch.schema())?)
 }
@@ -109,13 +110,13 @@ pub(crate) fn scan_keys_table(
 #[pyo3(signature = (url, keys, pattern, dry_run, limits))]
 pub(crate) fn unlink_keys<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     keys: Option<Vec<Vec<u8>>>,
     pattern: Option<Vec<u8>>,
     dry_run: bool,
     limits: Limits,
 ) -> BindingResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
-    let ((config, budget), selection) = (call(url, limits)?, selection(keys, pattern)?);
+    let ((config, budget), selection) = (call(&url, limits)?, selection(keys, pattern)?);
     let (keys, report) = py.detach(|| delete_keys(&config, &budget, selection, dry_run))?;
     let listed = PyList::new(py, keys.iter().map(|k| PyBytes::new(py, k)))?;
     Ok((listed, report_dict(py, &report)?))
@@ -125,12 +126,12 @@ pub(crate) fn unlink_keys<'py>(
 #[pyfunction]
 pub(crate) fn expire_keys<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     keys: Vec<Vec<u8>>,
     ttls: Vec<i64>,
     limits: Limits,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let (config, budget) = call(url, limits)?;
+    let (config, budget) = call(&url, limits)?;
     let report = py.detach(|| set_ttl(&config, &budget, &keys, &ttls))?;
     report_dict(py, &report)
 }
@@ -139,11 +140,11 @@ pub(crate) fn expire_keys<'py>(
 #[pyfunction]
 pub(crate) fn persist<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     keys: Vec<Vec<u8>>,
     limits: Limits,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let (config, budget) = call(url, limits)?;
+    let (config, budget) = call(&url, limits)?;
     let report = py.detach(|| persist_keys(&config, &budget, &keys))?;
     report_dict(py, &report)
 }
@@ -152,11 +153,11 @@ pub(crate) fn persist<'py>(
 #[pyfunction]
 pub(crate) fn key_ttls(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     keys: Vec<Vec<u8>>,
     limits: Limits,
 ) -> BindingResult<Vec<i64>> {
-    let (config, budget) = call(url, limits)?;
+    let (config, budget) = call(&url, limits)?;
     Ok(py.detach(|| get_ttl(&config, &budget, &keys))?)
 }
 
@@ -164,11 +165,11 @@ pub(crate) fn key_ttls(
 #[pyfunction]
 pub(crate) fn keys_exist(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     keys: Vec<Vec<u8>>,
     limits: Limits,
 ) -> BindingResult<Vec<bool>> {
-    let (config, budget) = call(url, limits)?;
+    let (config, budget) = call(&url, limits)?;
     Ok(py.detach(|| exists_keys(&config, &budget, &keys))?)
 }
 
@@ -176,12 +177,12 @@ pub(crate) fn keys_exist(
 #[pyfunction]
 pub(crate) fn rename<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     pairs: Vec<(Vec<u8>, Vec<u8>)>,
     if_exists: &str,
     limits: Limits,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let ((config, budget), mode) = (call(url, limits)?, RenameMode::from_name(if_exists)?);
+    let ((config, budget), mode) = (call(&url, limits)?, RenameMode::from_name(if_exists)?);
     let report = py.detach(|| rename_keys(&config, &budget, &pairs, mode))?;
     report_dict(py, &report)
 }
@@ -191,13 +192,13 @@ pub(crate) fn rename<'py>(
 #[pyo3(signature = (url, keys, pattern, key_dtype, limits))]
 pub(crate) fn key_info_table(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     keys: Option<Vec<Vec<u8>>>,
     pattern: Option<Vec<u8>>,
     key_dtype: &str,
     limits: Limits,
 ) -> BindingResult<PyTable> {
-    let ((config, budget), selection) = (call(url, limits)?, selection(keys, pattern)?);
+    let ((config, budget), selection) = (call(&url, limits)?, selection(keys, pattern)?);
     let key_type = key_type(key_dtype)?;
     let batch = py.detach(|| key_info(&config, &budget, selection, key_type))?;
     Ok(PyTable::try_new(vec![batch.clone()], batch.schema())?)

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod batches;
 mod cache;
+mod client;
 mod consume;
 mod defaults;
 mod describe;
@@ -64,6 +65,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     geo::register(m)?;
     hash_fields::register(m)?;
     cache::register(m)?;
+    client::register(m)?;
     listing::register(m)?;
     vectors::register(m)?;
     consume::register(m)?;

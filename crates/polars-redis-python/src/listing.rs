@@ -4,17 +4,17 @@
 use polars_redis::search::{
     find_index_for_pattern as core_find_index, list_indexes as core_list_indexes, IndexOn,
 };
-use polars_redis::ConnectionConfig;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::client::Target;
 use crate::errors::BindingResult;
 use crate::search::info_dict;
 
 /// What `FT.INFO` says about every index.
 #[pyfunction]
-fn list_indexes<'py>(py: Python<'py>, url: &str) -> BindingResult<Vec<Bound<'py, PyDict>>> {
-    let config = ConnectionConfig::from_url(url)?;
+fn list_indexes<'py>(py: Python<'py>, url: Target) -> BindingResult<Vec<Bound<'py, PyDict>>> {
+    let config = url.config()?;
     let infos = py.detach(|| core_list_indexes(&config))?;
     infos.iter().map(|info| info_dict(py, info)).collect()
 }
@@ -23,11 +23,11 @@ fn list_indexes<'py>(py: Python<'py>, url: &str) -> BindingResult<Vec<Bound<'py,
 #[pyfunction]
 fn find_index_for_pattern<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     pattern: Vec<u8>,
     on: &str,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let config = ConnectionConfig::from_url(url)?;
+    let config = url.config()?;
     let on = IndexOn::from_name(on)?;
     let found = py.detach(|| core_find_index(&config, &pattern, on))?;
     let dict = PyDict::new(py);

@@ -5,6 +5,7 @@
 use polars_redis::{SlotRanges, PARTITIONS_LIMIT};
 use pyo3::prelude::*;
 
+use crate::client::Target;
 use crate::errors::BindingResult;
 use crate::scanners::{connection, size};
 
@@ -16,12 +17,12 @@ type PartitionTuple = (String, Vec<(u16, u16)>);
 #[pyo3(signature = (url, partitions=None, connect_timeout=None, command_timeout=None))]
 pub(crate) fn plan_partitions(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     partitions: Option<i128>,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
 ) -> BindingResult<Vec<PartitionTuple>> {
-    let config = connection(url, connect_timeout, command_timeout)?;
+    let config = connection(&url, connect_timeout, command_timeout)?;
     let partitions = partitions.map(|p| size(PARTITIONS_LIMIT, p)).transpose()?;
     let planned = py.detach(|| polars_redis::plan_partitions(&config, partitions))?;
     Ok(planned

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::PyTable;
 
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, seconds_to_duration, size};
@@ -68,7 +69,7 @@ impl PubSubSubscription {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn pubsub_subscription(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     channels: Vec<Vec<u8>>,
     pattern: bool,
     format: &str,
@@ -86,7 +87,7 @@ pub(crate) fn pubsub_subscription(
             )))
         }
     };
-    let builder = PubSubBuilder::new(connection(url, connect_timeout, None)?, channels)
+    let builder = PubSubBuilder::new(connection(&url, connect_timeout, None)?, channels)
         .with_patterns(pattern)
         .with_payload(payload)
         .with_strict(strict);

@@ -17,6 +17,7 @@ use pyo3::types::PyTuple;
 use pyo3_arrow::{PySchema, PyTable};
 
 use crate::batches::BatchIterator;
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::partitions::slot_ranges;
@@ -25,7 +26,7 @@ use crate::partitions::slot_ranges;
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct ScanArgs {
-    url: String,
+    url: Target,
     pattern: Option<Vec<u8>>,
     keys: Option<Vec<Vec<u8>>>,
     key_column: Option<String>,
@@ -97,11 +98,11 @@ impl ScanArgs {
 
 /// A connection config from a URL and optional timeouts in seconds.
 pub(crate) fn connection(
-    url: &str,
+    url: &Target,
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
 ) -> BindingResult<ConnectionConfig> {
-    let mut config = ConnectionConfig::from_url(url)?;
+    let mut config = url.config()?;
     if let Some(seconds) = connect_timeout {
         config = config.with_connect_timeout(seconds_to_duration("connect_timeout", seconds)?);
     }

@@ -8,12 +8,12 @@ use polars_redis::search::{
     AttributeKind, AttributeSpec, IndexInfo, IndexOn, QueryText, Reducer, SearchOptions,
     SearchQuery,
 };
-use polars_redis::ConnectionConfig;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use pyo3_arrow::{PySchema, PyTable};
 
 use crate::batches::BatchIterator;
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{count, seconds_to_duration};
@@ -79,10 +79,6 @@ impl SearchArgs {
     }
 }
 
-fn config(url: &str) -> BindingResult<ConnectionConfig> {
-    Ok(ConnectionConfig::from_url(url)?)
-}
-
 pub(crate) fn info_dict<'py>(
     py: Python<'py>,
     info: &IndexInfo,
@@ -125,18 +121,18 @@ pub(crate) fn info_dict<'py>(
 #[pyfunction]
 pub(crate) fn index_info<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     name: &str,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let config = config(url)?;
+    let config = url.config()?;
     let info = py.detach(|| core_index_info(&config, name))?;
     info_dict(py, &info)
 }
 
 /// Whether an index exists.
 #[pyfunction]
-pub(crate) fn index_exists(py: Python<'_>, url: &str, name: &str) -> BindingResult<bool> {
-    let config = config(url)?;
+pub(crate) fn index_exists(py: Python<'_>, url: Target, name: &str) -> BindingResult<bool> {
+    let config = url.config()?;
     Ok(py.detach(|| core_index_exists(&config, name))?)
 }
 
@@ -145,11 +141,11 @@ pub(crate) fn index_exists(py: Python<'_>, url: &str, name: &str) -> BindingResu
 #[pyo3(signature = (url, name, delete_documents=false))]
 pub(crate) fn drop_index(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     name: &str,
     delete_documents: bool,
 ) -> BindingResult<()> {
-    let config = config(url)?;
+    let config = url.config()?;
     Ok(py.detach(|| core_drop_index(&config, name, delete_documents))?)
 }
 
@@ -160,7 +156,7 @@ pub(crate) fn drop_index(
 #[allow(clippy::type_complexity)]
 pub(crate) fn create_index<'py>(
     py: Python<'py>,
-    url: &str,
+    url: Target,
     name: &str,
     on: &str,
     prefixes: Vec<Vec<u8>>,
@@ -174,7 +170,7 @@ pub(crate) fn create_index<'py>(
     )>,
     wait: Option<f64>,
 ) -> BindingResult<Bound<'py, PyDict>> {
-    let config = config(url)?;
+    let config = url.config()?;
     let on = IndexOn::from_name(on)?;
     let wait = wait.map(|s| seconds_to_duration("wait", s)).transpose()?;
     let specs = attributes
@@ -255,7 +251,7 @@ impl SearchAggregation {
 #[pyo3(signature = (url, index, query, group_by, reduce, apply, sort_by, limit, dtypes, formats, timeout, on=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn aggregation(
-    url: &str,
+    url: Target,
     index: &str,
     query: QueryArgs,
     group_by: Vec<String>,
@@ -285,7 +281,7 @@ pub(crate) fn aggregation(
         .into_iter()
         .map(|f| (f.name, f.field_type))
         .collect();
-    let builder = AggregateBuilder::new(config(url)?, index, query.query()?)
+    let builder = AggregateBuilder::new(url.config()?, index, query.query()?)
         .with_group_by(group_by)
         .with_reducers(reducers)
         .with_apply(apply)

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
+use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{count, seconds_to_duration};
@@ -138,7 +139,7 @@ impl VectorArgs {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn knn_search(
     py: Python<'_>,
-    url: &str,
+    url: Target,
     index: &str,
     field: &str,
     k: i128,
@@ -147,7 +148,7 @@ pub(crate) fn knn_search(
     ef_runtime: Option<i128>,
     timeout: f64,
 ) -> BindingResult<PyTable> {
-    let config = polars_redis::ConnectionConfig::from_url(url)?;
+    let config = url.config()?;
     let k = usize::try_from(count("k", k)?).map_err(|_| invalid_input("k is too large"))?;
     let column = one_column(vectors)?;
     let search = KnnSearch::new(index, field, k)

@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_arrow::PyRecordBatchReader;
 
+use crate::client::Target;
 use crate::errors::{invalid_input, BindingResult};
 use crate::scanners::{connection, count, size};
 
@@ -27,7 +28,7 @@ use crate::scanners::{connection, count, size};
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct WriteArgs {
-    url: String,
+    url: Target,
     key_column: Option<String>,
     formats: Vec<(String, String)>,
     key_prefix: Vec<u8>,

@@ -73,6 +73,7 @@ pub use net::budget::LoadBudget;
 pub use net::cluster::key_slot;
 pub use net::config::{redact_url, ConnectionConfig, Endpoint, TlsOptions};
 pub use net::glob::glob_match;
+pub use net::pool::ConnectionPool;
 pub use net::replicas::ReadFrom;
 pub use net::resp::Value;
 pub use net::retry::{DEFAULT_RETRIES, RETRIES_LIMIT};

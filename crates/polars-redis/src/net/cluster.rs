@@ -160,10 +160,21 @@ impl Topology {
 
     /// What `conn` (opened with `seed`) is part of, as `conn`'s server sees
     /// it. A read then calls [`Topology::survey`]; a write follows redirects
-    /// instead.
+    /// instead. A seed whose pool knows it for a standalone server is not
+    /// asked again.
     pub(crate) async fn discover(conn: &mut Connection, seed: &ConnectionConfig) -> Result<Self> {
+        let pool = conn.pool().cloned();
+        if pool
+            .as_ref()
+            .is_some_and(|pool| pool.is_known_standalone(seed))
+        {
+            return Ok(Self::standalone(seed));
+        }
         if server_mode(conn).await?.as_deref() != Some("cluster") {
             log::debug!("{} is a standalone server", seed.endpoint);
+            if let Some(pool) = pool {
+                pool.remember_standalone(seed);
+            }
             return Ok(Self::standalone(seed));
         }
         let view = NodesView::parse(&cluster_nodes(conn).await?)?;

@@ -21,6 +21,10 @@ use std::time::Duration;
 use percent_encoding::percent_decode_str;
 
 use crate::error::{Error, Result};
+use crate::net::tls_options::{set_tls_parameter, TLS_PARAMETERS};
+
+pub use crate::net::credentials::{CredentialProvider, Credentials};
+pub use crate::net::tls_options::TlsOptions;
 
 /// Where the server listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,19 +50,15 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// TLS settings for `rediss://` URLs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// PEM file with the certificate authorities to trust instead of the
-    /// bundled Mozilla roots.
-    pub ca_file: Option<PathBuf>,
-}
-
 /// A password that never prints.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Secret(String);
 
 impl Secret {
+    pub(crate) fn new(secret: String) -> Self {
+        Secret(secret)
+    }
+
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
@@ -86,6 +86,26 @@ pub(crate) struct Sentinels {
     pub(crate) password: Option<Secret>,
 }
 
+/// The connection pool of a configuration (a `ConnectionPool`, set with
+/// `ConnectionConfig::with_pool`), held by type so that settings do not
+/// depend on connections; equal only to itself.
+#[derive(Clone)]
+pub(crate) struct SharedPool(pub(crate) Arc<dyn std::any::Any + Send + Sync>);
+
+impl fmt::Debug for SharedPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ConnectionPool")
+    }
+}
+
+impl PartialEq for SharedPool {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedPool {}
+
 /// Everything needed to open a connection to one Redis server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionConfig {
@@ -98,6 +118,11 @@ pub struct ConnectionConfig {
     pub(crate) command_timeout: Option<Duration>,
     /// For `redis+sentinel://`: the sentinels that name the server to use.
     pub(crate) sentinel: Option<Arc<Sentinels>>,
+    /// Asked for the user and password of every new connection, instead
+    /// of `username` / `password`.
+    pub(crate) credentials: Option<CredentialProvider>,
+    /// Where connections come from and go back to (a reusable client).
+    pub(crate) pool: Option<SharedPool>,
 }
 
 /// Default time allowed to open a connection (TCP, TLS and AUTH together).
@@ -110,7 +135,11 @@ impl ConnectionConfig {
     ///
     /// Accepted forms:
     /// - `redis://[[user]:password@]host[:port][/db]`
-    /// - `rediss://...` (TLS; `?ca_file=/path/ca.pem` trusts a custom CA)
+    /// - `rediss://...` (TLS), with redis-py's TLS parameters:
+    ///   `ssl_ca_certs=/path/ca.pem` (or `ca_file=`) trusts that CA instead of
+    ///   the operating system's trust store, `ssl_certfile=` / `ssl_keyfile=`
+    ///   give a client certificate, `ssl_cert_reqs=none` accepts any server
+    ///   certificate and `ssl_check_hostname=false` any host name in it
     /// - `unix:///path/to/redis.sock[?db=N&username=U&password=P]`
     /// - `redis+sentinel://[[user]:password@]host1[:port],host2[:port]/service[/db]`
     ///   (the master of `service`, found through its sentinels, port 26379 by
@@ -163,15 +192,17 @@ impl ConnectionConfig {
                         _ => sentinel.password = Some(Secret(value)),
                     }
                 }
-                "ca_file" | "ssl_ca_certs" => {
-                    let tls = config
-                        .tls
-                        .as_mut()
-                        .ok_or_else(|| invalid(url, "ca_file needs a rediss:// URL"))?;
-                    tls.ca_file = Some(PathBuf::from(value));
+                name if TLS_PARAMETERS.contains(&name) => {
+                    config.set_tls_parameter(url, name, value)?
                 }
                 other if pair.contains('=') => {
-                    return Err(invalid(url, &format!("unknown option `{other}`")))
+                    return Err(invalid(
+                        url,
+                        &format!(
+                            "unknown option `{other}` (known: db, username, password, sentinel_username, sentinel_password, {})",
+                            TLS_PARAMETERS.join(", ")
+                        ),
+                    ))
                 }
                 _ => return Err(invalid(url, "a query part is not `name=value`")),
             }
@@ -190,7 +221,51 @@ impl ConnectionConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             command_timeout: Some(DEFAULT_COMMAND_TIMEOUT),
             sentinel: None,
+            credentials: None,
+            pool: None,
         }
+    }
+
+    /// Apply a TLS query parameter of `url` (see [`TlsOptions`]).
+    fn set_tls_parameter(&mut self, url: &str, name: &str, value: String) -> Result<()> {
+        let tls = self
+            .tls
+            .as_mut()
+            .ok_or_else(|| invalid(url, &format!("{name} needs a rediss:// URL")))?;
+        set_tls_parameter(tls, name, value).map_err(|err| match err {
+            Error::InvalidConfig(reason) => invalid(url, &reason),
+            other => other,
+        })
+    }
+
+    /// Set one TLS parameter by its URL query name (`ssl_certfile`,
+    /// `ssl_cert_reqs`, ...; see [`TlsOptions`]), as a client's keyword
+    /// does. Only a `rediss://` configuration takes TLS parameters.
+    pub fn with_tls_parameter(mut self, name: &str, value: &str) -> Result<Self> {
+        if !TLS_PARAMETERS.contains(&name) {
+            return Err(Error::InvalidConfig(format!(
+                "unknown TLS parameter `{name}` (known: {})",
+                TLS_PARAMETERS.join(", ")
+            )));
+        }
+        let tls = self
+            .tls
+            .as_mut()
+            .ok_or_else(|| Error::InvalidConfig(format!("{name} needs a rediss:// URL (TLS)")))?;
+        set_tls_parameter(tls, name, value.to_string())?;
+        Ok(self)
+    }
+
+    /// Ask `provider` for the user and password of every new connection
+    /// (rotating tokens); it replaces any credentials of the URL.
+    pub fn with_credential_provider(mut self, provider: CredentialProvider) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+
+    /// The TLS settings, for a `rediss://` configuration.
+    pub fn tls(&self) -> Option<&TlsOptions> {
+        self.tls.as_ref()
     }
 
     /// Time allowed to open a connection, including TLS and AUTH.

@@ -1,7 +1,12 @@
 //! One connection to one Redis server: connect (TCP, TLS or Unix socket),
 //! authenticate, select the database, then send pipelines and decode replies
-//! in place from the read buffer.
+//! in place from the read buffer. A connection of a pooled configuration
+//! comes from its [`ConnectionPool`] when one is idle there, and goes back to
+//! it when dropped in a reusable state.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -9,9 +14,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::error::{Error, Key, Result};
-use crate::net::config::{ConnectionConfig, Endpoint};
+use crate::net::config::{ConnectionConfig, Endpoint, Secret};
 use crate::net::modules::{unknown_module_command, Requirement};
-use crate::net::resp::{Cmd, FrameScanner, Item, ReplyReader, Value};
+use crate::net::pool::ConnectionPool;
+use crate::net::resp::{count_commands, Cmd, FrameScanner, Item, ReplyReader, Value};
 use crate::net::tls;
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -36,6 +42,15 @@ pub(crate) struct Connection {
     /// also bounds each read, and a reset, a close or TLS bytes mean the
     /// server expects TLS (`rediss://`).
     first_reply_by: Option<Instant>,
+    /// The pool this connection goes back to when dropped, with the
+    /// settings it was opened with.
+    pooled: Option<(Arc<ConnectionPool>, ConnectionConfig)>,
+    /// Commands sent and replies read, counted for a pooled connection:
+    /// it is reused only when they match.
+    sent: u64,
+    received: u64,
+    /// False once a command changed the session (see [`Cmd::changes_session`]).
+    reusable: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -43,12 +58,6 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("addr", &self.addr)
             .finish()
-    }
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        log::debug!("closed the connection to {}", self.addr);
     }
 }
 
@@ -76,6 +85,24 @@ impl Connection {
     /// itself, all within the connect timeout.
     pub(crate) async fn connect_direct(config: &ConnectionConfig) -> Result<Self> {
         let addr = config.endpoint.to_string();
+        if let Some(pool) = &config.pool() {
+            if pool.is_closed() {
+                return Err(Error::Connection {
+                    addr,
+                    message: "the client was closed; connect a new one".into(),
+                });
+            }
+            while let Some(idle) = pool.take(config) {
+                let Ok(mut conn) = idle.downcast::<Connection>() else {
+                    continue;
+                };
+                if conn.is_idle_and_open() {
+                    conn.reuse(config, pool);
+                    return Ok(*conn);
+                }
+                pool.forget_topology();
+            }
+        }
         let limit = config.connect_timeout;
         let by = Instant::now() + limit;
         let outcome = match tokio::time::timeout_at(
@@ -145,17 +172,34 @@ impl Connection {
             cluster: false,
             asking: false,
             first_reply_by,
+            pooled: None,
+            sent: 0,
+            received: 0,
+            reusable: true,
         };
-        if let Some(password) = &config.password {
+        let (username, password) = match &config.credentials {
+            Some(provider) => {
+                let (user, password) = provider.credentials().map_err(|err| match err {
+                    Error::Auth { message, .. } => Error::Auth {
+                        addr: conn.addr.clone(),
+                        message,
+                    },
+                    other => other,
+                })?;
+                (user, Some(Secret::new(password)))
+            }
+            None => (config.username.clone(), config.password.clone()),
+        };
+        if let Some(password) = &password {
             let mut auth = Cmd::new("AUTH");
-            if let Some(user) = &config.username {
+            if let Some(user) = &username {
                 auth.arg(user);
             }
             auth.arg(password.expose());
             conn.query(&auth).await.map_err(|err| match err {
                 Error::Server { message, .. } | Error::Auth { message, .. } => Error::Auth {
                     addr: conn.addr.clone(),
-                    message: auth_refused(config.username.as_deref(), &message),
+                    message: auth_refused(username.as_deref(), &message),
                 },
                 other => other,
             })?;
@@ -164,7 +208,43 @@ impl Connection {
             conn.query(Cmd::new("SELECT").arg(config.db.to_string()))
                 .await?;
         }
+        if let Some(pool) = config.pool() {
+            conn.pooled = Some((pool, config.clone()));
+            conn.reusable = true;
+        }
         Ok(conn)
+    }
+
+    /// Set a connection taken from `pool` up as a new one of `config`.
+    fn reuse(&mut self, config: &ConnectionConfig, pool: &Arc<ConnectionPool>) {
+        self.command_timeout = config.command_timeout;
+        self.deadline = None;
+        self.cluster = false;
+        self.asking = false;
+        self.pooled = Some((pool.clone(), config.clone()));
+    }
+
+    /// True when the server has neither closed this idle connection nor
+    /// sent anything on it (checked without waiting).
+    fn is_idle_and_open(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        let mut buf = tokio::io::ReadBuf::new(&mut byte);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        matches!(
+            Pin::new(&mut self.stream).poll_read(&mut cx, &mut buf),
+            Poll::Pending
+        )
+    }
+
+    /// True when this connection may serve another call: every reply read,
+    /// nothing left in its buffers, its session untouched.
+    fn is_reusable(&self) -> bool {
+        self.reusable
+            && !self.asking
+            && self.sent == self.received
+            && self.read_buf.is_empty()
+            && self.write_buf.is_empty()
+            && self.first_reply_by.is_none()
     }
 
     /// Switch this connection to RESP3 (`HELLO 3`): RediSearch reports
@@ -190,6 +270,11 @@ impl Connection {
         self.deadline = deadline;
     }
 
+    /// The pool this connection came from, if any.
+    pub(crate) fn pool(&self) -> Option<&Arc<ConnectionPool>> {
+        self.pooled.as_ref().map(|(pool, _)| pool)
+    }
+
     /// Mark this connection as talking to a cluster node.
     pub(crate) fn set_cluster(&mut self, cluster: bool) {
         self.cluster = cluster;
@@ -200,6 +285,7 @@ impl Connection {
     /// consumed by [`Connection::read_reply`].
     pub(crate) fn set_asking(&mut self) {
         self.asking = true;
+        self.reusable = false;
     }
 
     /// True for a connection to a cluster node, where a multi-key command
@@ -210,6 +296,9 @@ impl Connection {
 
     /// Queue a command in the write buffer (sent by [`Connection::flush`]).
     pub(crate) fn queue(&mut self, cmd: &Cmd) {
+        if self.pooled.is_some() && cmd.changes_session() {
+            self.reusable = false;
+        }
         cmd.write_to(&mut self.write_buf);
     }
 
@@ -224,9 +313,15 @@ impl Connection {
             self.write_buf =
                 crate::net::resp::prefix_commands(&self.write_buf, b"*1\r\n$6\r\nASKING\r\n")?;
         }
+        if self.pooled.is_some() {
+            match count_commands(&self.write_buf) {
+                Some(count) => self.sent += count as u64,
+                None => self.reusable = false,
+            }
+        }
         let result = self.stream.write_all(&self.write_buf).await;
         self.write_buf.clear();
-        result.map_err(|e| Error::io(&self.addr, e))
+        result.map_err(|e| tls::io_error(&self.addr, e))
     }
 
     /// Wait for the next complete reply and decode it in place with `decode`.
@@ -246,6 +341,9 @@ impl Connection {
         let len = self.next_frame(waiting_for).await?;
         let result = decode(&mut ReplyReader::new(&self.read_buf[..len]));
         self.read_buf.advance(len);
+        if let (Err(Error::Redirected { .. }), Some((pool, _))) = (&result, &self.pooled) {
+            pool.forget_topology();
+        }
         result.map_err(|err| match err {
             Error::Auth { addr, message } if addr.is_empty() => Error::Auth {
                 addr: self.addr.clone(),
@@ -263,6 +361,9 @@ impl Connection {
             }
             if let Some(len) = self.scanner.scan(&self.read_buf)? {
                 self.first_reply_by = None;
+                if self.pooled.is_some() {
+                    self.received += 1;
+                }
                 return Ok(len);
             }
             self.fill(waiting_for).await?;
@@ -310,7 +411,7 @@ impl Connection {
             Err(err) if first && err.kind() == std::io::ErrorKind::ConnectionReset => {
                 return Err(self.not_plain("reset the connection"))
             }
-            Err(err) => return Err(Error::io(&self.addr, err)),
+            Err(err) => return Err(tls::io_error(&self.addr, err)),
         };
         if n == 0 && first {
             return Err(self.not_plain("closed the connection"));
@@ -348,6 +449,39 @@ impl Connection {
             r.value_from(item)
         })
         .await
+    }
+}
+
+impl Drop for Connection {
+    /// Give a reusable pooled connection back to its pool; any other is
+    /// closed.
+    fn drop(&mut self) {
+        let reusable = self.is_reusable();
+        let Some((pool, config)) = self
+            .pooled
+            .take()
+            .filter(|(pool, _)| reusable && !pool.is_closed())
+        else {
+            log::debug!("closed the connection to {}", self.addr);
+            return;
+        };
+        let conn = Connection {
+            stream: std::mem::replace(&mut self.stream, Box::new(tokio::io::empty())),
+            addr: std::mem::take(&mut self.addr),
+            read_buf: std::mem::take(&mut self.read_buf),
+            write_buf: std::mem::take(&mut self.write_buf),
+            scanner: FrameScanner::default(),
+            command_timeout: None,
+            deadline: None,
+            cluster: false,
+            asking: false,
+            first_reply_by: None,
+            pooled: None,
+            sent: 0,
+            received: 0,
+            reusable: true,
+        };
+        pool.put(&config, Box::new(conn));
     }
 }
 

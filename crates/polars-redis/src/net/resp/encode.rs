@@ -42,6 +42,29 @@ impl Cmd {
         String::from_utf8_lossy(&self.args[0]).to_uppercase()
     }
 
+    /// True for a command after which the connection is no longer like a
+    /// new one (a subscription, RESP3, a client setting, another
+    /// database, replica reads...), so it must not be reused by others.
+    pub(crate) fn changes_session(&self) -> bool {
+        const SESSION: [&str; 12] = [
+            "SUBSCRIBE",
+            "PSUBSCRIBE",
+            "SSUBSCRIBE",
+            "CLIENT",
+            "READONLY",
+            "READWRITE",
+            "SELECT",
+            "AUTH",
+            "MONITOR",
+            "RESET",
+            "WATCH",
+            "MULTI",
+        ];
+        let name = self.name();
+        SESSION.contains(&name.as_str())
+            || (name == "HELLO" && self.args.get(1).map(Vec::as_slice) != Some(&b"2"[..]))
+    }
+
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         write_array(out, self.args.iter().map(Vec::as_slice));
     }
@@ -84,6 +107,19 @@ pub(crate) fn prefix_commands(buf: &[u8], prefix: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// How many encoded commands `buf` holds; `None` when one is incomplete
+/// or malformed.
+pub(crate) fn count_commands(buf: &[u8]) -> Option<usize> {
+    let mut rest = buf;
+    let mut count = 0;
+    while !rest.is_empty() {
+        let len = FrameScanner::default().scan(rest).ok()??;
+        rest = &rest[len..];
+        count += 1;
+    }
+    Some(count)
+}
+
 /// Append `n` in decimal ASCII.
 pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
     let mut digits = [0u8; 20];
@@ -114,6 +150,31 @@ mod tests {
             b"+P\r\n*2\r\n$3\r\nGET\r\n$3\r\na\r\n\r\n+P\r\n*1\r\n$4\r\nPING\r\n".to_vec()
         );
         assert!(prefix_commands(b"*2\r\n$3\r\nGET\r\n", b"+P\r\n").is_err());
+    }
+
+    #[test]
+    fn knows_commands_that_change_the_session() {
+        for (cmd, changes) in [
+            (Cmd::new("HGETALL").arg("k").clone(), false),
+            (Cmd::new("HELLO").arg("2").clone(), false),
+            (Cmd::new("HELLO").arg("3").clone(), true),
+            (Cmd::new("subscribe").arg("news").clone(), true),
+            (Cmd::new("CLIENT").arg("TRACKING").arg("ON").clone(), true),
+            (Cmd::new("READONLY"), true),
+            (Cmd::new("SELECT").arg("1").clone(), true),
+        ] {
+            assert_eq!(cmd.changes_session(), changes, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn counts_commands() {
+        let mut out = Vec::new();
+        write_array(&mut out, [&b"GET"[..], b"a\r\n"]);
+        write_array(&mut out, [&b"PING"[..]]);
+        assert_eq!(count_commands(&out), Some(2));
+        assert_eq!(count_commands(&out[..out.len() - 1]), None);
+        assert_eq!(count_commands(b""), Some(0));
     }
 
     #[test]

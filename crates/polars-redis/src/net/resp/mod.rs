@@ -10,7 +10,7 @@ mod reader;
 mod scanner;
 mod value;
 
-pub(crate) use encode::{prefix_commands, push_decimal, write_array, Cmd};
+pub(crate) use encode::{count_commands, prefix_commands, push_decimal, write_array, Cmd};
 pub(crate) use reader::{Item, ReplyReader};
 pub(crate) use scanner::FrameScanner;
 pub use value::Value;
