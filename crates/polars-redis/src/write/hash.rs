@@ -54,4 +54,8 @@ impl Encoder for HashEncoder {
     fn validate(&self, ctx: &GroupCtx<'_>, _scratch: &mut Commands) -> CellResult {
         self.0.check(ctx, ctx.rows[0], "hash")
     }
+
+    fn checked_type(&self) -> Option<&'static str> {
+        Some("hash")
+    }
 }
