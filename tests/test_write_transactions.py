@@ -8,13 +8,14 @@ Ground truth read with redis-py; calls from INFO commandstats."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 import pytest
 from redis_servers import RedisServer
 from tcp_proxy import Proxy
+from test_write_failures import small_server  # noqa: F401 (the fixture)
 
 import polars_redis as pr
 
@@ -108,100 +109,104 @@ def test_zsets_skip_in_one_transaction(redis_url: str, redis_client: Any) -> Non
     assert redis_client.zscore("new:7", "m") == 1.5 and redis_client.ttl("new:7") > 0
 
 
-def test_a_key_created_before_exec_aborts_and_is_a_conflict(
-    redis_server: RedisServer, redis_url: str
-) -> None:
-    client = redis_server.client()
-    intruder = redis_server.client()
-    multis = []
+def _with_intruder(
+    server: RedisServer, change: Callable[[Any, int], None], write: Callable[[str], Any]
+) -> tuple[pr.WriteResult, int]:
+    """Run ``write(url)`` through a proxy that lets ``change(intruder, n)``
+    alter the database just before the n-th MULTI (from 0) reaches the
+    server, after the keys were watched and checked; the result and how
+    many MULTIs were sent."""
+    intruder = server.client()
+    multis = 0
 
-    def create_a_key_before_exec(data: bytes) -> None:
+    def before_multi(data: bytes) -> None:
+        nonlocal multis
         if b"MULTI" in data:
-            multis.append(True)
-            if len(multis) == 1:
-                intruder.hset(NEW[5], "owner", "someone else")
+            change(intruder, multis)
+            multis += 1
 
-    client.config_resetstat()
-    proxy = Proxy(redis_server.port, on_client_bytes=create_a_key_before_exec)
-    with proxy, pytest.raises(pr.WriteError) as raised:
-        pr.write_hashes(_frame(NEW), proxy.url, if_exists="fail", ttl=600, parallelism=1)
-    result = raised.value.result
+    try:
+        with Proxy(server.port, on_client_bytes=before_multi) as proxy:
+            result = write(proxy.url)
+    finally:
+        intruder.close()
+    return result, multis
+
+
+def test_a_key_created_before_exec_aborts_and_is_a_conflict(
+    redis_server: RedisServer, redis_url: str, redis_client: Any
+) -> None:
+    def create_a_key(intruder: Any, n: int) -> None:
+        if n == 0:
+            intruder.hset(NEW[5], "owner", "someone else")
+
+    redis_client.config_resetstat()
+    result, multis = _with_intruder(
+        redis_server,
+        create_a_key,
+        lambda url: pr.write_hashes(
+            _frame(NEW), url, if_exists="fail", ttl=600, parallelism=1, raise_on_error=False
+        ),
+    )
     # The first EXEC ran nothing (a watched key changed); the second found the key.
-    assert len(multis) == 2 and _calls(client, "exec") == 2
+    assert multis == 2 and _calls(redis_client, "exec") == 2
     assert [f.key for f in result.failures] == [NEW[5]]
     assert "after the existence check" in result.failures[0].message
     assert (result.written, result.failed, result.unknown) == (19, 1, 0)
-    assert client.hgetall(NEW[5]) == {b"owner": b"someone else"} and client.ttl(NEW[5]) == -1
-    assert all(client.hget(k, "a") == f"v{i}".encode() for i, k in enumerate(NEW) if i != 5)
-    client.close()
-    intruder.close()
+    assert redis_client.hgetall(NEW[5]) == {b"owner": b"someone else"}
+    assert redis_client.ttl(NEW[5]) == -1
+    for i, key in enumerate(NEW):
+        assert i == 5 or redis_client.hget(key, "a") == f"v{i}".encode()
 
 
 def test_a_type_changed_before_exec_is_refused_without_its_ttl(
-    redis_server: RedisServer, redis_url: str
+    redis_server: RedisServer, redis_url: str, redis_client: Any
 ) -> None:
-    client = redis_server.client()
-    intruder = redis_server.client()
-    client.hset(NEW[2], "kept", "1")
-    multis = []
+    redis_client.hset(NEW[2], "kept", "1")
 
-    def replace_a_hash_by_a_list(data: bytes) -> None:
-        if b"MULTI" in data:
-            multis.append(True)
-            if len(multis) == 1:
-                intruder.delete(NEW[2])
-                intruder.rpush(NEW[2], "theirs")
+    def replace_a_hash_by_a_list(intruder: Any, n: int) -> None:
+        if n == 0:
+            intruder.delete(NEW[2])
+            intruder.rpush(NEW[2], "theirs")
 
-    proxy = Proxy(redis_server.port, on_client_bytes=replace_a_hash_by_a_list)
-    with proxy:
-        result = pr.write_hashes(
-            _frame(NEW), proxy.url, if_exists="append", ttl=600, raise_on_error=False
-        )
-    assert len(multis) == 2
+    result, multis = _with_intruder(
+        redis_server,
+        replace_a_hash_by_a_list,
+        lambda url: pr.write_hashes(
+            _frame(NEW), url, if_exists="append", ttl=600, raise_on_error=False
+        ),
+    )
+    assert multis == 2
     assert [f.key for f in result.failures] == [NEW[2]] and result.written == 19
     assert "WRONGTYPE" in result.failures[0].message
-    assert client.lrange(NEW[2], 0, -1) == [b"theirs"] and client.ttl(NEW[2]) == -1
-    client.close()
-    intruder.close()
+    assert redis_client.lrange(NEW[2], 0, -1) == [b"theirs"] and redis_client.ttl(NEW[2]) == -1
 
 
 def test_keys_that_keep_changing_go_one_per_script_call(
-    redis_server: RedisServer, redis_url: str
+    redis_server: RedisServer, redis_url: str, redis_client: Any
 ) -> None:
-    client = redis_server.client()
-    intruder = redis_server.client()
-    multis = []
+    def create_a_key_each_time(intruder: Any, n: int) -> None:
+        intruder.hset(NEW[n], "owner", "someone else")
 
-    def create_a_key_before_every_exec(data: bytes) -> None:
-        if b"MULTI" in data:
-            intruder.hset(NEW[len(multis)], "owner", "someone else")
-            multis.append(True)
-
-    client.config_resetstat()
-    proxy = Proxy(redis_server.port, on_client_bytes=create_a_key_before_every_exec)
-    with proxy:
-        result = pr.write_hashes(_frame(NEW), proxy.url, if_exists="skip", parallelism=1)
+    redis_client.config_resetstat()
+    result, multis = _with_intruder(
+        redis_server,
+        create_a_key_each_time,
+        lambda url: pr.write_hashes(_frame(NEW), url, if_exists="skip", parallelism=1),
+    )
     # Three aborted attempts, each but the last finding one more key to
     # skip; the 18 keys still live then went one per script call.
-    assert len(multis) == 3 and _calls(client, "exec") == 3
-    assert _calls(client, "evalsha") == 18
+    assert multis == 3 and _calls(redis_client, "exec") == 3
+    assert _calls(redis_client, "evalsha") == 18
     assert (result.written, sorted(result.skipped_keys)) == (17, sorted(NEW[:3]))
-    assert all(client.hgetall(k) == {b"owner": b"someone else"} for k in NEW[:3])
-    assert all(client.hget(k, "a") == f"v{i}".encode() for i, k in enumerate(NEW) if i >= 3)
-    client.close()
-    intruder.close()
+    assert all(redis_client.hgetall(k) == {b"owner": b"someone else"} for k in NEW[:3])
+    for i, key in enumerate(NEW):
+        assert i < 3 or redis_client.hget(key, "a") == f"v{i}".encode()
 
 
-@pytest.fixture
-def small_server() -> Iterator[RedisServer]:
-    server = RedisServer.plain(name="redis-oom-tx", extra_args=["--maxmemory-policy", "noeviction"])
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_oom_fails_the_refused_keys_of_a_transaction(small_server: RedisServer) -> None:
+def test_oom_fails_the_refused_keys_of_a_transaction(
+    small_server: RedisServer,  # noqa: F811 (the fixture of test_write_failures)
+) -> None:
     client = small_server.client()
     client.config_set("maxmemory", int(client.info("memory")["used_memory"]) + 300_000)
     n = 5000
@@ -237,39 +242,40 @@ def test_watch_refused_by_acl_falls_back_per_key(redis_url: str, redis_client: A
     redis_client.acl_deluser("nowatch")
 
 
-def test_dropped_connection_leaves_skips_whole_or_unknown(
-    redis_server: RedisServer, redis_url: str
-) -> None:
-    client = redis_server.client()
-    keys = [f"d:{i}" for i in range(600)]
-    df = pl.DataFrame({"_key": keys, "payload": ["x" * 100] * len(keys)})
-    with Proxy(redis_server.port, cut_after=2_000) as proxy:
-        with pytest.raises(pr.WriteError) as raised:
-            pr.write_hashes(df, proxy.url, if_exists="skip", ttl=600, parallelism=1)
+DROPPED = [f"d:{i}" for i in range(600)]
+"""Keys written over a connection cut while the first transaction's replies arrive."""
+
+
+def _write_cut(server: RedisServer, mode: str) -> pr.WriteResult:
+    df = pl.DataFrame({"_key": DROPPED, "payload": ["x" * 100] * len(DROPPED)})
+    with Proxy(server.port, cut_after=2_000) as proxy:
+        result = pr.write_hashes(
+            df, proxy.url, if_exists=mode, ttl=600, parallelism=1, raise_on_error=False
+        )
         assert proxy.cuts == 1
-    result = raised.value.result
-    assert result.written + result.unknown == len(keys) and result.failed == 0
+    return result
+
+
+def test_dropped_connection_leaves_skips_whole_or_unknown(
+    redis_server: RedisServer, redis_url: str, redis_client: Any
+) -> None:
+    result = _write_cut(redis_server, "skip")
+    assert result.written + result.unknown == len(DROPPED) and result.failed == 0
     assert result.unknown > 0
     assert all("not retried" in f.message for f in result.unknown_keys)
     unknown = {f.key for f in result.unknown_keys}
-    for key in keys:
-        value = client.hgetall(key)
+    for key in DROPPED:
+        value = redis_client.hgetall(key)
         if key in unknown:
             assert value in ({}, {b"payload": b"x" * 100})
         else:
-            assert value == {b"payload": b"x" * 100} and client.ttl(key) > 0
-    client.close()
+            assert value == {b"payload": b"x" * 100} and redis_client.ttl(key) > 0
 
 
 def test_dropped_connection_retries_idempotent_appends(
-    redis_server: RedisServer, redis_url: str
+    redis_server: RedisServer, redis_url: str, redis_client: Any
 ) -> None:
-    client = redis_server.client()
-    keys = [f"d:{i}" for i in range(600)]
-    df = pl.DataFrame({"_key": keys, "payload": ["x" * 100] * len(keys)})
-    with Proxy(redis_server.port, cut_after=2_000) as proxy:
-        result = pr.write_hashes(df, proxy.url, if_exists="append", ttl=600, parallelism=1)
-        assert proxy.cuts == 1
-    assert result.ok and result.written == len(keys)
-    assert all(client.ttl(k) > 0 for k in keys) and client.dbsize() == len(keys)
-    client.close()
+    result = _write_cut(redis_server, "append")
+    assert result.ok and result.written == len(DROPPED)
+    assert redis_client.dbsize() == len(DROPPED)
+    assert all(redis_client.ttl(k) > 0 for k in DROPPED)
