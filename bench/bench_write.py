@@ -10,7 +10,7 @@ Jobs (each on an empty database, best of ``--repeat`` runs):
   ``JSON.SET`` + ``EXPIRE``;
 * the cost of each conflict mode for hashes (``replace`` = MULTI/DEL/HSET/
   EXPIRE/EXEC, ``append`` without TTL = one HSET, ``append`` with TTL and
-  ``skip`` = a checked transaction per batch of up to 256 keys: WATCH,
+  ``skip`` = a checked transaction per batch of up to 64 keys: WATCH,
   TYPE or EXISTS per key, then MULTI/HSET/EXPIRE.../EXEC; ``fail`` = EXISTS
   pass + the same).
 
