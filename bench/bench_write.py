@@ -10,8 +10,9 @@ Jobs (each on an empty database, best of ``--repeat`` runs):
   ``JSON.SET`` + ``EXPIRE``;
 * the cost of each conflict mode for hashes (``replace`` = MULTI/DEL/HSET/
   EXPIRE/EXEC, ``append`` without TTL = one HSET, ``append`` with TTL and
-  ``skip`` = the write script via EVALSHA, one call per batch of keys,
-  ``fail`` = EXISTS pass + script).
+  ``skip`` = a checked transaction per batch of up to 64 keys: WATCH,
+  TYPE or EXISTS per key, then MULTI/HSET/EXPIRE.../EXEC; ``fail`` = EXISTS
+  pass + the same).
 
 For every run it prints rows/s and the server-bound efficiency: server CPU
 seconds (``INFO cpu`` used_cpu_user + used_cpu_sys deltas) per wall second.

@@ -5,23 +5,32 @@
 //! | mode      | strategy                                                                  |
 //! |-----------|---------------------------------------------------------------------------|
 //! | `replace` | `MULTI`, `DEL key`, the data commands, the expiry, `EXEC`                 |
-//! | `append`  | the one data command alone when there is no expiry, else the write script |
-//! | `skip`    | the write script, guarded: it writes nothing to a key that exists         |
+//! | `append`  | the one data command alone when there is no expiry, else a checked transaction or the write script |
+//! | `skip`    | a checked transaction or the write script, guarded: nothing is written to a key that exists |
 //! | `fail`    | first `EXISTS` for every key (any hit: nothing is written), then as `skip`; a key created meanwhile is reported as a conflict, never overwritten |
 //!
-//! Strings need no script: one `SET` carries the value, the expiry
+//! Strings need neither: one `SET` carries the value, the expiry
 //! (`EX`/`PXAT`, or `KEEPTTL` for an append) and the condition (`NX` for
 //! skip and fail); an append adds `GET`, so the server refuses it (writing
 //! nothing) when the key holds a hash, a list, ...
 //!
-//! The write script ([`super::script`]) writes many keys per call: all the
-//! keys of a batch on a standalone server, the keys of one slot on a
-//! cluster. Per key it runs the guard, the data commands and then the
-//! expiry, all at once; a command that fails stops that key before its
-//! expiry (a key of another type never gets its TTL changed by a failed
-//! append) and becomes that key's outcome, and the call goes on with the
-//! next key. Each key thus stays one atomic unit with its own outcome,
-//! while the cost of a script call is paid once per batch, not per key.
+//! A checked transaction ([`super::watch`]) writes a batch of keys on a
+//! standalone server: `WATCH` and a check per key (`TYPE` for `append`,
+//! `EXISTS` for `skip`/`fail`), then one `MULTI`/`EXEC` with the keys that
+//! passed; a key changed meanwhile makes `EXEC` run nothing, and the batch
+//! is checked again. It serves the types whose commands cannot fail on a
+//! key that passed (hashes, sets, lists, sorted sets).
+//!
+//! The write script ([`super::script`]) serves the rest: the keys of one
+//! slot on a cluster, the other types, small batches. Per key it runs the
+//! guard, the data commands and then the expiry, all at once; a command
+//! that fails stops that key before its expiry (a key of another type never
+//! gets its TTL changed by a failed append) and becomes that key's outcome,
+//! and the call goes on with the next key.
+//!
+//! Either way each key stays one atomic unit with its own outcome, while
+//! the cost of a transaction or script call is paid once per batch, not
+//! per key.
 
 use super::commands::{Command, Commands};
 use crate::error::Result;
@@ -82,8 +91,9 @@ pub(crate) enum Expiry {
 pub(crate) enum Strategy {
     /// Sent on their own ([`encode`]).
     Direct(Direct),
-    /// In a call of the write script ([`super::script`]); `guard`: write
-    /// nothing if the key exists.
+    /// In a checked transaction ([`super::watch`]) when the worker uses
+    /// them, else in a call of the write script ([`super::script`]);
+    /// `guard`: write nothing if the key exists.
     Script { guard: bool },
 }
 
@@ -205,7 +215,8 @@ pub(crate) fn encode(
     }
 }
 
-fn write_command(out: &mut Vec<u8>, key: &[u8], cmd: &Command, cmds: &Commands) {
+/// Write one of a key's commands (with the key when it comes first).
+pub(crate) fn write_command(out: &mut Vec<u8>, key: &[u8], cmd: &Command, cmds: &Commands) {
     let name = std::iter::once(cmd.name.as_bytes());
     if cmd.key_first {
         write_array(out, name.chain([key]).chain(cmds.args(cmd)));

@@ -55,6 +55,16 @@ pub trait Encoder: Send + Sync {
     fn single_set(&self) -> bool {
         false
     }
+
+    /// The Redis type (as `TYPE` names it) on which this encoder's data
+    /// commands never fail: a key found absent or of this type, and
+    /// watched until written, is written whole, so its expiry can follow
+    /// in a plain transaction (see `watch`). `None` when a command can fail
+    /// on a key of the right type (stream IDs, time series samples, JSON
+    /// paths): the write script then stops the key before its expiry.
+    fn checked_type(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// One key being written: its rows and everything needed to encode them.

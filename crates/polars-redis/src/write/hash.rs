@@ -87,4 +87,8 @@ impl Encoder for HashEncoder {
             false => self.expiries.check(ctx, ctx.rows[0]),
         }
     }
+
+    fn checked_type(&self) -> Option<&'static str> {
+        Some("hash")
+    }
 }

@@ -58,6 +58,7 @@ impl WriteKind for ListWrite {
         };
         Ok(Box::new(MemberEncoder {
             command: "RPUSH",
+            redis_type: "list",
             role: "element",
             column: element,
             order,

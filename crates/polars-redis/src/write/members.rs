@@ -18,6 +18,8 @@ use crate::types::format::CellResult;
 /// ordered by precomputed sort keys.
 pub(crate) struct MemberEncoder {
     pub(crate) command: &'static str,
+    /// The type `command` writes (as `TYPE` names it).
+    pub(crate) redis_type: &'static str,
     pub(crate) role: &'static str,
     pub(crate) column: usize,
     /// Sort key of every row, `[batch][row]` (lists with an order column).
@@ -44,6 +46,10 @@ impl Encoder for MemberEncoder {
             ctx.text_arg(cmds, at, self.column, self.role)?;
         }
         Ok(())
+    }
+
+    fn checked_type(&self) -> Option<&'static str> {
+        Some(self.redis_type)
     }
 }
 

@@ -78,6 +78,7 @@ mod stream;
 mod string;
 mod timeseries;
 mod ttl;
+mod watch;
 mod worker;
 mod zset;
 

@@ -78,15 +78,27 @@ return out
 
 /// Arguments kept in one buffer, each a span of it.
 #[derive(Default)]
-struct Args {
+pub(crate) struct Args {
     data: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl Args {
-    fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.data.extend_from_slice(bytes);
         self.ends.push(self.data.len());
+    }
+
+    /// Add one argument written by `write`.
+    pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        write(&mut self.data);
+        self.ends.push(self.data.len());
+    }
+
+    /// The argument at `i`.
+    pub(crate) fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
     }
 
     fn extend<'a>(&mut self, args: impl IntoIterator<Item = &'a [u8]>) {

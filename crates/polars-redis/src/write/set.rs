@@ -40,6 +40,7 @@ impl WriteKind for SetWrite {
         let member = value_column(frame, reserved, &self.member_column, "member")?;
         Ok(Box::new(MemberEncoder {
             command: "SADD",
+            redis_type: "set",
             role: "member",
             column: member,
             order: None,

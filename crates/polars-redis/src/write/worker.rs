@@ -2,8 +2,10 @@
 //! server's queue, two in flight at a time, with the replies read into
 //! per-key outcomes; after a dropped connection, idempotent keys are sent
 //! again on a new one and the others reported unknown. Within a batch, the
-//! keys the write script writes share script calls (on a cluster, keys of
-//! one slot), each call reporting every key's own outcome.
+//! keys of `append` with an expiry, `skip` and `fail` share checked
+//! transactions ([`super::watch`], on a standalone server) or write-script
+//! calls (on a cluster, keys of one slot), each reporting every key's own
+//! outcome.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +18,7 @@ use super::conflict::{self, Outcome, ReplyShape, Strategy};
 use super::frame::FrameCells;
 use super::result::Final;
 use super::script::{self, ScriptUnit};
+use super::watch::{self, Check, Stopped, Transaction};
 use crate::error::{Error, Result};
 use crate::net::cluster::key_slot;
 use crate::net::connection::Connection;
@@ -70,8 +73,13 @@ pub(super) struct Worker<'a> {
     cmds: Commands,
     out: Outcomes,
     /// Keys of a script call refused as a whole (nothing ran) for a reason
-    /// that may concern only some of them: sent again, one key per call.
+    /// that may concern only some of them, or of a transaction that could
+    /// not be completed: sent again, one key per script call.
     split: Vec<usize>,
+    /// How keys are checked in transactions; `None`: no transactions.
+    check: Option<Check>,
+    /// Transactions of the batch just sent, written after its replies.
+    transactions: Vec<Transaction>,
 }
 
 impl<'a> Worker<'a> {
@@ -85,6 +93,11 @@ impl<'a> Worker<'a> {
         asking: bool,
     ) -> Result<Outcomes> {
         let sha = load_script(&mut conn).await?;
+        let check = if shared.cluster || asking {
+            None
+        } else {
+            Check::for_mode(job.mode, job.encoder.checked_type())
+        };
         let mut worker = Worker {
             job,
             shared,
@@ -96,6 +109,8 @@ impl<'a> Worker<'a> {
             cmds: Commands::default(),
             out: Vec::new(),
             split: Vec::new(),
+            check,
+            transactions: Vec::new(),
         };
         let mut in_flight: Option<Sent> = None;
         loop {
@@ -129,6 +144,13 @@ impl<'a> Worker<'a> {
                 worker.recover(doubt, err).await;
             }
             in_flight = just_sent;
+            if !worker.transactions.is_empty() {
+                // A transaction needs the connection to itself.
+                if let Some(sent) = in_flight.take() {
+                    worker.settle(&sent).await;
+                }
+                worker.write_transactions().await;
+            }
             if done && in_flight.is_none() && worker.split.is_empty() {
                 return Ok(worker.out);
             }
@@ -160,9 +182,10 @@ impl<'a> Worker<'a> {
 
     /// Encode and send `pending` keys (reconnecting first if needed), the
     /// write script's keys in as few calls as allowed (`one_per_call`: one
-    /// key each). Keys whose rows cannot be encoded are failed and not
-    /// sent. On a connection error, the units that may have reached the
-    /// server and the error.
+    /// key each, and no transactions). Keys checked in transactions are
+    /// kept in `transactions`, for after the replies. Keys whose rows cannot
+    /// be encoded are failed and not sent. On a connection error, the units
+    /// that may have reached the server and the error.
     async fn send(
         &mut self,
         pending: &[usize],
@@ -189,6 +212,10 @@ impl<'a> Worker<'a> {
         // Script calls being filled, by slot (one on a standalone server).
         let mut calls: Vec<(ScriptUnit, Vec<usize>)> = Vec::new();
         let mut call_of_slot: HashMap<u16, usize> = HashMap::new();
+        let mut tx = self
+            .check
+            .filter(|_| !one_per_call && pending.len() >= watch::MIN_KEYS)
+            .map(Transaction::new);
         for &g in pending {
             let ctx = job.group(&self.cells, g);
             self.cmds.clear();
@@ -211,6 +238,14 @@ impl<'a> Worker<'a> {
                     });
                 }
                 Strategy::Script { guard } => {
+                    if let Some(tx) = tx.as_mut().filter(|_| self.cmds.unconditional()) {
+                        let mut number = itoa::Buffer::new();
+                        tx.add(g, ctx.key, &self.cmds, ctx.expiry.command(&mut number));
+                        if tx.full() {
+                            self.transactions.push(tx.take());
+                        }
+                        continue;
+                    }
                     let slot = if self.shared.cluster {
                         key_slot(ctx.key)
                     } else {
@@ -230,6 +265,7 @@ impl<'a> Worker<'a> {
                 }
             }
         }
+        self.transactions.extend(tx.filter(|tx| !tx.is_empty()));
         for (unit, groups) in &mut calls {
             if !groups.is_empty() {
                 let buf = conn.write_buf();
@@ -277,8 +313,69 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
+    /// Read the replies to `sent`; after a connection error, recover the
+    /// keys whose replies are missing.
+    async fn settle(&mut self, sent: &[Unit]) {
+        if let Err((unread, err)) = self.receive(sent).await {
+            self.recover(unread, err).await;
+        }
+    }
+
+    /// Write the transactions of the batch just sent, one at a time.
+    async fn write_transactions(&mut self) {
+        for tx in std::mem::take(&mut self.transactions) {
+            self.write_transaction(&tx).await;
+        }
+    }
+
+    /// Write the keys of `tx`: checked and sent again while `EXEC` runs
+    /// nothing (a watched key changed), at most [`watch::MAX_ATTEMPTS`]
+    /// times, then one key per script call. Keys nothing was written to
+    /// (the connection broke before `MULTI`, `WATCH` was refused) go one
+    /// key per script call too; keys in doubt are recovered.
+    async fn write_transaction(&mut self, tx: &Transaction) {
+        let mut live = tx.all();
+        for _ in 0..watch::MAX_ATTEMPTS {
+            if let Err(reason) = self.connected().await {
+                let failed = Final::Failed(format!("not sent: {reason}"));
+                self.out
+                    .extend(tx.groups(&live).map(|g| (g, failed.clone())));
+                return;
+            }
+            let conn = self.conn.as_mut().expect("connected");
+            match watch::exchange(conn, tx, &live).await {
+                Ok(exchanged) => {
+                    let mode = self.job.mode;
+                    for (i, outcome) in exchanged.done {
+                        let g = tx.groups(&[i]).next().expect("a key of the transaction");
+                        self.out.push((g, Final::of(outcome, mode)));
+                    }
+                    live = exchanged.again;
+                    if live.is_empty() {
+                        return;
+                    }
+                }
+                Err(Stopped::Unwritten(err)) if !matches!(err, Error::Protocol(_)) => {
+                    if !matches!(err, Error::Server { .. }) {
+                        self.conn = None;
+                    }
+                    self.split.extend(tx.groups(&live));
+                    return;
+                }
+                Err(Stopped::Unwritten(err) | Stopped::InDoubt(err)) => {
+                    let doubt = tx.groups(&live).collect();
+                    return self.recover(doubt, err).await;
+                }
+            }
+        }
+        // The watched keys kept changing.
+        self.split.extend(tx.groups(&live));
+    }
+
     /// Keys in doubt after a connection error: re-send them on a new
     /// connection when that is safe (idempotent), else report them unknown.
+    /// They are re-sent one key per script call (never in a transaction,
+    /// whose recovery could recurse).
     async fn recover(&mut self, mut pending: Vec<usize>, mut err: Error) {
         self.conn = None;
         let mut attempt = 1;
@@ -303,7 +400,7 @@ impl<'a> Worker<'a> {
                 let why = format!("connection lost and not re-established: {reason}");
                 return self.unknown(&pending, &why);
             }
-            match self.send(&pending, false).await {
+            match self.send(&pending, true).await {
                 Err((sent, e)) => {
                     pending = keys_of(&sent).collect();
                     err = e;

@@ -88,4 +88,9 @@ impl Encoder for ZsetEncoder {
         }
         Ok(())
     }
+
+    /// Scores are never NaN (refused before sending), so `ZADD` cannot fail.
+    fn checked_type(&self) -> Option<&'static str> {
+        Some("zset")
+    }
 }
