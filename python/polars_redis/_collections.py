@@ -12,7 +12,7 @@ import polars as pl
 
 from polars_redis import _internal
 from polars_redis._dtypes import dtype_spec, needs_cast
-from polars_redis._plugin import lazy_scan, output_schema, scan_args, selection
+from polars_redis._plugin import lazy_scan, output_schema, read_frame, scan_args, selection
 
 #: ``_internal.<type>_scanner(scan args, column name, dtype spec, *extra)``.
 MakeScanner = Callable[..., _internal.Scanner]
@@ -47,3 +47,10 @@ def scan(
     return lazy_scan(
         scanner[0], scanner[1], f"{kind} {selection(args)}", args["url"], args["progress"]
     )
+
+
+def read(
+    kind: str, scanner: tuple[_internal.Scanner, pl.Schema], args: Mapping[str, Any]
+) -> pl.DataFrame:
+    """Every row of a scan of ``kind``: what :func:`scan` collects to."""
+    return read_frame(scanner[0], scanner[1], f"{kind} {selection(args)}", args["progress"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,7 +24,7 @@ from polars_redis import _internal, _predicate
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
 from polars_redis._logging import refresh_levels
 from polars_redis._progress import ProgressLike, Tracker, tracker
-from polars_redis._validate import checked
+from polars_redis._validate import Parameters, checked
 from polars_redis.client import Client
 from polars_redis.exceptions import PolarsRedisError
 
@@ -141,14 +142,54 @@ def to_bytes(value: str | bytes) -> bytes:
 def bind(function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Bind arguments to a public function's signature, defaults applied
     (unknown names raise TypeError, as a direct call would)."""
-    bound = inspect.signature(function).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
+    parameters = _parameters(function)
+    given = parameters.arguments(args, kwargs)
+    return {name: given[name] if name in given else _default(p) for name, p in parameters.items()}
+
+
+def _default(parameter: inspect.Parameter) -> Any:
+    """What ``inspect.BoundArguments.apply_defaults`` gives a parameter not passed."""
+    if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+        return ()
+    if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+        return {}
+    return parameter.default
+
+
+@functools.cache
+def _parameters(function: Callable[..., Any]) -> Parameters:
+    """The parameters of a public function, read once."""
+    return Parameters(inspect.signature(function))
 
 
 def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
     """The Polars schema of a scan: the core's Arrow schema, with declared
-    dtypes that Arrow cannot carry (Categorical, Enum) put back."""
+    dtypes that Arrow cannot carry (Categorical, Enum) put back.
+
+    Scanners with an Arrow ``schema()`` have the conversion remembered by
+    that schema's text and the declared dtypes (``pl.Schema`` is immutable)."""
+    arrow_schema = getattr(scanner, "schema", None)
+    if arrow_schema is None:
+        return _polars_schema(scanner, declared)
+    try:
+        key = (str(arrow_schema()), tuple(declared.items()))
+        hash(key)
+    except TypeError:  # a declared dtype that cannot be hashed
+        return _polars_schema(scanner, declared)
+    schema = _schemas.get(key)
+    if schema is None:
+        schema = _polars_schema(scanner, declared)
+        if len(_schemas) >= _SCHEMA_CACHE_SIZE:
+            _schemas.pop(next(iter(_schemas)))
+        _schemas[key] = schema
+    return schema
+
+
+_SCHEMA_CACHE_SIZE = 256
+_schemas: dict[tuple[str, tuple[tuple[str, Any], ...]], pl.Schema] = {}
+
+
+def _polars_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
     arrow = pl.DataFrame(scanner.empty()).schema
     return pl.Schema({name: normalize(declared.get(name, dtype)) for name, dtype in arrow.items()})
 
@@ -272,6 +313,31 @@ def _explain(
         )
         lines += ["  " + line for line in plan.splitlines()]
     return "\n".join(lines)
+
+
+def read_frame(
+    scanner: Scanner, schema: pl.Schema, detail: str, progress: ProgressLike
+) -> pl.DataFrame:
+    """Every row of a scan as one DataFrame: what ``lazy_scan(...).collect()``
+    returns, read straight from the scanner (no Polars plan is built, as
+    nothing is left for one to push down)."""
+    tracking = scan_tracker(progress, detail, scanner)
+    batches = scanner.batches()
+    frames = []
+    try:
+        for table in batches:
+            df = _finish(pl.DataFrame(table), schema)
+            if tracking is not None:
+                tracking.add(df.height)
+            if df.height:
+                frames.append(df)
+    finally:
+        batches.close()
+        if tracking is not None:
+            tracking.finish()
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return frames[0] if len(frames) == 1 else pl.concat(frames)
 
 
 def _remembering_errors(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:

@@ -30,6 +30,7 @@ import functools
 import inspect
 import sys
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, TypeVar, Union
 
@@ -68,6 +69,59 @@ def check_forwarded(name: str, function: Callable[..., Any], *args: Any, **kwarg
     _Rules(function, name).check(args, kwargs)
 
 
+class Parameters:
+    """A signature, laid out to bind calls fast: :meth:`arguments` is
+    ``signature.bind(...).arguments`` without the per-call work of
+    :meth:`inspect.Signature.bind` for the usual call (names and positions
+    that fit), and defers to it for anything else (which also raises its
+    ``TypeError``)."""
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        self.signature = signature
+        kinds = {p.kind for p in signature.parameters.values()}
+        self._simple = not kinds & {
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.VAR_POSITIONAL,
+        }
+        parameters = signature.parameters.values()
+        var = [p.name for p in parameters if p.kind is inspect.Parameter.VAR_KEYWORD]
+        self._var_keyword = var[0] if var else None
+        self._order = tuple(signature.parameters)
+        self._positional = tuple(
+            p.name for p in parameters if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        )
+        self._named = frozenset(p.name for p in parameters if p.name not in var)
+        self._required = tuple(
+            p.name for p in parameters if p.default is p.empty and p.name not in var
+        )
+
+    def items(self) -> Iterable[tuple[str, inspect.Parameter]]:
+        """Each parameter by name, in order."""
+        return self.signature.parameters.items()
+
+    def arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The arguments of a call by parameter name, in the signature's
+        order; ``**`` options as one dict (raises ``TypeError`` when the
+        call does not fit)."""
+        if self._simple and len(args) <= len(self._positional):
+            given = dict(zip(self._positional, args))
+            extra: dict[str, Any] = {}
+            fits = True
+            for name, value in kwargs.items():
+                if name in self._named and name not in given:
+                    given[name] = value
+                elif name not in self._named and self._var_keyword is not None:
+                    extra[name] = value
+                else:
+                    fits = False
+                    break
+            if fits and all(name in given for name in self._required):
+                if extra:
+                    given[self._var_keyword] = extra  # type: ignore[index]
+                return {name: given[name] for name in self._order if name in given}
+        return dict(self.signature.bind(*args, **kwargs).arguments)
+
+
 class _Rules:
     """What ``function`` accepts, resolved from its annotations on first use
     (every name they use is defined by then)."""
@@ -76,6 +130,7 @@ class _Rules:
         self.function = function
         self.name = name or function.__name__
         self.signature = inspect.signature(function)
+        self.parameters = Parameters(self.signature)
         self.hints: dict[str, Any] | None = None
         self.options: dict[str, Any] = {}
 
@@ -98,10 +153,10 @@ class _Rules:
         hints = self.resolve()
         where = self.name
         try:
-            bound = self.signature.bind(*args, **kwargs)
+            arguments = self.parameters.arguments(args, kwargs)
         except TypeError as err:
             raise ArgumentTypeError(self._binding_message(err, kwargs)) from None
-        for name, value in bound.arguments.items():
+        for name, value in arguments.items():
             kind = self.signature.parameters[name].kind
             if kind is inspect.Parameter.VAR_KEYWORD and name in hints:
                 # `**options: T` (not a TypedDict): any name, each value a T.

@@ -14,10 +14,10 @@ from polars_redis._options import KeysOption, PushdownOptions, ReadFrom, ReadOpt
 from polars_redis._plugin import (
     BatchStream,
     bind,
-    collect,
     iter_batches,
     lazy_scan,
     output_schema,
+    read_frame,
     scan_args,
     scan_search,
 )
@@ -202,7 +202,10 @@ def read_hashes(
     │ user:1 ┆ 36  │
     └────────┴─────┘
     """
-    return collect(scan_hashes(url, pattern, schema, **options))
+    args = bind(scan_hashes, url, pattern, schema, **options)
+    scanner, polars_schema = _hash_scanner(args)
+    detail = explain_detail("hashes", args, args["schema"])
+    return read_frame(scanner, polars_schema, detail, args["progress"])
 
 
 @checked

@@ -14,10 +14,10 @@ from polars_redis._options import KeysOption, PushdownOptions, ReadFrom, ReadOpt
 from polars_redis._plugin import (
     BatchStream,
     bind,
-    collect,
     iter_batches,
     lazy_scan,
     output_schema,
+    read_frame,
     scan_args,
     scan_search,
 )
@@ -250,7 +250,10 @@ def read_json(
     │ user:1 ┆ 36  │
     └────────┴─────┘
     """
-    return collect(scan_json(url, pattern, schema, **options))
+    args = bind(scan_json, url, pattern, schema, **options)
+    scanner, polars_schema = _json_scanner(args)
+    detail = explain_detail("json", args, args["schema"])
+    return read_frame(scanner, polars_schema, detail, args["progress"])
 
 
 @checked

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import make_scanner, optional_column, scan
+from polars_redis._collections import make_scanner, optional_column, read, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ReadFrom, ScanOptions
-from polars_redis._plugin import BatchStream, bind, collect, iter_batches
+from polars_redis._plugin import BatchStream, bind, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 from polars_redis.client import Client
@@ -146,7 +146,8 @@ def read_lists(
     │ 3       │
     └─────────┘
     """
-    return collect(scan_lists(url, pattern, **options))
+    args = bind(scan_lists, url, pattern, **options)
+    return read("lists", _list_scanner(args), args)
 
 
 @checked

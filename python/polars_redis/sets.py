@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import make_scanner, scan
+from polars_redis._collections import make_scanner, read, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import MemberOptions, ReadFrom, ScanOptions
-from polars_redis._plugin import BatchStream, bind, collect, iter_batches
+from polars_redis._plugin import BatchStream, bind, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 from polars_redis.client import Client
@@ -133,7 +133,8 @@ def read_sets(
     │ ids:x ┆ 3      │
     └───────┴────────┘
     """
-    return collect(scan_sets(url, pattern, **options))
+    args = bind(scan_sets, url, pattern, **options)
+    return read("sets", _set_scanner(args), args)
 
 
 @checked

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polars_redis import _internal
-from polars_redis._collections import make_scanner, scan
+from polars_redis._collections import make_scanner, read, scan
 from polars_redis._docs import with_scan_options
 from polars_redis._dtypes import DType
 from polars_redis._options import ReadFrom, ScanOptions
-from polars_redis._plugin import BatchStream, bind, collect, iter_batches
+from polars_redis._plugin import BatchStream, bind, iter_batches
 from polars_redis._progress import ProgressLike
 from polars_redis._validate import checked
 from polars_redis.client import Client
@@ -132,7 +132,8 @@ def read_strings(
     │ greeting ┆ b"hello" │
     └──────────┴──────────┘
     """
-    return collect(scan_strings(url, pattern, **options))
+    args = bind(scan_strings, url, pattern, **options)
+    return read("strings", _string_scanner(args), args)
 
 
 @checked
