@@ -15,7 +15,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -27,6 +27,9 @@ from polars_redis._progress import ProgressLike, Tracker, tracker
 from polars_redis._validate import Parameters, checked
 from polars_redis.client import Client
 from polars_redis.exceptions import PolarsRedisError
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 # Polars 1.x cannot label its plugin scans in explain() (2.x can).
 _EXPLAIN_LABELS = "explain_name" in inspect.signature(register_io_source).parameters
@@ -162,31 +165,44 @@ def _parameters(function: Callable[..., Any]) -> Parameters:
     return Parameters(inspect.signature(function))
 
 
+class _Memo(Generic[K, V]):
+    """Values computed from hashable keys, the oldest forgotten past
+    ``size`` entries; safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: dict[K, V] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        """The value of ``key``, computed (and remembered) when new."""
+        value = self._values.get(key)
+        if value is None:
+            value = compute()
+            with self._lock:
+                if len(self._values) >= self._size:
+                    self._values.pop(next(iter(self._values)))
+                self._values[key] = value
+        return value
+
+
 def output_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
     """The Polars schema of a scan: the core's Arrow schema, with declared
     dtypes that Arrow cannot carry (Categorical, Enum) put back.
 
     Scanners with an Arrow ``schema()`` have the conversion remembered by
-    that schema's text and the declared dtypes (``pl.Schema`` is immutable)."""
+    that schema's text and the declared dtypes (the schema returned is shared:
+    callers never change it)."""
     arrow_schema = getattr(scanner, "schema", None)
     if arrow_schema is None:
         return _polars_schema(scanner, declared)
+    # Dtype instances compare exactly (a dtype class equals its instances).
+    key = (str(arrow_schema()), tuple((k, normalize(v)) for k, v in declared.items()))
     try:
-        key = (str(arrow_schema()), tuple(declared.items()))
         hash(key)
     except TypeError:  # a declared dtype that cannot be hashed
         return _polars_schema(scanner, declared)
-    schema = _schemas.get(key)
-    if schema is None:
-        schema = _polars_schema(scanner, declared)
-        if len(_schemas) >= _SCHEMA_CACHE_SIZE:
-            _schemas.pop(next(iter(_schemas)))
-        _schemas[key] = schema
-    return schema
-
-
-_SCHEMA_CACHE_SIZE = 256
-_schemas: dict[tuple[str, tuple[tuple[str, Any], ...]], pl.Schema] = {}
+    return _schemas.get(key, lambda: _polars_schema(scanner, declared))
 
 
 def _polars_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
@@ -195,10 +211,28 @@ def _polars_schema(scanner: Scanner, declared: dict[str, Any]) -> pl.Schema:
 
 
 def _finish(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    casts: dict[str, pl.DataType] = {
-        name: schema[name] for name in df.columns if needs_cast(schema[name])
-    }
+    casted = _cast_columns(schema)
+    casts = {name: casted[name] for name in df.columns if name in casted} if casted else {}
     return df.cast(casts) if casts else df  # type: ignore[arg-type]
+
+
+def _cast_columns(schema: pl.Schema) -> dict[str, pl.DataType]:
+    """The columns of ``schema`` that arrive as strings and are cast
+    (Categorical, Enum), with their dtypes; remembered per schema."""
+    columns = tuple(schema.items())
+
+    def casts() -> dict[str, pl.DataType]:
+        return {name: dtype for name, dtype in columns if needs_cast(dtype)}
+
+    try:
+        hash(columns)
+    except TypeError:  # a dtype that cannot be hashed
+        return casts()
+    return _casts.get(columns, casts)
+
+
+_schemas: _Memo[tuple[str, tuple[tuple[str, Any], ...]], pl.Schema] = _Memo(256)
+_casts: _Memo[tuple[tuple[str, pl.DataType], ...], dict[str, pl.DataType]] = _Memo(256)
 
 
 def selection(args: Mapping[str, Any]) -> str:

@@ -275,8 +275,7 @@ def _matches(value: Any, hint: Any) -> bool:
         return True
     if hint is _NONE or hint is None:
         return value is None
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
+    origin, args = _shape(hint)
     if origin is Union:
         return any(_matches(value, arg) for arg in args)
     if origin is Literal:
@@ -321,6 +320,22 @@ def _matches(value: Any, hint: Any) -> bool:
     if isinstance(hint, type):
         return isinstance(value, hint)
     return True  # an annotation this checker does not know: the callee decides
+
+
+# The origin and arguments of each annotation checked so far (annotations
+# are few and fixed: the public signatures').
+_shapes: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``(typing.get_origin(hint), typing.get_args(hint))``, remembered."""
+    try:
+        return _shapes[hint]
+    except KeyError:
+        shape = _shapes[hint] = (typing.get_origin(hint), typing.get_args(hint))
+        return shape
+    except TypeError:  # an annotation that cannot be hashed
+        return typing.get_origin(hint), typing.get_args(hint)
 
 
 def _is_typed_dict(hint: Any) -> bool:
