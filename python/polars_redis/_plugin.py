@@ -145,18 +145,7 @@ def to_bytes(value: str | bytes) -> bytes:
 def bind(function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Bind arguments to a public function's signature, defaults applied
     (unknown names raise TypeError, as a direct call would)."""
-    parameters = _parameters(function)
-    given = parameters.arguments(args, kwargs)
-    return {name: given[name] if name in given else _default(p) for name, p in parameters.items()}
-
-
-def _default(parameter: inspect.Parameter) -> Any:
-    """What ``inspect.BoundArguments.apply_defaults`` gives a parameter not passed."""
-    if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-        return ()
-    if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-        return {}
-    return parameter.default
+    return _parameters(function).bind(args, kwargs)
 
 
 @functools.cache

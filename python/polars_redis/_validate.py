@@ -30,7 +30,6 @@ import functools
 import inspect
 import sys
 import typing
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, TypeVar, Union
 
@@ -95,9 +94,27 @@ class Parameters:
             p.name for p in parameters if p.default is p.empty and p.name not in var
         )
 
-    def items(self) -> Iterable[tuple[str, inspect.Parameter]]:
-        """Each parameter by name, in order."""
-        return self.signature.parameters.items()
+        # Every parameter in order, with its default (a placeholder when it
+        # has none: a call that fits always gives those).
+        self._template = {p.name: None if p.default is p.empty else p.default for p in parameters}
+        # `*args` / `**kwargs`, with what they hold when nothing is passed.
+        self._collectors = [
+            (p.name, tuple if p.kind is inspect.Parameter.VAR_POSITIONAL else dict)
+            for p in parameters
+            if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        ]
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter's argument, in order, defaults applied as
+        :meth:`inspect.BoundArguments.apply_defaults` does (raises
+        ``TypeError`` when the call does not fit)."""
+        given = self.arguments(args, kwargs)
+        bound = dict(self._template)
+        bound.update(given)
+        for name, empty in self._collectors:
+            if name not in given:
+                bound[name] = empty()
+        return bound
 
     def arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The arguments of a call by parameter name, in the signature's
