@@ -53,7 +53,8 @@ def main(url: str, stack_url: str) -> None:
     )
     assert "FT.AGGREGATE" in pushed, pushed
     redis.drop_index(stack_url, "smoke")
-    print(f"wheel smoke test passed with polars {pl.__version__}")
+    python = ".".join(map(str, sys.version_info[:3]))
+    print(f"wheel smoke test passed with polars {pl.__version__} on Python {python}")
 
 
 if __name__ == "__main__":
