@@ -9,30 +9,14 @@ again. Ground truth is written with redis-py.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 import pytest
 from restart_servers import RestartableServer, restartable_server  # noqa: F401
+from test_load_budget import SCHEMA, load
 
 import polars_redis
 
-SCHEMA = {"n": pl.Int64, "name": pl.String}
 COUNT = 20_000
-
-
-def load(client: Any) -> pl.DataFrame:
-    pipe = client.pipeline(transaction=False)
-    for i in range(COUNT):
-        pipe.hset(f"rs:{i}", mapping={"n": i, "name": f"name-{i}"})
-    pipe.execute()
-    return pl.DataFrame(
-        {
-            "_key": [f"rs:{i}" for i in range(COUNT)],
-            "n": list(range(COUNT)),
-            "name": [f"name-{i}" for i in range(COUNT)],
-        }
-    ).sort("_key")
 
 
 @pytest.mark.parametrize("parallelism", [1, 3])
@@ -41,7 +25,7 @@ def test_iter_completes_exactly_through_a_real_restart(
     parallelism: int,
 ) -> None:
     client = restartable_server.client()
-    expected = load(client)
+    expected = load(client, COUNT, prefix="rs:")
     client.close()
     before = restartable_server.run_id()
     batches = polars_redis.iter_hashes(
@@ -67,7 +51,7 @@ def test_a_read_after_the_restart_finds_the_persisted_keys(
 ) -> None:
     # The fixture itself: what was written before the restart is there after it.
     client = restartable_server.client()
-    expected = load(client)
+    expected = load(client, COUNT, prefix="rs:")
     client.close()
     restartable_server.restart()
     df = polars_redis.read_hashes(restartable_server.url, "rs:*", SCHEMA)
