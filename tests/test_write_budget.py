@@ -136,3 +136,18 @@ def test_a_budget_that_limits_nothing_is_refused(
     with pytest.raises(InvalidInputError, match="latency_budget_ms must be a positive number"):
         getattr(polars_redis, write)(df, redis_url, latency_budget_ms=value)
     assert redis_client.exists("wb:a") == 0
+
+
+@pytest.mark.parametrize("if_exists", ["replace", "skip"])
+def test_a_budgeted_write_to_a_cluster(
+    cluster_url: str, cluster_client: Any, if_exists: str
+) -> None:
+    # Each master gets its own budget; `skip` goes through script calls there.
+    df = frame(3000)
+    cluster_client.hset("wb:7", mapping={"n": -1, "name": "old"})
+    result = polars_redis.write_hashes(df, cluster_url, if_exists=if_exists, latency_budget_ms=0.3)
+    assert result.failed == result.unknown == 0
+    assert result.written == (3000 if if_exists == "replace" else 2999)
+    assert cluster_client.hget("wb:7", "name") == (b"name-7" if if_exists == "replace" else b"old")
+    assert cluster_client.hget("wb:2999", "n") == b"2999"
+    assert sum(1 for _ in cluster_client.scan_iter(match="wb:*", count=1000)) == 3000
