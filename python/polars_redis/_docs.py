@@ -148,7 +148,14 @@ sample_size
 scan_budget
     Seconds allowed for walking the keyspace.
 count_hint
-    ``COUNT`` hint for ``SCAN`` ({count_hint_bounds})."""
+    ``COUNT`` hint for ``SCAN`` ({count_hint_bounds}).
+rate_limit, latency_budget_ms
+    How much of a live server sampling may use (default: no limit; see
+    ``docs/production.md``). ``rate_limit``: keys per second, counting the
+    keys each ``SCAN`` page visits (its ``COUNT``) and the sampled keys read.
+    ``latency_budget_ms``: the longest one ``SCAN`` page or pipeline of
+    sampled reads may occupy a server; both are sized from the time per key
+    observed on each node."""
 
 _PIECES = {
     "{scan_options}": SCAN_OPTIONS,

@@ -224,6 +224,8 @@ def infer_schema(
     sample_size: int,
     scan_budget: float,
     count_hint: int,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
 ) -> dict[str, Any]: ...
 def write_hashes(
     data: object,

@@ -143,6 +143,8 @@ def infer_hash_schema(
     sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     scan_budget: float = _internal.DEFAULT_INFER_SCAN_BUDGET,
     count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
 ) -> InferredSchema:
     """Infer the field types of the hashes matching ``pattern`` from a sample.
 
@@ -180,7 +182,8 @@ def infer_hash_schema(
     {'active': Boolean, 'age': Int64, 'city': String, 'name': String}
     >>> lf = redis.scan_hashes(url, "user:*", schema=inferred.with_overwrite({"age": pl.Int32}))
     """
-    return _infer("hash", url, pattern, sample_size, scan_budget, count_hint)
+    budget = (rate_limit, latency_budget_ms)
+    return _infer("hash", url, pattern, sample_size, scan_budget, count_hint, budget)
 
 
 @checked
@@ -192,6 +195,8 @@ def infer_json_schema(
     sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     scan_budget: float = _internal.DEFAULT_INFER_SCAN_BUDGET,
     count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
 ) -> InferredSchema:
     """Infer the types of the top-level members of the JSON documents matching ``pattern``.
 
@@ -229,7 +234,8 @@ def infer_json_schema(
     >>> inferred["address"]
     Struct({'city': String, 'zip': String})
     """
-    return _infer("json", url, pattern, sample_size, scan_budget, count_hint)
+    budget = (rate_limit, latency_budget_ms)
+    return _infer("json", url, pattern, sample_size, scan_budget, count_hint, budget)
 
 
 @checked
@@ -241,6 +247,8 @@ def infer_stream_schema(
     sample_size: int = _internal.DEFAULT_INFER_SAMPLE_SIZE,
     scan_budget: float = _internal.DEFAULT_INFER_SCAN_BUDGET,
     count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
+    rate_limit: float | None = None,
+    latency_budget_ms: float | None = None,
 ) -> InferredSchema:
     """Infer the types of the entry fields of the streams matching ``pattern``.
 
@@ -275,7 +283,8 @@ def infer_stream_schema(
     >>> dict(inferred)
     {'amount': Float64, 'user': String}
     """
-    return _infer("stream", url, pattern, sample_size, scan_budget, count_hint)
+    budget = (rate_limit, latency_budget_ms)
+    return _infer("stream", url, pattern, sample_size, scan_budget, count_hint, budget)
 
 
 def _infer(
@@ -285,6 +294,7 @@ def _infer(
     sample_size: int,
     scan_budget: float,
     count_hint: int,
+    budget: tuple[float | None, float | None],
 ) -> InferredSchema:
     raw = _internal.infer_schema(
         url,
@@ -293,6 +303,8 @@ def _infer(
         sample_size=sample_size,
         scan_budget=scan_budget,
         count_hint=count_hint,
+        rate_limit=budget[0],
+        latency_budget_ms=budget[1],
     )
     return _from_raw(raw)
 

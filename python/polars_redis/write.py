@@ -96,6 +96,7 @@ class WriteOptions(TypedDict, total=False):
     connect_timeout: float | None
     command_timeout: float | None
     rate_limit: float | None
+    latency_budget_ms: float | None
     progress: ProgressLike
 
 
@@ -112,6 +113,7 @@ _DEFAULTS: WriteOptions = {
     "connect_timeout": None,
     "command_timeout": None,
     "rate_limit": None,
+    "latency_budget_ms": None,
     "progress": False,
 }
 
@@ -316,6 +318,14 @@ def write_hashes(
         At most this many rows written per second, over all connections of
         the write together (default: no limit; it also caps the rows of one
         pipeline, so the pace is even). See ``docs/production.md``.
+    latency_budget_ms
+        The longest one request of the write (a pipeline, a checked
+        transaction, a script call) may occupy a server, in milliseconds
+        (default: no limit): batches are sized from the time per row observed
+        on each server, at most ``batch_size`` rows, and only one is in
+        flight per server, so an online command waits about this long at
+        most behind the write, at a cost in throughput. See
+        ``docs/production.md``.
     progress
         ``True`` draws a progress bar on stderr (tqdm when installed, else a
         plain line): rows done (their keys answered), keys written, the
@@ -682,6 +692,7 @@ def _write(
         "connect_timeout": args["connect_timeout"],
         "command_timeout": args["command_timeout"],
         "rate_limit": args["rate_limit"],
+        "latency_budget_ms": args["latency_budget_ms"],
         "progress": None,
     }
     total = None if isinstance(df, pl.LazyFrame) else df.height

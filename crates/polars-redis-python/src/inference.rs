@@ -13,12 +13,15 @@ use pyo3::types::{PyDict, PyList};
 use crate::client::Target;
 use crate::dtypes;
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::size;
+use crate::scanners::{load_budget, size};
 
 /// Sample the keys of `kind` (`"hash"`, `"json"` or `"stream"`) under
 /// `pattern` and infer their field types.
 #[pyfunction]
-#[pyo3(signature = (url, kind, pattern, *, sample_size, scan_budget, count_hint))]
+#[pyo3(signature = (
+    url, kind, pattern, *, sample_size, scan_budget, count_hint,
+    rate_limit=None, latency_budget_ms=None,
+))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn infer_schema<'py>(
     py: Python<'py>,
@@ -28,6 +31,8 @@ pub(crate) fn infer_schema<'py>(
     sample_size: i128,
     scan_budget: f64,
     count_hint: i128,
+    rate_limit: Option<f64>,
+    latency_budget_ms: Option<f64>,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let config = url.config()?;
     let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
@@ -39,6 +44,7 @@ pub(crate) fn infer_schema<'py>(
         sample_size: size(SAMPLE_SIZE_LIMIT, sample_size)?,
         scan_budget,
         count_hint: size(COUNT_HINT_LIMIT, count_hint)?,
+        budget: load_budget(rate_limit, latency_budget_ms)?,
     };
     let infer = match kind {
         "hash" => infer_hash_schema,

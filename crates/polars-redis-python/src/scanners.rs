@@ -113,9 +113,9 @@ pub(crate) fn connection(
     Ok(config)
 }
 
-/// A scan's load budget from its `rate_limit` (keys per second) and
-/// `latency_budget_ms` options.
-fn load_budget(
+/// A call's load budget from its `rate_limit` (keys per second for scans,
+/// rows per second for writes) and `latency_budget_ms` options.
+pub(crate) fn load_budget(
     rate_limit: Option<f64>,
     latency_budget_ms: Option<f64>,
 ) -> BindingResult<LoadBudget> {

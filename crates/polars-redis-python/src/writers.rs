@@ -22,7 +22,7 @@ use pyo3_arrow::PyRecordBatchReader;
 
 use crate::client::Target;
 use crate::errors::{invalid_input, BindingResult};
-use crate::scanners::{connection, count, size};
+use crate::scanners::{connection, count, load_budget, size};
 
 /// The options every write shares, as the Python facade passes them.
 #[derive(FromPyObject)]
@@ -40,6 +40,7 @@ pub(crate) struct WriteArgs {
     connect_timeout: Option<f64>,
     command_timeout: Option<f64>,
     rate_limit: Option<f64>,
+    latency_budget_ms: Option<f64>,
     /// Called with `(rows done, keys written)` while the write runs.
     pub(crate) progress: Option<Py<PyAny>>,
 }
@@ -70,7 +71,7 @@ impl WriteArgs {
             .with_if_exists(IfExists::from_name(&self.if_exists)?)
             .with_batch_size(size(WRITE_BATCH_SIZE_LIMIT, self.batch_size)?)
             .with_parallelism(size(WRITE_PARALLELISM_LIMIT, self.parallelism)?)
-            .with_rate_limit(self.rate_limit)?
+            .with_load_budget(load_budget(self.rate_limit, self.latency_budget_ms)?)
             .with_raise_on_failure(false);
         Ok(match ttl {
             Ttl::Column(column) => options.with_ttl_column(column),

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Result, SizeLimit};
 use crate::infer::report::{InferredField, InferredSchema};
+use crate::net::budget::{LoadBudget, Pacer};
 use crate::net::cluster::Topology;
 use crate::net::config::ConnectionConfig;
 use crate::net::connection::{server_error, Connection};
@@ -22,6 +23,9 @@ use crate::read::scan::COUNT_HINT_LIMIT;
 /// nothing up front.
 pub const SAMPLE_SIZE_LIMIT: SizeLimit = SizeLimit::new("sample_size", 1, 1_000_000_000);
 
+/// Sampled keys read per pipeline (fewer under a latency budget).
+const READ_PIPELINE: usize = 1000;
+
 /// How to sample.
 #[derive(Clone, Debug)]
 pub struct InferOptions {
@@ -33,6 +37,11 @@ pub struct InferOptions {
     /// `COUNT` hint for `SCAN`. Default 1000, within
     /// [`COUNT_HINT_LIMIT`](crate::COUNT_HINT_LIMIT).
     pub count_hint: usize,
+    /// How much of the server sampling may use (see [`LoadBudget`]): the
+    /// rate limit counts the keys a `SCAN` page visits (its `COUNT`) and the
+    /// sampled keys read; the latency budget sizes both the `COUNT` of each
+    /// page and the pipelines reading the sample. Default: unlimited.
+    pub budget: LoadBudget,
 }
 
 impl Default for InferOptions {
@@ -41,6 +50,7 @@ impl Default for InferOptions {
             sample_size: 100,
             scan_budget: Duration::from_secs(5),
             count_hint: 1000,
+            budget: LoadBudget::default(),
         }
     }
 }
@@ -104,7 +114,8 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
             conns.push(Connection::connect(&node.config).await?);
         }
     }
-    let sample = sample_keys(&mut conns, pattern, F::REDIS_TYPE, options).await?;
+    let pacer = Pacer::new(options.budget);
+    let sample = sample_keys(&mut conns, &pacer, pattern, F::REDIS_TYPE, options).await?;
     if sample.keys.is_empty() {
         return Err(Error::Inference(format!(
             "no {} matches pattern {}; pass a schema instead",
@@ -112,6 +123,8 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
             crate::error::Key(pattern.to_vec())
         )));
     }
+    // Reading a key costs more than visiting it in a `SCAN`.
+    pacer.new_phase();
     let mut folder = F::default();
     let mut sample_count = 0;
     for (node, conn) in conns.iter_mut().enumerate() {
@@ -121,7 +134,12 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
             .iter()
             .filter(|key| topology.route_of(key) == node)
             .collect();
-        for chunk in keys.chunks(1000) {
+        let mut rest = &keys[..];
+        while !rest.is_empty() {
+            let len = pacer.pipeline_len(node, READ_PIPELINE).min(rest.len());
+            let (chunk, after) = rest.split_at(len);
+            rest = after;
+            let turn = pacer.turn(node, len).await;
             for key in chunk {
                 F::queue(conn.write_buf(), key);
             }
@@ -135,6 +153,7 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
                 }
                 sample_count += usize::from(found);
             }
+            turn.done();
         }
     }
     Ok(InferredSchema {
@@ -157,6 +176,7 @@ pub(crate) struct Sample {
 /// node unsampled.
 pub(crate) async fn sample_keys(
     conns: &mut [Connection],
+    pacer: &Pacer,
     pattern: &[u8],
     redis_type: &str,
     options: &InferOptions,
@@ -171,13 +191,19 @@ pub(crate) async fn sample_keys(
     let mut complete = true;
     'walk: while walking > 0 {
         walking = 0;
-        for (conn, cursor) in conns.iter_mut().zip(&mut cursors) {
+        for (node, (conn, cursor)) in conns.iter_mut().zip(&mut cursors).enumerate() {
+            if cursor.is_done() {
+                continue;
+            }
+            let count = pacer.pipeline_len(node, options.count_hint);
+            let turn = pacer.turn(node, count).await;
             let Some(page) = cursor
-                .next_page(conn, pattern, options.count_hint, Some(redis_type))
+                .next_page(conn, pattern, count, Some(redis_type))
                 .await?
             else {
                 continue;
             };
+            turn.done();
             walking += 1;
             for key in page {
                 if !seen_keys.first_time(&key) {

@@ -172,6 +172,16 @@ impl Pacer {
         tokio::time::sleep_until(start).await;
     }
 
+    /// Start the time-per-unit estimates over: the call moves on to
+    /// commands of another cost (a walk's `SCAN` pages, then the reads of
+    /// the keys it found). The rate limit carries on.
+    pub(crate) fn new_phase(&self) {
+        for load in self.nodes.lock().expect("pacer lock").iter() {
+            load.nanos_per_unit.store(0, Ordering::Relaxed);
+            load.last_units.store(0, Ordering::Relaxed);
+        }
+    }
+
     fn node(&self, node: usize) -> Arc<NodeLoad> {
         let mut nodes = self.nodes.lock().expect("pacer lock");
         while nodes.len() <= node {
@@ -261,6 +271,8 @@ mod tests {
         turn.done();
         assert_eq!(pacer.pipeline_len(0, 1000), 100);
         assert_eq!(pacer.pipeline_len(0, 40), 40);
+        pacer.new_phase();
+        assert_eq!(pacer.pipeline_len(0, 1000), FIRST_PIPELINE);
     }
 
     #[tokio::test(start_paused = true)]

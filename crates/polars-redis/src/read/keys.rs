@@ -495,6 +495,11 @@ impl ScanCursor {
         ScanCursor(Some(b"0".to_vec()))
     }
 
+    /// Whether the walk is complete.
+    pub(crate) fn is_done(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// The next page of keys (possibly empty, possibly repeating earlier
     /// keys), or `None` once the walk is complete. `redis_type` (`TYPE`)
     /// keeps only keys of that type; `None` lists keys of every type.

@@ -27,7 +27,8 @@ pub(crate) struct Job {
     pub(super) idempotent: bool,
     pub(super) batch_size: usize,
     pub(super) parallelism: usize,
-    /// The rate limit every connection of the write shares.
+    /// The load budget every connection of the write shares: it sizes
+    /// each batch (see [`Pacer::pipeline_len`]) and lets it through.
     pub(super) pacer: Arc<Pacer>,
     /// The module the type needs, checked on the first connection.
     pub(super) module: Option<Requirement>,
@@ -80,9 +81,6 @@ impl Job {
             IfExists::Append => K::APPEND_IDEMPOTENT,
             IfExists::Fail | IfExists::Skip => false,
         };
-        // A rate limit also caps the rows of a pipeline, so that its pace
-        // is even rather than one burst per batch.
-        let pacer = Pacer::new(options.budget);
         let job = Job {
             frame,
             groups,
@@ -90,9 +88,9 @@ impl Job {
             expiries,
             mode: options.if_exists,
             idempotent,
-            batch_size: pacer.pipeline_len(0, options.batch_size),
+            batch_size: options.batch_size,
             parallelism: options.parallelism,
-            pacer,
+            pacer: Pacer::new(options.budget),
             module: kind.requirement(),
             progress: options.progress.clone(),
         };

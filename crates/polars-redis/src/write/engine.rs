@@ -67,8 +67,11 @@ impl Job {
             let mut existing = Vec::new();
             for lane in &lanes {
                 let conn = nodes.get(lane.link).await?;
-                existing.extend(self.existing_keys(conn, &lane.groups).await?);
+                let node = lane.link.node;
+                existing.extend(self.existing_keys(conn, node, &lane.groups).await?);
             }
+            // The writes cost more per key than `EXISTS`.
+            self.pacer.new_phase();
             if !existing.is_empty() {
                 return Ok(self.conflict_result(&existing));
             }
@@ -125,11 +128,21 @@ impl Job {
         Ok(result)
     }
 
-    /// Which of `groups` (keys on `conn`'s server) exist now (for `fail`).
-    async fn existing_keys(&self, conn: &mut Connection, groups: &[usize]) -> Result<Vec<usize>> {
+    /// Which of `groups` (keys on `node`, reached by `conn`) exist now
+    /// (for `fail`), asked in pipelines the load budget sizes.
+    async fn existing_keys(
+        &self,
+        conn: &mut Connection,
+        node: usize,
+        mut groups: &[usize],
+    ) -> Result<Vec<usize>> {
         const CHUNK: usize = 10_000;
         let mut existing = Vec::new();
-        for chunk in groups.chunks(CHUNK) {
+        while !groups.is_empty() {
+            let (chunk, rest) =
+                groups.split_at(self.pacer.pipeline_len(node, CHUNK).min(groups.len()));
+            groups = rest;
+            let turn = self.pacer.turn(node, chunk.len()).await;
             for &g in chunk {
                 crate::net::resp::write_array(
                     conn.write_buf(),
@@ -149,6 +162,7 @@ impl Job {
                     existing.push(g);
                 }
             }
+            turn.done();
         }
         Ok(existing)
     }
@@ -164,24 +178,11 @@ impl Job {
         WriteResult::collect(&self.frame, &self.groups, finals)
     }
 
-    /// `groups` cut into batches of about `batch_size` rows (at least one
-    /// group each), in order.
-    fn key_batches(&self, groups: &[usize]) -> Vec<Vec<usize>> {
-        let mut batches = Vec::new();
-        let mut batch = Vec::new();
-        let mut rows = 0;
-        for &g in groups {
-            batch.push(g);
-            rows += self.groups.rows(g).len();
-            if rows >= self.batch_size {
-                batches.push(std::mem::take(&mut batch));
-                rows = 0;
-            }
-        }
-        if !batch.is_empty() {
-            batches.push(batch);
-        }
-        batches
+    /// How many batches of about `batch_size` rows `groups` make (more
+    /// under a load budget, which sizes batches as the write goes).
+    fn batch_count(&self, groups: &[usize]) -> usize {
+        let rows: usize = groups.iter().map(|&g| self.groups.rows(g).len()).sum();
+        rows.div_ceil(self.batch_size).max(1)
     }
 }
 
@@ -200,19 +201,20 @@ async fn send_lanes(
 ) -> Result<()> {
     let mut ready = Vec::new();
     for lane in lanes.into_iter().filter(|lane| !lane.groups.is_empty()) {
-        let batches = job.key_batches(&lane.groups);
+        let batches = job.batch_count(&lane.groups);
         let conns = nodes
-            .checkout(lane.link, job.parallelism.min(batches.len()))
+            .checkout(lane.link, job.parallelism.min(batches))
             .await?;
         log::debug!(
-            "sending {} keys to {} in {} batches over {} connections",
+            "sending {} keys to {} in about {} batches over {} connections",
             lane.groups.len(),
             nodes.config(lane.link.node).endpoint,
-            batches.len(),
+            batches,
             conns.len()
         );
         let opener = Arc::new(nodes.opener(lane.link));
-        ready.push((lane, Arc::new(Shared::new(batches, cluster)), opener, conns));
+        let shared = Shared::new(lane.groups.clone(), lane.link.node, cluster);
+        ready.push((lane, Arc::new(shared), opener, conns));
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (lane, shared, opener, conns) in ready {

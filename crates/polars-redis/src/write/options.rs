@@ -136,6 +136,14 @@ impl WriteOptions {
         Ok(self)
     }
 
+    /// The write's whole load budget: its rate limit (rows per second) and
+    /// latency budget (the longest one pipeline, transaction or script
+    /// call may occupy a server; see [`LoadBudget`]). Default: unlimited.
+    pub fn with_load_budget(mut self, budget: LoadBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
     /// `true` (default): a write that leaves keys failed or unknown
     /// returns [`Error::WriteFailed`] carrying the result; `false`: it
     /// returns the result.

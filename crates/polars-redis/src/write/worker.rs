@@ -1,5 +1,7 @@
 //! One connection's share of a write: key batches taken in turn from the
-//! server's queue, two in flight at a time, with the replies read into
+//! server's queue, two in flight at a time (one, holding its node until all
+//! of it is answered, under a latency budget: [`crate::LoadBudget`]), each
+//! sized by the write's load budget, with the replies read into
 //! per-key outcomes; after a dropped connection, idempotent keys are sent
 //! again on a new one and the others reported unknown. Within a batch, the
 //! keys of `append` with an expiry, `skip` and `fail` share checked
@@ -8,7 +10,6 @@
 //! outcome.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use super::result::Final;
 use super::script::{self, ScriptUnit};
 use super::watch::{self, Check, Stopped, Transaction};
 use crate::error::{Error, Result};
+use crate::net::budget::Turn;
 use crate::net::cluster::key_slot;
 use crate::net::connection::Connection;
 use crate::net::nodes::Opener;
@@ -119,9 +121,10 @@ impl<'a> Worker<'a> {
             let mut doubt = Vec::new();
             let mut error = None;
             let mut just_sent = None;
+            let mut turn = None;
             if let Some((pending, one_per_call)) = next {
                 let rows = pending.iter().map(|&g| job.groups.rows(g).len()).sum();
-                job.pacer.wait_for_rate(rows).await;
+                turn = Some(job.pacer.turn(shared.node, rows).await);
                 match worker.send(&pending, one_per_call).await {
                     Ok(sent) => just_sent = Some(sent),
                     Err((sent, err)) => {
@@ -144,12 +147,18 @@ impl<'a> Worker<'a> {
                 worker.recover(doubt, err).await;
             }
             in_flight = just_sent;
-            if !worker.transactions.is_empty() {
+            // Under a latency budget the batch holds its node until all of
+            // it is answered, transactions included.
+            let holds_node = turn.as_ref().is_some_and(Turn::holds_node);
+            if holds_node || !worker.transactions.is_empty() {
                 // A transaction needs the connection to itself.
                 if let Some(sent) = in_flight.take() {
                     worker.settle(&sent).await;
                 }
                 worker.write_transactions().await;
+            }
+            if let Some(turn) = turn {
+                turn.done();
             }
             if done && in_flight.is_none() && worker.split.is_empty() {
                 return Ok(worker.out);
@@ -159,23 +168,28 @@ impl<'a> Worker<'a> {
 
     /// The groups of the next key batch, and whether to send them one key
     /// per script call (keys of a call refused as a whole, which come first);
-    /// `None` when there are no more. Batches taken after the write stopped
-    /// are failed without being sent.
+    /// `None` when there are no more. A batch holds about as many rows as
+    /// the load budget allows (at most `batch_size`). Batches taken after
+    /// the write stopped are failed without being sent.
     fn next_batch(&mut self) -> Option<(Vec<usize>, bool)> {
+        let rows = self
+            .job
+            .pacer
+            .pipeline_len(self.shared.node, self.job.batch_size);
         if !self.split.is_empty() {
-            return Some((std::mem::take(&mut self.split), true));
+            let rest = self.split.split_off(rows.min(self.split.len()));
+            return Some((std::mem::replace(&mut self.split, rest), true));
         }
         loop {
-            let index = self.shared.next.fetch_add(1, Ordering::Relaxed);
-            let range = self.shared.batches.get(index)?;
+            let batch = self.shared.take(self.job, rows)?;
             let stopped = self.shared.stopped.lock().expect("lock").clone();
             match stopped {
                 Some(reason) => self.out.extend(
-                    range
+                    batch
                         .iter()
                         .map(|&g| (g, Final::Failed(format!("not sent: {reason}")))),
                 ),
-                None => return Some((range.clone(), false)),
+                None => return Some((batch, false)),
             }
         }
     }
@@ -442,10 +456,14 @@ impl<'a> Worker<'a> {
     }
 }
 
-/// The key batches of one server, taken in turn by its workers.
+/// The keys of one server, taken batch by batch by its workers.
 pub(super) struct Shared {
-    next: AtomicUsize,
-    batches: Vec<Vec<usize>>,
+    /// The server's keys (by group index), in order.
+    groups: Vec<usize>,
+    /// How many of them were taken.
+    taken: Mutex<usize>,
+    /// The server's node index (its load budget).
+    node: usize,
     /// The server is a cluster node: a script call carries keys of one slot.
     cluster: bool,
     /// Set when a connection could not be re-established: later batches
@@ -454,13 +472,27 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn new(batches: Vec<Vec<usize>>, cluster: bool) -> Self {
+    pub(super) fn new(groups: Vec<usize>, node: usize, cluster: bool) -> Self {
         Shared {
-            next: AtomicUsize::new(0),
-            batches,
+            groups,
+            taken: Mutex::new(0),
+            node,
             cluster,
             stopped: Mutex::new(None),
         }
+    }
+
+    /// The next keys, in order, until they cover `rows` rows (at least one
+    /// key); `None` when every key was taken.
+    fn take(&self, job: &Job, rows: usize) -> Option<Vec<usize>> {
+        let mut taken = self.taken.lock().expect("lock");
+        let start = *taken;
+        let mut covered = 0;
+        while *taken < self.groups.len() && covered < rows {
+            covered += job.groups.rows(self.groups[*taken]).len();
+            *taken += 1;
+        }
+        (*taken > start).then(|| self.groups[start..*taken].to_vec())
     }
 }
 
