@@ -155,7 +155,12 @@ rate_limit, latency_budget_ms
     keys each ``SCAN`` page visits (its ``COUNT``) and the sampled keys read.
     ``latency_budget_ms``: the longest one ``SCAN`` page or pipeline of
     sampled reads may occupy a server; both are sized from the time per key
-    observed on each node."""
+    observed on each node.
+retries
+    Attempts after one failed on a dropped connection, a timeout or a
+    restarting server (default {default_retries}, {retries_bounds}), with
+    exponential backoff (50 ms, doubling, at most 2 s); the sample is taken
+    again from the start."""
 
 _PIECES = {
     "{scan_options}": SCAN_OPTIONS,

@@ -226,6 +226,7 @@ def infer_schema(
     count_hint: int,
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
+    retries: int = ...,
 ) -> dict[str, Any]: ...
 def write_hashes(
     data: object,

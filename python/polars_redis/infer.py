@@ -145,6 +145,7 @@ def infer_hash_schema(
     count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
 ) -> InferredSchema:
     """Infer the field types of the hashes matching ``pattern`` from a sample.
 
@@ -183,7 +184,7 @@ def infer_hash_schema(
     >>> lf = redis.scan_hashes(url, "user:*", schema=inferred.with_overwrite({"age": pl.Int32}))
     """
     budget = (rate_limit, latency_budget_ms)
-    return _infer("hash", url, pattern, sample_size, scan_budget, count_hint, budget)
+    return _infer("hash", url, pattern, sample_size, scan_budget, count_hint, budget, retries)
 
 
 @checked
@@ -197,6 +198,7 @@ def infer_json_schema(
     count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
 ) -> InferredSchema:
     """Infer the types of the top-level members of the JSON documents matching ``pattern``.
 
@@ -235,7 +237,7 @@ def infer_json_schema(
     Struct({'city': String, 'zip': String})
     """
     budget = (rate_limit, latency_budget_ms)
-    return _infer("json", url, pattern, sample_size, scan_budget, count_hint, budget)
+    return _infer("json", url, pattern, sample_size, scan_budget, count_hint, budget, retries)
 
 
 @checked
@@ -249,6 +251,7 @@ def infer_stream_schema(
     count_hint: int = _internal.DEFAULT_INFER_COUNT_HINT,
     rate_limit: float | None = None,
     latency_budget_ms: float | None = None,
+    retries: int = _internal.DEFAULT_RETRIES,
 ) -> InferredSchema:
     """Infer the types of the entry fields of the streams matching ``pattern``.
 
@@ -284,7 +287,7 @@ def infer_stream_schema(
     {'amount': Float64, 'user': String}
     """
     budget = (rate_limit, latency_budget_ms)
-    return _infer("stream", url, pattern, sample_size, scan_budget, count_hint, budget)
+    return _infer("stream", url, pattern, sample_size, scan_budget, count_hint, budget, retries)
 
 
 def _infer(
@@ -295,6 +298,7 @@ def _infer(
     scan_budget: float,
     count_hint: int,
     budget: tuple[float | None, float | None],
+    retries: int,
 ) -> InferredSchema:
     raw = _internal.infer_schema(
         url,
@@ -305,6 +309,7 @@ def _infer(
         count_hint=count_hint,
         rate_limit=budget[0],
         latency_budget_ms=budget[1],
+        retries=retries,
     )
     return _from_raw(raw)
 
@@ -344,7 +349,14 @@ def schema_for_scan(kind: str, args: dict[str, Any]) -> Mapping[str, Any]:
             "json": infer_json_schema,
             "stream": infer_stream_schema,
         }[kind]
-        schema = infer(args["url"], args["pattern"] or "*", sample_size=args["infer_sample_size"])
+        schema = infer(
+            args["url"],
+            args["pattern"] or "*",
+            sample_size=args["infer_sample_size"],
+            rate_limit=args["rate_limit"],
+            latency_budget_ms=args["latency_budget_ms"],
+            retries=args["retries"],
+        )
         for f in schema.low_confidence():
             if f.dtype == pl.String and f.note:
                 warnings.warn(

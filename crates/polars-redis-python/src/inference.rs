@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use polars_redis::{
     infer_hash_schema, infer_json_schema, infer_stream_schema, InferOptions, InferredSchema,
-    COUNT_HINT_LIMIT, SAMPLE_SIZE_LIMIT,
+    COUNT_HINT_LIMIT, RETRIES_LIMIT, SAMPLE_SIZE_LIMIT,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -20,7 +20,7 @@ use crate::scanners::{load_budget, size};
 #[pyfunction]
 #[pyo3(signature = (
     url, kind, pattern, *, sample_size, scan_budget, count_hint,
-    rate_limit=None, latency_budget_ms=None,
+    rate_limit=None, latency_budget_ms=None, retries=polars_redis::DEFAULT_RETRIES as i128,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn infer_schema<'py>(
@@ -33,6 +33,7 @@ pub(crate) fn infer_schema<'py>(
     count_hint: i128,
     rate_limit: Option<f64>,
     latency_budget_ms: Option<f64>,
+    retries: i128,
 ) -> BindingResult<Bound<'py, PyDict>> {
     let config = url.config()?;
     let scan_budget = Duration::try_from_secs_f64(scan_budget).map_err(|_| {
@@ -45,6 +46,7 @@ pub(crate) fn infer_schema<'py>(
         scan_budget,
         count_hint: size(COUNT_HINT_LIMIT, count_hint)?,
         budget: load_budget(rate_limit, latency_budget_ms)?,
+        retries: size(RETRIES_LIMIT, retries)?,
     };
     let infer = match kind {
         "hash" => infer_hash_schema,

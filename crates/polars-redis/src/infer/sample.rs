@@ -15,6 +15,7 @@ use crate::net::config::ConnectionConfig;
 use crate::net::connection::{server_error, Connection};
 use crate::net::modules::Requirement;
 use crate::net::resp::ReplyReader;
+use crate::net::retry::{Backoff, DEFAULT_RETRIES, RETRIES_LIMIT};
 use crate::read::keys::{ScanCursor, SeenKeys};
 use crate::read::scan::COUNT_HINT_LIMIT;
 
@@ -42,6 +43,11 @@ pub struct InferOptions {
     /// sampled keys read; the latency budget sizes both the `COUNT` of each
     /// page and the pipelines reading the sample. Default: unlimited.
     pub budget: LoadBudget,
+    /// Attempts after one failed on a dropped connection, a timeout or a
+    /// restarting server: the sample is taken again from the start
+    /// (sampling only reads). Default [`DEFAULT_RETRIES`], within
+    /// [`RETRIES_LIMIT`].
+    pub retries: usize,
 }
 
 impl Default for InferOptions {
@@ -51,6 +57,7 @@ impl Default for InferOptions {
             scan_budget: Duration::from_secs(5),
             count_hint: 1000,
             budget: LoadBudget::default(),
+            retries: DEFAULT_RETRIES,
         }
     }
 }
@@ -101,6 +108,22 @@ pub(crate) async fn infer_sampled<F: SampleFolder>(
 ) -> Result<InferredSchema> {
     SAMPLE_SIZE_LIMIT.check(options.sample_size)?;
     COUNT_HINT_LIMIT.check(options.count_hint)?;
+    RETRIES_LIMIT.check(options.retries)?;
+    let mut backoff = Backoff::new(options.retries);
+    loop {
+        match sample_once::<F>(config, pattern, options).await {
+            Err(err) if backoff.again(&err).await => continue,
+            done => return done,
+        }
+    }
+}
+
+/// One attempt of [`infer_sampled`].
+async fn sample_once<F: SampleFolder>(
+    config: &ConnectionConfig,
+    pattern: &[u8],
+    options: &InferOptions,
+) -> Result<InferredSchema> {
     let mut conn = Connection::connect(config).await?;
     if let Some(module) = F::MODULE {
         conn.require(module).await?;
