@@ -353,9 +353,9 @@ def schema_for_scan(kind: str, args: dict[str, Any]) -> Mapping[str, Any]:
             args["url"],
             args["pattern"] or "*",
             sample_size=args["infer_sample_size"],
-            rate_limit=args["rate_limit"],
-            latency_budget_ms=args["latency_budget_ms"],
-            retries=args["retries"],
+            rate_limit=args.get("rate_limit"),
+            latency_budget_ms=args.get("latency_budget_ms"),
+            retries=args.get("retries", _internal.DEFAULT_RETRIES),
         )
         for f in schema.low_confidence():
             if f.dtype == pl.String and f.note:
