@@ -33,6 +33,7 @@ from typing import Generic, TypeVar
 
 import polars as pl
 
+from polars_redis._closing import ClosesOnExit
 from polars_redis.exceptions import InvalidInputError
 
 #: Rows per batch asked from the streaming engine.
@@ -175,7 +176,7 @@ def _check_new_keys(keys: pl.Series, seen: SeenKeys, grouped: bool) -> None:
     seen.add(hashes)
 
 
-class Prefetched(Generic[T]):
+class Prefetched(ClosesOnExit, Generic[T]):
     """Items of ``source`` taken on a background thread, at most one ahead
     of the caller: while the caller writes one batch (the native write
     releases the GIL), the next is pulled from Polars and checked.
@@ -229,9 +230,3 @@ class Prefetched(Generic[T]):
             except queue.Empty:
                 continue
         self._thread.join()
-
-    def __enter__(self) -> Prefetched[T]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

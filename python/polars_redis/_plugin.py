@@ -21,6 +21,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_redis import _internal, _predicate
+from polars_redis._closing import ClosesOnExit
 from polars_redis._dtypes import dtype_spec, format_pairs, needs_cast, normalize
 from polars_redis._logging import refresh_levels
 from polars_redis._progress import ProgressLike, Tracker, tracker
@@ -465,7 +466,7 @@ def scan_tracker(
     return tracker(progress, what, total, total_estimated=not exact)
 
 
-class BatchStream(Iterator[pl.DataFrame]):
+class BatchStream(ClosesOnExit, Iterator[pl.DataFrame]):
     """The batches of a scan, what every ``iter_*`` function returns.
 
     Iterate it for DataFrames of at most ``batch_size`` rows: only a few
@@ -528,12 +529,6 @@ class BatchStream(Iterator[pl.DataFrame]):
             self._batches.close()
         if self._progress is not None:
             self._progress.finish()
-
-    def __enter__(self) -> BatchStream:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def __arrow_c_schema__(self) -> object:
         """The Arrow schema of the batches (a PyCapsule)."""

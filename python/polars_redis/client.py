@@ -10,10 +10,10 @@ handshakes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Literal
 
 from polars_redis import _internal
+from polars_redis._closing import ClosesOnExit
 from polars_redis._validate import checked
 
 CredentialProvider = Callable[[], "tuple[str | None, str]"]
@@ -21,7 +21,7 @@ CredentialProvider = Callable[[], "tuple[str | None, str]"]
 for the default user."""
 
 
-class Client(_internal.ClientHandle):
+class Client(ClosesOnExit, _internal.ClientHandle):
     """Connection settings and a pool of open connections, made by
     :func:`connect`.
 
@@ -44,17 +44,6 @@ class Client(_internal.ClientHandle):
     >>> client.closed
     True
     """
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = ", closed" if self.closed else ""

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Literal, Union
 
 import polars as pl
 
 from polars_redis import _internal
+from polars_redis._closing import ClosesOnExit
 from polars_redis._dtypes import SchemaLike, field_specs
 from polars_redis._validate import checked
 from polars_redis.client import Client
@@ -31,7 +31,7 @@ PayloadFormat = Literal["raw", "binary", "json"]
 Parser = Callable[[str, bytes], Mapping[str, Any]]
 
 
-class PubSubBatches(Iterator[pl.DataFrame]):
+class PubSubBatches(ClosesOnExit, Iterator[pl.DataFrame]):
     """The batches of :func:`iter_pubsub`; usable as a context manager.
     Closing it (or leaving the ``with`` block) unsubscribes."""
 
@@ -83,17 +83,6 @@ class PubSubBatches(Iterator[pl.DataFrame]):
         if self._parser is not None:
             return _parsed(batch, self._parser, self._parsed_schema, self._strict)
         return batch.unnest("payload") if self._json else batch
-
-    def __enter__(self) -> PubSubBatches:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Unsubscribe."""
